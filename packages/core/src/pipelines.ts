@@ -1,0 +1,97 @@
+/**
+ * The contexts and handler types of the request pipelines. A pipeline is a final
+ * handler wrapped in adapters (see adapter.ts); the daemon owns the order, plugins
+ * add middleware and final handlers through features (features.ts).
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { Adapter, BaseContext, Handler, HandlerFn, Middleware } from './adapter.js';
+import type {
+  DumpReq,
+  DumpResp,
+  ManageReq,
+  ManageResp,
+  QueryReq,
+  RestoreReq,
+  RestoreResp,
+  RunReq,
+  RunResp,
+} from './proto/gen/cedana/daemon/v1/types.js';
+
+/** CRIU options gathered by adapters; the final handler turns them into flags. */
+export interface CriuOptions {
+  leaveRunning: boolean;
+  tcpEstablished: boolean;
+  tcpClose: boolean;
+  fileLocks: boolean;
+  shellJob: boolean;
+  extUnixSk: boolean;
+  linkRemap: boolean;
+  /** `--external` values, e.g. `file[ino:dev]`, `mnt[...]` */
+  external: string[];
+  /** Raw extra arguments, for what has no field yet. */
+  extraArgs: string[];
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: string | null;
+}
+
+/** A process that a handler started (run) or brought back (restore). */
+export interface Started {
+  pid: number;
+  /** Settles when the process exits; never rejects. */
+  exited: Promise<ExitStatus>;
+  /** The process's standard streams, when the daemon holds them (attachable jobs). */
+  stdio?: { stdin?: Writable; stdout?: Readable; stderr?: Readable };
+}
+
+/** Facts that end up in the checkpoint's checkpoint.json. Plugins add theirs under their name. */
+export type ManifestFacts = Record<string, unknown>;
+
+export interface DumpContext extends BaseContext {
+  /** Folder CRIU writes its images into (set by prepareDumpDir). */
+  imagesDir: string;
+  /** Root of the process tree to dump (set from the request, a job, or plugin middleware). */
+  pid: number;
+  criu: CriuOptions;
+  manifest: ManifestFacts;
+}
+
+/** Pipes of an attachable job, by CRIU's key (e.g. `pipe:[4711]`), to reconnect at restore. */
+export interface RestoreIo {
+  stdin?: string;
+  stdout?: string;
+  stderr?: string;
+}
+
+export interface RestoreContext extends BaseContext {
+  /** Folder with CRIU's images (unpacked and verified by prepareRestoreDir). */
+  imagesDir: string;
+  criu: CriuOptions;
+  /** checkpoint.json of the checkpoint being restored. */
+  manifest: ManifestFacts;
+  /** Set for an attachable job: its pipes come back connected to the daemon. */
+  io?: RestoreIo;
+}
+
+export type RunContext = BaseContext;
+export type ManageContext = BaseContext;
+
+export type DumpHandlerFn = HandlerFn<DumpContext, DumpReq, DumpResp>;
+export type RestoreHandlerFn = HandlerFn<RestoreContext, RestoreReq, RestoreResp, Started>;
+export type RunHandlerFn = HandlerFn<RunContext, RunReq, RunResp, Started>;
+export type ManageHandlerFn = HandlerFn<ManageContext, ManageReq, ManageResp, Started | undefined>;
+
+export type DumpHandler = Handler<DumpContext, DumpReq, DumpResp>;
+export type RestoreHandler = Handler<RestoreContext, RestoreReq, RestoreResp, Started>;
+
+export type DumpAdapter = Adapter<DumpHandlerFn>;
+export type RestoreAdapter = Adapter<RestoreHandlerFn>;
+export type RunAdapter = Adapter<RunHandlerFn>;
+export type DumpMiddleware = Middleware<DumpHandlerFn>;
+export type RestoreMiddleware = Middleware<RestoreHandlerFn>;
+export type RunMiddleware = Middleware<RunHandlerFn>;
+
+/** Answers `cedana query TYPE`: plain JSON-able data. */
+export type QueryHandlerFn = (ctx: BaseContext, req: QueryReq) => Promise<Record<string, unknown>>;

@@ -1,0 +1,59 @@
+/**
+ * @cedana/plugin-sdk: what a third party needs to write a Cedana plugin.
+ * A plugin package's ESM entry default-exports `definePlugin({ name, version, features })`;
+ * its package.json carries `"cedana": { "plugin": NAME, "engines": RANGE }`.
+ */
+import type { FeatureValues, PluginDefinition } from '@cedana/core';
+
+/** Types the features object at compile time; the host checks it again at load time. */
+export function definePlugin<const F extends Partial<FeatureValues>>(definition: {
+  name: string;
+  version: string;
+  features: F;
+}): PluginDefinition {
+  return definition;
+}
+
+export {
+  type Adapter,
+  type BaseContext,
+  CedanaError,
+  type CedanaErrorOptions,
+  type CheckpointStorage,
+  type Config,
+  type CriuOptions,
+  type DumpAdapter,
+  type DumpContext,
+  type DumpHandlerFn,
+  type DumpMiddleware,
+  type ErrorCode,
+  type ExitStatus,
+  type FeatureName,
+  type FeatureValues,
+  type HandlerFn,
+  type HealthCheck,
+  type HealthIssue,
+  type HealthResult,
+  type HelperCommand,
+  HOST_VERSION,
+  isCedanaError,
+  type Logger,
+  type ManageContext,
+  type ManageHandlerFn,
+  type Middleware,
+  type OptionSpec,
+  type PluginCommand,
+  type PluginDefinition,
+  type QueryHandlerFn,
+  type RestoreAdapter,
+  type RestoreContext,
+  type RestoreHandlerFn,
+  type RestoreIo,
+  type RestoreMiddleware,
+  type RunAdapter,
+  type RunContext,
+  type RunHandlerFn,
+  type RunMiddleware,
+  type Started,
+} from '@cedana/core';
+export type { DumpReq, DumpResp, Job, QueryReq, RestoreReq, RestoreResp, RunReq, RunResp, ManageReq, ManageResp } from '@cedana/core/proto';
