@@ -44,7 +44,8 @@ export function withAdapters<Ctx extends BaseContext, Req, Res, Out>(
 ): HandlerFn<Ctx, Req, Res, Out> {
   let h = timed(handler.name || 'handler', handler);
   for (const adapter of [...adapters].reverse()) {
-    h = timed(adapter.name || 'adapter', adapter(h));
+    const inner = adapter(h);
+    h = timed(inner.name || adapter.name || 'adapter', inner);
   }
   return h;
 }

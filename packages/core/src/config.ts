@@ -115,7 +115,8 @@ function readConfigFile(path: string, mustExist: boolean): Record<string, unknow
 function flatten(obj: Record<string, unknown>, prefix: string, out: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix + k;
-    if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(key in CONFIG_KEYS)) flatten(v as Record<string, unknown>, `${key}.`, out);
+    const isSection = Object.keys(CONFIG_KEYS).some((k) => k.startsWith(`${key}.`));
+    if (isSection && typeof v === 'object' && v !== null && !Array.isArray(v)) flatten(v as Record<string, unknown>, `${key}.`, out);
     else out[key] = v;
   }
 }

@@ -26,6 +26,7 @@ export const ERRORS = {
   CEDANA_ERR_CHECKPOINT_NOT_FOUND: { status: 'NOT_FOUND', hint: 'list checkpoints with `cedana checkpoints`' },
   CEDANA_ERR_CHECKPOINT_INVALID: { status: 'DATA_LOSS', hint: 'the checkpoint is damaged or incomplete: restore from another checkpoint' },
   CEDANA_ERR_CHECKPOINT_DIR: { status: 'FAILED_PRECONDITION', hint: 'choose a writable folder with --dir, or set checkpoint.dir in the config' },
+  CEDANA_ERR_CANCELLED: { status: 'ABORTED', hint: 'the operation was cancelled before it finished and what it had written was removed: run it again' },
   CEDANA_ERR_NO_SPACE: { status: 'RESOURCE_EXHAUSTED', hint: 'free space on the checkpoint filesystem, or dump with compression (--compression lz4) or to another --dir' },
   // criu
   CEDANA_ERR_CRIU_NOT_FOUND: { status: 'FAILED_PRECONDITION', hint: 'install CRIU >= 4.2 (scripts/install-criu.sh), or set criu.binary_path' },

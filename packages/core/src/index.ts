@@ -15,3 +15,4 @@ export { type ProfileNode, Profiler } from './profiling.js';
 export * as shape from './shape.js';
 export { HOST_VERSION } from './version.js';
 export * as wire from './wire.js';
+export { type ExportState, featureMatrix, type MatrixCell } from './matrix.js';

@@ -46,6 +46,8 @@ export interface JobState {
   startedAt: string;
   endedAt: string;
   host: string;
+  /** start time from /proc, guards against PID reuse */
+  startTicks: number;
 }
 
 export interface Job {
@@ -632,7 +634,16 @@ export const ProcessSpec: MessageFns<ProcessSpec> = {
 };
 
 function createBaseJobState(): JobState {
-  return { pid: 0, status: "", exitCode: undefined, exitSignal: "", startedAt: "", endedAt: "", host: "" };
+  return {
+    pid: 0,
+    status: "",
+    exitCode: undefined,
+    exitSignal: "",
+    startedAt: "",
+    endedAt: "",
+    host: "",
+    startTicks: 0,
+  };
 }
 
 export const JobState: MessageFns<JobState> = {
@@ -657,6 +668,9 @@ export const JobState: MessageFns<JobState> = {
     }
     if (message.host !== "") {
       writer.uint32(58).string(message.host);
+    }
+    if (message.startTicks !== 0) {
+      writer.uint32(64).uint64(message.startTicks);
     }
     return writer;
   },
@@ -730,6 +744,14 @@ export const JobState: MessageFns<JobState> = {
             message.host = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.startTicks = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -767,6 +789,11 @@ export const JobState: MessageFns<JobState> = {
         ? globalThis.String(object.ended_at)
         : "",
       host: isSet(object.host) ? globalThis.String(object.host) : "",
+      startTicks: isSet(object.startTicks)
+        ? globalThis.Number(object.startTicks)
+        : isSet(object.start_ticks)
+        ? globalThis.Number(object.start_ticks)
+        : 0,
     };
   },
 
@@ -793,6 +820,9 @@ export const JobState: MessageFns<JobState> = {
     if (message.host !== "") {
       obj.host = message.host;
     }
+    if (message.startTicks !== 0) {
+      obj.startTicks = Math.round(message.startTicks);
+    }
     return obj;
   },
 
@@ -808,6 +838,7 @@ export const JobState: MessageFns<JobState> = {
     message.startedAt = object.startedAt ?? "";
     message.endedAt = object.endedAt ?? "";
     message.host = object.host ?? "";
+    message.startTicks = object.startTicks ?? 0;
     return message;
   },
 };

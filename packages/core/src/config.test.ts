@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { CONFIG_KEYS, envName, loadConfig } from './config.js';
+import { isCedanaError } from './errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cedana-config-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const none = join(dir, 'missing.json');
+
+describe('loadConfig', () => {
+  it('has a default for every key', () => {
+    const c = loadConfig({ path: file('empty.json', '{}'), env: {} });
+    for (const [k, spec] of Object.entries(CONFIG_KEYS)) assert.equal(c[k as keyof typeof c], spec.default);
+  });
+
+  it('takes the file, then CEDANA_* environment, then flags', () => {
+    const path = file('c.json', JSON.stringify({ checkpoint: { dir: '/from-file', compression: 'gzip' }, log_level: 'debug' }));
+    const c = loadConfig({ path, env: { CEDANA_CHECKPOINT_DIR: '/from-env', CEDANA_CHECKPOINT_STREAMS: '2' }, overrides: { 'checkpoint.compression': 'lz4' } });
+    assert.equal(c['checkpoint.dir'], '/from-env');
+    assert.equal(c['checkpoint.compression'], 'lz4');
+    assert.equal(c['checkpoint.streams'], 2);
+    assert.equal(c.log_level, 'debug');
+  });
+
+  it('derives environment names from the keys', () => {
+    assert.equal(envName('db.path'), 'CEDANA_DB_PATH');
+    assert.equal(envName('address'), 'CEDANA_ADDRESS');
+    assert.equal(envName('plugins.dir'), 'CEDANA_PLUGINS_DIR');
+  });
+
+  it('a missing default file is fine, a missing named file is not', () => {
+    assert.doesNotThrow(() => loadConfig({ env: { HOME: dir } }));
+    assert.throws(() => loadConfig({ path: none, env: {} }), /CEDANA_ERR_CONFIG_PARSE|cannot read config file/);
+  });
+
+  it('names the file when it does not parse', () => {
+    const path = file('bad.json', '{ "log_level": ');
+    assert.throws(
+      () => loadConfig({ path, env: {} }),
+      (e: unknown) => isCedanaError(e) && e.code === 'CEDANA_ERR_CONFIG_PARSE' && e.message.includes(path),
+    );
+  });
+
+  it('names the key, the source and the allowed values for a bad value', () => {
+    assert.throws(
+      () => loadConfig({ path: file('ok.json', '{}'), env: { CEDANA_CHECKPOINT_COMPRESSION: 'rar' } }),
+      (e: unknown) => isCedanaError(e) && e.code === 'CEDANA_ERR_CONFIG_VALUE' && /checkpoint\.compression.*CEDANA_CHECKPOINT_COMPRESSION.*one of none, tar, lz4/.test(e.message),
+    );
+    assert.throws(() => loadConfig({ path: file('n.json', '{"checkpoint": {"streams": "four"}}'), env: {} }), /checkpoint\.streams.*an integer/);
+    assert.throws(() => loadConfig({ path: file('u.json', '{"checkpoints": {}}'), env: {} }), /unknown key "checkpoints"/);
+  });
+});
