@@ -8,15 +8,15 @@ type H = HandlerFn<Ctx, unknown, unknown>;
 
 const step =
   (name: string): Adapter<H> =>
-    (next) => {
-      const h: H = async (ctx, req, res) => {
-        ctx.trail.push(`${name}>`);
-        await next(ctx, req, res);
-        ctx.trail.push(`<${name}`);
-      };
-      Object.defineProperty(h, 'name', { value: name });
-      return h;
+  (next) => {
+    const h: H = async (ctx, req, res) => {
+      ctx.trail.push(`${name}>`);
+      await next(ctx, req, res);
+      ctx.trail.push(`<${name}`);
     };
+    Object.defineProperty(h, 'name', { value: name });
+    return h;
+  };
 
 const final: H = async function final(ctx) {
   ctx.trail.push('final');

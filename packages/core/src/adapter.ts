@@ -50,10 +50,7 @@ export function withAdapters<Ctx extends BaseContext, Req, Res, Out>(
   return h;
 }
 
-function timed<Ctx extends BaseContext, Req, Res, Out>(
-  name: string,
-  h: HandlerFn<Ctx, Req, Res, Out>,
-): HandlerFn<Ctx, Req, Res, Out> {
+function timed<Ctx extends BaseContext, Req, Res, Out>(name: string, h: HandlerFn<Ctx, Req, Res, Out>): HandlerFn<Ctx, Req, Res, Out> {
   return (ctx, req, res) => (ctx.profiler ? ctx.profiler.time(name, () => h(ctx, req, res)) : h(ctx, req, res));
 }
 
@@ -63,9 +60,7 @@ export interface Handler<Ctx extends BaseContext, Req, Res, Out = void> extends 
 }
 
 /** Gives `fn` a `.with()`; the function keeps its name for profiling. */
-export function handler<Ctx extends BaseContext, Req, Res, Out = void>(
-  fn: HandlerFn<Ctx, Req, Res, Out>,
-): Handler<Ctx, Req, Res, Out> {
+export function handler<Ctx extends BaseContext, Req, Res, Out = void>(fn: HandlerFn<Ctx, Req, Res, Out>): Handler<Ctx, Req, Res, Out> {
   const h = ((ctx: Ctx, req: Req, res: Res) => fn(ctx, req, res)) as Handler<Ctx, Req, Res, Out>;
   Object.defineProperty(h, 'name', { value: fn.name });
   h.with = (...adapters) => handler(nameAs(fn.name, withAdapters(fn, ...adapters)));

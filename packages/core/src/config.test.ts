@@ -22,7 +22,11 @@ describe('loadConfig', () => {
 
   it('takes the file, then CEDANA_* environment, then flags', () => {
     const path = file('c.json', JSON.stringify({ checkpoint: { dir: '/from-file', compression: 'gzip' }, log_level: 'debug' }));
-    const c = loadConfig({ path, env: { CEDANA_CHECKPOINT_DIR: '/from-env', CEDANA_CHECKPOINT_STREAMS: '2' }, overrides: { 'checkpoint.compression': 'lz4' } });
+    const c = loadConfig({
+      path,
+      env: { CEDANA_CHECKPOINT_DIR: '/from-env', CEDANA_CHECKPOINT_STREAMS: '2' },
+      overrides: { 'checkpoint.compression': 'lz4' },
+    });
     assert.equal(c['checkpoint.dir'], '/from-env');
     assert.equal(c['checkpoint.compression'], 'lz4');
     assert.equal(c['checkpoint.streams'], 2);
@@ -51,9 +55,27 @@ describe('loadConfig', () => {
   it('names the key, the source and the allowed values for a bad value', () => {
     assert.throws(
       () => loadConfig({ path: file('ok.json', '{}'), env: { CEDANA_CHECKPOINT_COMPRESSION: 'rar' } }),
-      (e: unknown) => isCedanaError(e) && e.code === 'CEDANA_ERR_CONFIG_VALUE' && /checkpoint\.compression.*CEDANA_CHECKPOINT_COMPRESSION.*one of none, tar, lz4/.test(e.message),
+      (e: unknown) =>
+        isCedanaError(e) &&
+        e.code === 'CEDANA_ERR_CONFIG_VALUE' &&
+        /checkpoint\.compression.*CEDANA_CHECKPOINT_COMPRESSION.*one of none, tar, lz4/.test(e.message),
     );
-    assert.throws(() => loadConfig({ path: file('n.json', '{"checkpoint": {"streams": "four"}}'), env: {} }), /checkpoint\.streams.*an integer/);
+    assert.throws(
+      () => loadConfig({ path: file('n.json', '{"checkpoint": {"streams": "four"}}'), env: {} }),
+      /checkpoint\.streams.*an integer/,
+    );
     assert.throws(() => loadConfig({ path: file('u.json', '{"checkpoints": {}}'), env: {} }), /unknown key "checkpoints"/);
   });
+});
+
+it('docs/configuration.md lists every key with its environment name and default', async () => {
+  const { readFileSync } = await import('node:fs');
+  const doc = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+  for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
+    assert.ok(
+      doc.includes(`| \`${key}\` | \`${envName(key as keyof typeof CONFIG_KEYS)}\` |`),
+      `docs/configuration.md lacks ${key}: run node scripts/gen-config-doc.mjs`,
+    );
+    assert.ok(doc.includes(`\`${JSON.stringify(spec.default)}\``), `default of ${key}`);
+  }
 });

@@ -28,13 +28,30 @@ export const CONFIG_KEYS = {
   'checkpoint.dir': { type: 'string', default: '/var/lib/cedana/checkpoints', describe: 'where checkpoints go when a dump names no --dir' },
   'checkpoint.compression': { type: 'string', default: 'none', values: COMPRESSIONS, describe: 'default compression of checkpoints' },
   'checkpoint.streams': { type: 'number', default: 0, min: 0, describe: 'parallel checkpoint streams (0: off; needs the streamer plugin)' },
-  'db.path': { type: 'string', default: '/tmp/cedana.db', describe: 'LevelDB folder of jobs and checkpoints; set it outside /tmp to keep them across reboots' },
-  'db.remote': { type: 'boolean', default: false, describe: 'use the remote DB of the Cedana endpoint (not supported by the local daemon)' },
+  'db.path': {
+    type: 'string',
+    default: '/tmp/cedana.db',
+    describe: 'LevelDB folder of jobs and checkpoints; set it outside /tmp to keep them across reboots',
+  },
+  'db.remote': {
+    type: 'boolean',
+    default: false,
+    describe: 'use the remote DB of the Cedana endpoint (not supported by the local daemon)',
+  },
   'profiling.enabled': { type: 'boolean', default: false, describe: 'send adapter timings back with every response' },
-  'profiling.precision': { type: 'string', default: 'auto', values: ['auto', 'ns', 'us', 'ms', 's'], describe: 'unit the CLI prints timings in' },
+  'profiling.precision': {
+    type: 'string',
+    default: 'auto',
+    values: ['auto', 'ns', 'us', 'ms', 's'],
+    describe: 'unit the CLI prints timings in',
+  },
   'criu.binary_path': { type: 'string', default: '', describe: 'CRIU binary (empty: `criu` from PATH)' },
   'criu.leave_running': { type: 'boolean', default: false, describe: 'keep jobs running after a dump' },
-  'plugins.dir': { type: 'string', default: '/usr/local/lib/cedana/plugins', describe: 'where plugins are installed, one folder per plugin and version' },
+  'plugins.dir': {
+    type: 'string',
+    default: '/usr/local/lib/cedana/plugins',
+    describe: 'where plugins are installed, one folder per plugin and version',
+  },
   'plugins.registry': { type: 'string', default: '', describe: 'npm registry for `cedana plugin install` (empty: the local catalog)' },
 } as const satisfies Record<string, KeySpec>;
 
@@ -123,7 +140,12 @@ function flatten(obj: Record<string, unknown>, prefix: string, out: Record<strin
 
 function fromString(spec: KeySpec, raw: string): unknown {
   if (spec.type === 'number') return raw.trim() === '' ? Number.NaN : Number(raw);
-  if (spec.type === 'boolean') return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase()) ? true : ['0', 'false', 'no', 'off'].includes(raw.toLowerCase()) ? false : raw;
+  if (spec.type === 'boolean')
+    return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())
+      ? true
+      : ['0', 'false', 'no', 'off'].includes(raw.toLowerCase())
+        ? false
+        : raw;
   return raw;
 }
 

@@ -8,41 +8,92 @@
  */
 export const ERRORS = {
   // config
-  CEDANA_ERR_CONFIG_PARSE: { status: 'INVALID_ARGUMENT', hint: 'fix the JSON syntax of the config file, or move it away to use the defaults' },
+  CEDANA_ERR_CONFIG_PARSE: {
+    status: 'INVALID_ARGUMENT',
+    hint: 'fix the JSON syntax of the config file, or move it away to use the defaults',
+  },
   CEDANA_ERR_CONFIG_VALUE: { status: 'INVALID_ARGUMENT', hint: 'see docs/configuration.md for the keys and their allowed values' },
   // requests
   CEDANA_ERR_INVALID_ARGUMENT: { status: 'INVALID_ARGUMENT', hint: 'run the command with --help to see what it expects' },
   CEDANA_ERR_JOB_NOT_FOUND: { status: 'NOT_FOUND', hint: 'list jobs with `cedana ps`' },
   CEDANA_ERR_JOB_EXISTS: { status: 'ALREADY_EXISTS', hint: 'choose another --jid, or delete the old job with `cedana job delete JID`' },
-  CEDANA_ERR_JOB_NOT_RUNNING: { status: 'FAILED_PRECONDITION', hint: 'only a running job can be dumped or killed; `cedana ps` shows its status' },
-  CEDANA_ERR_JOB_RUNNING: { status: 'FAILED_PRECONDITION', hint: 'kill the job first (`cedana job kill JID`), or dump it without restoring' },
+  CEDANA_ERR_JOB_NOT_RUNNING: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'only a running job can be dumped or killed; `cedana ps` shows its status',
+  },
+  CEDANA_ERR_JOB_RUNNING: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'kill the job first (`cedana job kill JID`), or dump it without restoring',
+  },
   CEDANA_ERR_JOB_BUSY: { status: 'ABORTED', hint: 'another dump or restore of this job is in progress; wait for it and try again' },
   CEDANA_ERR_NOT_ATTACHABLE: { status: 'FAILED_PRECONDITION', hint: 'start the job with --attachable (or --attach) to attach to it later' },
   CEDANA_ERR_PROCESS_NOT_FOUND: { status: 'NOT_FOUND', hint: 'check the PID with `ps -p PID`' },
-  CEDANA_ERR_PID_TAKEN: { status: 'FAILED_PRECONDITION', hint: 'CRIU restores a process with its original PID: stop whatever now runs with that PID, or restore on another machine' },
+  CEDANA_ERR_PID_TAKEN: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'CRIU restores a process with its original PID: stop whatever now runs with that PID, or restore on another machine',
+  },
   CEDANA_ERR_RUN_FAILED: { status: 'INVALID_ARGUMENT', hint: 'check the program exists and is executable (the path is looked up in PATH)' },
-  CEDANA_ERR_UNSUPPORTED_TYPE: { status: 'UNIMPLEMENTED', hint: 'install the plugin for this type (`cedana plugin install NAME`); `cedana features` shows who exports what' },
+  CEDANA_ERR_UNSUPPORTED_TYPE: {
+    status: 'UNIMPLEMENTED',
+    hint: 'install the plugin for this type (`cedana plugin install NAME`); `cedana features` shows who exports what',
+  },
   // checkpoints
   CEDANA_ERR_CHECKPOINT_NOT_FOUND: { status: 'NOT_FOUND', hint: 'list checkpoints with `cedana checkpoints`' },
   CEDANA_ERR_CHECKPOINT_INVALID: { status: 'DATA_LOSS', hint: 'the checkpoint is damaged or incomplete: restore from another checkpoint' },
-  CEDANA_ERR_CHECKPOINT_DIR: { status: 'FAILED_PRECONDITION', hint: 'choose a writable folder with --dir, or set checkpoint.dir in the config' },
-  CEDANA_ERR_CANCELLED: { status: 'ABORTED', hint: 'the operation was cancelled before it finished and what it had written was removed: run it again' },
-  CEDANA_ERR_NO_SPACE: { status: 'RESOURCE_EXHAUSTED', hint: 'free space on the checkpoint filesystem, or dump with compression (--compression lz4) or to another --dir' },
+  CEDANA_ERR_CHECKPOINT_DIR: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'choose a writable folder with --dir, or set checkpoint.dir in the config',
+  },
+  CEDANA_ERR_CANCELLED: {
+    status: 'ABORTED',
+    hint: 'the operation was cancelled before it finished and what it had written was removed: run it again',
+  },
+  CEDANA_ERR_NO_SPACE: {
+    status: 'RESOURCE_EXHAUSTED',
+    hint: 'free space on the checkpoint filesystem, or dump with compression (--compression lz4) or to another --dir',
+  },
   // criu
-  CEDANA_ERR_CRIU_NOT_FOUND: { status: 'FAILED_PRECONDITION', hint: 'install CRIU >= 4.2 (scripts/install-criu.sh), or set criu.binary_path' },
-  CEDANA_ERR_CRIU_TOO_OLD: { status: 'FAILED_PRECONDITION', hint: 'install CRIU >= 4.2 (scripts/install-criu.sh): older versions fail on this kernel' },
-  CEDANA_ERR_CRIU_DUMP: { status: 'INTERNAL', hint: 'read the CRIU log lines above; `cedana daemon check` tests the setup. The process was left running' },
-  CEDANA_ERR_CRIU_RESTORE: { status: 'INTERNAL', hint: 'read the CRIU log lines above; the checkpoint was left intact, so the restore can be retried' },
+  CEDANA_ERR_CRIU_NOT_FOUND: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'install CRIU >= 4.2 (scripts/install-criu.sh), or set criu.binary_path',
+  },
+  CEDANA_ERR_CRIU_TOO_OLD: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'install CRIU >= 4.2 (scripts/install-criu.sh): older versions fail on this kernel',
+  },
+  CEDANA_ERR_CRIU_DUMP: {
+    status: 'INTERNAL',
+    hint: 'read the CRIU log lines above; `cedana daemon check` tests the setup. The process was left running',
+  },
+  CEDANA_ERR_CRIU_RESTORE: {
+    status: 'INTERNAL',
+    hint: 'read the CRIU log lines above; the checkpoint was left intact, so the restore can be retried',
+  },
   // plugins
-  CEDANA_ERR_PLUGIN_MANIFEST: { status: 'FAILED_PRECONDITION', hint: 'a plugin package needs "cedana": { "plugin": NAME, "engines": RANGE } in its package.json' },
+  CEDANA_ERR_PLUGIN_MANIFEST: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'a plugin package needs "cedana": { "plugin": NAME, "engines": RANGE } in its package.json',
+  },
   CEDANA_ERR_PLUGIN_ENGINE: { status: 'FAILED_PRECONDITION', hint: 'install a plugin version made for this cedana version' },
-  CEDANA_ERR_PLUGIN_IMPORT: { status: 'FAILED_PRECONDITION', hint: 'the plugin failed to load: reinstall it, or report the error to its author' },
+  CEDANA_ERR_PLUGIN_IMPORT: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'the plugin failed to load: reinstall it, or report the error to its author',
+  },
   CEDANA_ERR_PLUGIN_SHAPE: { status: 'FAILED_PRECONDITION', hint: 'the plugin exports a feature of the wrong shape: update the plugin' },
-  CEDANA_ERR_PLUGIN_FAILED: { status: 'INTERNAL', hint: 'a plugin failed while handling the request: see its message, or report it to its author' },
-  CEDANA_ERR_FEATURE_MISSING: { status: 'UNIMPLEMENTED', hint: 'install a plugin that exports this feature; `cedana features` shows the matrix' },
+  CEDANA_ERR_PLUGIN_FAILED: {
+    status: 'INTERNAL',
+    hint: 'a plugin failed while handling the request: see its message, or report it to its author',
+  },
+  CEDANA_ERR_FEATURE_MISSING: {
+    status: 'UNIMPLEMENTED',
+    hint: 'install a plugin that exports this feature; `cedana features` shows the matrix',
+  },
   // daemon and client
   CEDANA_ERR_DAEMON_UNREACHABLE: { status: 'UNAVAILABLE', hint: 'start the daemon with `cedana daemon start`, or point --address at it' },
-  CEDANA_ERR_UNAUTHENTICATED: { status: 'UNAUTHENTICATED', hint: 'pass the daemon token with CEDANA_AUTH_TOKEN or auth_token in the config' },
+  CEDANA_ERR_UNAUTHENTICATED: {
+    status: 'UNAUTHENTICATED',
+    hint: 'pass the daemon token with CEDANA_AUTH_TOKEN or auth_token in the config',
+  },
   CEDANA_ERR_INTERNAL: { status: 'INTERNAL', hint: 'this is a bug: the daemon log has the details' },
 } as const satisfies Record<string, { status: GrpcStatusName; hint: string }>;
 
@@ -97,6 +148,7 @@ export function isCedanaError(err: unknown): err is CedanaError {
 /** Any thrown value as a CedanaError; unknown errors become `fallback`. */
 export function toCedanaError(err: unknown, fallback: ErrorCode = 'CEDANA_ERR_INTERNAL'): CedanaError {
   if (isCedanaError(err)) return err;
+  if (err instanceof Error && err.name === 'AbortError') return new CedanaError('CEDANA_ERR_CANCELLED', err.message, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
   return new CedanaError(fallback, message, { cause: err });
 }

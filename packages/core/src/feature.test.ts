@@ -16,7 +16,10 @@ describe('Feature.ifAvailable', () => {
   afterEach(() => plugins());
 
   it('visits every plugin that exports the feature, with its value', async () => {
-    plugins({ name: 'a', definition: { name: 'a', version: '1', features: { DumpMiddleware: mw as never } } }, { name: 'b', definition: { name: 'b', version: '1', features: {} } });
+    plugins(
+      { name: 'a', definition: { name: 'a', version: '1', features: { DumpMiddleware: mw as never } } },
+      { name: 'b', definition: { name: 'b', version: '1', features: {} } },
+    );
     const seen: string[] = [];
     await DumpMiddleware.ifAvailable((name, value) => {
       seen.push(name);
@@ -26,7 +29,10 @@ describe('Feature.ifAvailable', () => {
   });
 
   it('only visits the plugins named in the filter', async () => {
-    plugins({ name: 'a', definition: { name: 'a', version: '1', features: { KillSignal: 'SIGTERM' } } }, { name: 'b', definition: { name: 'b', version: '1', features: { KillSignal: 'SIGINT' } } });
+    plugins(
+      { name: 'a', definition: { name: 'a', version: '1', features: { KillSignal: 'SIGTERM' } } },
+      { name: 'b', definition: { name: 'b', version: '1', features: { KillSignal: 'SIGINT' } } },
+    );
     const seen: string[] = [];
     await KillSignal.ifAvailable((_, s) => void seen.push(s), 'b');
     assert.deepEqual(seen, ['SIGINT']);
@@ -51,7 +57,10 @@ describe('Feature.ifAvailable', () => {
 
   it('reports a plugin that failed to load instead of visiting it', async () => {
     plugins({ name: 'broken', status: 'error' });
-    await assert.rejects(KillSignal.ifAvailable(() => {}, 'broken'), /failed to load/);
+    await assert.rejects(
+      KillSignal.ifAvailable(() => {}, 'broken'),
+      /failed to load/,
+    );
     assert.equal(KillSignal.isAvailable('broken'), false);
   });
 
@@ -66,7 +75,8 @@ describe('Feature.ifAvailable', () => {
         seen.push(name);
         if (name === 'a') throw new TypeError('boom');
       }),
-      (err: unknown) => isCedanaError(err) && err.code === 'CEDANA_ERR_PLUGIN_FAILED' && /plugin "a" failed in KillSignal: boom/.test(err.message),
+      (err: unknown) =>
+        isCedanaError(err) && err.code === 'CEDANA_ERR_PLUGIN_FAILED' && /plugin "a" failed in KillSignal: boom/.test(err.message),
     );
     assert.deepEqual(seen, ['a', 'b']);
   });

@@ -36,9 +36,17 @@ export class Feature<T, S extends string = string> {
     for (const name of filter) {
       const plugin = source.plugins().find((p) => p.name === name);
       if (!plugin) {
-        errors.push(new CedanaError('CEDANA_ERR_UNSUPPORTED_TYPE', `plugin "${name}" is not installed, so ${this.symbol} is not available for it`, { hint: `install it with \`cedana plugin install ${name}\`` }));
+        errors.push(
+          new CedanaError('CEDANA_ERR_UNSUPPORTED_TYPE', `plugin "${name}" is not installed, so ${this.symbol} is not available for it`, {
+            hint: `install it with \`cedana plugin install ${name}\``,
+          }),
+        );
       } else if (plugin.status !== 'ok') {
-        errors.push(new CedanaError('CEDANA_ERR_PLUGIN_IMPORT', `plugin "${name}" failed to load: ${plugin.error?.message}`, { hint: 'run `cedana features --errors` for details' }));
+        errors.push(
+          new CedanaError('CEDANA_ERR_PLUGIN_IMPORT', `plugin "${name}" failed to load: ${plugin.error?.message}`, {
+            hint: 'run `cedana features --errors` for details',
+          }),
+        );
       } else if (plugin.definition?.features[this.symbol as never] === undefined) {
         errors.push(this.missing(name));
       }
@@ -57,7 +65,10 @@ export class Feature<T, S extends string = string> {
     }
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) {
-      throw new CedanaError(commonCode(errors), errors.map((e) => e.message).join('; '), { hint: errors[0]?.hint, details: errors.flatMap((e) => e.details) });
+      throw new CedanaError(commonCode(errors), errors.map((e) => e.message).join('; '), {
+        hint: errors[0]?.hint,
+        details: errors.flatMap((e) => e.details),
+      });
     }
   }
 
@@ -73,7 +84,10 @@ export class Feature<T, S extends string = string> {
 
   /** The error for a plugin that exports this feature with a wrong shape. */
   incompatible(pluginName: string, value: unknown): CedanaError {
-    return new CedanaError('CEDANA_ERR_PLUGIN_SHAPE', `plugin "${pluginName}" exports ${this.symbol} as ${describeValue(value)}, expected ${this.shape.expected}`);
+    return new CedanaError(
+      'CEDANA_ERR_PLUGIN_SHAPE',
+      `plugin "${pluginName}" exports ${this.symbol} as ${describeValue(value)}, expected ${this.shape.expected}`,
+    );
   }
 
   private exporters(filter: string[]): LoadedPlugin[] {

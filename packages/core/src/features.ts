@@ -4,9 +4,9 @@
  * `cedana features` matrix, docs/writing-plugins.md) is derived from FEATURES.
  * Changing a value type incompatibly means a new symbol, never a quiet change.
  */
-import type { Job } from './proto/gen/cedana/daemon/v1/types.js';
-import type { HealthCheck } from './health.js';
+
 import { Feature } from './feature.js';
+import type { HealthCheck } from './health.js';
 import type {
   DumpHandlerFn,
   DumpMiddleware as DumpMiddlewareT,
@@ -19,6 +19,7 @@ import type {
   RunHandlerFn,
   RunMiddleware as RunMiddlewareT,
 } from './pipelines.js';
+import type { Job } from './proto/gen/cedana/daemon/v1/types.js';
 import { arrayOf, fn, objectWith, string } from './shape.js';
 
 /** A flag of a plugin's CLI subcommand, in yargs' option terms. */
@@ -54,7 +55,11 @@ export interface CheckpointStorage {
   get(url: string, localPath: string): Promise<void>;
 }
 
-const command = objectWith<PluginCommand>({ describe: string, 'options?': { expected: 'an object', test: (v): v is object => typeof v === 'object' && v !== null }, 'details?': fn });
+const command = objectWith<PluginCommand>({
+  describe: string,
+  'options?': { expected: 'an object', test: (v): v is object => typeof v === 'object' && v !== null },
+  'details?': fn,
+});
 const helperCommand = objectWith<HelperCommand>({ command: string, describe: string, handler: fn });
 const middleware = arrayOf(fn);
 const storage = objectWith<CheckpointStorage>({ scheme: string, put: fn, get: fn });
@@ -99,11 +104,27 @@ export const Version = new Feature('Version', 'Version', string);
 
 /** Every feature, in the order the matrix shows them. */
 export const FEATURES = [
-  DumpCmd, RestoreCmd, RunCmd, ManageCmd, QueryCmd, HelperCmds,
-  DumpMiddleware, DumpHandler, RestoreMiddleware, RestoreHandler,
-  RunMiddleware, RunHandler, ManageHandler, KillSignal, Cleanup,
-  GPUInterceptor, GPUInterceptorRestore,
-  QueryHandler, HealthChecks, CheckpointStorage, Version,
+  DumpCmd,
+  RestoreCmd,
+  RunCmd,
+  ManageCmd,
+  QueryCmd,
+  HelperCmds,
+  DumpMiddleware,
+  DumpHandler,
+  RestoreMiddleware,
+  RestoreHandler,
+  RunMiddleware,
+  RunHandler,
+  ManageHandler,
+  KillSignal,
+  Cleanup,
+  GPUInterceptor,
+  GPUInterceptorRestore,
+  QueryHandler,
+  HealthChecks,
+  CheckpointStorage,
+  Version,
 ] as const;
 
 export type FeatureName = (typeof FEATURES)[number]['symbol'];

@@ -1,18 +1,64 @@
-export { type Adapter, type BaseContext, type Handler, type HandlerFn, type Logger, type Middleware, handler, withAdapters } from './adapter.js';
-export { COMPRESSIONS, type Compression, CONFIG_KEYS, type Config, type ConfigKey, DEFAULT_CONFIG_PATH, envName, type LoadConfigOptions, loadConfig } from './config.js';
-export { CedanaError, type CedanaErrorOptions, ERRORS, type ErrorCode, type GrpcStatusName, isCedanaError, toCedanaError } from './errors.js';
+export {
+  type Adapter,
+  type BaseContext,
+  type Handler,
+  type HandlerFn,
+  handler,
+  type Logger,
+  type Middleware,
+  withAdapters,
+} from './adapter.js';
+export {
+  COMPRESSIONS,
+  CONFIG_KEYS,
+  type Compression,
+  type Config,
+  type ConfigKey,
+  DEFAULT_CONFIG_PATH,
+  envName,
+  type LoadConfigOptions,
+  loadConfig,
+} from './config.js';
+export {
+  CedanaError,
+  type CedanaErrorOptions,
+  ERRORS,
+  type ErrorCode,
+  type GrpcStatusName,
+  isCedanaError,
+  toCedanaError,
+} from './errors.js';
 export { Feature, type PluginSource, setPluginSource, wrapPluginError } from './feature.js';
-export * as features from './features.js';
 export type { CheckpointStorage, FeatureName, FeatureValues, HelperCommand, OptionSpec, PluginCommand } from './features.js';
+export * as features from './features.js';
 export type { HealthCheck, HealthIssue, HealthResult } from './health.js';
+export { featureMatrix } from './matrix.js';
 export type {
-  CriuOptions, DumpAdapter, DumpContext, DumpHandler, DumpHandlerFn, DumpMiddleware, ExitStatus, ManageContext, ManageHandlerFn,
-  ManifestFacts, QueryHandlerFn, RestoreAdapter, RestoreContext, RestoreHandler, RestoreHandlerFn, RestoreIo, RestoreMiddleware,
-  RunAdapter, RunContext, RunHandlerFn, RunMiddleware, Started,
+  CriuOptions,
+  DumpAdapter,
+  DumpContext,
+  DumpHandler,
+  DumpHandlerFn,
+  DumpMiddleware,
+  ExitStatus,
+  ManageContext,
+  ManageHandlerFn,
+  ManifestFacts,
+  QueryHandlerFn,
+  RestoreAdapter,
+  RestoreContext,
+  RestoreHandler,
+  RestoreHandlerFn,
+  RestoreIo,
+  RestoreMiddleware,
+  RunAdapter,
+  RunContext,
+  RunHandlerFn,
+  RunMiddleware,
+  Started,
 } from './pipelines.js';
 export { LOAD_PHASES, type LoadedPlugin, type LoadPhase, type PluginDefinition, type PluginManifest } from './plugin.js';
 export { type ProfileNode, Profiler } from './profiling.js';
 export * as shape from './shape.js';
 export { HOST_VERSION } from './version.js';
 export * as wire from './wire.js';
-export { type ExportState, featureMatrix, type MatrixCell } from './matrix.js';

@@ -1,34 +1,39 @@
 /**
- * The feature matrix: which plugin exports which feature, derived from FEATURES.
- * Shared by the daemon's Features RPC and the CLI's `cedana features`.
+ * The feature matrix: which plugin exports which feature symbol, built by
+ * iterating FEATURES (never a hand-written list). Pure, and shaped as the
+ * Features RPC's answer, so the daemon and the CLI (which loads plugins itself)
+ * give the same data.
  */
+import type { Feature } from './feature.js';
 import { FEATURES } from './features.js';
 import type { LoadedPlugin } from './plugin.js';
+import type { FeatureExport, FeaturesResp } from './proto/gen/cedana/daemon/v1/types.js';
+import { HOST_VERSION } from './version.js';
 
-export type ExportState = 'exported' | 'missing' | 'incompatible' | 'failed';
-
-export interface MatrixCell {
-  plugin: string;
-  symbol: string;
-  state: ExportState;
-  /** Why it is incompatible or failed. */
-  error?: string;
+export function featureMatrix(
+  plugins: readonly LoadedPlugin[],
+  symbols: readonly Feature<unknown>[] = FEATURES as readonly Feature<unknown>[],
+): FeaturesResp {
+  return {
+    plugins: plugins.map((p) => ({
+      name: p.name,
+      version: p.version,
+      path: p.path,
+      status: p.status,
+      error: p.error?.message ?? '',
+      errorCode: p.error?.code ?? '',
+      phase: p.phase ?? '',
+      hint: p.error?.hint ?? '',
+    })),
+    features: symbols.map((f) => ({ symbol: f.symbol, description: f.description })),
+    exports: plugins.filter((p) => p.status === 'ok').flatMap((p) => symbols.flatMap((f) => exportOf(p, f))),
+    hostVersion: HOST_VERSION,
+  };
 }
 
-/** One cell per plugin and feature symbol, in FEATURES order. */
-export function featureMatrix(plugins: readonly LoadedPlugin[]): MatrixCell[] {
-  const cells: MatrixCell[] = [];
-  for (const feature of FEATURES) {
-    for (const p of plugins) {
-      if (p.status !== 'ok') {
-        cells.push({ plugin: p.name, symbol: feature.symbol, state: 'failed', error: p.error?.message });
-        continue;
-      }
-      const value: unknown = p.definition?.features[feature.symbol as never];
-      if (value === undefined) cells.push({ plugin: p.name, symbol: feature.symbol, state: 'missing' });
-      else if (feature.shape.test(value)) cells.push({ plugin: p.name, symbol: feature.symbol, state: 'exported' });
-      else cells.push({ plugin: p.name, symbol: feature.symbol, state: 'incompatible', error: feature.incompatible(p.name, value).message });
-    }
-  }
-  return cells;
+function exportOf(plugin: LoadedPlugin, feature: Feature<unknown>): FeatureExport[] {
+  const value: unknown = (plugin.definition?.features as Record<string, unknown> | undefined)?.[feature.symbol];
+  if (value === undefined) return [];
+  if (feature.shape.test(value)) return [{ plugin: plugin.name, symbol: feature.symbol, state: 'exported', error: '' }];
+  return [{ plugin: plugin.name, symbol: feature.symbol, state: 'incompatible', error: feature.incompatible(plugin.name, value).message }];
 }

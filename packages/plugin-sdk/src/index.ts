@@ -40,6 +40,7 @@ export {
   type Logger,
   type ManageContext,
   type ManageHandlerFn,
+  type ManifestFacts,
   type Middleware,
   type OptionSpec,
   type PluginCommand,
@@ -56,4 +57,4 @@ export {
   type RunMiddleware,
   type Started,
 } from '@cedana/core';
-export type { DumpReq, DumpResp, Job, QueryReq, RestoreReq, RestoreResp, RunReq, RunResp, ManageReq, ManageResp } from '@cedana/core/proto';
+export type { DumpReq, DumpResp, Job, ManageReq, ManageResp, QueryReq, RestoreReq, RestoreResp, RunReq, RunResp } from '@cedana/core/proto';

@@ -93,7 +93,8 @@ export interface DumpReq {
   /** checkpoint name; generated when empty */
   name: string;
   compression: string;
-  streams: number;
+  /** unset: checkpoint.streams of the config */
+  streams?: number | undefined;
   criu: CriuOpts | undefined;
   details: { [key: string]: any } | undefined;
 }
@@ -270,6 +271,7 @@ export interface PluginStatus {
   errorCode: string;
   /** resolve | manifest | engines | import | shape */
   phase: string;
+  hint: string;
 }
 
 export interface FeatureInfo {
@@ -1294,7 +1296,7 @@ function createBaseDumpReq(): DumpReq {
     dir: "",
     name: "",
     compression: "",
-    streams: 0,
+    streams: undefined,
     criu: undefined,
     details: undefined,
   };
@@ -1320,7 +1322,7 @@ export const DumpReq: MessageFns<DumpReq> = {
     if (message.compression !== "") {
       writer.uint32(50).string(message.compression);
     }
-    if (message.streams !== 0) {
+    if (message.streams !== undefined) {
       writer.uint32(56).int32(message.streams);
     }
     if (message.criu !== undefined) {
@@ -1437,7 +1439,7 @@ export const DumpReq: MessageFns<DumpReq> = {
       dir: isSet(object.dir) ? globalThis.String(object.dir) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       compression: isSet(object.compression) ? globalThis.String(object.compression) : "",
-      streams: isSet(object.streams) ? globalThis.Number(object.streams) : 0,
+      streams: isSet(object.streams) ? globalThis.Number(object.streams) : undefined,
       criu: isSet(object.criu) ? CriuOpts.fromJSON(object.criu) : undefined,
       details: isObject(object.details) ? object.details : undefined,
     };
@@ -1463,7 +1465,7 @@ export const DumpReq: MessageFns<DumpReq> = {
     if (message.compression !== "") {
       obj.compression = message.compression;
     }
-    if (message.streams !== 0) {
+    if (message.streams !== undefined) {
       obj.streams = Math.round(message.streams);
     }
     if (message.criu !== undefined) {
@@ -1486,7 +1488,7 @@ export const DumpReq: MessageFns<DumpReq> = {
     message.dir = object.dir ?? "";
     message.name = object.name ?? "";
     message.compression = object.compression ?? "";
-    message.streams = object.streams ?? 0;
+    message.streams = object.streams ?? undefined;
     message.criu = (object.criu !== undefined && object.criu !== null) ? CriuOpts.fromPartial(object.criu) : undefined;
     message.details = object.details ?? undefined;
     return message;
@@ -4111,7 +4113,7 @@ export const HealthCheckResp: MessageFns<HealthCheckResp> = {
 };
 
 function createBasePluginStatus(): PluginStatus {
-  return { name: "", version: "", path: "", status: "", error: "", errorCode: "", phase: "" };
+  return { name: "", version: "", path: "", status: "", error: "", errorCode: "", phase: "", hint: "" };
 }
 
 export const PluginStatus: MessageFns<PluginStatus> = {
@@ -4136,6 +4138,9 @@ export const PluginStatus: MessageFns<PluginStatus> = {
     }
     if (message.phase !== "") {
       writer.uint32(58).string(message.phase);
+    }
+    if (message.hint !== "") {
+      writer.uint32(66).string(message.hint);
     }
     return writer;
   },
@@ -4209,6 +4214,14 @@ export const PluginStatus: MessageFns<PluginStatus> = {
             message.phase = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.hint = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4234,6 +4247,7 @@ export const PluginStatus: MessageFns<PluginStatus> = {
         ? globalThis.String(object.error_code)
         : "",
       phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
+      hint: isSet(object.hint) ? globalThis.String(object.hint) : "",
     };
   },
 
@@ -4260,6 +4274,9 @@ export const PluginStatus: MessageFns<PluginStatus> = {
     if (message.phase !== "") {
       obj.phase = message.phase;
     }
+    if (message.hint !== "") {
+      obj.hint = message.hint;
+    }
     return obj;
   },
 
@@ -4275,6 +4292,7 @@ export const PluginStatus: MessageFns<PluginStatus> = {
     message.error = object.error ?? "";
     message.errorCode = object.errorCode ?? "";
     message.phase = object.phase ?? "";
+    message.hint = object.hint ?? "";
     return message;
   },
 };

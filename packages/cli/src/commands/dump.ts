@@ -1,0 +1,120 @@
+/**
+ * `cedana dump job JID` and `cedana dump process PID` checkpoint with CRIU;
+ * `cedana dump <plugin>` exists while a plugin exports DumpCmd.
+ */
+import { COMPRESSIONS, features, type LoadedPlugin } from '@cedana/core';
+import type { DumpReq } from '@cedana/core/proto';
+import type { Argv, CommandModule } from 'yargs';
+import { startProgress } from '../output/progress.js';
+import { formatSize } from '../output/table.js';
+import { addPluginOptions, type PluginCmd, pluginCommands, pluginDetails } from '../plugins/commands.js';
+import { action, type GlobalArgs, type Session } from '../session.js';
+import { type CriuArgs, criuOptions, criuOpts } from './criu-flags.js';
+import { countOf, pidOf } from './validate.js';
+
+export interface DumpArgs extends GlobalArgs, CriuArgs {
+  jid?: string;
+  pid?: string | number;
+  dir?: string;
+  name?: string;
+  compression?: string;
+  streams?: number;
+}
+
+export function dumpOptions(y: Argv): Argv {
+  return criuOptions(
+    y
+      .option('dir', { alias: 'd', type: 'string', describe: 'parent folder of the checkpoint (default: config checkpoint.dir)' })
+      .option('name', { type: 'string', describe: 'checkpoint name (default: generated)' })
+      .option('compression', { type: 'string', choices: COMPRESSIONS, describe: 'archive format (default: config checkpoint.compression)' })
+      .option('streams', {
+        type: 'number',
+        describe: 'parallel checkpoint streams (needs the streamer plugin; default: config checkpoint.streams)',
+      }),
+  );
+}
+
+/** The Dump request of the parsed flags: a job (jid), a process (pid), or a plugin's type with its details. */
+export function dumpRequest(
+  argv: DumpArgs,
+  target: { jid: string } | { pid: number } | { type: string; details: Record<string, unknown> },
+): DumpReq {
+  return {
+    jid: 'jid' in target ? target.jid : '',
+    type: 'type' in target ? target.type : 'pid' in target ? 'process' : '',
+    pid: 'pid' in target ? target.pid : 0,
+    dir: argv.dir ?? '',
+    name: argv.name ?? '',
+    compression: argv.compression ?? '',
+    streams: countOf(argv.streams, 'streams') ?? 0,
+    criu: criuOpts(argv),
+    details: 'details' in target ? target.details : undefined,
+  };
+}
+
+async function dump(session: Session, argv: DumpArgs, req: DumpReq, what: string): Promise<void> {
+  const client = await session.client(argv);
+  const progress = startProgress(session.deps.stderr, `dumping ${what}`);
+  let resp: Awaited<ReturnType<typeof client.dump>>;
+  try {
+    resp = await client.dump(req);
+  } finally {
+    progress.stop();
+  }
+  for (const m of resp.messages) session.err(m);
+  const c = resp.checkpoint;
+  if (!c) return session.out(`dumped ${what}`);
+  session.out(
+    `dumped ${what} to ${c.path} (${formatSize(c.size)}${c.compression && c.compression !== 'none' ? `, ${c.compression}` : ''})`,
+  );
+  session.out(`checkpoint ${c.id}`);
+}
+
+function pluginDumpCommand(session: Session, pc: PluginCmd): CommandModule {
+  return {
+    command: pc.plugin,
+    describe: pc.cmd.describe,
+    builder: (y: Argv) => addPluginOptions(dumpOptions(y), pc.cmd.options),
+    handler: action<DumpArgs>(session, (argv) => {
+      const details = pluginDetails(pc, features.DumpCmd.symbol, argv as Record<string, unknown>);
+      return dump(session, argv, dumpRequest(argv, { type: pc.plugin, details }), pc.plugin);
+    }),
+  };
+}
+
+export function dumpCommand(session: Session, plugins: readonly LoadedPlugin[]): CommandModule {
+  return {
+    command: 'dump',
+    describe: 'Checkpoint a job, a process, or a container of a runtime plugin',
+    builder: (y: Argv) => {
+      let out = y
+        .command({
+          command: 'job <jid>',
+          describe: 'Checkpoint a managed job',
+          builder: (j: Argv) =>
+            dumpOptions(j.positional('jid', { type: 'string', describe: 'job ID' }))
+              .example('$0 dump job web -d /data/ckpt --compression lz4', 'checkpoint job "web" into /data/ckpt')
+              .example('$0 dump job web --leave-running --tcp-established', 'checkpoint and keep it running'),
+          handler: action<DumpArgs & { jid: string }>(session, (argv) =>
+            dump(session, argv, dumpRequest(argv, { jid: argv.jid }), `job ${argv.jid}`),
+          ),
+        })
+        .command({
+          command: 'process <pid>',
+          describe: 'Checkpoint a process that is not a job',
+          builder: (p: Argv) =>
+            dumpOptions(p.positional('pid', { type: 'string', describe: 'PID of the process' })).example(
+              '$0 dump process 4242 -d /data/ckpt',
+              '',
+            ),
+          handler: action<DumpArgs>(session, (argv) => {
+            const pid = pidOf(argv.pid);
+            return dump(session, argv, dumpRequest(argv, { pid }), `process ${pid}`);
+          }),
+        });
+      for (const pc of pluginCommands(plugins, features.DumpCmd, ['job', 'process'])) out = out.command(pluginDumpCommand(session, pc));
+      return out.demandCommand(1, 'name what to dump: `job`, `process`, or a plugin type (`cedana features` lists them)');
+    },
+    handler: () => {},
+  };
+}

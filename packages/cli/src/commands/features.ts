@@ -1,0 +1,46 @@
+/**
+ * `cedana features [plugin...]` (also `cedana plugin features`): the matrix of
+ * feature symbols x installed plugins. It loads the plugins itself, so it works
+ * without a daemon; --errors lists every load and shape error (exit 1 if any).
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { EXIT } from '../exit-codes.js';
+import { featureMatrix, matrixErrors } from '../features/matrix.js';
+import { renderErrors, renderMatrix } from '../features/print.js';
+import { action, type GlobalArgs, type Session } from '../session.js';
+
+interface FeaturesArgs extends GlobalArgs {
+  plugins?: string[];
+  errors?: boolean;
+  json?: boolean;
+}
+
+export function featuresCommand(session: Session, command = 'features [plugins..]'): CommandModule {
+  return {
+    command,
+    describe: 'Show which installed plugin exports which feature',
+    builder: (y: Argv) =>
+      y
+        .positional('plugins', { type: 'string', array: true, describe: 'only these plugins' })
+        .option('errors', { type: 'boolean', describe: 'also list every plugin load and shape error (exit 1 if any)' })
+        .option('json', { type: 'boolean', describe: 'print JSON' })
+        .example('$0 features criu runc', 'the columns of two plugins')
+        .example('$0 features --errors', 'why a plugin is missing or broken'),
+    handler: action<FeaturesArgs>(session, async (argv) => {
+      const dir = session.config(argv)['plugins.dir'];
+      const all = await session.plugins(dir);
+      const names = (argv.plugins ?? []).map(String);
+      for (const name of names) if (!all.some((p) => p.name === name)) session.err(`plugin "${name}" is not installed in ${dir}`);
+      const plugins = names.length === 0 ? all : all.filter((p) => names.includes(p.name));
+      const matrix = featureMatrix(plugins);
+      const errors = matrixErrors(matrix, plugins);
+      if (argv.json) session.json(argv.errors ? { ...matrix, errors } : matrix);
+      else {
+        if (all.length === 0) session.err(`no plugins installed in ${dir}`);
+        session.out(renderMatrix(matrix));
+        if (argv.errors) session.out(`\nErrors:\n${renderErrors(errors)}`);
+      }
+      if (argv.errors && errors.length > 0) session.exitCode = EXIT.FAILED;
+    }),
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * `cedana restore job JID` (its last checkpoint, or --path) and `cedana restore
+ * process --path P`; `cedana restore <plugin>` exists while a plugin exports RestoreCmd.
+ */
+import { features, type LoadedPlugin } from '@cedana/core';
+import type { RestoreReq } from '@cedana/core/proto';
+import type { Argv, CommandModule } from 'yargs';
+import { startProgress } from '../output/progress.js';
+import { addPluginOptions, type PluginCmd, pluginCommands, pluginDetails } from '../plugins/commands.js';
+import { action, type GlobalArgs, type Session } from '../session.js';
+import { attach } from './attach.js';
+
+export interface RestoreArgs extends GlobalArgs {
+  jid?: string;
+  path?: string;
+  attach?: boolean;
+  attachable?: boolean;
+  log?: string;
+}
+
+function ioOptions(y: Argv): Argv {
+  return y
+    .option('attach', { alias: 'a', type: 'boolean', describe: "attach to the restored job's I/O (Ctrl+C detaches)" })
+    .option('attachable', { type: 'boolean', describe: "keep the job's I/O for `cedana attach` later" })
+    .option('log', { type: 'string', describe: "file for the restored job's stdout and stderr" });
+}
+
+export function restoreRequest(argv: RestoreArgs, type: string, details?: Record<string, unknown>): RestoreReq {
+  return {
+    jid: argv.jid ?? '',
+    path: argv.path ?? '',
+    checkpointId: '',
+    type,
+    criu: undefined,
+    attachable: Boolean(argv.attach || argv.attachable),
+    log: argv.log ?? '',
+    details,
+  };
+}
+
+async function restore(session: Session, argv: RestoreArgs, req: RestoreReq): Promise<void> {
+  const client = await session.client(argv);
+  const what = req.jid ? `job ${req.jid}` : req.path;
+  const progress = startProgress(session.deps.stderr, `restoring ${what}`);
+  let resp: Awaited<ReturnType<typeof client.restore>>;
+  try {
+    resp = await client.restore(req);
+  } finally {
+    progress.stop();
+  }
+  for (const m of resp.messages) session.err(m);
+  const line = resp.jid ? `restored job ${resp.jid} (pid ${resp.pid})` : `restored pid ${resp.pid}`;
+  if (!argv.attach) return session.out(line);
+  session.err(`${line}; attached, Ctrl+C detaches`);
+  await attach(session, argv, resp.jid ? { jid: resp.jid } : { pid: resp.pid });
+}
+
+function pluginRestoreCommand(session: Session, pc: PluginCmd): CommandModule {
+  return {
+    command: pc.plugin,
+    describe: pc.cmd.describe,
+    builder: (y: Argv) =>
+      addPluginOptions(
+        ioOptions(y)
+          .option('path', { type: 'string', describe: 'checkpoint folder or archive' })
+          .option('jid', { alias: 'j', type: 'string', describe: 'job ID of the restored container' }),
+        pc.cmd.options,
+      ),
+    handler: action<RestoreArgs>(session, (argv) =>
+      restore(
+        session,
+        argv,
+        restoreRequest(argv, pc.plugin, pluginDetails(pc, features.RestoreCmd.symbol, argv as Record<string, unknown>)),
+      ),
+    ),
+  };
+}
+
+export function restoreCommand(session: Session, plugins: readonly LoadedPlugin[]): CommandModule {
+  return {
+    command: 'restore',
+    describe: 'Restore a job, a process, or a container of a runtime plugin',
+    builder: (y: Argv) => {
+      let out = y
+        .command({
+          command: 'job <jid>',
+          describe: 'Restore a managed job from its last checkpoint (or --path)',
+          builder: (j: Argv) =>
+            ioOptions(j.positional('jid', { type: 'string', describe: 'job ID' }))
+              .option('path', { type: 'string', describe: 'checkpoint folder or archive (default: the job’s last checkpoint)' })
+              .example('$0 restore job web', 'restore job "web" from its last checkpoint')
+              .example('$0 restore job web -a', 'restore it and attach'),
+          handler: action<RestoreArgs>(session, (argv) => restore(session, argv, restoreRequest(argv, ''))),
+        })
+        .command({
+          command: 'process',
+          describe: 'Restore a process from a checkpoint',
+          builder: (p: Argv) =>
+            p
+              .option('path', { type: 'string', demandOption: true, describe: 'checkpoint folder or archive' })
+              .example('$0 restore process --path /data/ckpt/dump-4242.tar.lz4', ''),
+          handler: action<RestoreArgs>(session, (argv) => restore(session, argv, restoreRequest(argv, 'process'))),
+        });
+      for (const pc of pluginCommands(plugins, features.RestoreCmd, ['job', 'process']))
+        out = out.command(pluginRestoreCommand(session, pc));
+      return out.demandCommand(1, 'name what to restore: `job`, `process`, or a plugin type (`cedana features` lists them)');
+    },
+    handler: () => {},
+  };
+}

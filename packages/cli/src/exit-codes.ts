@@ -1,0 +1,37 @@
+/**
+ * What `cedana` exits with. Scripts rely on these: keep them stable, and keep the
+ * --help epilogue (EXIT_CODES_HELP) in step.
+ */
+import { CedanaError, isCedanaError } from '@cedana/core';
+
+export const EXIT = {
+  OK: 0,
+  /** The request failed: the daemon (or the CLI itself) said why. */
+  FAILED: 1,
+  /** Bad usage: unknown command, missing or invalid flag. */
+  USAGE: 2,
+  /** No daemon answers at the configured address. */
+  UNREACHABLE: 3,
+} as const;
+
+export const EXIT_CODES_HELP = [
+  'Exit codes:',
+  '  0  success',
+  '  1  the request failed (the error says why and what to do next)',
+  '  2  bad usage: unknown command, missing or invalid flag',
+  '  3  the daemon is unreachable',
+].join('\n');
+
+/** A mistake in the command line, found before any request is sent. */
+export class UsageError extends CedanaError {
+  constructor(message: string, hint = 'run the command with --help to see what it expects') {
+    super('CEDANA_ERR_INVALID_ARGUMENT', message, { hint });
+    this.name = 'UsageError';
+  }
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof UsageError) return EXIT.USAGE;
+  if (isCedanaError(err) && err.code === 'CEDANA_ERR_DAEMON_UNREACHABLE') return EXIT.UNREACHABLE;
+  return EXIT.FAILED;
+}

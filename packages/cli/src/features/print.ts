@@ -1,0 +1,19 @@
+/** `cedana features` for people: the matrix with its legend, and the error list of --errors. */
+import type { FeaturesResp } from '@cedana/core/proto';
+import { renderTable } from '../output/table.js';
+import { type CellState, cellState, type MatrixError } from './matrix.js';
+
+const MARK: Record<CellState, string> = { exported: '✔', missing: '✖', incompatible: '!', failed: '—' };
+
+export const LEGEND = `${MARK.exported} exported   ${MARK.missing} not exported   ${MARK.incompatible} incompatible (wrong shape)   ${MARK.failed} plugin failed to load (see --errors)`;
+
+export function renderMatrix(matrix: FeaturesResp): string {
+  const plugins = matrix.plugins.map((p) => p.name);
+  const rows = matrix.features.map((f) => [f.symbol, f.description, ...plugins.map((p) => MARK[cellState(matrix, p, f.symbol)])]);
+  return `${renderTable(['FEATURE', 'DESCRIPTION', ...plugins], rows)}\n\n${LEGEND}`;
+}
+
+export function renderErrors(errors: readonly MatrixError[]): string {
+  if (errors.length === 0) return 'no errors';
+  return errors.map((e) => `${e.plugin} (${e.phase}) [${e.code}]: ${e.message}\n  hint: ${e.hint}`).join('\n');
+}

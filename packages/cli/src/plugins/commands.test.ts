@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CedanaError, type LoadedPlugin } from '@cedana/core';
+import { cli } from '../testing/fake-cli.js';
+
+describe('plugins', () => {
+  const runc: LoadedPlugin = {
+    name: 'runc',
+    version: '1.0.0',
+    path: '/p/runc/1.0.0',
+    status: 'ok',
+    definition: {
+      name: 'runc',
+      version: '1.0.0',
+      features: {
+        DumpCmd: {
+          describe: 'Dump a runc container',
+          options: {
+            id: { type: 'string', describe: 'container ID', alias: 'i', demandOption: true },
+            root: { type: 'string', describe: 'runc root', default: '/run/runc' },
+          },
+          details: (argv) => ({ id: argv.id, root: argv.root }),
+        },
+        HelperCmds: [{ command: 'runc-hello', describe: 'says hello', handler: async () => {} }],
+      },
+    },
+  };
+  const broken: LoadedPlugin = {
+    name: 'gpu',
+    version: '0.1.0',
+    path: '/p/gpu/0.1.0',
+    status: 'error',
+    phase: 'import',
+    error: new CedanaError('CEDANA_ERR_PLUGIN_IMPORT', 'plugin "gpu" (import): SyntaxError'),
+  };
+  const wrong: LoadedPlugin = {
+    name: 'bad',
+    version: '1.0.0',
+    path: '/p/bad/1.0.0',
+    status: 'ok',
+    definition: { name: 'bad', version: '1.0.0', features: { DumpCmd: 42 as never } },
+  };
+
+  it('adds `dump <plugin>` with its flags and sends its details', async () => {
+    const r = await cli(['dump', 'runc', '-i', 'c1', '--dir', '/ckpt'], {
+      plugins: [runc, broken, wrong],
+      responses: { dump: { messages: [] } },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const req = r.calls[0]?.[1] as { type: string; dir: string; details: unknown };
+    assert.equal(req.type, 'runc');
+    assert.equal(req.dir, '/ckpt');
+    assert.deepEqual(req.details, { runc: { id: 'c1', root: '/run/runc' } });
+  });
+
+  it('enforces the plugin’s required flags', async () => {
+    const r = await cli(['dump', 'runc'], { plugins: [runc] });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Missing required argument: id/);
+  });
+
+  it('leaves out broken and wrong-shaped plugins without breaking the CLI', async () => {
+    assert.equal((await cli(['dump', 'bad'], { plugins: [runc, broken, wrong] })).code, 2);
+    assert.equal((await cli(['dump', 'gpu'], { plugins: [runc, broken, wrong] })).code, 2);
+    assert.equal((await cli(['runc-hello'], { plugins: [runc, broken, wrong] })).code, 0);
+  });
+
+  it('features --errors lists the errors and exits 1; 0 when there are none', async () => {
+    const r = await cli(['features', '--errors'], { plugins: [runc, broken, wrong] });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /gpu \(import\) \[CEDANA_ERR_PLUGIN_IMPORT\]/);
+    assert.match(r.stdout, /bad \(shape\) \[CEDANA_ERR_PLUGIN_SHAPE\]/);
+    assert.equal((await cli(['plugin', 'features', 'runc', '--errors'], { plugins: [runc, broken] })).code, 0);
+  });
+
+  it('plugin list shows the status of each plugin', async () => {
+    const r = await cli(['plugin', 'list', '--json'], { plugins: [runc, broken] });
+    const list = JSON.parse(r.stdout) as { name: string; status: string; error?: { code: string } }[];
+    assert.deepEqual(
+      list.map((p) => [p.name, p.status, p.error?.code]),
+      [
+        ['runc', 'ok', undefined],
+        ['gpu', 'error', 'CEDANA_ERR_PLUGIN_IMPORT'],
+      ],
+    );
+  });
+});

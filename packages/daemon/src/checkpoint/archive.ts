@@ -1,0 +1,8 @@
+/** The checkpoint archive module: what the rest of the daemon imports. */
+export { readManifestFromArchive } from './archive-manifest.js';
+export { archivePath } from './codecs.js';
+export { detectFormat } from './format.js';
+export { type ArchiveOptions, type PackedCheckpoint, packCheckpoint } from './pack.js';
+export type { OnProgress } from './progress.js';
+export { checkpointSize } from './size.js';
+export { unpackCheckpoint } from './unpack.js';

@@ -1,0 +1,227 @@
+/**
+ * Extracts a tar stream into a folder, for checkpoint archives only: regular files,
+ * folders and links that stay inside the folder. Anything else stops the extraction
+ * with CEDANA_ERR_CHECKPOINT_INVALID naming the entry. The `tar` package's Parser
+ * reads headers (strict: a bad header checksum or a truncated entry is an error);
+ * files are written here, one at a time in archive order, so a failure leaves no
+ * write running once `idle()` resolves.
+ *
+ * Owners, times and extended attributes are not restored: CRIU reads the images only.
+ */
+import { createWriteStream } from 'node:fs';
+import { link, mkdir, symlink } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CedanaError } from '@cedana/core';
+import { Parser, type ReadEntry } from 'tar';
+
+const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
+const LINK_TYPES = new Set(['SymbolicLink', 'Link']);
+const DEVICE_TYPES = new Set(['CharacterDevice', 'BlockDevice', 'FIFO']);
+const TAR_BLOCK = 512;
+/** Errors that come from where we extract to, not from the archive (ENOENT, EEXIST... mean a bad archive). */
+const DESTINATION_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EIO', 'EMFILE', 'ENFILE', 'ENOMEM']);
+
+export interface EntryFacts {
+  path: string;
+  type: string;
+  linkpath?: string | undefined;
+}
+
+/** Why `entry` may not be extracted into a checkpoint folder, or undefined if it may. */
+export function refuseEntry(entry: EntryFacts): string | undefined {
+  const { path, type } = entry;
+  if (path === '') return 'has an empty path';
+  if (path.startsWith('/')) return 'has an absolute path';
+  if (hasDotDot(path)) return "has a '..' component, which leaves the destination";
+  if (DEVICE_TYPES.has(type)) return `is a device or FIFO (${type}), which a checkpoint never holds`;
+  if (!FILE_TYPES.has(type) && type !== 'Directory' && !LINK_TYPES.has(type)) return `has the unsupported type ${type}`;
+  if (!LINK_TYPES.has(type)) return undefined;
+  const kind = type === 'Link' ? 'hard link' : 'symlink';
+  const target = entry.linkpath ?? '';
+  if (target === '') return `is a ${kind} without a target`;
+  if (target.startsWith('/')) return `is a ${kind} to the absolute path ${target}, outside the destination`;
+  if (!hasDotDot(target)) return undefined;
+  // Symlink targets are relative to the link's folder, hard link targets to the archive root.
+  const resolved = posix.normalize(type === 'Link' ? target : posix.join(posix.dirname(path), target));
+  if (resolved === '..' || resolved.startsWith('../')) return `is a ${kind} to ${target}, which points outside the destination`;
+  return `is a ${kind} to ${target}: link targets with '..' are refused, as they can escape through other links`;
+}
+
+function hasDotDot(path: string): boolean {
+  return path.split('/').includes('..');
+}
+
+export class TarExtractor extends Writable {
+  readonly #destDir: string;
+  readonly #source: string;
+  readonly #parser: Parser;
+  /** File operations, run one after the other in archive order. */
+  #chain: Promise<void> = Promise.resolve();
+  readonly #madeDirs = new Set<string>();
+  #head: Buffer | undefined = Buffer.alloc(0);
+  #sawEndMarker = false;
+  #failed: Error | undefined;
+  #onFailure: (() => void) | undefined;
+  /** A write waiting for the parser's 'drain'. */
+  #waiting: ((err?: Error | null) => void) | undefined;
+  readonly #stopFile = new AbortController();
+  #bytesDone = 0;
+  #current: { bytesWritten: number } | undefined;
+
+  constructor(destDir: string, source: string) {
+    super();
+    this.#destDir = destDir;
+    this.#source = source;
+    this.#parser = new Parser({ strict: true });
+    this.#parser.on('entry', (entry: ReadEntry) => this.#onEntry(entry));
+    this.#parser.on('error', (err: Error) =>
+      this.#fail(this.#invalid(`is truncated or damaged: its tar stream is invalid (${err.message})`)),
+    );
+    this.#parser.on('eof', () => {
+      this.#sawEndMarker = true;
+    });
+    this.#parser.on('drain', () => this.#release());
+  }
+
+  /** Bytes of file contents written so far. */
+  get bytesWritten(): number {
+    return this.#bytesDone + (this.#current?.bytesWritten ?? 0);
+  }
+
+  /** Resolves once no file operation runs any more; call it after a failure, before cleaning up. */
+  async idle(): Promise<void> {
+    await this.#chain.catch(() => {});
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    const data = this.#failed ? undefined : this.#checkHead(chunk);
+    if (data === undefined) {
+      callback(this.#failed);
+      return;
+    }
+    // Set before writing: the parser's 'drain' releases it, now or later.
+    this.#waiting = callback;
+    if (this.#parser.write(data) || this.#failed) this.#release();
+  }
+
+  /**
+   * What to feed the parser once the first 512 bytes proved a tar (the Parser alone
+   * would also take, and decompress, gzip or zstd data); undefined while they are
+   * still coming, or when they are no tar.
+   */
+  #checkHead(chunk: Buffer): Buffer | undefined {
+    if (this.#head === undefined) return chunk;
+    const data = Buffer.concat([this.#head, chunk]);
+    if (data.length < TAR_BLOCK) {
+      this.#head = data;
+      return undefined;
+    }
+    this.#head = undefined;
+    if (data.toString('latin1', 257, 262) === 'ustar') return data;
+    this.#fail(this.#invalid('does not hold a tar archive (no ustar header)'));
+    return undefined;
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.#finish().then(() => callback(), callback);
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    if (err || !this.writableFinished) this.#fail(err ?? new Error('extraction stopped'));
+    callback(err);
+  }
+
+  async #finish(): Promise<void> {
+    if (this.#head !== undefined) throw this.#fail(this.#invalid(`is too short to be a tar archive (${this.#head.length} bytes)`));
+    // After a failure the parser may never end (the entry being written was destroyed).
+    const parsed = new Promise<void>((resolve) => {
+      this.#parser.once('end', resolve);
+      this.#onFailure = resolve;
+      if (this.#failed) resolve();
+    });
+    this.#parser.end();
+    await parsed;
+    await this.#chain;
+    if (this.#failed) throw this.#failed;
+    if (!this.#sawEndMarker) throw this.#fail(this.#invalid('is truncated: the tar stream ends without its end-of-archive marker'));
+  }
+
+  #onEntry(entry: ReadEntry): void {
+    const refused = refuseEntry({ path: entry.path, type: entry.type, linkpath: entry.linkpath });
+    if (refused !== undefined) {
+      entry.resume();
+      this.#fail(this.#invalid(`holds the entry ${JSON.stringify(entry.path)}, which ${refused}`));
+      return;
+    }
+    // A body-less entry (folder, link) only ends, letting the parser go on, once resumed.
+    if (!FILE_TYPES.has(entry.type)) entry.resume();
+    this.#chain = this.#chain.then(() => this.#extract(entry)).catch((err: unknown) => this.#failWith(err, entry.path));
+  }
+
+  async #extract(entry: ReadEntry): Promise<void> {
+    if (this.#failed) {
+      entry.resume();
+      return;
+    }
+    const target = join(this.#destDir, entry.path);
+    const mode = (entry.mode ?? 0o600) & 0o777;
+    if (entry.type === 'Directory') {
+      await this.#makeDir(target, mode | 0o700);
+      return;
+    }
+    await this.#makeDir(dirname(target), 0o700);
+    if (entry.type === 'SymbolicLink') await symlink(entry.linkpath ?? '', target);
+    else if (entry.type === 'Link') await link(join(this.#destDir, entry.linkpath ?? ''), target);
+    else await this.#writeFile(entry, target, mode);
+  }
+
+  async #writeFile(entry: ReadEntry, target: string, mode: number): Promise<void> {
+    const out = createWriteStream(target, { mode });
+    this.#current = out;
+    try {
+      await pipeline(entry, out, { signal: this.#stopFile.signal });
+    } finally {
+      this.#bytesDone += out.bytesWritten;
+      this.#current = undefined;
+    }
+  }
+
+  async #makeDir(dir: string, mode: number): Promise<void> {
+    if (this.#madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true, mode });
+    this.#madeDirs.add(dir);
+  }
+
+  #failWith(err: unknown, entryPath: string): void {
+    if (this.#failed) return;
+    const code = (err as NodeJS.ErrnoException).code;
+    // Errors of the destination keep their code, so the caller can tell "disk full" from "bad archive".
+    if (typeof code === 'string' && DESTINATION_ERRORS.has(code)) {
+      this.#fail(Object.assign(err as Error, { entryPath }));
+      return;
+    }
+    const why = err instanceof Error ? err.message : String(err);
+    this.#fail(this.#invalid(`holds the entry ${JSON.stringify(entryPath)}, which cannot be extracted (${why})`));
+  }
+
+  #fail(err: Error): Error {
+    if (this.#failed) return this.#failed;
+    this.#failed = err;
+    this.#stopFile.abort(err);
+    this.#onFailure?.();
+    this.#release();
+    return err;
+  }
+
+  #release(): void {
+    const callback = this.#waiting;
+    this.#waiting = undefined;
+    callback?.(this.#failed);
+  }
+
+  #invalid(what: string): CedanaError {
+    return new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${this.#source} ${what}`);
+  }
+}

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CedanaError, type DumpAdapter, isCedanaError } from '@cedana/core';
+import { packCheckpoint } from '../checkpoint/archive.js';
+import { writeManifest } from '../checkpoint/manifest.js';
+
+/**
+ * Creates the checkpoint's folder for CRIU, and after the dump writes
+ * checkpoint.json and packs the folder into its archive. On failure it removes
+ * what it made, unless the process is already gone: then the images are the only
+ * copy and stay, uncompressed.
+ */
+export const prepareDumpDir: DumpAdapter = (next) =>
+  async function prepareDumpDir(ctx, req, res) {
+    await ensureWritable(req.dir);
+    const id = randomBytes(6).toString('hex');
+    const name = req.name || `dump-${req.type}-${req.jid || req.pid}-${timestamp()}`;
+    const dir = join(req.dir, name);
+    await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EEXIST')
+        throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `checkpoint ${dir} already exists`, {
+          hint: 'choose another --name, or remove the old checkpoint',
+        });
+      throw dirError(req.dir, err);
+    });
+    ctx.imagesDir = dir;
+    try {
+      await next(ctx, req, res);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw noSpaceFrom(err, req.dir);
+    }
+    const createdAt = new Date().toISOString();
+    const facts = { id, pid: ctx.pid, type: req.type, jid: req.jid, compression: req.compression, streams: req.streams, ...ctx.manifest };
+    let packed: { path: string; size: number };
+    let compression = req.compression;
+    try {
+      await writeManifest(dir, facts);
+      packed = await packCheckpoint(dir, req.compression as never, { signal: ctx.signal });
+    } catch (err) {
+      if (ctx.criu.leaveRunning) {
+        await rm(dir, { recursive: true, force: true });
+        throw noSpaceFrom(err, req.dir);
+      }
+      // The process is gone: keep the images, uncompressed, rather than lose the job.
+      ctx.log.error({ err }, 'packing the checkpoint failed; keeping the uncompressed images');
+      res.messages.push(`compression ${req.compression} failed (${(err as Error).message}); the checkpoint was kept uncompressed`);
+      await writeManifest(dir, { ...facts, compression: 'none' }).catch(() => {});
+      packed = await packCheckpoint(dir, 'none');
+      compression = 'none';
+    }
+    res.checkpoint = {
+      id,
+      jid: req.jid,
+      type: req.type,
+      path: packed.path,
+      compression,
+      size: packed.size,
+      createdAt,
+      pid: ctx.pid,
+      streams: req.streams ?? 0,
+    };
+  };
+
+async function ensureWritable(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    throw dirError(dir, err as NodeJS.ErrnoException);
+  }
+}
+
+function dirError(dir: string, err: NodeJS.ErrnoException): CedanaError {
+  if (err.code === 'ENOSPC') return new CedanaError('CEDANA_ERR_NO_SPACE', `no space left in ${dir}`);
+  return new CedanaError('CEDANA_ERR_CHECKPOINT_DIR', `checkpoint folder ${dir} is not writable: ${err.code ?? err.message}`);
+}
+
+/** CRIU or the archive writer ran out of space: say so with the right code. */
+function noSpaceFrom(err: unknown, dir: string): unknown {
+  const text = isCedanaError(err) ? [err.message, ...err.details].join('\n') : String((err as Error)?.message ?? err);
+  if ((err as NodeJS.ErrnoException)?.code === 'ENOSPC' || /No space left on device|ENOSPC/.test(text)) {
+    return new CedanaError('CEDANA_ERR_NO_SPACE', `no space left in ${dir} while dumping; the job was left running`, {
+      details: isCedanaError(err) ? err.details : [],
+      cause: err,
+    });
+  }
+  return err;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+}

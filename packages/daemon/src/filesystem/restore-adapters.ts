@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto';
+import { rm, stat } from 'node:fs/promises';
+import { CedanaError, type RestoreAdapter } from '@cedana/core';
+import { unpackCheckpoint } from '../checkpoint/archive.js';
+import { verifyManifest } from '../checkpoint/manifest.js';
+
+/**
+ * Makes the checkpoint's images available to CRIU: a folder is used in place, an
+ * archive is unpacked next to itself. Either way checkpoint.json is verified
+ * first, and the checkpoint itself is never changed.
+ */
+export const prepareRestoreDir: RestoreAdapter = (next) =>
+  async function prepareRestoreDir(ctx, req, res) {
+    const info = await stat(req.path).catch(() => undefined);
+    if (!info) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `checkpoint ${req.path} does not exist`);
+    if (info.isDirectory()) {
+      ctx.manifest = await verifyManifest(req.path);
+      ctx.imagesDir = req.path;
+      return next(ctx, req, res);
+    }
+    const dir = `${req.path}.restore-${randomBytes(4).toString('hex')}`;
+    try {
+      await unpackCheckpoint(req.path, dir, { signal: ctx.signal });
+      ctx.manifest = await verifyManifest(dir);
+      ctx.imagesDir = dir;
+      return await next(ctx, req, res);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };

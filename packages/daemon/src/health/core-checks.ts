@@ -1,0 +1,73 @@
+/** The daemon's own health checks; plugins add theirs through the HealthChecks feature. */
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import type { HealthCheck, LoadedPlugin } from '@cedana/core';
+import { HOST_VERSION } from '@cedana/core';
+
+export function coreChecks(plugins: () => readonly LoadedPlugin[]): HealthCheck[] {
+  const daemon: HealthCheck = async ({ config }) => {
+    const result = {
+      name: 'daemon',
+      data: { version: HOST_VERSION, node: process.version, db: config['db.path'] } as Record<string, string>,
+      warnings: [] as { message: string; fix: string }[],
+      errors: [] as { message: string; fix: string }[],
+    };
+    if (process.getuid?.() !== 0)
+      result.errors.push({
+        message: 'the daemon is not running as root: CRIU needs root',
+        fix: 'start it with sudo: `sudo cedana daemon start`',
+      });
+    if (config['db.path'].startsWith('/tmp/')) {
+      result.warnings.push({
+        message: `jobs are kept in ${config['db.path']}, which a reboot may wipe`,
+        fix: 'set db.path (or CEDANA_DB_PATH) to a folder outside /tmp to keep them',
+      });
+    }
+    return result;
+  };
+  const checkpointDir: HealthCheck = async ({ config }) => {
+    const dir = config['checkpoint.dir'];
+    const result = {
+      name: 'checkpoints',
+      data: { dir, compression: config['checkpoint.compression'] },
+      warnings: [],
+      errors: [] as { message: string; fix: string }[],
+    };
+    try {
+      await mkdir(dir, { recursive: true });
+      await access(dir, constants.W_OK);
+    } catch (err) {
+      result.errors.push({
+        message: `checkpoint folder ${dir} is not writable: ${(err as NodeJS.ErrnoException).code}`,
+        fix: 'set checkpoint.dir (or CEDANA_CHECKPOINT_DIR) to a writable folder',
+      });
+    }
+    return result;
+  };
+  const pluginCheck: HealthCheck = async ({ config }) => {
+    const loaded = plugins();
+    const result = {
+      name: 'plugins',
+      data: {
+        dir: config['plugins.dir'],
+        loaded:
+          loaded
+            .filter((p) => p.status === 'ok')
+            .map((p) => `${p.name}@${p.version}`)
+            .join(', ') || 'none',
+      },
+      warnings: [] as { message: string; fix: string }[],
+      errors: loaded
+        .filter((p) => p.status !== 'ok')
+        .map((p) => ({ message: p.error?.message ?? `plugin ${p.name} failed to load`, fix: p.error?.hint ?? 'reinstall it' })),
+    };
+    if (!loaded.some((p) => p.name === 'criu' && p.status === 'ok')) {
+      result.warnings.push({
+        message: 'the criu plugin is not installed: nothing can be dumped or restored',
+        fix: 'install it: `cedana plugin install criu`',
+      });
+    }
+    return result;
+  };
+  return [daemon, checkpointDir, pluginCheck];
+}

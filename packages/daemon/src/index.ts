@@ -1,0 +1,37 @@
+/** @cedana/daemon: `startDaemon(config)` serves the Daemon API until stopped. */
+import type { Config, Logger } from '@cedana/core';
+import { coreChecks } from './health/core-checks.js';
+import type { JobManager } from './jobs/job-manager.js';
+import type { PluginRegistry } from './plugins/registry.js';
+import { listen, shutdown } from './server/server.js';
+import { daemonService } from './server/service.js';
+import { buildServices, TOKENS } from './services.js';
+import type { Store } from './store/store.js';
+
+export interface RunningDaemon {
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(config: Config): Promise<RunningDaemon> {
+  const c = await buildServices(config);
+  const log = c.resolve<Logger>(TOKENS.Logger);
+  const plugins = c.resolve<PluginRegistry>(TOKENS.PluginRegistry);
+  const store = c.resolve<Store>(TOKENS.Store);
+  const jobs = c.resolve<JobManager>(TOKENS.JobManager);
+  await plugins.reload();
+  await jobs.init();
+  const server = await listen(
+    config,
+    daemonService({ config, log, jobs, store, plugins, coreChecks: coreChecks(() => plugins.plugins()) }),
+  );
+  log.info({ address: config.address, protocol: config.protocol }, 'daemon listening');
+  return {
+    async stop() {
+      await shutdown(server);
+      await store.close();
+      log.info('daemon stopped');
+    },
+  };
+}
+
+export { loadPlugins } from './plugins/loader.js';

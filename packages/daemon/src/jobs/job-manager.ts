@@ -1,0 +1,397 @@
+/**
+ * Managed jobs: their records in the store, their live processes, and the job
+ * side of every request (run, manage, dump job, restore job, kill, delete, attach).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type BaseContext,
+  CedanaError,
+  type DumpContext,
+  type ExitStatus,
+  features,
+  type Logger,
+  type PluginSource,
+  type RestoreContext,
+  type Started,
+} from '@cedana/core';
+import {
+  type DumpReq,
+  DumpResp,
+  Job,
+  type KillReq,
+  type ListReq,
+  type ManageReq,
+  ManageResp,
+  type RestoreReq,
+  RestoreResp,
+  type RunReq,
+  RunResp,
+} from '@cedana/core/proto';
+import { criuOptionsFrom } from '../defaults/criu-options.js';
+import { dumpPipeline } from '../pipelines/dump.js';
+import { restorePipeline } from '../pipelines/restore.js';
+import { runPipeline } from '../pipelines/run.js';
+import { isAlive, processStartTime, signalName, signalNumber } from '../process/proc.js';
+import { watchProcess } from '../process/watch.js';
+import type { Store } from '../store/store.js';
+import { JobIo } from './job-io.js';
+import { JobRuntime } from './runtime.js';
+
+/** How long a restore waits for the dumped incarnation's PID to be released. */
+const GONE_TIMEOUT_MS = 5_000;
+
+export class JobManager {
+  private readonly runtimes = new Map<string, JobRuntime>();
+  /** PIDs being dumped right now, jobs or not. */
+  private readonly dumping = new Set<number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly plugins: PluginSource,
+    private readonly log: Logger,
+  ) {}
+
+  /** After a daemon restart: jobs whose process still lives are watched again, the others have exited. */
+  async init(): Promise<void> {
+    for (const job of await this.store.listJobs()) {
+      const state = job.state;
+      if (state?.status !== 'running') continue;
+      const ticks = await processStartTime(state.pid);
+      if (ticks !== undefined && (await isAlive(state.pid)) && (!state.startTicks || ticks === state.startTicks)) {
+        this.log.info({ jid: job.jid, pid: state.pid }, 'job still running: watching it again');
+        this.track(job, watchProcess(state.pid, ticks));
+      } else {
+        this.log.info({ jid: job.jid, pid: state.pid }, 'job ended while the daemon was down');
+        await this.markExited(job.jid, { code: null, signal: null });
+      }
+    }
+  }
+
+  async run(ctx: BaseContext, req: RunReq): Promise<RunResp> {
+    req.type ||= 'process';
+    req.jid ||= newJid();
+    await this.ensureNew(req.jid);
+    req.log ||= `/var/log/cedana-output-${req.jid}.log`;
+    const res = RunResp.create({ jid: req.jid });
+    const started = await (await runPipeline(req.type))(ctx, req, res);
+    const job = Job.create({
+      jid: req.jid,
+      type: req.type,
+      log: req.log,
+      attachable: req.attachable,
+      gpuEnabled: req.gpuEnabled,
+      process: req.process,
+      details: req.details,
+      createdAt: new Date().toISOString(),
+      state: await runningState(started.pid),
+    });
+    await this.store.putJob(job);
+    this.track(job, started);
+    res.pid = started.pid;
+    return res;
+  }
+
+  async manage(ctx: BaseContext, req: ManageReq): Promise<ManageResp> {
+    req.type ||= 'process';
+    req.jid ||= newJid();
+    await this.ensureNew(req.jid);
+    const res = ManageResp.create({ jid: req.jid, pid: req.pid });
+    let started: Started | undefined;
+    if (req.type === 'process') {
+      if (!req.pid || !(await isAlive(req.pid)))
+        throw new CedanaError('CEDANA_ERR_PROCESS_NOT_FOUND', `no running process with PID ${req.pid}`);
+    } else {
+      await features.ManageHandler.ifAvailable(async (_, handler) => {
+        started = await handler(ctx, req, res);
+      }, req.type);
+    }
+    const pid = started?.pid ?? res.pid;
+    started ??= watchProcess(pid, await processStartTime(pid));
+    const job = Job.create({
+      jid: req.jid,
+      type: req.type,
+      gpuEnabled: req.gpuEnabled,
+      details: req.details,
+      createdAt: new Date().toISOString(),
+      state: await runningState(pid),
+    });
+    await this.store.putJob(job);
+    this.track(job, started);
+    res.pid = pid;
+    return res;
+  }
+
+  async list(req: ListReq): Promise<Job[]> {
+    const jobs = await this.store.listJobs();
+    return jobs.filter((j) => (req.jids.length === 0 || req.jids.includes(j.jid)) && (!req.type || j.type === req.type));
+  }
+
+  async get(jid: string): Promise<Job> {
+    const job = await this.store.getJob(jid);
+    if (!job) throw new CedanaError('CEDANA_ERR_JOB_NOT_FOUND', `no job with JID "${jid}"`);
+    return job;
+  }
+
+  async byPid(pid: number): Promise<Job> {
+    const job = (await this.store.listJobs()).find((j) => j.state?.status === 'running' && j.state.pid === pid);
+    if (!job) throw new CedanaError('CEDANA_ERR_JOB_NOT_FOUND', `no running job with PID ${pid}`);
+    return job;
+  }
+
+  async kill(req: KillReq): Promise<string[]> {
+    const messages: string[] = [];
+    for (const jid of req.jids) {
+      const job = await this.get(jid);
+      if (job.state?.status !== 'running')
+        throw new CedanaError('CEDANA_ERR_JOB_NOT_RUNNING', `job "${jid}" is ${job.state?.status ?? 'unknown'}, not running`);
+      const signal = req.signal || (await this.killSignal(job.type));
+      const n = signalNumber(signal);
+      if (n === undefined)
+        throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `unknown signal "${signal}"`, {
+          hint: 'use a name such as SIGTERM or a number',
+        });
+      process.kill(job.state.pid, n);
+      messages.push(`sent ${signalName(n)} to job ${jid} (PID ${job.state.pid})`);
+    }
+    return messages;
+  }
+
+  async delete(jids: string[]): Promise<string[]> {
+    const messages: string[] = [];
+    for (const jid of jids) {
+      const job = await this.get(jid);
+      if (job.state?.status === 'running') {
+        throw new CedanaError('CEDANA_ERR_JOB_RUNNING', `job "${jid}" is running`, { hint: `kill it first: \`cedana job kill ${jid}\`` });
+      }
+      if (job.type !== 'process' && features.Cleanup.isAvailable(job.type))
+        await features.Cleanup.ifAvailable((_, cleanup) => cleanup(job), job.type);
+      this.runtimes.get(jid)?.io?.close();
+      this.runtimes.delete(jid);
+      await this.store.deleteJob(jid);
+      messages.push(`deleted job ${jid}`);
+    }
+    return messages;
+  }
+
+  /** The streams of an attachable job, and a way to hear of its exit. */
+  async attach(job: Job): Promise<{ io: JobIo; onExit(listener: (s: ExitStatus) => void): () => void; exited?: ExitStatus }> {
+    const rt = this.runtimes.get(job.jid);
+    if (!job.attachable || !rt?.io) throw new CedanaError('CEDANA_ERR_NOT_ATTACHABLE', `job "${job.jid}" is not attachable`);
+    const exited = job.state?.status === 'exited' ? { code: job.state.exitCode ?? null, signal: job.state.exitSignal || null } : undefined;
+    return {
+      io: rt.io,
+      exited,
+      onExit: (listener) => {
+        rt.exitListeners.add(listener);
+        return () => rt.exitListeners.delete(listener);
+      },
+    };
+  }
+
+  async dump(base: BaseContext, req: DumpReq): Promise<DumpResp> {
+    const ctx: DumpContext = {
+      ...base,
+      imagesDir: '',
+      pid: 0,
+      criu: criuOptionsFrom(req.criu, base.config),
+      manifest: { plugins: this.pluginVersions() },
+    };
+    if (!req.jid) return this.withPidLock(req.pid, () => this.runDump(ctx, req));
+    const job = await this.get(req.jid);
+    if (job.state?.status !== 'running') {
+      throw new CedanaError(
+        'CEDANA_ERR_JOB_NOT_RUNNING',
+        `job "${job.jid}" is ${job.state?.status ?? 'unknown'}, not running: there is nothing to dump`,
+        {
+          hint: job.state?.status === 'checkpointed' ? `restore it with \`cedana restore job ${job.jid}\`` : undefined,
+        },
+      );
+    }
+    req.type = job.type;
+    req.pid = job.state.pid;
+    ctx.manifest.job = {
+      jid: job.jid,
+      type: job.type,
+      log: job.log,
+      attachable: job.attachable,
+      gpuEnabled: job.gpuEnabled,
+      process: job.process,
+    };
+    return this.withJobLock(job.jid, async (rt) => {
+      const res = await this.withPidLock(req.pid, () => this.runDump(ctx, req));
+      job.lastCheckpoint = res.checkpoint;
+      if (!ctx.criu.leaveRunning && job.state) {
+        job.state.status = 'checkpointed';
+        rt.generation++; // the exit CRIU causes is not the job's end
+        rt.pendingExit = undefined;
+      }
+      await this.store.putJob(job);
+      return res;
+    });
+  }
+
+  async restore(base: BaseContext, req: RestoreReq): Promise<RestoreResp> {
+    const ctx: RestoreContext = { ...base, imagesDir: '', criu: criuOptionsFrom(req.criu, base.config), manifest: {} };
+    if (req.checkpointId) {
+      const c = await this.store.getCheckpoint(req.checkpointId);
+      if (!c) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `no checkpoint with ID "${req.checkpointId}"`);
+      req.path ||= c.path;
+      req.jid ||= c.jid;
+    }
+    const existing = req.jid ? await this.get(req.jid) : undefined;
+    if (existing?.state?.status === 'running') {
+      throw new CedanaError('CEDANA_ERR_JOB_RUNNING', `job "${existing.jid}" is already running (PID ${existing.state.pid})`, {
+        hint: `kill it first (\`cedana job kill ${existing.jid}\`), or restore the checkpoint as a new job with \`cedana restore process --path PATH\``,
+      });
+    }
+    if (existing) {
+      req.path ||= existing.lastCheckpoint?.path ?? '';
+      if (!req.path)
+        throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `job "${existing.jid}" has no checkpoint`, {
+          hint: `dump it first: \`cedana dump job ${existing.jid}\``,
+        });
+      req.type = existing.type;
+      req.attachable ||= existing.attachable;
+    }
+    const jid = existing?.jid ?? newJid();
+    return this.withJobLock(jid, async (rt) => {
+      await Promise.race([rt.gone, sleep(GONE_TIMEOUT_MS)]);
+      const res = RestoreResp.create({ jid });
+      const started = await (await restorePipeline(req.type || 'process'))(ctx, req, res);
+      const fromManifest = (ctx.manifest.job ?? {}) as Partial<Job>;
+      const job =
+        existing ??
+        Job.fromJSON({
+          ...fromManifest,
+          jid,
+          type: req.type || (ctx.manifest.type as string) || 'process',
+          createdAt: new Date().toISOString(),
+        });
+      job.log ||= `/var/log/cedana-output-${jid}.log`;
+      job.attachable = req.attachable;
+      job.state = await runningState(started.pid);
+      await this.store.putJob(job);
+      this.track(job, started);
+      res.pid = started.pid;
+      return res;
+    });
+  }
+
+  private async runDump(ctx: DumpContext, req: DumpReq): Promise<DumpResp> {
+    const res = DumpResp.create();
+    await (await dumpPipeline(req.type || 'process'))(ctx, req, res);
+    if (res.checkpoint) await this.store.putCheckpoint(res.checkpoint);
+    return res;
+  }
+
+  private track(job: Job, started: Started): void {
+    const rt = this.runtime(job.jid);
+    const gen = ++rt.generation;
+    rt.started = started;
+    rt.gone = started.exited;
+    if (started.stdio) {
+      rt.io ??= new JobIo(job.log);
+      rt.io.connect(started.stdio);
+    }
+    void started.exited.then((status) => this.onExit(job.jid, gen, status));
+  }
+
+  private async onExit(jid: string, gen: number, status: ExitStatus): Promise<void> {
+    const rt = this.runtimes.get(jid);
+    if (!rt || rt.generation !== gen) return;
+    if (rt.busy) {
+      rt.pendingExit = status;
+      return;
+    }
+    await this.markExited(jid, status);
+  }
+
+  private async markExited(jid: string, status: ExitStatus): Promise<void> {
+    const job = await this.store.getJob(jid);
+    if (!job?.state) return;
+    job.state.status = 'exited';
+    job.state.exitCode = status.code ?? undefined;
+    job.state.exitSignal = status.signal ?? '';
+    job.state.endedAt = new Date().toISOString();
+    await this.store.putJob(job);
+    this.log.info({ jid, code: status.code, signal: status.signal }, 'job exited');
+    const rt = this.runtimes.get(jid);
+    for (const l of rt?.exitListeners ?? []) l(status);
+  }
+
+  private async withJobLock<T>(jid: string, fn: (rt: JobRuntime) => Promise<T>): Promise<T> {
+    const rt = this.runtime(jid);
+    if (rt.busy) throw new CedanaError('CEDANA_ERR_JOB_BUSY', `job "${jid}" is being dumped or restored right now`);
+    rt.busy = true;
+    try {
+      return await fn(rt);
+    } finally {
+      rt.busy = false;
+      const pending = rt.pendingExit;
+      rt.pendingExit = undefined;
+      if (pending) await this.markExited(jid, pending);
+    }
+  }
+
+  private async withPidLock<T>(pid: number, fn: () => Promise<T>): Promise<T> {
+    if (this.dumping.has(pid)) throw new CedanaError('CEDANA_ERR_JOB_BUSY', `PID ${pid} is being dumped right now`);
+    this.dumping.add(pid);
+    try {
+      return await fn();
+    } finally {
+      this.dumping.delete(pid);
+    }
+  }
+
+  private runtime(jid: string): JobRuntime {
+    let rt = this.runtimes.get(jid);
+    if (!rt) {
+      rt = new JobRuntime();
+      this.runtimes.set(jid, rt);
+    }
+    return rt;
+  }
+
+  private async ensureNew(jid: string): Promise<void> {
+    if (await this.store.getJob(jid)) throw new CedanaError('CEDANA_ERR_JOB_EXISTS', `a job with JID "${jid}" already exists`);
+  }
+
+  private async killSignal(type: string): Promise<string> {
+    let signal = 'SIGKILL';
+    if (type !== 'process' && features.KillSignal.isAvailable(type)) {
+      await features.KillSignal.ifAvailable((_, s) => {
+        signal = s;
+      }, type);
+    }
+    return signal;
+  }
+
+  private pluginVersions(): Record<string, string> {
+    return Object.fromEntries(
+      this.plugins
+        .plugins()
+        .filter((p) => p.status === 'ok')
+        .map((p) => [p.name, p.version]),
+    );
+  }
+}
+
+async function runningState(pid: number) {
+  return {
+    pid,
+    status: 'running',
+    startedAt: new Date().toISOString(),
+    startTicks: (await processStartTime(pid)) ?? 0,
+    exitSignal: '',
+    endedAt: '',
+    host: '',
+  };
+}
+
+function newJid(): string {
+  return randomBytes(4).toString('hex');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

@@ -1,0 +1,27 @@
+/**
+ * The dump pipeline. The order below is the order followed before the final
+ * handler (CRIU, from the criu plugin) runs.
+ */
+import { type DumpHandlerFn, features, withAdapters } from '@cedana/core';
+import { fillMissingDumpDefaults } from '../defaults/dump-adapters.js';
+import { prepareDumpDir } from '../filesystem/dump-adapters.js';
+import { detectNetworkOptionsForDump } from '../network/dump-adapters.js';
+import { addExternalFilesForDump, detectShellJobForDump, fillProcessStateForDump } from '../process/dump-adapters.js';
+import { validateDumpRequest } from '../validation/dump-adapters.js';
+import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
+
+export async function dumpPipeline(type: string): Promise<DumpHandlerFn> {
+  return withAdapters(
+    await pluginHandler(features.DumpHandler, type, 'criu'),
+    fillMissingDumpDefaults,
+    validateDumpRequest,
+    prepareDumpDir,
+
+    ...(await pluginMiddleware(features.DumpMiddleware, type)), // by now the plugin has set ctx.pid
+
+    fillProcessStateForDump,
+    detectShellJobForDump,
+    addExternalFilesForDump,
+    detectNetworkOptionsForDump,
+  );
+}

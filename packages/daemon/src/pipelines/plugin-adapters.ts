@@ -1,0 +1,71 @@
+/**
+ * Plugin code inside a pipeline: its errors are named after the plugin and the
+ * feature, while errors that merely pass through it from later adapters keep
+ * their own names.
+ */
+import { type Adapter, CedanaError, type Feature, type HandlerFn, wrapPluginError } from '@cedana/core';
+
+type AnyHandler = HandlerFn<never, never, never, unknown>;
+
+const passedThrough = new WeakSet<object>();
+
+/** The middleware a plugin exports for requests of `type` (empty for the core's own "process"). */
+export async function pluginMiddleware<H extends AnyHandler>(feature: Feature<Adapter<H>[]>, type: string): Promise<Adapter<H>[]> {
+  const out: Adapter<H>[] = [];
+  if (type === 'process' || !feature.isAvailable(type)) return out;
+  await feature.ifAvailable((plugin, middleware) => {
+    out.push(...middleware.map((a) => namedAdapter(a, plugin, feature.symbol)));
+  }, type);
+  return out;
+}
+
+/** The final handler for `type`: the type's own plugin if it exports one, else the fallback plugin's (CRIU). */
+export async function pluginHandler<H extends AnyHandler>(feature: Feature<H>, type: string, fallback: string): Promise<H> {
+  const candidates = type === 'process' ? [fallback] : [type, fallback];
+  for (const name of candidates) {
+    if (feature.isAvailable(name)) {
+      let found: H | undefined;
+      await feature.ifAvailable((_, h) => {
+        found = h;
+      }, name);
+      if (found) return namedHandler(found, name, feature.symbol);
+    }
+  }
+  throw new CedanaError(
+    'CEDANA_ERR_FEATURE_MISSING',
+    `no plugin exports ${feature.symbol} for type "${type}" (looked for: ${candidates.join(', ')})`,
+    {
+      hint: `install the ${fallback} plugin (\`cedana plugin install ${fallback}\`); \`cedana features\` shows who exports what`,
+    },
+  );
+}
+
+function namedAdapter<H extends AnyHandler>(adapter: Adapter<H>, plugin: string, symbol: string): Adapter<H> {
+  const wrapped: Adapter<H> = (next) => {
+    const marked = (async (...args: Parameters<H>) => {
+      try {
+        return await (next as AnyHandler)(...(args as [never, never, never]));
+      } catch (err) {
+        if (typeof err === 'object' && err !== null) passedThrough.add(err);
+        throw err;
+      }
+    }) as unknown as H;
+    const inner = adapter(marked);
+    return namedHandler(inner, plugin, symbol, `${plugin}:${adapter.name || 'adapter'}`);
+  };
+  Object.defineProperty(wrapped, 'name', { value: `${plugin}:${adapter.name || 'adapter'}` });
+  return wrapped;
+}
+
+function namedHandler<H extends AnyHandler>(h: H, plugin: string, symbol: string, name = `${plugin}:${h.name || symbol}`): H {
+  const wrapped = async (...args: Parameters<H>) => {
+    try {
+      return await (h as AnyHandler)(...(args as [never, never, never]));
+    } catch (err) {
+      if (typeof err === 'object' && err !== null && passedThrough.has(err)) throw err;
+      throw wrapPluginError(err, plugin, symbol);
+    }
+  };
+  Object.defineProperty(wrapped, 'name', { value: name });
+  return wrapped as unknown as H;
+}

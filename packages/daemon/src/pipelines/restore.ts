@@ -1,0 +1,25 @@
+/**
+ * The restore pipeline. The order below is the order followed before the final
+ * handler (CRIU, from the criu plugin) runs.
+ */
+import { features, type RestoreHandlerFn, withAdapters } from '@cedana/core';
+import { fillMissingRestoreDefaults } from '../defaults/restore-adapters.js';
+import { prepareRestoreDir } from '../filesystem/restore-adapters.js';
+import { detectNetworkOptionsForRestore } from '../network/restore-adapters.js';
+import { inheritStdioForRestore } from '../process/restore-adapters.js';
+import { validateRestoreRequest } from '../validation/restore-adapters.js';
+import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
+
+export async function restorePipeline(type: string): Promise<RestoreHandlerFn> {
+  return withAdapters(
+    await pluginHandler(features.RestoreHandler, type, 'criu'),
+    fillMissingRestoreDefaults,
+    validateRestoreRequest,
+    prepareRestoreDir, // by now the images are verified and ctx.manifest is read
+
+    ...(await pluginMiddleware(features.RestoreMiddleware, type)),
+
+    inheritStdioForRestore,
+    detectNetworkOptionsForRestore,
+  );
+}

@@ -1,0 +1,17 @@
+/** The run pipeline: the daemon runs "process" jobs itself; other types come from their plugin. */
+import { CedanaError, features, type RunAdapter, type RunHandlerFn, withAdapters } from '@cedana/core';
+import { runProcess } from '../process/run-handler.js';
+import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
+
+const validateRunRequest: RunAdapter = (next) =>
+  async function validateRunRequest(ctx, req, res) {
+    if (req.type === 'process' && !req.process?.args.length) {
+      throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'no program to run: give it after `--`, e.g. `cedana run process -- sleep 60`');
+    }
+    return next(ctx, req, res);
+  };
+
+export async function runPipeline(type: string): Promise<RunHandlerFn> {
+  const final = type === 'process' ? runProcess : await pluginHandler(features.RunHandler, type, type);
+  return withAdapters(final, validateRunRequest, ...(await pluginMiddleware(features.RunMiddleware, type)));
+}

@@ -1,0 +1,2 @@
+export { loadPlugin, loadPlugins } from './loader.js';
+export { PluginRegistry } from './registry.js';

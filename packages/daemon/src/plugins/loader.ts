@@ -1,0 +1,205 @@
+/**
+ * Finds and loads the installed plugins: `<plugins dir>/<name>/<version>/` holds
+ * one npm package each. Loading is a fixed sequence of named phases (LOAD_PHASES);
+ * a failure in any phase becomes the plugin's record, never an exception.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  CedanaError,
+  type ErrorCode,
+  HOST_VERSION,
+  type LoadedPlugin,
+  type LoadPhase,
+  type PluginDefinition,
+  type PluginManifest,
+} from '@cedana/core';
+import semver from 'semver';
+
+/** A plugin whose import has not settled by then is marked as failed. */
+const IMPORT_TIMEOUT_MS = 10_000;
+
+interface PackageJson {
+  name?: string;
+  version?: string;
+  main?: string;
+  exports?: unknown;
+  cedana?: Partial<PluginManifest>;
+}
+
+class LoadFailure extends Error {
+  constructor(
+    readonly phase: LoadPhase,
+    readonly code: ErrorCode,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Loads every plugin under `dir` (highest version of each); order is by name. */
+export async function loadPlugins(dir: string): Promise<LoadedPlugin[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  names.sort();
+  return Promise.all(names.map((name) => loadPlugin(join(dir, name), name)));
+}
+
+/** Loads the highest installed version of the plugin whose versions live under `pluginDir`. */
+export async function loadPlugin(pluginDir: string, name: string): Promise<LoadedPlugin> {
+  const record: LoadedPlugin = { name, version: '', path: pluginDir, status: 'error' };
+  try {
+    record.path = await resolveVersionDir(pluginDir);
+    const pkg = await readManifest(record.path);
+    record.version = pkg.version ?? '';
+    checkEngines(pkg);
+    const started = performance.now();
+    const definition = await importEntry(record.path, pkg);
+    record.loadMs = Math.round(performance.now() - started);
+    checkDefinition(definition, pkg);
+    record.definition = definition;
+    record.status = 'ok';
+  } catch (err) {
+    const f = err instanceof LoadFailure ? err : new LoadFailure('import', 'CEDANA_ERR_PLUGIN_IMPORT', (err as Error).message);
+    record.phase = f.phase;
+    record.error = new CedanaError(f.code, `plugin "${name}" (${f.phase}): ${f.message}`, { hint: f.hint, cause: err });
+  }
+  return record;
+}
+
+// resolve
+async function resolveVersionDir(pluginDir: string): Promise<string> {
+  const entries = await readdir(pluginDir, { withFileTypes: true });
+  // Version folders may be symlinks (e.g. to a workspace package under development).
+  const versions = entries.filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
+  const valid = versions.filter((v) => semver.valid(v)).sort(semver.rcompare);
+  const chosen = valid[0];
+  if (!chosen) {
+    throw new LoadFailure(
+      'resolve',
+      'CEDANA_ERR_PLUGIN_MANIFEST',
+      `no version folder in ${pluginDir} (found: ${versions.join(', ') || 'nothing'})`,
+      'reinstall the plugin with `cedana plugin install NAME`',
+    );
+  }
+  return join(pluginDir, chosen);
+}
+
+// manifest
+async function readManifest(dir: string): Promise<PackageJson> {
+  let pkg: PackageJson;
+  try {
+    pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as PackageJson;
+  } catch (err) {
+    throw new LoadFailure('manifest', 'CEDANA_ERR_PLUGIN_MANIFEST', `cannot read ${join(dir, 'package.json')}: ${(err as Error).message}`);
+  }
+  if (typeof pkg.cedana?.plugin !== 'string' || typeof pkg.cedana.engines !== 'string') {
+    throw new LoadFailure(
+      'manifest',
+      'CEDANA_ERR_PLUGIN_MANIFEST',
+      `package ${pkg.name ?? dir} is not a cedana plugin: its package.json has no "cedana": { "plugin", "engines" }`,
+    );
+  }
+  return pkg;
+}
+
+// engines
+function checkEngines(pkg: PackageJson): void {
+  const range = pkg.cedana?.engines ?? '';
+  if (!semver.validRange(range)) {
+    throw new LoadFailure(
+      'engines',
+      'CEDANA_ERR_PLUGIN_MANIFEST',
+      `"cedana.engines" of ${pkg.name} is not a semver range: ${JSON.stringify(range)}`,
+    );
+  }
+  if (!semver.satisfies(HOST_VERSION, range, { includePrerelease: true })) {
+    throw new LoadFailure(
+      'engines',
+      'CEDANA_ERR_PLUGIN_ENGINE',
+      `${pkg.name}@${pkg.version} works with cedana ${range}, this is cedana ${HOST_VERSION}`,
+    );
+  }
+}
+
+// import
+async function importEntry(dir: string, pkg: PackageJson): Promise<unknown> {
+  const entry = join(dir, entryOf(pkg));
+  const { mtimeMs } = await stat(entry).catch(() => {
+    throw new LoadFailure('import', 'CEDANA_ERR_PLUGIN_IMPORT', `entry ${entry} does not exist`, 'the package is incomplete: reinstall it');
+  });
+  const url = `${pathToFileURL(entry).href}?t=${Math.trunc(mtimeMs)}`;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new LoadFailure(
+            'import',
+            'CEDANA_ERR_PLUGIN_IMPORT',
+            `import did not finish in ${IMPORT_TIMEOUT_MS / 1000} s`,
+            'the plugin hangs at load time (top-level await?): report it to its author',
+          ),
+        ),
+      IMPORT_TIMEOUT_MS,
+    );
+  });
+  try {
+    const mod = (await Promise.race([import(url), timeout])) as { default?: unknown };
+    return mod.default;
+  } catch (err) {
+    if (err instanceof LoadFailure) throw err;
+    throw new LoadFailure('import', 'CEDANA_ERR_PLUGIN_IMPORT', `import of ${entry} threw: ${(err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function entryOf(pkg: PackageJson): string {
+  const exp = pkg.exports;
+  if (typeof exp === 'string') return exp;
+  if (exp && typeof exp === 'object') {
+    const dot = (exp as Record<string, unknown>)['.'] ?? exp;
+    if (typeof dot === 'string') return dot;
+    if (dot && typeof dot === 'object') {
+      const d = dot as Record<string, unknown>;
+      const target = d.import ?? d.default;
+      if (typeof target === 'string') return target;
+    }
+  }
+  return pkg.main ?? 'index.js';
+}
+
+// shape
+function checkDefinition(def: unknown, pkg: PackageJson): asserts def is PluginDefinition {
+  const d = def as Partial<PluginDefinition> | undefined;
+  if (typeof d !== 'object' || d === null) {
+    throw new LoadFailure(
+      'shape',
+      'CEDANA_ERR_PLUGIN_SHAPE',
+      `the default export of ${pkg.name} is ${d === undefined ? 'missing' : typeof d}, expected { name, version, features }`,
+      'export default definePlugin({ ... }) from the entry',
+    );
+  }
+  if (typeof d.features !== 'object' || d.features === null) {
+    throw new LoadFailure(
+      'shape',
+      'CEDANA_ERR_PLUGIN_SHAPE',
+      `the default export of ${pkg.name} has no "features" object (keys: ${Object.keys(d).join(', ')})`,
+    );
+  }
+  if (d.name !== undefined && d.name !== pkg.cedana?.plugin) {
+    throw new LoadFailure(
+      'shape',
+      'CEDANA_ERR_PLUGIN_SHAPE',
+      `the plugin calls itself "${d.name}" but its package.json says "cedana.plugin": "${pkg.cedana?.plugin}"`,
+    );
+  }
+}

@@ -1,0 +1,13 @@
+import type { RestoreAdapter, RestoreIo } from '@cedana/core';
+
+/** Streams that were connected to the daemon come back connected to it: the job is attachable again. */
+export const inheritStdioForRestore: RestoreAdapter = (next) =>
+  async function inheritStdioForRestore(ctx, req, res) {
+    const io = ctx.manifest.io as RestoreIo | undefined;
+    if (io && Object.keys(io).length > 0) {
+      ctx.io = io;
+      req.attachable = true;
+    }
+    if (ctx.manifest.shellJob === true) ctx.criu.shellJob = true;
+    return next(ctx, req, res);
+  };

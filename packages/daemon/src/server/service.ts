@@ -1,0 +1,178 @@
+/** The Daemon service: each RPC builds its request context and hands over to the job manager or a pipeline. */
+
+import type { HealthCheck } from '@cedana/core';
+import {
+  type BaseContext,
+  type Config,
+  type ExitStatus,
+  features as FEATURE_SET,
+  featureMatrix,
+  type Logger,
+  type ProfileNode,
+  wire,
+} from '@cedana/core';
+import {
+  type AttachReq,
+  type AttachResp,
+  type DaemonServer,
+  type FeaturesResp,
+  type HealthCheckResp,
+  ProfilingData,
+} from '@cedana/core/proto';
+import { Metadata, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { runHealthChecks } from '../health/run-checks.js';
+import type { JobManager } from '../jobs/job-manager.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import { signalNumber } from '../process/proc.js';
+import type { Store } from '../store/store.js';
+import { checkAuth } from './auth.js';
+import { callContext } from './call-context.js';
+import { toServiceError } from './grpc-errors.js';
+
+export interface ServiceDeps {
+  config: Config;
+  log: Logger;
+  jobs: JobManager;
+  store: Store;
+  plugins: PluginRegistry;
+  coreChecks: HealthCheck[];
+}
+
+export function daemonService(d: ServiceDeps): DaemonServer {
+  const unary =
+    <Req, Res>(method: string, fn: (ctx: BaseContext, req: Req) => Promise<Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      const ctx = callContext(method, call.metadata, call, d.config, d.log);
+      const started = process.hrtime.bigint();
+      ctx.log.debug({ req: call.request }, 'request');
+      Promise.resolve()
+        .then(() => checkAuth(call.metadata, d.config))
+        .then(() => fn(ctx, call.request))
+        .then(
+          (res) => callback(null, res, profilingTrailer(ctx, started)),
+          (err) => callback(toServiceError(err, ctx.log)),
+        );
+    };
+
+  return {
+    dump: unary('Dump', (ctx, req) => d.jobs.dump(ctx, req)),
+    restore: unary('Restore', (ctx, req) => d.jobs.restore(ctx, req)),
+    run: unary('Run', (ctx, req) => d.jobs.run(ctx, req)),
+    manage: unary('Manage', (ctx, req) => d.jobs.manage(ctx, req)),
+    list: unary('List', async (_, req) => ({ jobs: await d.jobs.list(req) })),
+    kill: unary('Kill', async (_, req) => ({ messages: await d.jobs.kill(req) })),
+    delete: unary('Delete', async (_, req) => ({ messages: await d.jobs.delete(req.jids) })),
+    attach: (call) => attach(call, d),
+    listCheckpoints: unary('ListCheckpoints', async (_, req) => ({ checkpoints: await d.store.listCheckpoints(req.jid || undefined) })),
+    inspectCheckpoint: unary('InspectCheckpoint', (_, req) => inspectCheckpoint(d, req.id)),
+    deleteCheckpoint: unary('DeleteCheckpoint', (_, req) => deleteCheckpoints(d, req.ids)),
+    query: unary('Query', async (ctx, req) => {
+      let result: Record<string, unknown> = {};
+      await FEATURE_SET.QueryHandler.ifAvailable(async (_, handler) => {
+        result = await handler(ctx, req);
+      }, req.type);
+      return { result };
+    }),
+    healthCheck: unary(
+      'HealthCheck',
+      async (ctx): Promise<HealthCheckResp> => ({
+        components: (await runHealthChecks(d.coreChecks, d.config, ctx.log, ctx.signal)).map((r) => ({ ...r })),
+      }),
+    ),
+    reloadPlugins: unary('ReloadPlugins', async () => {
+      await d.plugins.reload();
+      return featuresResp(d.plugins);
+    }),
+    features: unary('Features', async () => featuresResp(d.plugins)),
+  };
+}
+
+function profilingTrailer(ctx: BaseContext, started: bigint): Metadata | undefined {
+  if (!ctx.profiler) return undefined;
+  const root = ctx.profiler.finish(Number(process.hrtime.bigint() - started));
+  const md = new Metadata();
+  md.set(wire.PROFILING_KEY, Buffer.from(ProfilingData.encode(toProto(root)).finish()));
+  return md;
+}
+
+function toProto(n: ProfileNode): ProfilingData {
+  return { name: n.name, durationNs: n.durationNs, components: n.components.map(toProto) };
+}
+
+function featuresResp(plugins: PluginRegistry): FeaturesResp {
+  return featureMatrix(plugins.plugins());
+}
+
+async function inspectCheckpoint(d: ServiceDeps, id: string) {
+  const { CedanaError } = await import('@cedana/core');
+  const checkpoint = await d.store.getCheckpoint(id);
+  if (!checkpoint) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `no checkpoint with ID "${id}"`);
+  const { readCheckpointManifest } = await import('../checkpoint/inspect.js');
+  return { checkpoint, manifest: await readCheckpointManifest(checkpoint.path) };
+}
+
+async function deleteCheckpoints(d: ServiceDeps, ids: string[]) {
+  const { CedanaError } = await import('@cedana/core');
+  const { rm } = await import('node:fs/promises');
+  const messages: string[] = [];
+  for (const id of ids) {
+    const c = await d.store.getCheckpoint(id);
+    if (!c) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `no checkpoint with ID "${id}"`);
+    await rm(c.path, { recursive: true, force: true });
+    await d.store.deleteCheckpoint(id);
+    messages.push(`deleted checkpoint ${id} (${c.path})`);
+  }
+  return { messages };
+}
+
+/** Attach: the first message names the job; then stdin in, stdout/stderr/exit code out. */
+function attach(call: ServerDuplexStream<AttachReq, AttachResp>, d: ServiceDeps): void {
+  const log = d.log.child({ method: 'Attach' });
+  let detach = () => {};
+  let deliver: ((m: AttachReq) => void) | undefined;
+  const pending: AttachReq[] = [];
+  const send = (resp: AttachResp) => {
+    if (!call.writableEnded) call.write(resp);
+  };
+  const finish = (s: ExitStatus) => {
+    send({ output: { $case: 'exitCode', value: exitCode(s) } });
+    call.end();
+  };
+  const start = async (first: AttachReq) => {
+    checkAuth(call.metadata, d.config);
+    const job = first.jid ? await d.jobs.get(first.jid) : await d.jobs.byPid(first.pid);
+    const handle = await d.jobs.attach(job);
+    if (handle.exited) return finish(handle.exited);
+    const offOutput = handle.io.subscribe((stream, chunk) => send({ output: { $case: stream, value: chunk } }));
+    const offExit = handle.onExit(finish);
+    detach = () => {
+      offOutput();
+      offExit();
+    };
+    deliver = (m) => {
+      if (m.stdin.length > 0) handle.io.write(Buffer.from(m.stdin));
+      if (m.closeStdin) handle.io.closeStdin();
+    };
+    for (const m of [first, ...pending.splice(0)]) deliver(m);
+  };
+  let first = true;
+  call.on('data', (m: AttachReq) => {
+    if (first) {
+      first = false;
+      start(m).catch((err) => call.emit('error', toServiceError(err, log)));
+    } else if (deliver) deliver(m);
+    else pending.push(m);
+  });
+  call.on('cancelled', () => detach());
+  call.on('error', () => detach());
+  call.on('end', () => {
+    detach();
+    if (!call.writableEnded) call.end();
+  });
+}
+
+/** A shell-style exit code: the code, or 128 + the signal number. */
+function exitCode(s: ExitStatus): number {
+  if (s.code !== null) return s.code;
+  return 128 + (s.signal ? (signalNumber(s.signal) ?? 0) : 0);
+}

@@ -1,0 +1,36 @@
+/** The final dump handler: `criu dump` of ctx.pid into ctx.imagesDir. */
+import { join } from 'node:path';
+import type { DumpContext, DumpReq, DumpResp } from '@cedana/plugin-sdk';
+import { criuFailure } from './criu-failure.js';
+import { readLogLines } from './criu-log.js';
+import { runCriu } from './criu-process.js';
+import { discoverCriu } from './discover.js';
+import { criuFlags } from './flags.js';
+
+/** CRIU's log, written inside the images folder (so it travels with the checkpoint). */
+export const DUMP_LOG = 'dump.log';
+
+/**
+ * Dumps the process tree rooted at `ctx.pid` with
+ * `criu dump -t PID -D DIR -o dump.log -v4` plus the flags of `ctx.criu`, and records
+ * `{ version, binary }` of CRIU in `ctx.manifest.criu`.
+ *
+ * Abort: `ctx.signal` is checked before criu starts; a running dump is never
+ * interrupted, because killing criu mid-dump can leave the tree frozen. The caller
+ * sees the abort when the handler returns.
+ *
+ * @throws CedanaError CEDANA_ERR_CRIU_NOT_FOUND, CEDANA_ERR_CRIU_TOO_OLD, CEDANA_ERR_CRIU_DUMP
+ *   (with the error lines of dump.log as details)
+ */
+export async function criuDump(ctx: DumpContext, _req: DumpReq, _res: DumpResp): Promise<void> {
+  ctx.signal.throwIfAborted();
+  const criu = await discoverCriu(ctx.config);
+  const args = ['dump', '-t', String(ctx.pid), '-D', ctx.imagesDir, '-o', DUMP_LOG, '-v4', ...criuFlags(ctx.criu, 'dump')];
+  ctx.log.debug({ binary: criu.binary, args }, 'running criu dump');
+  const run = await runCriu(criu.binary, args);
+  if (run.exit !== 0) {
+    const logPath = join(ctx.imagesDir, DUMP_LOG);
+    throw criuFailure('CEDANA_ERR_CRIU_DUMP', `criu dump of PID ${ctx.pid}`, run, await readLogLines(logPath), logPath);
+  }
+  ctx.manifest.criu = { version: criu.version.text, binary: criu.binary };
+}

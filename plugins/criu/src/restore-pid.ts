@@ -1,0 +1,43 @@
+/**
+ * The PID a restore needs: CRIU gives the restored process its original PID, so that
+ * PID must be free on this machine.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RestoreContext } from '@cedana/plugin-sdk';
+import { readRootPid } from './pstree-image.js';
+
+/**
+ * The checkpoint's root PID: `manifest.pid` when the daemon recorded it, else the
+ * root of the images' pstree.img; undefined when neither says.
+ */
+export async function checkpointPid(imagesDir: string, manifest: RestoreContext['manifest']): Promise<number | undefined> {
+  const recorded = manifest.pid;
+  if (typeof recorded === 'number' && Number.isInteger(recorded) && recorded > 0) return recorded;
+  return readRootPid(join(imagesDir, 'pstree.img'));
+}
+
+/**
+ * Who holds `pid` now: nobody, a zombie (about to be reaped: worth waiting for), or a
+ * live process or thread.
+ */
+export async function pidHolder(pid: number): Promise<'free' | 'zombie' | 'live'> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 'free';
+  }
+  // "PID (comm) S ...": comm may hold spaces and parentheses, so read after the last ')'.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X' ? 'zombie' : 'live';
+}
+
+/** The comm of `pid`, for messages; '?' when it is gone. */
+export async function commOf(pid: number): Promise<string> {
+  try {
+    return (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
+  } catch {
+    return '?';
+  }
+}

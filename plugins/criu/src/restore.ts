@@ -1,0 +1,129 @@
+/**
+ * The final restore handler: `criu restore` of ctx.imagesDir through the restore shim
+ * (restore-shim.ts), with the checks and the bounded retry around it.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CedanaError, type RestoreContext, type RestoreReq, type RestoreResp, type Started } from '@cedana/plugin-sdk';
+import { criuFailure } from './criu-failure.js';
+import { readLogLines } from './criu-log.js';
+import { type CriuInstall, discoverCriu } from './discover.js';
+import { criuFlags } from './flags.js';
+import { inheritFdArgs, type PipeSpec, pipePlan } from './restore-io.js';
+import { checkpointPid, commOf, pidHolder } from './restore-pid.js';
+import { runRestoreShim } from './restore-shim.js';
+
+/** CRIU's log, written inside the images folder. */
+export const RESTORE_LOG = 'restore.log';
+
+/**
+ * How long a restore keeps retrying while the kernel still holds the PID. Right after
+ * a dump the PID stays unusable for about 2 s, even once the dumped process was reaped
+ * (`Can't fork for PID: File exists`).
+ */
+export const PID_RETRY = { totalMs: 5000, everyMs: 250 };
+
+/**
+ * Restores the checkpoint in `ctx.imagesDir` and returns the restored process: its PID
+ * (also set in `res.pid`), a promise of its exit status, and, for an attachable job
+ * (`ctx.io`), its reconnected pipes. The restored process is a child of a small shim,
+ * not of the daemon, and keeps running if the daemon dies.
+ *
+ * Abort: `ctx.signal` is checked before each attempt; a running criu is never
+ * interrupted. The images folder is never changed except for restore.log.
+ *
+ * @throws CedanaError CEDANA_ERR_PID_TAKEN (a live process has the checkpoint's PID, or
+ *   the PID stayed busy past PID_RETRY), CEDANA_ERR_CRIU_RESTORE (with restore.log's
+ *   error lines), CEDANA_ERR_CRIU_NOT_FOUND, CEDANA_ERR_CRIU_TOO_OLD,
+ *   CEDANA_ERR_INVALID_ARGUMENT (an io key that is not a pipe)
+ */
+export async function criuRestore(ctx: RestoreContext, _req: RestoreReq, res: RestoreResp): Promise<Started> {
+  ctx.signal.throwIfAborted();
+  const criu = await discoverCriu(ctx.config);
+  const pipes = pipePlan(ctx.io);
+  const pid = await checkpointPid(ctx.imagesDir, ctx.manifest);
+  // PID 1 is the init of a dumped PID namespace: it never clashes with the host's PID 1.
+  const wanted = pid !== undefined && pid !== 1 ? pid : undefined;
+  if (wanted !== undefined) await assertPidNotLive(wanted);
+
+  const work = await mkdtemp(join(tmpdir(), 'cedana-restore-'));
+  try {
+    const started = await restoreWithRetry(ctx, criu, pipes, join(work, 'restore.pid'), wanted);
+    res.pid = started.pid;
+    ctx.log.info({ pid: started.pid, imagesDir: ctx.imagesDir }, 'criu restored the process');
+    return started;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function restoreWithRetry(
+  ctx: RestoreContext,
+  criu: CriuInstall,
+  pipes: PipeSpec[],
+  pidfile: string,
+  pid: number | undefined,
+): Promise<Started> {
+  const args = [
+    criu.binary,
+    'restore',
+    '-D',
+    ctx.imagesDir,
+    '-o',
+    RESTORE_LOG,
+    '-v4',
+    '--restore-detached',
+    '--restore-sibling',
+    '--pidfile',
+    pidfile,
+    ...inheritFdArgs(pipes),
+    ...criuFlags(ctx.criu, 'restore'),
+  ];
+  const logPath = join(ctx.imagesDir, RESTORE_LOG);
+  const deadline = Date.now() + PID_RETRY.totalMs;
+  for (let attempt = 1; ; attempt++) {
+    ctx.signal.throwIfAborted();
+    ctx.log.debug({ args, attempt }, 'running criu restore');
+    const outcome = await runRestoreShim({ perl: 'perl', criu: args, pidfile, pipes });
+    if (outcome.kind === 'restored') return outcome.started;
+    if (outcome.run.spawnError) {
+      throw new CedanaError('CEDANA_ERR_CRIU_RESTORE', `cannot start the restore shim: ${outcome.run.output}`, {
+        hint: "the restore runs through perl (Debian: apt-get install perl-base); make sure `perl` is on the daemon's PATH",
+      });
+    }
+
+    const lines = await readLogLines(logPath);
+    const clash = outcome.run.exit !== 0 && lines.some(isPidClash);
+    if (!clash) throw criuFailure('CEDANA_ERR_CRIU_RESTORE', `criu restore of ${ctx.imagesDir}`, outcome.run, lines, logPath);
+    if (pid !== undefined) await assertPidNotLive(pid);
+    if (Date.now() + PID_RETRY.everyMs > deadline) {
+      const err = criuFailure('CEDANA_ERR_CRIU_RESTORE', `criu restore of ${ctx.imagesDir}`, outcome.run, lines, logPath);
+      throw new CedanaError(
+        'CEDANA_ERR_PID_TAKEN',
+        `PID ${pid ?? '?'} of the checkpoint was still in use after ${PID_RETRY.totalMs / 1000} s of retries (${err.message})`,
+        {
+          details: err.details,
+        },
+      );
+    }
+    const why = `criu restore: PID ${pid ?? '?'} is still held by the kernel (normal for ~2 s after a dump); retrying every ${PID_RETRY.everyMs} ms for up to ${PID_RETRY.totalMs / 1000} s`;
+    if (attempt === 1) ctx.log.info({ pid }, why);
+    else ctx.log.debug({ pid, attempt }, why);
+    await sleep(PID_RETRY.everyMs);
+  }
+}
+
+/** The log line of a restore that found its PID in use. */
+function isPidClash(line: string): boolean {
+  return /Can't fork for \d+: File exists/.test(line) || (/clone3?/.test(line) && /File exists/.test(line) && /Error/.test(line));
+}
+
+async function assertPidNotLive(pid: number): Promise<void> {
+  if ((await pidHolder(pid)) !== 'live') return;
+  throw new CedanaError(
+    'CEDANA_ERR_PID_TAKEN',
+    `the checkpoint's process had PID ${pid}, expected it free to restore into, found it used by "${await commOf(pid)}" (see /proc/${pid})`,
+  );
+}

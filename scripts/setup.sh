@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian 12 machine (as root) needs to run cedana and its tests:
+# Debian packages, CRIU >= 4.2, pnpm, the workspace build, the first-party plugins
+# in the plugins folder, and `cedana` on PATH. Idempotent: a second run is quick.
+set -Eeuo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+say() { echo "[setup] $*"; }
+
+[[ $(id -u) == 0 ]] || { echo "[setup] run as root: CRIU needs it" >&2; exit 1; }
+
+# Debian packages: iptables comes with install-criu.sh; perl-base runs the criu restore shim.
+need=()
+for pkg in perl-base lz4 procps; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+if ((${#need[@]})); then
+  say "apt-get install ${need[*]}"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+say "CRIU"
+bash scripts/install-criu.sh
+
+if ! command -v pnpm >/dev/null || [[ $(pnpm --version) != 9.* ]]; then
+  say "pnpm 9 (npm install -g pnpm@9)"
+  npm install -g pnpm@9 >/dev/null 2>&1
+fi
+
+say "pnpm install"
+pnpm install --frozen-lockfile --reporter=silent
+say "build"
+pnpm run --silent build
+
+# The CLI on PATH, run from this checkout.
+cat >/usr/local/bin/cedana <<WRAP
+#!/bin/sh
+exec node "$ROOT/packages/cli/dist/main.js" "\$@"
+WRAP
+chmod +x /usr/local/bin/cedana
+
+# First-party plugins, one folder per name and version (as `cedana plugin install` lays them out).
+PLUGINS_DIR=${CEDANA_PLUGINS_DIR:-/usr/local/lib/cedana/plugins}
+for dir in plugins/*/; do
+  name=$(node -p "require('./${dir}package.json').cedana.plugin")
+  version=$(node -p "require('./${dir}package.json').version")
+  pkg=$(node -p "require('./${dir}package.json').name")
+  dest="$PLUGINS_DIR/$name/$version"
+  say "plugin $name@$version -> $dest"
+  rm -rf "$dest"
+  mkdir -p "$(dirname "$dest")"
+  pnpm --filter "$pkg" deploy --prod "$dest" >/dev/null
+done
+say "done: $(cedana --version 2>/dev/null || echo cedana) ready"
