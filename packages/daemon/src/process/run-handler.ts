@@ -4,6 +4,7 @@ import { closeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { CedanaError, type ExitStatus, type RunHandlerFn, type Started } from '@cedana/core';
+import { cleanExec, resolveProgram } from './exec-clean.js';
 import { makePipe } from './pipes.js';
 
 /**
@@ -15,14 +16,24 @@ export const runProcess: RunHandlerFn = async function runProcess(_ctx, req, res
   const [program, ...args] = req.process?.args ?? [];
   if (!program)
     throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'no program to run: give it after `--`, e.g. `cedana run process -- sleep 60`');
+  const env = req.process?.env.length ? { ...process.env, ...Object.fromEntries(req.process.env.map(splitEnv)) } : process.env;
+  const cwd = req.process?.workingDir || process.cwd();
+  const path = await resolveProgram(program, env, cwd);
+  if (!path) {
+    throw new CedanaError(
+      'CEDANA_ERR_RUN_FAILED',
+      `cannot start ${JSON.stringify(program)}: no such executable${program.includes('/') ? '' : ' in PATH'}`,
+    );
+  }
   const log = req.attachable ? undefined : await open(req.log, 'a');
   const pipes = req.attachable ? [await makePipe(), await makePipe(), await makePipe()] : [];
   const [stdin, stdout, stderr] = pipes;
   try {
-    const child = spawn(program, args, {
+    const exec = cleanExec(path, args);
+    const child = spawn(exec.file, exec.args, {
       detached: true,
-      cwd: req.process?.workingDir || undefined,
-      env: req.process?.env.length ? { ...process.env, ...Object.fromEntries(req.process.env.map(splitEnv)) } : process.env,
+      cwd,
+      env,
       stdio: log ? ['ignore', log.fd, log.fd] : [stdin?.read, stdout?.write, stderr?.write],
     });
     const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
