@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { counterScript, lastCount, waitForCount } from '../harness/counter.js';
@@ -95,13 +96,24 @@ describe('bad input', () => {
   });
 
   it('reports a CRIU failure with the tail of its log, and the job goes on', async () => {
-    const file = await runCounter('criufail');
-    const r = await d.cli(['dump', 'job', 'criufail', '--external', 'not-a-valid-external']);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /CEDANA_ERR_CRIU_DUMP/);
-    assert.match(r.stderr, /Error/, 'lines of the CRIU log');
-    assert.equal(await status('criufail'), 'running');
-    await stillCounting(file);
+    // A unix stream connection to a peer outside the job is something CRIU refuses to dump.
+    const sock = join(d.dir, 'peer.sock');
+    const server = createServer(() => {}).listen(sock);
+    try {
+      const file = join(d.dir, 'criufail.count');
+      const script = `const s = require('net').connect(${JSON.stringify(sock)}); let i = 0; setInterval(() => require('fs').appendFileSync(${JSON.stringify(file)}, ++i + '\\n'), 100);`;
+      await d.ok(['run', 'process', '--jid', 'criufail', '--', process.execPath, '-e', script]);
+      await waitForCount(file, 2);
+      const r = await d.cli(['dump', 'job', 'criufail']);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, /CEDANA_ERR_CRIU_DUMP/);
+      assert.match(r.stderr, /Error \(criu\//, 'lines of the CRIU log');
+      assert.equal(await status('criufail'), 'running');
+      await stillCounting(file);
+      await d.ok(['job', 'kill', 'criufail']);
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses to restore while the PID is taken, and the checkpoint stays intact', async () => {
