@@ -71,11 +71,17 @@ describe('loadConfig', () => {
 it('docs/configuration.md lists every key with its environment name and default', async () => {
   const { readFileSync } = await import('node:fs');
   const doc = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+  const rows = new Map(
+    doc
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .map((l) => l.split(' | ').map((c) => c.replace(/^\|/, '').trim()))
+      .map((cells) => [cells[0] as string, cells]),
+  );
   for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
-    assert.ok(
-      doc.includes(`| \`${key}\` | \`${envName(key as keyof typeof CONFIG_KEYS)}\` |`),
-      `docs/configuration.md lacks ${key}: run node scripts/gen-config-doc.mjs`,
-    );
-    assert.ok(doc.includes(`\`${JSON.stringify(spec.default)}\``), `default of ${key}`);
+    const row = rows.get(`\`${key}\``);
+    assert.ok(row, `docs/configuration.md lacks ${key}: run node scripts/gen-config-doc.mjs`);
+    assert.equal(row[1], `\`${envName(key as keyof typeof CONFIG_KEYS)}\``);
+    assert.equal(row[3], `\`${JSON.stringify(spec.default)}\``, `default of ${key}`);
   }
 });
