@@ -6,9 +6,6 @@ import { runCli } from './cli.js';
 import { loadInstalledPlugins } from './plugins/load.js';
 import type { DaemonHandle } from './session.js';
 
-/** Kept in a variable: the CLI reaches the daemon's code only when `daemon start` runs. */
-const DAEMON: string = '@cedana/daemon';
-
 const code = await runCli(hideBin(process.argv), {
   stdout: process.stdout,
   stderr: process.stderr,
@@ -17,11 +14,12 @@ const code = await runCli(hideBin(process.argv), {
   connect: async (config, opts) => (await import('./client.js')).connect(config, opts),
   loadPlugins: loadInstalledPlugins,
   startDaemon: async (config: Config): Promise<DaemonHandle> => {
-    let mod: { startDaemon(config: Config): Promise<DaemonHandle> };
+    // Imported only here: every other command starts without the daemon's code.
+    let mod: typeof import('@cedana/daemon');
     try {
-      mod = (await import(DAEMON)) as typeof mod;
+      mod = await import('@cedana/daemon');
     } catch (err) {
-      throw new CedanaError('CEDANA_ERR_INTERNAL', `cannot load the daemon (${DAEMON}): ${(err as Error).message}`, {
+      throw new CedanaError('CEDANA_ERR_INTERNAL', `cannot load the daemon (@cedana/daemon): ${(err as Error).message}`, {
         hint: 'reinstall cedana: its @cedana/daemon package is missing or broken',
         cause: err,
       });

@@ -92,7 +92,8 @@ export class TestDaemon {
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       if (this.proc.exitCode !== null) throw new Error(`daemon exited ${this.proc.exitCode}: see ${join(this.dir, 'daemon.log')}`);
-      if (existsSync(this.socket) && (await this.cli(['ps'])).code === 0) return;
+      const listening = this.env.CEDANA_PROTOCOL === 'tcp' || existsSync(this.socket);
+      if (listening && (await this.cli(['ps'])).code === 0) return;
       await sleep(100);
     }
     throw new Error('daemon did not start in 15 s');

@@ -6,19 +6,12 @@
  */
 import { CedanaError, type LoadedPlugin } from '@cedana/core';
 
-/** Kept in a variable so this package compiles while the daemon's entry is in flux. */
-const LOADER: string = '@cedana/daemon/plugins';
-
-interface LoaderModule {
-  loadPlugins(dir: string): Promise<LoadedPlugin[]>;
-}
-
 export async function loadInstalledPlugins(dir: string): Promise<LoadedPlugin[]> {
-  let mod: LoaderModule;
+  let mod: typeof import('@cedana/daemon/plugins');
   try {
-    mod = (await import(LOADER)) as LoaderModule;
+    mod = await import('@cedana/daemon/plugins');
   } catch (err) {
-    throw new CedanaError('CEDANA_ERR_INTERNAL', `cannot load the plugin loader (${LOADER}): ${(err as Error).message}`, {
+    throw new CedanaError('CEDANA_ERR_INTERNAL', `cannot load the plugin loader (@cedana/daemon/plugins): ${(err as Error).message}`, {
       hint: 'reinstall cedana: its @cedana/daemon package is missing or broken',
       cause: err,
     });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { rm, stat } from 'node:fs/promises';
-import { CedanaError, type RestoreAdapter } from '@cedana/core';
+import { copyFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CedanaError, isCedanaError, type RestoreAdapter } from '@cedana/core';
 import { unpackCheckpoint } from '../checkpoint/archive.js';
 import { verifyManifest } from '../checkpoint/manifest.js';
 
@@ -24,7 +25,26 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
       ctx.manifest = await verifyManifest(dir);
       ctx.imagesDir = dir;
       return await next(ctx, req, res);
+    } catch (err) {
+      throw await keepRestoreLog(err, dir);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   };
+
+/** The unpacked images go, but CRIU's log of a failed restore stays beside the checkpoint. */
+async function keepRestoreLog(err: unknown, dir: string): Promise<unknown> {
+  const log = join(dir, 'restore.log');
+  const kept = `${dir}.log`;
+  if (
+    !(await copyFile(log, kept).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return err;
+  if (isCedanaError(err)) {
+    for (let i = 0; i < err.details.length; i++) err.details[i] = (err.details[i] as string).replaceAll(log, kept);
+  }
+  return err;
+}

@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import {
+  type Config,
+  type DumpContext,
+  type DumpHandlerFn,
+  type DumpMiddleware,
+  type LoadedPlugin,
+  type Logger,
+  loadConfig,
+  type PluginDefinition,
+  setPluginSource,
+} from '@cedana/core';
+import { type DumpReq, DumpResp } from '@cedana/core/proto';
+import { unpackCheckpoint } from '../checkpoint/archive.js';
+import { criuOptionsFrom } from '../defaults/criu-options.js';
+import { processStartTime } from '../process/proc.js';
+import { dumpPipeline } from './dump.js';
+
+const log: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => log };
+const IMAGE = Buffer.from('pretend CRIU pages\n');
+
+/** What the fake plugins saw, in the order they saw it. */
+interface Seen {
+  step: string;
+  imagesDir: string;
+  imagesDirExists: boolean;
+  pid: number;
+  manifest: Record<string, unknown>;
+}
+
+function loaded(definition: PluginDefinition): LoadedPlugin {
+  return { name: definition.name, version: definition.version, path: `/fake/${definition.name}`, status: 'ok', definition };
+}
+
+function snapshot(step: string, ctx: DumpContext): Seen {
+  return {
+    step,
+    imagesDir: ctx.imagesDir,
+    imagesDirExists: ctx.imagesDir !== '' && existsSync(ctx.imagesDir),
+    pid: ctx.pid,
+    manifest: structuredClone(ctx.manifest),
+  };
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+describe('dumpPipeline', () => {
+  let root: string;
+  let config: Config;
+  let sleeper: ChildProcess;
+  let sleeperPid: number;
+  let seen: Seen[];
+  /** What the fake plugins do; tests change it. */
+  let behaviour: { middlewareThrows?: Error; handlerThrows?: Error; middlewarePid?: number };
+  let dirCount = 0;
+
+  const criuDumpHandler: DumpHandlerFn = async function criuDump(ctx) {
+    seen.push(snapshot('criu:DumpHandler', ctx));
+    if (behaviour.handlerThrows) throw behaviour.handlerThrows;
+    await writeFile(join(ctx.imagesDir, 'pages-1.img'), IMAGE);
+  };
+  const runcMiddleware: DumpMiddleware = [
+    (next) =>
+      async function setRuncPid(ctx, req, res) {
+        seen.push(snapshot('runc:DumpMiddleware', ctx));
+        if (behaviour.middlewareThrows) throw behaviour.middlewareThrows;
+        ctx.pid = behaviour.middlewarePid ?? sleeperPid;
+        return next(ctx, req, res);
+      },
+  ];
+
+  function install(...definitions: PluginDefinition[]): void {
+    const plugins = definitions.map(loaded);
+    setPluginSource({ plugins: () => plugins });
+  }
+
+  /** Builds the context as JobManager.dump does, and runs the pipeline of the request's type. */
+  async function dump(fields: Partial<DumpReq>): Promise<{ req: DumpReq; res: DumpResp; ctx: DumpContext }> {
+    const req: DumpReq = {
+      jid: '',
+      type: 'process',
+      pid: 0,
+      dir: join(root, `dumps-${++dirCount}`),
+      name: '',
+      compression: '',
+      streams: undefined,
+      criu: undefined,
+      details: undefined,
+      ...fields,
+    };
+    const ctx: DumpContext = {
+      log,
+      config,
+      signal: new AbortController().signal,
+      imagesDir: '',
+      pid: 0,
+      criu: criuOptionsFrom(req.criu, config),
+      manifest: { plugins: { criu: '1.0.0' } },
+    };
+    const res = DumpResp.create();
+    await (await dumpPipeline(req.type || 'process'))(ctx, req, res);
+    return { req, res, ctx };
+  }
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'cedana-dump-pipeline-'));
+    const configPath = join(root, 'config.json');
+    await writeFile(configPath, '{}');
+    config = loadConfig({ env: {}, path: configPath });
+    sleeper = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    sleeper.unref();
+    assert.ok(sleeper.pid);
+    sleeperPid = sleeper.pid;
+  });
+  after(async () => {
+    sleeper.kill('SIGKILL');
+    setPluginSource({ plugins: () => [] });
+    await rm(root, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    seen = [];
+    behaviour = {};
+    install(
+      { name: 'criu', version: '1.0.0', features: { DumpHandler: criuDumpHandler } },
+      { name: 'runc', version: '1.0.0', features: { DumpMiddleware: runcMiddleware } },
+    );
+  });
+  afterEach(() => setPluginSource({ plugins: () => [] }));
+
+  it('runs plugin middleware after prepareDumpDir and before fillProcessStateForDump', async () => {
+    const { res } = await dump({ type: 'runc' });
+    assert.deepEqual(
+      seen.map((s) => s.step),
+      ['runc:DumpMiddleware', 'criu:DumpHandler'],
+    );
+    const [mw, handler] = seen;
+    // After prepareDumpDir: the images folder exists when the middleware runs.
+    assert.ok(mw?.imagesDirExists, 'the middleware sees ctx.imagesDir made');
+    assert.equal(mw.pid, 0);
+    // Before fillProcessStateForDump: no process facts yet, and the PID the middleware set is the one checked.
+    assert.equal(mw.manifest.process, undefined);
+    assert.equal(handler?.pid, sleeperPid);
+    assert.equal(handler.imagesDir, mw.imagesDir);
+    assert.deepEqual(handler.manifest.process, { startTime: await processStartTime(sleeperPid) });
+    assert.equal(res.checkpoint?.pid, sleeperPid);
+    assert.equal(res.checkpoint?.type, 'runc');
+  });
+
+  it('writes the checkpoint folder and checkpoint.json with the sha256 of every file (compression none)', async () => {
+    const { req, res, ctx } = await dump({ pid: sleeperPid, compression: 'none', name: 'plain' });
+    const folder = join(req.dir, 'plain');
+    assert.equal(ctx.imagesDir, folder);
+    assert.equal(res.checkpoint?.path, folder);
+    assert.equal(res.checkpoint?.compression, 'none');
+    assert.deepEqual((await readdir(folder)).sort(), ['checkpoint.json', 'pages-1.img']);
+    assert.deepEqual(await readFile(join(folder, 'pages-1.img')), IMAGE);
+    const manifest = JSON.parse(await readFile(join(folder, 'checkpoint.json'), 'utf8'));
+    assert.deepEqual(manifest.files, { 'pages-1.img': { size: IMAGE.length, sha256: sha256(IMAGE) } });
+    assert.equal(manifest.pid, sleeperPid);
+    assert.equal(manifest.type, 'process');
+    assert.equal(manifest.id, res.checkpoint?.id);
+    assert.deepEqual(manifest.plugins, { criu: '1.0.0' });
+    assert.equal(manifest.process.startTime, await processStartTime(sleeperPid));
+  });
+
+  it('packs the checkpoint into DIR.tar.lz4 with checkpoint.json and the sha256 of every file (compression lz4)', async () => {
+    const { req, res } = await dump({ pid: sleeperPid, compression: 'lz4', name: 'packed' });
+    const archive = join(req.dir, 'packed.tar.lz4');
+    assert.equal(res.checkpoint?.path, archive);
+    assert.equal(res.checkpoint?.compression, 'lz4');
+    assert.deepEqual(await readdir(req.dir), ['packed.tar.lz4'], 'the folder is gone once packed');
+    const out = join(root, 'unpacked-lz4');
+    await unpackCheckpoint(archive, out);
+    assert.deepEqual(await readFile(join(out, 'pages-1.img')), IMAGE);
+    const manifest = JSON.parse(await readFile(join(out, 'checkpoint.json'), 'utf8'));
+    assert.deepEqual(manifest.files, { 'pages-1.img': { size: IMAGE.length, sha256: sha256(IMAGE) } });
+    assert.equal(manifest.compression, 'lz4');
+  });
+
+  it('names the plugin and feature of an error thrown inside plugin middleware, and removes the folder', async () => {
+    behaviour.middlewareThrows = new Error('cannot find container c1');
+    const req = { type: 'runc' };
+    await assert.rejects(dump(req), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'CEDANA_ERR_PLUGIN_FAILED');
+      assert.match(err.message, /plugin "runc" failed in DumpMiddleware: cannot find container c1/);
+      return true;
+    });
+    assert.deepEqual(await readdir(join(root, `dumps-${dirCount}`)), []);
+  });
+
+  it('keeps the final handler plugin name for an error that only passes through the middleware', async () => {
+    behaviour.handlerThrows = new Error('criu dump exited with 1');
+    await assert.rejects(dump({ type: 'runc' }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'CEDANA_ERR_PLUGIN_FAILED');
+      assert.match(err.message, /plugin "criu" failed in DumpHandler: criu dump exited with 1/);
+      assert.doesNotMatch(err.message, /runc/);
+      return true;
+    });
+  });
+
+  it('keeps the code and message of a core adapter error that passes through the middleware', async () => {
+    behaviour.middlewarePid = 2 ** 22 + 1; // above pid_max: no such process
+    await assert.rejects(dump({ type: 'runc' }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'CEDANA_ERR_PROCESS_NOT_FOUND');
+      assert.match(err.message, /^no running process with PID 4194305$/);
+      return true;
+    });
+    assert.deepEqual(
+      seen.map((s) => s.step),
+      ['runc:DumpMiddleware'],
+    );
+  });
+
+  it('leaves no checkpoint folder behind when the final handler fails', async () => {
+    behaviour.handlerThrows = new Error('criu dump exited with 1');
+    await assert.rejects(dump({ pid: sleeperPid, name: 'failed' }), { code: 'CEDANA_ERR_PLUGIN_FAILED' });
+    const dir = join(root, `dumps-${dirCount}`);
+    assert.deepEqual(await readdir(dir), []);
+    assert.equal(seen.length, 1, 'the handler ran and made files before failing');
+  });
+
+  it('refuses with CEDANA_ERR_FEATURE_MISSING when no plugin exports a DumpHandler', async () => {
+    install({ name: 'runc', version: '1.0.0', features: { DumpMiddleware: runcMiddleware } });
+    await assert.rejects(dump({ pid: sleeperPid }), { code: 'CEDANA_ERR_FEATURE_MISSING', message: /DumpHandler.*looked for: criu/ });
+    await assert.rejects(dump({ type: 'runc' }), { code: 'CEDANA_ERR_FEATURE_MISSING', message: /looked for: runc, criu/ });
+    assert.equal(seen.length, 0);
+    assert.equal(existsSync(join(root, `dumps-${dirCount}`)), false);
+  });
+
+  it('refuses with CEDANA_ERR_UNSUPPORTED_TYPE a type whose plugin is not installed', async () => {
+    await assert.rejects(dump({ type: 'kata', pid: sleeperPid }), {
+      code: 'CEDANA_ERR_UNSUPPORTED_TYPE',
+      message: /"kata" is not installed/,
+    });
+    assert.equal(seen.length, 0, 'criu was not asked to dump a type it does not serve');
+    assert.equal(existsSync(join(root, `dumps-${dirCount}`)), false);
+  });
+
+  it('refuses --streams 2 without a streamer plugin before anything is written', async () => {
+    await assert.rejects(dump({ pid: sleeperPid, streams: 2 }), {
+      code: 'CEDANA_ERR_UNSUPPORTED_TYPE',
+      message: /--streams 2 needs the streamer plugin/,
+    });
+    assert.equal(existsSync(join(root, `dumps-${dirCount}`)), false, 'not even the parent folder was made');
+    assert.equal(seen.length, 0);
+  });
+});
