@@ -116,12 +116,13 @@ describe('profiling tree', () => {
     assert.equal(formatDuration(12_345_678, 'ns'), '12345678 ns');
   });
 
-  it('draws the nesting and right-aligns durations', () => {
+  it('draws the nesting, with total and self time right-aligned', () => {
     assert.deepEqual(formatProfile(tree, 'ms'), [
-      'dump                 12.35 ms',
-      '├─ fillDumpDefaults   0.00 ms',
-      '└─ criuDump          12.00 ms',
-      '   └─ plugin:gpu      0.00 ms',
+      '                        TOTAL      SELF',
+      'dump                 12.35 ms   0.34 ms',
+      '├─ fillDumpDefaults   0.00 ms   0.00 ms',
+      '└─ criuDump          12.00 ms  12.00 ms',
+      '   └─ plugin:gpu      0.00 ms   0.00 ms',
     ]);
   });
 });

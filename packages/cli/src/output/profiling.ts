@@ -1,7 +1,8 @@
 /**
  * Prints the profiling tree the daemon sends back in the `profiling-bin` trailer:
- * one line per adapter, nested as they ran, each with its duration (which includes
- * the adapters below it), in the unit of config `profiling.precision`.
+ * one line per adapter, nested as they ran, with its total duration (which includes
+ * the adapters below it) and its self time (without them: where the time went), in
+ * the unit of config `profiling.precision`.
  */
 import type { ProfilingData } from '@cedana/core/proto';
 
@@ -24,18 +25,18 @@ function autoUnit(ns: number): keyof typeof UNIT_NS {
   return 's';
 }
 
-/** The tree as lines: names drawn as a tree on the left, durations right-aligned. */
+/** The tree as lines: names drawn as a tree on the left, then TOTAL and SELF right-aligned. */
 export function formatProfile(root: ProfilingData, precision: Precision = 'auto'): string[] {
-  const rows: [string, string][] = [];
+  const rows: [string, string, string][] = [['', 'TOTAL', 'SELF']];
   const walk = (node: ProfilingData, prefix: string, childPrefix: string) => {
-    rows.push([prefix + node.name, formatDuration(node.durationNs, precision)]);
+    const self = node.durationNs - node.components.reduce((sum, c) => sum + c.durationNs, 0);
+    rows.push([prefix + node.name, formatDuration(node.durationNs, precision), formatDuration(Math.max(0, self), precision)]);
     node.components.forEach((child, i) => {
       const last = i === node.components.length - 1;
       walk(child, childPrefix + (last ? '└─ ' : '├─ '), childPrefix + (last ? '   ' : '│  '));
     });
   };
   walk(root, '', '');
-  const nameWidth = Math.max(...rows.map(([name]) => name.length));
-  const durationWidth = Math.max(...rows.map(([, d]) => d.length));
-  return rows.map(([name, d]) => `${name.padEnd(nameWidth)}  ${d.padStart(durationWidth)}`);
+  const width = (i: 0 | 1 | 2) => Math.max(...rows.map((r) => r[i].length));
+  return rows.map(([name, total, self]) => `${name.padEnd(width(0))}  ${total.padStart(width(1))}  ${self.padStart(width(2))}`);
 }
