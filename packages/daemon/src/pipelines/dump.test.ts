@@ -245,6 +245,30 @@ describe('dumpPipeline', () => {
     assert.equal(existsSync(join(root, `dumps-${dirCount}`)), false);
   });
 
+  it('refuses a type whose plugin failed to load, naming it', async () => {
+    const broken: LoadedPlugin = { name: 'runc', version: '1.0.0', path: '/fake/runc', status: 'error', phase: 'import' };
+    const criu = loaded({ name: 'criu', version: '1.0.0', features: { DumpHandler: criuDumpHandler } });
+    setPluginSource({ plugins: () => [criu, broken] });
+    await assert.rejects(dump({ type: 'runc', pid: sleeperPid }), {
+      code: 'CEDANA_ERR_PLUGIN_IMPORT',
+      message: /plugin "runc" failed to load/,
+    });
+    assert.equal(seen.length, 0);
+  });
+
+  it('dumps with the criu handler a type whose installed plugin exports no middleware', async () => {
+    install(
+      { name: 'criu', version: '1.0.0', features: { DumpHandler: criuDumpHandler } },
+      { name: 'kata', version: '1.0.0', features: {} },
+    );
+    const { res } = await dump({ type: 'kata', pid: sleeperPid });
+    assert.deepEqual(
+      seen.map((s) => s.step),
+      ['criu:DumpHandler'],
+    );
+    assert.equal(res.checkpoint?.type, 'kata');
+  });
+
   it('refuses --streams 2 without a streamer plugin before anything is written', async () => {
     await assert.rejects(dump({ pid: sleeperPid, streams: 2 }), {
       code: 'CEDANA_ERR_UNSUPPORTED_TYPE',

@@ -3,19 +3,27 @@
  * feature, while errors that merely pass through it from later adapters keep
  * their own names.
  */
-import { type Adapter, CedanaError, type Feature, type HandlerFn, wrapPluginError } from '@cedana/core';
+import { type Adapter, CedanaError, type Feature, type HandlerFn, isCedanaError, wrapPluginError } from '@cedana/core';
 
 type AnyHandler = HandlerFn<never, never, never, unknown>;
 
 const passedThrough = new WeakSet<object>();
 
-/** The middleware a plugin exports for requests of `type` (empty for the core's own "process"). */
+/**
+ * The middleware a plugin exports for requests of `type` (empty for the core's own "process").
+ * The type's plugin need not export middleware, but it must be installed and loaded: a type
+ * nobody serves is refused (CEDANA_ERR_UNSUPPORTED_TYPE), not handed to the fallback alone.
+ */
 export async function pluginMiddleware<H extends AnyHandler>(feature: Feature<Adapter<H>[]>, type: string): Promise<Adapter<H>[]> {
   const out: Adapter<H>[] = [];
-  if (type === 'process' || !feature.isAvailable(type)) return out;
-  await feature.ifAvailable((plugin, middleware) => {
-    out.push(...middleware.map((a) => namedAdapter(a, plugin, feature.symbol)));
-  }, type);
+  if (type === 'process') return out;
+  await feature
+    .ifAvailable((plugin, middleware) => {
+      out.push(...middleware.map((a) => namedAdapter(a, plugin, feature.symbol)));
+    }, type)
+    .catch((err: unknown) => {
+      if (!isCedanaError(err) || err.code !== 'CEDANA_ERR_FEATURE_MISSING') throw err;
+    });
   return out;
 }
 

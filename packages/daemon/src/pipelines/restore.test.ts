@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import {
+  CedanaError,
+  type Compression,
+  type Config,
+  type LoadedPlugin,
+  type Logger,
+  loadConfig,
+  type RestoreContext,
+  type RestoreHandlerFn,
+  setPluginSource,
+} from '@cedana/core';
+import { type RestoreReq, RestoreResp } from '@cedana/core/proto';
+import { packCheckpoint } from '../checkpoint/archive.js';
+import { writeManifest } from '../checkpoint/manifest.js';
+import { criuOptionsFrom } from '../defaults/criu-options.js';
+import { restorePipeline } from './restore.js';
+
+const log: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => log };
+const PAGES = Buffer.from('pretend CRIU pages, long enough to change one byte of\n');
+
+/** What the fake criu RestoreHandler saw. */
+interface Seen {
+  imagesDir: string;
+  files: string[];
+  pages: Buffer;
+  manifestFiles: unknown;
+}
+
+async function fingerprint(path: string): Promise<{ size: number; mtimeMs: number; sha256: string }> {
+  const s = await stat(path);
+  return {
+    size: s.size,
+    mtimeMs: s.mtimeMs,
+    sha256: createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex'),
+  };
+}
+
+describe('restorePipeline', () => {
+  let root: string;
+  let config: Config;
+  let seen: Seen[];
+  let behaviour: { handlerThrows?: (imagesDir: string) => Error; writeRestoreLog?: boolean };
+  let count = 0;
+
+  const criuRestoreHandler: RestoreHandlerFn = async function criuRestore(ctx) {
+    seen.push({
+      imagesDir: ctx.imagesDir,
+      files: (await readdir(ctx.imagesDir)).sort(),
+      pages: await readFile(join(ctx.imagesDir, 'pages-1.img')),
+      manifestFiles: ctx.manifest.files,
+    });
+    if (behaviour.writeRestoreLog) await writeFile(join(ctx.imagesDir, 'restore.log'), 'Error (criu/cr-restore.c): it broke\n');
+    if (behaviour.handlerThrows) throw behaviour.handlerThrows(ctx.imagesDir);
+    return { pid: 4242, exited: Promise.resolve({ code: 0, signal: null }) };
+  };
+
+  /** A checkpoint folder as prepareDumpDir leaves it; `tamper` runs after checkpoint.json is written. */
+  async function checkpoint(compression: Compression, tamper?: (dir: string) => Promise<void>): Promise<string> {
+    const parent = join(root, `checkpoints-${++count}`);
+    const dir = join(parent, 'ckpt');
+    await mkdir(join(dir, 'sub'), { recursive: true });
+    await writeFile(join(dir, 'pages-1.img'), PAGES);
+    await writeFile(join(dir, 'sub', 'fs.img'), 'nested image');
+    await writeManifest(dir, { id: 'abc', pid: 4242, type: 'process', compression });
+    await tamper?.(dir);
+    return (await packCheckpoint(dir, compression)).path;
+  }
+
+  /** Builds the context as JobManager.restore does, and runs the pipeline. */
+  async function restore(path: string, type = 'process'): Promise<{ ctx: RestoreContext; res: RestoreResp }> {
+    const req: RestoreReq = {
+      jid: '',
+      path,
+      checkpointId: '',
+      type,
+      criu: undefined,
+      attachable: false,
+      log: '',
+      details: undefined,
+    };
+    const ctx: RestoreContext = {
+      log,
+      config,
+      signal: new AbortController().signal,
+      imagesDir: '',
+      criu: criuOptionsFrom(req.criu, config),
+      manifest: {},
+    };
+    const res = RestoreResp.create({ jid: 'j1' });
+    const started = await (await restorePipeline(req.type || 'process'))(ctx, req, res);
+    assert.equal(started.pid, 4242);
+    return { ctx, res };
+  }
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'cedana-restore-pipeline-'));
+    const configPath = join(root, 'config.json');
+    await writeFile(configPath, '{}');
+    config = loadConfig({ env: {}, path: configPath });
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+  beforeEach(() => {
+    seen = [];
+    behaviour = {};
+    const criu: LoadedPlugin = {
+      name: 'criu',
+      version: '1.0.0',
+      path: '/fake/criu',
+      status: 'ok',
+      definition: { name: 'criu', version: '1.0.0', features: { RestoreHandler: criuRestoreHandler } },
+    };
+    setPluginSource({ plugins: () => [criu] });
+  });
+  afterEach(() => setPluginSource({ plugins: () => [] }));
+
+  it('verifies a folder checkpoint and hands it to the final handler in place, with its manifest', async () => {
+    const path = await checkpoint('none');
+    const { ctx } = await restore(path);
+    assert.equal(seen.length, 1);
+    const [s] = seen;
+    assert.equal(s?.imagesDir, path);
+    assert.deepEqual(s.files, ['checkpoint.json', 'pages-1.img', 'sub']);
+    assert.deepEqual(s.pages, PAGES);
+    assert.deepEqual(Object.keys(s.manifestFiles as object), ['pages-1.img', 'sub/fs.img']);
+    assert.equal(ctx.manifest.id, 'abc');
+  });
+
+  it('refuses a folder checkpoint with one changed byte, naming the file, without calling the handler', async () => {
+    const path = await checkpoint('none', async (dir) => {
+      const changed = Buffer.from(PAGES);
+      changed[10] = (changed[10] ?? 0) ^ 0xff;
+      await writeFile(join(dir, 'pages-1.img'), changed);
+    });
+    await assert.rejects(restore(path), {
+      code: 'CEDANA_ERR_CHECKPOINT_INVALID',
+      message: /checkpoint file pages-1\.img does not match its sha256/,
+    });
+    assert.equal(seen.length, 0);
+  });
+
+  it('refuses a folder checkpoint with a truncated file, naming the file, without calling the handler', async () => {
+    const path = await checkpoint('none', (dir) => truncate(join(dir, 'sub', 'fs.img'), 3));
+    await assert.rejects(restore(path), {
+      code: 'CEDANA_ERR_CHECKPOINT_INVALID',
+      message: /checkpoint file sub\/fs\.img has 3 bytes, expected 12/,
+    });
+    assert.equal(seen.length, 0);
+  });
+
+  it('refuses a folder checkpoint with a missing file, naming the file', async () => {
+    const path = await checkpoint('none', (dir) => unlink(join(dir, 'pages-1.img')));
+    await assert.rejects(restore(path), { code: 'CEDANA_ERR_CHECKPOINT_INVALID', message: /pages-1\.img is missing/ });
+    assert.equal(seen.length, 0);
+  });
+
+  it('refuses a path that does not exist with CEDANA_ERR_CHECKPOINT_NOT_FOUND', async () => {
+    await assert.rejects(restore(join(root, 'nothing-here')), { code: 'CEDANA_ERR_CHECKPOINT_NOT_FOUND' });
+    assert.equal(seen.length, 0);
+  });
+
+  it('refuses with CEDANA_ERR_UNSUPPORTED_TYPE a type whose plugin is not installed', async () => {
+    const path = await checkpoint('none');
+    await assert.rejects(restore(path, 'kata'), { code: 'CEDANA_ERR_UNSUPPORTED_TYPE', message: /"kata" is not installed/ });
+    assert.equal(seen.length, 0);
+  });
+
+  it('unpacks an archive checkpoint for the handler, removes the unpacked folder and leaves the archive untouched', async () => {
+    const archive = await checkpoint('lz4');
+    assert.match(archive, /\.tar\.lz4$/);
+    const before = await fingerprint(archive);
+    await restore(archive);
+    assert.equal(seen.length, 1);
+    const [s] = seen;
+    assert.ok(s);
+    assert.ok(s.imagesDir.startsWith(`${archive}.restore-`), s.imagesDir);
+    assert.deepEqual(s.files, ['checkpoint.json', 'pages-1.img', 'sub']);
+    assert.deepEqual(s.pages, PAGES);
+    assert.equal(existsSync(s.imagesDir), false, 'the unpacked folder is removed');
+    assert.deepEqual(await readdir(join(archive, '..')), ['ckpt.tar.lz4']);
+    assert.deepEqual(await fingerprint(archive), before);
+  });
+
+  it('refuses an archive holding a changed file and removes the unpacked folder', async () => {
+    const archive = await checkpoint('tar', (dir) => writeFile(join(dir, 'sub', 'fs.img'), 'nested imagf'));
+    await assert.rejects(restore(archive), { code: 'CEDANA_ERR_CHECKPOINT_INVALID', message: /sub\/fs\.img does not match/ });
+    assert.equal(seen.length, 0);
+    assert.deepEqual(await readdir(join(archive, '..')), ['ckpt.tar']);
+  });
+
+  it('removes the unpacked folder when the handler fails, keeping restore.log beside the archive and naming it', async () => {
+    const archive = await checkpoint('lz4');
+    behaviour.writeRestoreLog = true;
+    behaviour.handlerThrows = (imagesDir) =>
+      new CedanaError('CEDANA_ERR_CRIU_RESTORE', 'criu restore exited with 1', { details: [`log: ${join(imagesDir, 'restore.log')}`] });
+    const thrown = await restore(archive).then(
+      () => assert.fail('the restore should fail'),
+      (err: CedanaError) => err,
+    );
+    const unpacked = seen[0]?.imagesDir ?? '';
+    const kept = `${unpacked}.log`;
+    assert.equal(thrown.code, 'CEDANA_ERR_CRIU_RESTORE');
+    assert.deepEqual(thrown.details, [`log: ${kept}`]);
+    assert.equal(existsSync(unpacked), false, 'the unpacked folder is removed');
+    assert.match(await readFile(kept, 'utf8'), /it broke/);
+    assert.deepEqual((await readdir(join(archive, '..'))).sort(), ['ckpt.tar.lz4', basename(kept)].sort());
+  });
+});

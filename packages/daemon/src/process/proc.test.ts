@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { isAlive, processStartTime, signalName, signalNumber } from './proc.js';
+
+/** Above the kernel's largest pid_max (2^22): never a live process. */
+const NO_SUCH_PID = 2 ** 22 + 1;
+
+describe('signalNumber and signalName', () => {
+  it('reads a signal given as SIGTERM, term or 15, in any case', () => {
+    assert.equal(signalNumber('SIGTERM'), 15);
+    assert.equal(signalNumber('term'), 15);
+    assert.equal(signalNumber('Term'), 15);
+    assert.equal(signalNumber('sigkill'), 9);
+    assert.equal(signalNumber('9'), 9);
+  });
+
+  it('round-trips names and numbers', () => {
+    for (const name of ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP', 'SIGUSR1']) {
+      const n = signalNumber(name);
+      assert.ok(n !== undefined, name);
+      assert.equal(signalName(n), name);
+    }
+    assert.equal(signalName(signalNumber('term') ?? 0), 'SIGTERM');
+    assert.equal(signalNumber(signalName(9)), 9);
+  });
+
+  it('gives undefined for an unknown name and SIG<n> for an unknown number', () => {
+    assert.equal(signalNumber('NOPE'), undefined);
+    assert.equal(signalNumber(''), undefined);
+    assert.equal(signalName(200), 'SIG200');
+  });
+});
+
+describe('processStartTime and isAlive', () => {
+  const children: ChildProcess[] = [];
+  let dir = '';
+  function spawnSleep(args: string[], opts: { stdout?: boolean } = {}): ChildProcess {
+    const child = spawn(args[0] ?? 'sleep', args.slice(1), { stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'ignore'] });
+    children.push(child);
+    return child;
+  }
+  after(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gives a stable start time for this process', async () => {
+    const a = await processStartTime(process.pid);
+    const b = await processStartTime(process.pid);
+    assert.equal(typeof a, 'number');
+    assert.ok(Number.isInteger(a) && (a ?? 0) > 0, `start time ${a}`);
+    assert.equal(a, b);
+  });
+
+  it('gives another start time for a process started later', async () => {
+    // The test process has been running for more than a clock tick by now.
+    const child = spawnSleep(['sleep', '5']);
+    await once(child, 'spawn');
+    const own = await processStartTime(process.pid);
+    const other = await processStartTime(child.pid ?? 0);
+    assert.equal(typeof other, 'number');
+    assert.notEqual(other, own);
+    assert.ok((other ?? 0) > (own ?? 0));
+  });
+
+  it('reads the start time of a process whose name holds spaces and parentheses', async () => {
+    // The command name comes from the executable's file name: run sleep under a tricky one.
+    dir = await mkdtemp(join(tmpdir(), 'cedana-proc-'));
+    const tricky = join(dir, 'x) 1 2 (y');
+    await symlink('/bin/sleep', tricky);
+    const child = spawnSleep([tricky, '5']);
+    await once(child, 'spawn');
+    assert.match(await readFile(`/proc/${child.pid}/stat`, 'utf8'), /\(x\) 1 2 \(y\)/);
+    const own = await processStartTime(process.pid);
+    const other = await processStartTime(child.pid ?? 0);
+    assert.ok(Number.isInteger(other) && (other ?? 0) > (own ?? 0), `start time ${other}, own ${own}`);
+  });
+
+  it('says a live process is alive, and a PID that does not exist is not', async () => {
+    assert.equal(await isAlive(process.pid), true);
+    assert.equal(await isAlive(NO_SUCH_PID), false);
+    assert.equal(await processStartTime(NO_SUCH_PID), undefined);
+  });
+
+  it('says a zombie is not alive', async () => {
+    // sh backgrounds a child that exits at once, then becomes `sleep`, which never reaps it.
+    const parent = spawnSleep(['sh', '-c', 'sleep 0 & echo $!; exec sleep 5'], { stdout: true });
+    const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
+    const zombie = Number(line.toString().trim());
+    assert.ok(zombie > 0);
+    const deadline = Date.now() + 2000;
+    while ((await isAlive(zombie)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await isAlive(zombie), false);
+    assert.equal(typeof (await processStartTime(zombie)), 'number', 'the zombie still has a /proc entry');
+  });
+});
