@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { CONFIG_KEYS, envName, loadConfig } from './config.js';
 import { isCedanaError } from './errors.js';
 
@@ -13,6 +13,7 @@ const file = (name: string, text: string) => {
   return p;
 };
 const none = join(dir, 'missing.json');
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('loadConfig', () => {
   it('has a default for every key', () => {

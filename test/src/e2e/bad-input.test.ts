@@ -1,7 +1,7 @@
 /** Bad input gets a clear error that says what to do next, and nothing is lost. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -191,6 +191,7 @@ describe('bad config', () => {
     const path = join(dir, `cedana-bad-config-${process.pid}.json`);
     await writeFile(path, '{ "log_level": "info", ');
     const r = await runCli(['--config', path, 'ps'], { ...process.env });
+    await rm(path, { force: true });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /CEDANA_ERR_CONFIG_PARSE/);
     assert.match(r.stderr, new RegExp(path));
