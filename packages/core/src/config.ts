@@ -53,6 +53,11 @@ export const CONFIG_KEYS = {
     describe: 'where plugins are installed, one folder per plugin and version',
   },
   'plugins.registry': { type: 'string', default: '', describe: 'npm registry for `cedana plugin install` (empty: the local catalog)' },
+  'plugins.catalog': {
+    type: 'string',
+    default: '',
+    describe: 'folder of the local catalog of first-party plugin tarballs (empty: the one shipped with the CLI)',
+  },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

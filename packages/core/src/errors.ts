@@ -88,6 +88,31 @@ export const ERRORS = {
     status: 'UNIMPLEMENTED',
     hint: 'install a plugin that exports this feature; `cedana features` shows the matrix',
   },
+  // plugin install, update, remove
+  CEDANA_ERR_PLUGIN_NOT_FOUND: {
+    status: 'NOT_FOUND',
+    hint: '`cedana plugin list` shows the first-party plugins; a third-party plugin is named by its npm package and needs a registry (--registry)',
+  },
+  CEDANA_ERR_REGISTRY_UNREACHABLE: {
+    status: 'UNAVAILABLE',
+    hint: 'check that the registry (plugins.registry or --registry) is up and reachable; without a registry, first-party plugins install from the local catalog',
+  },
+  CEDANA_ERR_PLUGIN_INTEGRITY: {
+    status: 'DATA_LOSS',
+    hint: 'the package differs from its recorded checksum (damaged or tampered with): nothing was installed; rebuild the catalog (`pnpm build`) or fetch it again',
+  },
+  CEDANA_ERR_PLUGIN_INSTALL: {
+    status: 'INTERNAL',
+    hint: "read npm's output above: the registry must hold the plugin's dependencies; the previously installed version was left in place",
+  },
+  CEDANA_ERR_PLUGIN_IN_USE: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'kill the jobs that need the plugin first (`cedana job kill JID`), or pass --force to remove it anyway',
+  },
+  CEDANA_ERR_PLUGIN_BUSY: {
+    status: 'ABORTED',
+    hint: 'another `cedana plugin` command is changing the plugins folder: wait for it to finish and try again',
+  },
   // daemon and client
   CEDANA_ERR_DAEMON_UNREACHABLE: { status: 'UNAVAILABLE', hint: 'start the daemon with `cedana daemon start`, or point --address at it' },
   CEDANA_ERR_UNAUTHENTICATED: {
