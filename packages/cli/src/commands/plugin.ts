@@ -1,50 +1,105 @@
-/** `cedana plugin list|features` (alias `plugins`). Install and remove come with the plugin registry work. */
-import type { LoadedPlugin } from '@cedana/core';
+/**
+ * `cedana plugin install|list|update|remove|inspect|features` (alias `plugins`).
+ * The install machinery (pacote, npm) is imported only by the commands that use it,
+ * so every other command starts without it.
+ */
 import type { Argv, CommandModule } from 'yargs';
-import { renderTable } from '../output/table.js';
+import { formatSize, renderTable } from '../output/table.js';
+import type { PluginRow } from '../plugins/status.js';
 import { action, type GlobalArgs, type Session } from '../session.js';
 import { featuresCommand } from './features.js';
 
-export function renderPlugins(plugins: readonly LoadedPlugin[]): string {
-  const rows = plugins.map((p) => [
-    p.name,
-    p.version,
-    p.status,
-    p.loadMs === undefined ? undefined : `${p.loadMs} ms`,
-    p.path,
-    p.error ? `${p.error.code} (${p.phase ?? 'import'})` : undefined,
-  ]);
-  return renderTable(['NAME', 'VERSION', 'STATUS', 'LOAD', 'PATH', 'ERROR'], rows);
+export interface PluginArgs extends GlobalArgs {
+  registry?: string;
+  fetchTimeout?: number;
+  json?: boolean;
 }
 
-/** The JSON of `plugin list --json`: the records without the loaded code. */
-export function pluginRecords(plugins: readonly LoadedPlugin[]): object[] {
-  return plugins.map((p) => ({
-    name: p.name,
-    version: p.version,
-    path: p.path,
-    status: p.status,
-    ...(p.loadMs === undefined ? {} : { loadMs: p.loadMs }),
-    ...(p.error ? { phase: p.phase, error: { code: p.error.code, message: p.error.message, hint: p.error.hint } } : {}),
-  }));
+export function renderPluginRows(rows: readonly PluginRow[]): string {
+  return renderTable(
+    ['NAME', 'TYPE', 'STATUS', 'INSTALLED', 'LATEST', 'SIZE', 'LOAD', 'PACKAGE'],
+    rows.map((r) => [
+      r.plugin,
+      r.type,
+      r.status,
+      r.installed,
+      r.latest,
+      r.size ? formatSize(r.size) : undefined,
+      r.load === 'error' ? `error: ${r.error?.code} (${r.error?.phase ?? 'import'})` : r.load,
+      r.name,
+    ]),
+  );
+}
+
+/** --registry and --fetch-timeout, for the commands that fetch. */
+export function fetchOptions(y: Argv): Argv {
+  return y
+    .option('registry', { type: 'string', describe: 'npm registry URL (default: config plugins.registry; none: the local catalog)' })
+    .option('fetch-timeout', { type: 'number', default: 60, describe: 'seconds to wait for each answer of the registry' });
 }
 
 export function pluginCommand(session: Session): CommandModule {
   return {
     command: ['plugin', 'plugins'],
-    describe: 'Installed plugins: list them, show their features',
+    describe: 'Plugins: install, list, update, remove, inspect them, show their features',
     builder: (y: Argv) =>
       y
         .command({
+          command: 'install <specs..>',
+          describe: 'Install plugins: a short name (runc), an npm package (name@range), a .tgz file or a folder',
+          builder: (i: Argv) =>
+            fetchOptions(i.positional('specs', { type: 'string', array: true, describe: 'what to install' }))
+              .option('allow-scripts', { type: 'boolean', default: false, describe: 'run install scripts (off by default)' })
+              .option('force', {
+                type: 'boolean',
+                default: false,
+                describe: 'reinstall an unchanged version; install a plugin that fails to load',
+              })
+              .option('json', { type: 'boolean', describe: 'print JSON' })
+              .example('$0 plugin install criu runc', 'first-party plugins, from the registry or the local catalog')
+              .example('$0 plugin install cedana-plugin-tag@^1 --registry http://127.0.0.1:4873', 'a third-party plugin from a registry')
+              .example('$0 plugin install ./my-plugin-1.0.0.tgz', 'a tarball made by npm pack'),
+          handler: action<PluginArgs & { specs: string[] }>(session, async (argv) =>
+            (await import('./plugin-install.js')).install(session, argv),
+          ),
+        })
+        .command({
           command: 'list',
-          describe: 'List the installed plugins with their load status',
-          builder: (l: Argv) => l.option('json', { type: 'boolean', describe: 'print JSON' }),
-          handler: action<GlobalArgs & { json?: boolean }>(session, async (argv) => {
-            const dir = session.config(argv)['plugins.dir'];
-            const plugins = await session.plugins(dir);
-            if (argv.json) return session.json(pluginRecords(plugins));
-            session.out(plugins.length === 0 ? `no plugins installed in ${dir}` : renderPlugins(plugins));
-          }),
+          describe: 'List the first-party and installed plugins: status, versions, type, size',
+          builder: (l: Argv) => fetchOptions(l).option('json', { type: 'boolean', describe: 'print JSON' }),
+          handler: action<PluginArgs>(session, async (argv) => (await import('./plugin-install.js')).list(session, argv)),
+        })
+        .command({
+          command: 'update [names..]',
+          describe: 'Update installed plugins (all, or those named) to the latest version of their source',
+          builder: (u: Argv) =>
+            fetchOptions(u.positional('names', { type: 'string', array: true, describe: 'plugins to update (default: all)' }))
+              .option('allow-scripts', { type: 'boolean', default: false, describe: 'run install scripts (off by default)' })
+              .option('json', { type: 'boolean', describe: 'print JSON' }),
+          handler: action<PluginArgs & { names?: string[] }>(session, async (argv) =>
+            (await import('./plugin-install.js')).update(session, argv),
+          ),
+        })
+        .command({
+          command: 'remove <names..>',
+          aliases: ['uninstall', 'rm'],
+          describe: 'Remove installed plugins (refused while running jobs need them)',
+          builder: (r: Argv) =>
+            r
+              .positional('names', { type: 'string', array: true, describe: 'plugins to remove' })
+              .option('force', { type: 'boolean', default: false, describe: 'remove even when running jobs need the plugin' }),
+          handler: action<PluginArgs & { names: string[]; force?: boolean }>(session, async (argv) =>
+            (await import('./plugin-install.js')).remove(session, argv),
+          ),
+        })
+        .command({
+          command: 'inspect <name>',
+          describe: 'Show an installed plugin: path, version, source, dependency tree, features',
+          builder: (i: Argv) =>
+            i.positional('name', { type: 'string', describe: 'plugin name' }).option('json', { type: 'boolean', describe: 'print JSON' }),
+          handler: action<PluginArgs & { name: string }>(session, async (argv) =>
+            (await import('./plugin-inspect.js')).inspect(session, argv),
+          ),
         })
         .command(featuresCommand(session, 'features [plugins..]'))
         .demandCommand(1, 'name a plugin command'),

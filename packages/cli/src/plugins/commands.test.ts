@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CedanaError, type LoadedPlugin } from '@cedana/core';
 import { cli } from '../testing/fake-cli.js';
@@ -73,15 +76,45 @@ describe('plugins', () => {
     assert.equal((await cli(['plugin', 'features', 'runc', '--errors'], { plugins: [runc, broken] })).code, 0);
   });
 
-  it('plugin list shows the status of each plugin', async () => {
-    const r = await cli(['plugin', 'list', '--json'], { plugins: [runc, broken] });
-    const list = JSON.parse(r.stdout) as { name: string; status: string; error?: { code: string } }[];
-    assert.deepEqual(
-      list.map((p) => [p.name, p.status, p.error?.code]),
-      [
-        ['runc', 'ok', undefined],
-        ['gpu', 'error', 'CEDANA_ERR_PLUGIN_IMPORT'],
-      ],
-    );
+  it('plugin list shows every first-party and installed plugin: status, versions, type, load state', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cedana-list-'));
+    for (const [plugin, version] of [
+      ['runc', '1.0.0'],
+      ['gpu', '0.1.0'],
+    ] as const) {
+      await mkdir(join(dir, 'plugins', plugin, version), { recursive: true });
+      await writeFile(join(dir, 'plugins', plugin, version, 'package.json'), JSON.stringify({ name: `@cedana/plugin-${plugin}`, version }));
+    }
+    await mkdir(join(dir, 'catalog'));
+    const entry = (plugin: string, version: string) => ({
+      name: `@cedana/plugin-${plugin}`,
+      plugin,
+      version,
+      file: 'x.tgz',
+      integrity: '',
+    });
+    await writeFile(join(dir, 'catalog', 'catalog.json'), JSON.stringify({ plugins: [entry('runc', '1.1.0'), entry('criu', '0.3.0')] }));
+    const r = await cli(['plugin', 'list', '--json'], {
+      plugins: [runc, broken],
+      env: { CEDANA_PLUGINS_DIR: join(dir, 'plugins'), CEDANA_PLUGINS_CATALOG: join(dir, 'catalog') },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as {
+      plugin: string;
+      type: string;
+      status: string;
+      installed?: string;
+      latest?: string;
+      load?: string;
+    }[];
+    const view = (name: string) => {
+      const row = rows.find((x) => x.plugin === name);
+      return [row?.type, row?.status, row?.installed, row?.latest, row?.load];
+    };
+    assert.deepEqual(view('runc'), ['supported', 'outdated', '1.0.0', '1.1.0', 'ok']);
+    assert.deepEqual(view('gpu'), ['experimental', 'installed', '0.1.0', undefined, 'error']);
+    assert.deepEqual(view('criu'), ['supported', 'available', undefined, '0.3.0', undefined]);
+    assert.deepEqual(view('kata'), ['experimental', 'unavailable', undefined, undefined, undefined]);
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -7,6 +7,8 @@ describe('needsPlugins', () => {
     assert.equal(needsPlugins(['ps']), false);
     assert.equal(needsPlugins(['--address', '/tmp/s.sock', 'job', 'list']), false);
     assert.equal(needsPlugins(['--profiling', 'kill', 'web']), false);
+    assert.equal(needsPlugins(['--version']), false);
+    assert.equal(needsPlugins(['plugin', 'install', 'runc']), false);
   });
 
   it('loads plugins where their subcommands may be used, and for unknown commands (helper commands)', () => {

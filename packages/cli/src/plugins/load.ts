@@ -39,6 +39,8 @@ const PLUGIN_FREE = new Set([
   'checkpoint',
   'inspect',
   'completion',
+  'plugin', // its subcommands load plugins themselves where they need them
+  'plugins',
 ]);
 /** Global flags that take a value, so the value is not mistaken for the command. */
 const VALUE_FLAGS = new Set(['--config', '--address', '--protocol', '--log-level']);
@@ -55,7 +57,7 @@ export function needsPlugins(args: readonly string[]): boolean {
     if (arg.startsWith('-')) continue;
     return !PLUGIN_FREE.has(arg);
   }
-  return true;
+  return !args.includes('--version'); // `cedana --version` alone needs nothing
 }
 
 /** The value of --config on the command line, read before yargs runs (plugins.dir may come from it). */

@@ -25,7 +25,7 @@ export interface Run {
 /** Runs the CLI against a fake daemon: `responses` by RPC name (an Error rejects the call). */
 export async function cli(
   args: string[],
-  opts: { responses?: Record<string, unknown>; plugins?: LoadedPlugin[]; connectError?: Error } = {},
+  opts: { responses?: Record<string, unknown>; plugins?: LoadedPlugin[]; connectError?: Error; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Run> {
   const calls: [string, unknown][] = [];
   let stdout = '';
@@ -47,7 +47,7 @@ export async function cli(
     stdout: { write: (s) => (stdout += String(s)) },
     stderr: { write: (s) => (stderr += String(s)) },
     stdin: Object.assign(new EventEmitter(), { pause: () => {} }),
-    env: { CEDANA_CONFIG: EMPTY_CONFIG },
+    env: { CEDANA_CONFIG: EMPTY_CONFIG, ...opts.env },
     connect: async () => {
       if (opts.connectError) throw opts.connectError;
       return api;

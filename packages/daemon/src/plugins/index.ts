@@ -1,2 +1,3 @@
-export { loadPlugin, loadPlugins } from './loader.js';
+export { HOST_MODULES_DIR, HOST_PROVIDED, provideHostModules } from './host-modules.js';
+export { checkPluginPackage, loadPlugin, loadPlugins, type PackageJson } from './loader.js';
 export { PluginRegistry } from './registry.js';

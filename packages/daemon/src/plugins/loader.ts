@@ -16,16 +16,20 @@ import {
   type PluginManifest,
 } from '@cedana/core';
 import semver from 'semver';
+import { HOST_MODULES_DIR, HOST_PROVIDED, provideHostModules } from './host-modules.js';
 
 /** A plugin whose import has not settled by then is marked as failed. */
 const IMPORT_TIMEOUT_MS = 10_000;
 
-interface PackageJson {
+/** The fields of a plugin's package.json the host reads. */
+export interface PackageJson {
   name?: string;
   version?: string;
   main?: string;
   exports?: unknown;
   cedana?: Partial<PluginManifest>;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
 }
 
 class LoadFailure extends Error {
@@ -43,12 +47,15 @@ class LoadFailure extends Error {
 export async function loadPlugins(dir: string): Promise<LoadedPlugin[]> {
   let names: string[];
   try {
-    names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
+    names = (await readdir(dir, { withFileTypes: true }))
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== HOST_MODULES_DIR)
+      .map((d) => d.name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
   names.sort();
+  await provideHostModules(dir);
   return Promise.all(names.map((name) => loadPlugin(join(dir, name), name)));
 }
 
@@ -92,6 +99,20 @@ async function resolveVersionDir(pluginDir: string): Promise<string> {
   return join(pluginDir, chosen);
 }
 
+/**
+ * The checks `cedana plugin install` makes before it installs anything: the package is a
+ * cedana plugin (manifest) made for this host (engines). Throws the phase's CedanaError.
+ */
+export function checkPluginPackage(pkg: PackageJson): void {
+  try {
+    checkManifest(pkg, pkg.name ?? 'the package');
+    checkEngines(pkg);
+  } catch (err) {
+    if (!(err instanceof LoadFailure)) throw err;
+    throw new CedanaError(err.code, err.message, { hint: err.hint });
+  }
+}
+
 // manifest
 async function readManifest(dir: string): Promise<PackageJson> {
   let pkg: PackageJson;
@@ -100,14 +121,25 @@ async function readManifest(dir: string): Promise<PackageJson> {
   } catch (err) {
     throw new LoadFailure('manifest', 'CEDANA_ERR_PLUGIN_MANIFEST', `cannot read ${join(dir, 'package.json')}: ${(err as Error).message}`);
   }
+  checkManifest(pkg, dir);
+  return pkg;
+}
+
+function checkManifest(pkg: PackageJson, where: string): void {
   if (typeof pkg.cedana?.plugin !== 'string' || typeof pkg.cedana.engines !== 'string') {
     throw new LoadFailure(
       'manifest',
       'CEDANA_ERR_PLUGIN_MANIFEST',
-      `package ${pkg.name ?? dir} is not a cedana plugin: its package.json has no "cedana": { "plugin", "engines" }`,
+      `package ${pkg.name ?? where} is not a cedana plugin: its package.json has no "cedana": { "plugin", "engines" }`,
     );
   }
-  return pkg;
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(pkg.cedana.plugin) || pkg.cedana.plugin === HOST_MODULES_DIR) {
+    throw new LoadFailure(
+      'manifest',
+      'CEDANA_ERR_PLUGIN_MANIFEST',
+      `"cedana.plugin" of ${pkg.name ?? where} is ${JSON.stringify(pkg.cedana.plugin)}: a plugin name is lower case letters, digits, ".", "_" and "-"`,
+    );
+  }
 }
 
 // engines
@@ -126,6 +158,17 @@ function checkEngines(pkg: PackageJson): void {
       'CEDANA_ERR_PLUGIN_ENGINE',
       `${pkg.name}@${pkg.version} works with cedana ${range}, this is cedana ${HOST_VERSION}`,
     );
+  }
+  // The host provides the SDK and core (host-modules.ts), versioned with the host.
+  for (const name of HOST_PROVIDED) {
+    const wanted = pkg.peerDependencies?.[name] ?? pkg.dependencies?.[name];
+    if (wanted && semver.validRange(wanted) && !semver.satisfies(HOST_VERSION, wanted, { includePrerelease: true })) {
+      throw new LoadFailure(
+        'engines',
+        'CEDANA_ERR_PLUGIN_ENGINE',
+        `${pkg.name}@${pkg.version} needs ${name} ${wanted}, this cedana provides ${HOST_VERSION}`,
+      );
+    }
   }
 }
 
@@ -156,7 +199,15 @@ async function importEntry(dir: string, pkg: PackageJson): Promise<unknown> {
     return mod.default;
   } catch (err) {
     if (err instanceof LoadFailure) throw err;
-    throw new LoadFailure('import', 'CEDANA_ERR_PLUGIN_IMPORT', `import of ${entry} threw: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    const host = HOST_PROVIDED.find((name) => message.includes(`Cannot find package '${name}'`));
+    throw new LoadFailure(
+      'import',
+      'CEDANA_ERR_PLUGIN_IMPORT',
+      `import of ${entry} threw: ${message}`,
+      host &&
+        `cedana provides ${host} to plugins through ${join(dir, '..', '..', HOST_MODULES_DIR)}: run a cedana command as the owner of the plugins folder (e.g. \`sudo cedana features\`) to create it`,
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -1,0 +1,162 @@
+/**
+ * Installs and removes plugins in the plugins dir, atomically. A plugin is fetched
+ * (fetch.ts), unpacked, given its dependencies (npm.ts) and test-loaded in a staging
+ * folder inside the plugins dir; only then is it renamed into `<name>/<version>/`. A
+ * command killed at any point before that rename leaves the previous version as it
+ * was; the next command clears what it left (lock.ts). The caller holds the lock.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CedanaError, type Feature, features, type LoadedPlugin } from '@cedana/core';
+import { checkPluginPackage, HOST_PROVIDED, loadPlugin, type PackageJson, provideHostModules } from '@cedana/daemon/plugins';
+import semver from 'semver';
+import { extractPlugin, type FetchOptions, resolvePlugin } from './fetch.js';
+import { type InstalledRecord, readInstalled, scanInstalled, writeInstalled } from './installed.js';
+import { STAGING_DIR, TRASH_DIR } from './lock.js';
+import { installDependencies, runInstallScripts } from './npm.js';
+import type { PluginSpec } from './spec.js';
+
+export interface InstallOptions extends FetchOptions {
+  pluginsDir: string;
+  /** Reinstall an unchanged version; install even if the plugin fails its test load. */
+  force: boolean;
+  signal?: AbortSignal;
+}
+
+export interface InstallResult {
+  plugin: string;
+  name: string;
+  version: string;
+  /** What changed: a new plugin, another version, the same version again, or nothing. */
+  action: 'installed' | 'upgraded' | 'downgraded' | 'reinstalled' | 'unchanged';
+  previous?: string;
+  record: InstalledRecord;
+  /** Problems that did not stop the install (e.g. a feature of the wrong shape). */
+  warnings: string[];
+}
+
+export async function installPlugin(spec: PluginSpec, opts: InstallOptions): Promise<InstallResult> {
+  const r = await resolvePlugin(spec, opts);
+  checkPluginPackage(r.manifest); // a cedana plugin, made for this host
+  const plugin = r.manifest.cedana?.plugin as string;
+  const { name, version } = r.manifest;
+
+  const records = await readInstalled(opts.pluginsDir);
+  const current = (await scanInstalled(opts.pluginsDir)).find((p) => p.plugin === plugin);
+  if (current?.version && current.name !== name && !opts.force) {
+    throw new CedanaError(
+      'CEDANA_ERR_PLUGIN_INSTALL',
+      `plugin name "${plugin}" is taken by ${current.name}, which is installed; ${name} wants it too`,
+      {
+        hint: `remove it first (\`cedana plugin remove ${plugin}\`), or pass --force to replace it`,
+      },
+    );
+  }
+  const old = records[plugin];
+  if (!opts.force && old && current?.version === version && old.version === version && old.integrity && old.integrity === r.integrity) {
+    return { plugin, name, version, action: 'unchanged', previous: version, record: old, warnings: [] };
+  }
+
+  await provideHostModules(opts.pluginsDir); // the test load below imports the SDK from there
+  const staging = join(opts.pluginsDir, STAGING_DIR, `${plugin}-${version}-${randomBytes(4).toString('hex')}`);
+  const staged = join(staging, plugin, version);
+  try {
+    const integrity = await extractPlugin(r, staged, join(staging, 'pack'), opts);
+    const pkg = JSON.parse(await readFile(join(staged, 'package.json'), 'utf8')) as PackageJson & { scripts?: Record<string, string> };
+    const npmOpts = { registry: opts.registry, allowScripts: opts.allowScripts, timeoutMs: opts.timeoutMs, signal: opts.signal };
+    const dependencies = await installDependencies(staged, pkg, join(staging, 'deps'), HOST_PROVIDED, npmOpts);
+    if (opts.allowScripts) await runInstallScripts(staged, pkg, npmOpts);
+    opts.signal?.throwIfAborted();
+
+    const loaded = await loadPlugin(join(staging, plugin), plugin);
+    if (loaded.status !== 'ok' && !opts.force) {
+      const e = loaded.error as CedanaError;
+      throw new CedanaError(e.code, `${name}@${version} was not installed: ${e.message}`, {
+        hint: `${e.hint}; --force installs it anyway`,
+        cause: e,
+      });
+    }
+
+    const previous = current?.version || undefined;
+    await commit(opts.pluginsDir, plugin, version, staged);
+    const record: InstalledRecord = {
+      plugin,
+      name,
+      version,
+      source: r.source,
+      resolved: r.resolved,
+      integrity,
+      installedAt: new Date().toISOString(),
+      ...(dependencies.length > 0 ? { dependencies } : {}),
+    };
+    await writeInstalled(opts.pluginsDir, { ...(await readInstalled(opts.pluginsDir)), [plugin]: record });
+    return {
+      plugin,
+      name,
+      version,
+      action: actionOf(previous, version),
+      ...(previous ? { previous } : {}),
+      record,
+      warnings: shapeWarnings(loaded),
+    };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Moves `<plugin>/` out of the plugins dir (into the trash, emptied after the daemon reloaded). */
+export async function removePlugin(pluginsDir: string, plugin: string): Promise<InstalledRecord | undefined> {
+  const found = (await scanInstalled(pluginsDir)).find((p) => p.plugin === plugin);
+  if (!found) {
+    const names = (await scanInstalled(pluginsDir)).map((p) => p.plugin);
+    throw new CedanaError('CEDANA_ERR_PLUGIN_NOT_FOUND', `plugin "${plugin}" is not installed in ${pluginsDir}`, {
+      hint: `installed: ${names.join(', ') || 'none'}; \`cedana plugin list\` shows them`,
+    });
+  }
+  await moveToTrash(pluginsDir, found.dir);
+  const records = await readInstalled(pluginsDir);
+  const record = records[plugin];
+  delete records[plugin];
+  await writeInstalled(pluginsDir, records);
+  return record;
+}
+
+/** Empties the trash: call after the daemon has let go of what is in it. */
+export async function emptyTrash(pluginsDir: string): Promise<void> {
+  await rm(join(pluginsDir, TRASH_DIR), { recursive: true, force: true });
+}
+
+/**
+ * Renames the staged version into place: the one step that changes what loads. Other
+ * versions go to the trash, so exactly the installed one loads (a downgrade too).
+ */
+async function commit(pluginsDir: string, plugin: string, version: string, staged: string): Promise<void> {
+  const dir = join(pluginsDir, plugin);
+  await mkdir(dir, { recursive: true });
+  const found = (await scanInstalled(pluginsDir)).find((p) => p.plugin === plugin);
+  if (found?.versions.includes(version)) await moveToTrash(pluginsDir, join(dir, version));
+  await rename(staged, join(dir, version));
+  for (const other of found?.versions ?? []) if (other !== version) await moveToTrash(pluginsDir, join(dir, other));
+}
+
+async function moveToTrash(pluginsDir: string, path: string): Promise<void> {
+  const trash = join(pluginsDir, TRASH_DIR);
+  await mkdir(trash, { recursive: true });
+  await rename(path, join(trash, randomBytes(6).toString('hex')));
+}
+
+function actionOf(previous: string | undefined, version: string): InstallResult['action'] {
+  if (!previous) return 'installed';
+  if (previous === version) return 'reinstalled';
+  return semver.gt(version, previous) ? 'upgraded' : 'downgraded';
+}
+
+/** Features exported with a wrong shape: the plugin loads, but they will be left out. */
+function shapeWarnings(p: LoadedPlugin): string[] {
+  const exported = (p.definition?.features ?? {}) as Record<string, unknown>;
+  return (features.FEATURES as readonly Feature<unknown>[])
+    .filter((f) => exported[f.symbol] !== undefined && !f.shape.test(exported[f.symbol]))
+    .map((f) => f.incompatible(p.name, exported[f.symbol]).message)
+    .concat(p.status === 'ok' ? [] : [`${p.error?.message} (installed anyway: --force)`]);
+}

@@ -1,0 +1,77 @@
+/**
+ * What `cedana plugin list` and `update` know of each plugin: every first-party one
+ * and every installed one, with the version installed, the latest the source has
+ * (registry, or the local catalog), and whether it loads.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LoadedPlugin } from '@cedana/core';
+import semver from 'semver';
+import { FIRST_PARTY, firstParty, packageOf } from './first-party.js';
+import type { FoundPlugin } from './installed.js';
+
+export type PluginStatus = 'installed' | 'outdated' | 'available' | 'unavailable';
+
+export interface PluginRow {
+  plugin: string;
+  /** npm package name */
+  name: string;
+  type: 'supported' | 'experimental' | 'third-party';
+  status: PluginStatus;
+  installed?: string;
+  latest?: string;
+  /** Bytes on disk of the installed version, dependencies included. */
+  size?: number;
+  /** Whether the installed version loads (as the daemon would load it). */
+  load?: 'ok' | 'error';
+  error?: { code: string; message: string; phase?: string };
+  path?: string;
+  source?: string;
+}
+
+/** The latest version of a package in the configured source; undefined when it has none (or cannot say). */
+export type LatestOf = (name: string) => Promise<string | undefined>;
+
+export async function pluginRows(found: readonly FoundPlugin[], loaded: readonly LoadedPlugin[], latestOf: LatestOf): Promise<PluginRow[]> {
+  const names = [...new Set([...FIRST_PARTY.map((p) => p.name), ...found.map((p) => p.plugin)])];
+  return Promise.all(
+    names.map(async (plugin): Promise<PluginRow> => {
+      const f = found.find((p) => p.plugin === plugin && p.version);
+      const l = loaded.find((p) => p.name === plugin);
+      const fp = firstParty(plugin);
+      const name = f?.name ?? packageOf(plugin);
+      const latest = await latestOf(name);
+      const row: PluginRow = {
+        plugin,
+        name,
+        type: fp && (!f || f.name === packageOf(plugin)) ? fp.type : 'third-party',
+        status: !f ? (latest ? 'available' : 'unavailable') : latest && semver.gt(latest, f.version) ? 'outdated' : 'installed',
+        ...(f ? { installed: f.version, path: join(f.dir, f.version), size: await du(join(f.dir, f.version)) } : {}),
+        ...(latest ? { latest } : {}),
+        ...(f?.record ? { source: f.record.source } : {}),
+      };
+      if (f && l) {
+        row.load = l.status;
+        if (l.error) row.error = { code: l.error.code, message: l.error.message, ...(l.phase ? { phase: l.phase } : {}) };
+      }
+      return row;
+    }),
+  );
+}
+
+/** Bytes of the files under `path` (symlinks not followed). */
+export async function du(path: string): Promise<number> {
+  let total = 0;
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(path, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(path, e.name);
+    if (e.isDirectory()) total += await du(p);
+    else if (e.isFile()) total += (await stat(p).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}
