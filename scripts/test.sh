@@ -10,4 +10,4 @@ pnpm exec biome check .
 echo "[test] node --test"
 shopt -s globstar nullglob # node 20's --test takes no globs of its own
 exec node --test --test-reporter=spec --test-timeout=300000 \
-  packages/*/dist/**/*.test.js plugins/*/dist/**/*.test.js test/dist/**/*.test.js
+  packages/*/dist/**/*.test.js plugins/*/dist/**/*.test.js examples/*/dist/**/*.test.js test/dist/**/*.test.js
