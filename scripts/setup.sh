@@ -38,16 +38,10 @@ exec node "$ROOT/packages/cli/dist/main.js" "\$@"
 WRAP
 chmod +x /usr/local/bin/cedana
 
-# First-party plugins, one folder per name and version (as `cedana plugin install` lays them out).
-PLUGINS_DIR=${CEDANA_PLUGINS_DIR:-/usr/local/lib/cedana/plugins}
-for dir in plugins/*/; do
-  name=$(node -p "require('./${dir}package.json').cedana.plugin")
-  version=$(node -p "require('./${dir}package.json').version")
-  pkg=$(node -p "require('./${dir}package.json').name")
-  dest="$PLUGINS_DIR/$name/$version"
-  say "plugin $name@$version -> $dest"
-  rm -rf "$dest"
-  mkdir -p "$(dirname "$dest")"
-  pnpm --filter "$pkg" deploy --prod "$dest" >/dev/null
-done
+# First-party plugins, through `cedana plugin install` from the local catalog that the build
+# made (no network; --registry '' even if a registry is configured). Unchanged ones are kept.
+plugins=$(node -p "require('./packages/cli/catalog/catalog.json').plugins.map((p) => p.plugin).join(' ')")
+say "plugins: $plugins"
+# shellcheck disable=SC2086 # one word per plugin
+cedana plugin install --registry '' $plugins
 say "done: $(cedana --version 2>/dev/null || echo cedana) ready"
