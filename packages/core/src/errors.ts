@@ -69,6 +69,47 @@ export const ERRORS = {
     status: 'INTERNAL',
     hint: 'read the CRIU log lines above; the checkpoint was left intact, so the restore can be retried',
   },
+  // containers (runtime plugins such as runc)
+  CEDANA_ERR_RUNC_NOT_FOUND: {
+    status: 'FAILED_PRECONDITION',
+    hint: "install runc (Debian: `apt-get install runc`) and make sure it is on the daemon's PATH",
+  },
+  CEDANA_ERR_RUNC_FAILED: {
+    status: 'INTERNAL',
+    hint: 'run the runc command named above by hand to see why it fails; check that --root is the one the containers use',
+  },
+  CEDANA_ERR_RUNC_RUN: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'fix what runc says about the bundle (its config.json or rootfs); nothing was left behind',
+  },
+  CEDANA_ERR_RUNC_DUMP: {
+    status: 'INTERNAL',
+    hint: 'read the runc and CRIU lines above; `cedana daemon check` tests the setup. The container was left running',
+  },
+  CEDANA_ERR_RUNC_RESTORE: {
+    status: 'INTERNAL',
+    hint: 'read the runc and CRIU lines above; the checkpoint is intact and no container was left behind, so the restore can be retried',
+  },
+  CEDANA_ERR_CONTAINER_NOT_FOUND: {
+    status: 'NOT_FOUND',
+    hint: 'list the containers with `cedana query runc --root ROOT`; pass the --root the container was started with',
+  },
+  CEDANA_ERR_CONTAINER_NOT_RUNNING: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'only a running container can be dumped or managed; `cedana query runc` shows its status',
+  },
+  CEDANA_ERR_CONTAINER_EXISTS: {
+    status: 'ALREADY_EXISTS',
+    hint: 'choose another --id, or remove the old container first (`runc --root ROOT delete ID`)',
+  },
+  CEDANA_ERR_CONTAINER_UNSUPPORTED: {
+    status: 'FAILED_PRECONDITION',
+    hint: "change the bundle's config.json as the message says and start the container again",
+  },
+  CEDANA_ERR_BUNDLE_INVALID: {
+    status: 'INVALID_ARGUMENT',
+    hint: "give --bundle a folder with config.json and the rootfs, or a tar of one (a `docker export` tar of the rootfs works when the checkpoint holds the container's config.json)",
+  },
   // plugins
   CEDANA_ERR_PLUGIN_MANIFEST: {
     status: 'FAILED_PRECONDITION',
