@@ -16,7 +16,7 @@ export interface FailedCall {
 export function fromFailedCall(call: FailedCall, address: string): CedanaError {
   const first = (key: string) => {
     const v = call.metadata?.get(key)[0];
-    return v === undefined ? undefined : String(v);
+    return v === undefined ? undefined : wire.fromMetadataText(String(v));
   };
   const message = call.details || call.message || 'the call failed';
   const code = first(wire.ERROR_CODE_KEY);

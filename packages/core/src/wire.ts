@@ -34,3 +34,18 @@ export const GRPC_STATUS: Record<GrpcStatusName | 'OK' | 'CANCELLED' | 'UNKNOWN'
   DATA_LOSS: 15,
   UNAUTHENTICATED: 16,
 };
+
+/**
+ * Text for a metadata value. gRPC carries printable ASCII only there (grpc-js throws on
+ * anything else, and a throw at the edge would take the daemon down): every other
+ * character travels as `\uXXXX`, and a backslash as `\\`. fromMetadataText undoes it.
+ */
+export function toMetadataText(text: string): string {
+  return text.replace(/[^\x20-\x5b\x5d-\x7e]/g, (c) => (c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+export function fromMetadataText(text: string): string {
+  return text.replace(/\\(\\|u([0-9a-fA-F]{4}))/g, (_, escaped: string, hex: string | undefined) =>
+    hex === undefined ? escaped : String.fromCharCode(Number.parseInt(hex, 16)),
+  );
+}

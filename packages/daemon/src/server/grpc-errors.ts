@@ -9,7 +9,7 @@ export function toServiceError(err: unknown, log: Logger): Partial<ServiceError>
   else log.warn({ code: e.code, msg: e.message }, 'request failed');
   const metadata = new Metadata();
   metadata.set(wire.ERROR_CODE_KEY, e.code);
-  metadata.set(wire.ERROR_HINT_KEY, e.hint);
-  if (e.details.length > 0) metadata.set(wire.ERROR_DETAILS_KEY, JSON.stringify(e.details));
+  metadata.set(wire.ERROR_HINT_KEY, wire.toMetadataText(e.hint));
+  if (e.details.length > 0) metadata.set(wire.ERROR_DETAILS_KEY, wire.toMetadataText(JSON.stringify(e.details)));
   return { code: wire.GRPC_STATUS[e.status], details: e.message, metadata };
 }
