@@ -196,7 +196,8 @@ export class JobManager {
       criu: criuOptionsFrom(req.criu, base.config),
       manifest: { plugins: this.pluginVersions() },
     };
-    if (!req.jid) return this.withPidLock(req.pid, () => this.runDump(ctx, req));
+    // A runtime plugin's container is named by its details, not a PID: nothing to lock by PID.
+    if (!req.jid) return req.pid ? this.withPidLock(req.pid, () => this.runDump(ctx, req)) : this.runDump(ctx, req);
     const job = await this.get(req.jid);
     if (job.state?.status !== 'running') {
       throw new CedanaError(
@@ -209,6 +210,7 @@ export class JobManager {
     }
     req.type = job.type;
     req.pid = job.state.pid;
+    req.details = mergeDetails(job.details, req.details);
     ctx.manifest.job = {
       jid: job.jid,
       type: job.type,
@@ -252,6 +254,7 @@ export class JobManager {
         });
       req.type = existing.type;
       req.attachable ||= existing.attachable;
+      req.details = mergeDetails(existing.details, req.details);
     }
     const jid = existing?.jid ?? newJid();
     return this.withJobLock(jid, async (rt) => {
@@ -269,6 +272,7 @@ export class JobManager {
         });
       job.log ||= `/var/log/cedana-output-${jid}.log`;
       job.attachable = req.attachable;
+      if (req.details) job.details = req.details; // as the type's plugin left them (e.g. a new container ID)
       job.state = await runningState(started.pid);
       await this.store.putJob(job);
       this.track(job, started);
@@ -386,6 +390,28 @@ async function runningState(pid: number) {
     endedAt: '',
     host: '',
   };
+}
+
+/**
+ * A job's plugin details with a request's on top, plugin by plugin: `restore job J --id NEW`
+ * keeps the job's other details and changes the ID.
+ */
+export function mergeDetails(
+  job: Record<string, unknown> | undefined,
+  req: Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
+  if (!job) return req;
+  if (!req) return job;
+  const out: Record<string, unknown> = { ...job };
+  for (const [plugin, value] of Object.entries(req)) {
+    const base = out[plugin];
+    out[plugin] = isRecord(base) && isRecord(value) ? { ...base, ...value } : value;
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function newJid(): string {
