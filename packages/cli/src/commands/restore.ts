@@ -6,7 +6,14 @@ import { features, type LoadedPlugin } from '@cedana/core';
 import type { RestoreReq } from '@cedana/core/proto';
 import type { Argv, CommandModule } from 'yargs';
 import { startProgress } from '../output/progress.js';
-import { addPluginOptions, type PluginCmd, pluginCommands, pluginDetails } from '../plugins/commands.js';
+import {
+  addOptionalPluginOptions,
+  addPluginOptions,
+  givenPluginDetails,
+  type PluginCmd,
+  pluginCommands,
+  pluginDetails,
+} from '../plugins/commands.js';
 import { action, type GlobalArgs, type Session } from '../session.js';
 import { attach } from './attach.js';
 
@@ -81,16 +88,30 @@ export function restoreCommand(session: Session, plugins: readonly LoadedPlugin[
     command: 'restore',
     describe: 'Restore a job, a process, or a container of a runtime plugin',
     builder: (y: Argv) => {
+      const plugged = pluginCommands(plugins, features.RestoreCmd, ['job', 'process']);
+      const own = ['jid', 'path', 'attach', 'a', 'attachable', 'log'];
       let out = y
         .command({
           command: 'job <jid>',
           describe: 'Restore a managed job from its last checkpoint (or --path)',
           builder: (j: Argv) =>
-            ioOptions(j.positional('jid', { type: 'string', describe: 'job ID' }))
-              .option('path', { type: 'string', describe: 'checkpoint folder or archive (default: the job’s last checkpoint)' })
+            addOptionalPluginOptions(
+              ioOptions(j.positional('jid', { type: 'string', describe: 'job ID' })).option('path', {
+                type: 'string',
+                describe: 'checkpoint folder or archive (default: the job’s last checkpoint)',
+              }),
+              plugged,
+              own,
+            )
               .example('$0 restore job web', 'restore job "web" from its last checkpoint')
               .example('$0 restore job web -a', 'restore it and attach'),
-          handler: action<RestoreArgs>(session, (argv) => restore(session, argv, restoreRequest(argv, ''))),
+          handler: action<RestoreArgs>(session, (argv) =>
+            restore(
+              session,
+              argv,
+              restoreRequest(argv, '', givenPluginDetails(plugged, features.RestoreCmd.symbol, argv as Record<string, unknown>, own)),
+            ),
+          ),
         })
         .command({
           command: 'process',
@@ -101,8 +122,7 @@ export function restoreCommand(session: Session, plugins: readonly LoadedPlugin[
               .example('$0 restore process --path /data/ckpt/dump-4242.tar.lz4', ''),
           handler: action<RestoreArgs>(session, (argv) => restore(session, argv, restoreRequest(argv, 'process'))),
         });
-      for (const pc of pluginCommands(plugins, features.RestoreCmd, ['job', 'process']))
-        out = out.command(pluginRestoreCommand(session, pc));
+      for (const pc of plugged) out = out.command(pluginRestoreCommand(session, pc));
       return out.demandCommand(1, 'name what to restore: `job`, `process`, or a plugin type (`cedana features` lists them)');
     },
     handler: () => {},

@@ -82,3 +82,49 @@ export function pluginDetails(pc: PluginCmd, symbol: string, argv: Record<string
     throw wrapPluginError(err, pc.plugin, symbol);
   }
 }
+
+/**
+ * The flags of every plugin's `cmd`, on a command that serves the jobs of any plugin
+ * (`restore job JID --id NEW`): none required and none defaulted (the job's record has
+ * the rest), grouped under the plugin's name, and never replacing a flag of the command
+ * (`taken`, aliases included) or of a plugin listed before.
+ */
+export function addOptionalPluginOptions(y: Argv, pcs: readonly PluginCmd[], taken: readonly string[]): Argv {
+  let out = y;
+  for (const [pc, names] of optionalFlags(pcs, taken)) {
+    for (const name of names) {
+      const { demandOption: _required, default: _default, ...optional } = pc.cmd.options?.[name] as OptionSpec;
+      out = out.option(name, toYargsOption(optional));
+    }
+    if (names.length > 0) out = out.group(names, `${pc.plugin} options (for ${pc.plugin} jobs):`);
+  }
+  return out;
+}
+
+/** `details` from the plugins one of whose flags (as addOptionalPluginOptions added them) was given; undefined when none was. */
+export function givenPluginDetails(
+  pcs: readonly PluginCmd[],
+  symbol: string,
+  argv: Record<string, unknown>,
+  taken: readonly string[],
+): Record<string, unknown> | undefined {
+  const given = [...optionalFlags(pcs, taken)].filter(([, names]) => names.some((name) => argv[name] !== undefined)).map(([pc]) => pc);
+  if (given.length === 0) return undefined;
+  return Object.assign({}, ...given.map((pc) => pluginDetails(pc, symbol, argv)));
+}
+
+function optionalFlags(pcs: readonly PluginCmd[], taken: readonly string[]): Map<PluginCmd, string[]> {
+  const seen = new Set(taken);
+  const out = new Map<PluginCmd, string[]>();
+  for (const pc of pcs) {
+    const names: string[] = [];
+    for (const [name, spec] of Object.entries(pc.cmd.options ?? {})) {
+      if (seen.has(name) || (spec.alias !== undefined && seen.has(spec.alias))) continue;
+      seen.add(name);
+      if (spec.alias !== undefined) seen.add(spec.alias);
+      names.push(name);
+    }
+    out.set(pc, names);
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { LoadedPlugin } from '@cedana/core';
+import { cli } from '../testing/fake-cli.js';
+
+const runc: LoadedPlugin = {
+  name: 'runc',
+  version: '1.0.0',
+  path: '/p/runc/1.0.0',
+  status: 'ok',
+  definition: {
+    name: 'runc',
+    version: '1.0.0',
+    features: {
+      RestoreCmd: {
+        describe: 'Restore a container',
+        options: {
+          id: { type: 'string', alias: 'i', describe: 'container ID', demandOption: true },
+          bundle: { type: 'string', describe: 'bundle', default: '/default/bundle' },
+          path: { type: 'string', describe: 'clashes with the command’s own --path' },
+        },
+        details: (a) => Object.fromEntries(Object.entries({ id: a.id, bundle: a.bundle }).filter(([, v]) => v !== undefined)),
+      },
+    },
+  },
+};
+
+describe('restore job', () => {
+  const resp = { restore: { jid: 'web', pid: 7, messages: [] } };
+
+  it('takes the restore flags of runtime plugins, optional there, and sends the details of those given', async () => {
+    const r = await cli(['restore', 'job', 'web', '--id', 'web-2'], { plugins: [runc], responses: resp });
+    assert.equal(r.code, 0, r.stderr);
+    const req = r.calls[0]?.[1] as { jid: string; type: string; details: unknown };
+    assert.equal(req.jid, 'web');
+    assert.equal(req.type, '');
+    assert.deepEqual(req.details, { runc: { id: 'web-2' } }, 'no default bundle: the job’s record has it');
+  });
+
+  it('sends no details when no plugin flag is given, and needs none of them', async () => {
+    const r = await cli(['restore', 'job', 'web'], { plugins: [runc], responses: resp });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((r.calls[0]?.[1] as { details: unknown }).details, undefined);
+  });
+
+  it('keeps its own flags when a plugin has one of the same name', async () => {
+    const r = await cli(['restore', 'job', 'web', '--path', '/ckpt/x'], { plugins: [runc], responses: resp });
+    const req = r.calls[0]?.[1] as { path: string; details: unknown };
+    assert.equal(req.path, '/ckpt/x');
+    assert.equal(req.details, undefined);
+  });
+});
