@@ -9,9 +9,10 @@ say() { echo "[setup] $*"; }
 
 [[ $(id -u) == 0 ]] || { echo "[setup] run as root: CRIU needs it" >&2; exit 1; }
 
-# Debian packages: iptables comes with install-criu.sh; perl-base runs the criu restore shim.
+# Debian packages: iptables comes with install-criu.sh; perl-base runs the criu restore shim and
+# the runc shim; runc and busybox-static (the rootfs of the runc tests' containers) for the runc plugin.
 need=()
-for pkg in perl-base lz4 procps; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+for pkg in perl-base lz4 procps runc busybox-static; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if ((${#need[@]})); then
   say "apt-get install ${need[*]}"
   apt-get update -qq >/dev/null
