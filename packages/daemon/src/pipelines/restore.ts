@@ -7,7 +7,7 @@ import { fillMissingRestoreDefaults } from '../defaults/restore-adapters.js';
 import { prepareRestoreDir } from '../filesystem/restore-adapters.js';
 import { detectNetworkOptionsForRestore } from '../network/restore-adapters.js';
 import { inheritStdioForRestore } from '../process/restore-adapters.js';
-import { validateRestoreRequest } from '../validation/restore-adapters.js';
+import { validateCheckpointTypeForRestore, validateRestoreRequest } from '../validation/restore-adapters.js';
 import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
 
 export async function restorePipeline(type: string): Promise<RestoreHandlerFn> {
@@ -16,6 +16,7 @@ export async function restorePipeline(type: string): Promise<RestoreHandlerFn> {
     fillMissingRestoreDefaults,
     validateRestoreRequest,
     prepareRestoreDir, // by now the images are verified and ctx.manifest is read
+    validateCheckpointTypeForRestore,
 
     ...(await pluginMiddleware(features.RestoreMiddleware, type)),
 
