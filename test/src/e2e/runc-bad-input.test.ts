@@ -229,12 +229,21 @@ describe('runc bad input', () => {
     await stillCounting(goodCount);
   });
 
-  it('refuses to restore a process checkpoint as a container', async () => {
+  it('refuses to restore a process checkpoint as a container, and a container checkpoint as a process', async () => {
     await d.ok(['run', 'process', '--jid', 'plain', '--', 'sleep', '30']);
     await d.ok(['dump', 'job', 'plain']);
     const path = (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === 'plain')?.lastCheckpoint?.path ?? '';
     const r = await d.cli(['restore', 'runc', '--path', path, '--bundle', good, '--id', containerId(), '--root', root]);
-    failsWith(r, 'CEDANA_ERR_INVALID_ARGUMENT', /holds no runc container/, /cedana restore process/);
+    failsWith(r, 'CEDANA_ERR_INVALID_ARGUMENT', /was made by `cedana dump process`/, /cedana restore process --path/);
+    const before = await fingerprint(checkpoint);
+    const back = await d.cli(['restore', 'process', '--path', checkpoint]);
+    failsWith(
+      back,
+      'CEDANA_ERR_INVALID_ARGUMENT',
+      /was made by `cedana dump runc`, it cannot be restored as a process/,
+      /cedana restore runc --path/,
+    );
+    assert.deepEqual(await fingerprint(checkpoint), before);
   });
 
   it('says runc is missing, and `daemon check` says how to fix it', async () => {
