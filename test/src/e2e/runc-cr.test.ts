@@ -68,6 +68,12 @@ describe('runc containers go on where they stopped', () => {
     assert.equal(runcState(root, id), undefined, 'runc removed the dumped container');
     const atDump = await stopped(b.count);
     assert.ok(existsSync(join(dumped.lastCheckpoint?.path ?? '', 'runc-config.json')), 'the checkpoint keeps the container’s config.json');
+    const records = await d.json<{ jid: string; type: string; path: string }[]>(['checkpoints', jid]);
+    assert.deepEqual(
+      records.map((c) => [c.jid, c.type, c.path]),
+      [[jid, 'runc', dumped.lastCheckpoint?.path]],
+      'the checkpoint is in `cedana checkpoints`',
+    );
 
     await d.ok(['restore', 'job', jid]);
     const restored = await job(jid);
