@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CedanaError, type DumpContext, type DumpMiddleware, type DumpReq, type DumpResp } from '@cedana/plugin-sdk';
+import { CedanaError, type DumpAdapter, type DumpContext, type DumpMiddleware, type DumpReq, type DumpResp } from '@cedana/plugin-sdk';
 import { type OciConfig, readConfig } from './bundle.js';
 import { type BundleNeeds, bundleNeeds } from './bundle-match.js';
 import { criuErrorLines, criuHeadline } from './criu-log.js';
@@ -44,29 +44,29 @@ const targets = new WeakMap<DumpContext, Target>();
  * and sets `ctx.pid` to its init (so the daemon's process adapters see it) and
  * `ctx.manifest.runc`.
  */
-export const dumpMiddleware: DumpMiddleware = [
-  (next) =>
-    async function findRuncContainerForDump(ctx, req, res) {
-      const d = runcDetails(req.details);
-      const id = requireId(d, 'dump');
-      const root = d.root ?? '';
-      const binary = await locateRunc();
-      const state = await runningContainer(binary, root, id);
-      if (await rootIsReadOnly(state.pid)) {
-        throw new CedanaError(
-          'CEDANA_ERR_CONTAINER_UNSUPPORTED',
-          `container "${id}" has a read-only rootfs: CRIU cannot restore it (it must make a folder in the container's root), so it was not dumped and goes on running`,
-          { hint: `set "readonly": false under "root" in the bundle's config.json and start the container again` },
-        );
-      }
-      const config = await readConfig(state.bundle).catch(() => undefined);
-      ctx.pid = state.pid;
-      const dumped: DumpedContainer = { id, root, bundle: state.bundle, needs: await bundleNeeds(state.pid, config) };
-      ctx.manifest.runc = dumped;
-      targets.set(ctx, { binary, root, id, config });
-      return next(ctx, req, res);
-    },
-];
+const findRuncContainerForDump: DumpAdapter = (next) =>
+  async function findRuncContainerForDump(ctx, req, res) {
+    const d = runcDetails(req.details);
+    const id = requireId(d, 'dump');
+    const root = d.root ?? '';
+    const binary = await locateRunc();
+    const state = await runningContainer(binary, root, id);
+    if (await rootIsReadOnly(state.pid)) {
+      throw new CedanaError(
+        'CEDANA_ERR_CONTAINER_UNSUPPORTED',
+        `container "${id}" has a read-only rootfs: CRIU cannot restore it (it must make a folder in the container's root), so it was not dumped and goes on running`,
+        { hint: `set "readonly": false under "root" in the bundle's config.json and start the container again` },
+      );
+    }
+    const config = await readConfig(state.bundle).catch(() => undefined);
+    ctx.pid = state.pid;
+    const dumped: DumpedContainer = { id, root, bundle: state.bundle, needs: await bundleNeeds(state.pid, config) };
+    ctx.manifest.runc = dumped;
+    targets.set(ctx, { binary, root, id, config });
+    return next(ctx, req, res);
+  };
+
+export const dumpMiddleware: DumpMiddleware = [findRuncContainerForDump];
 
 /**
  * `runc checkpoint --image-path ctx.imagesDir ID`: CRIU's images and dump.log land in the

@@ -8,6 +8,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CedanaError,
+  type RestoreAdapter,
   type RestoreContext,
   type RestoreMiddleware,
   type RestoreReq,
@@ -34,52 +35,52 @@ interface Target {
 /** From the middleware to the handler of the same request. */
 const targets = new WeakMap<RestoreContext, Target>();
 
-export const restoreMiddleware: RestoreMiddleware = [
-  (next) =>
-    async function prepareRuncRestore(ctx, req, res) {
-      const dumped = ctx.manifest.runc as DumpedContainer | undefined;
-      if (!dumped?.id) {
-        const type = typeof ctx.manifest.type === 'string' && ctx.manifest.type !== 'runc' ? ctx.manifest.type : 'process';
-        throw new CedanaError(
-          'CEDANA_ERR_INVALID_ARGUMENT',
-          `checkpoint ${req.path} holds no runc container: it was made by \`cedana dump ${type}\``,
-          {
-            hint: `restore it with \`cedana restore ${type} --path ${req.path}\``,
-          },
-        );
-      }
-      const d = runcDetails(req.details);
-      const id = d.id ?? dumped.id;
-      assertContainerId(id);
-      const root = d.root ?? '';
-      const bundlePath = d.bundle ?? dumped.bundle;
-      const binary = await locateRunc();
-      if (await containerState(binary, root, id)) {
-        throw new CedanaError(
-          'CEDANA_ERR_CONTAINER_EXISTS',
-          `a container "${id}" exists already${root ? ` under --root ${root}` : ''}: nothing was restored`,
-          {
-            hint: `restore under another ID (--id NEW_ID), or remove the old container first (\`runc${root ? ` --root ${root}` : ''} delete ${id}\`)`,
-          },
-        );
-      }
-      const bundle = await prepareBundle(bundlePath, id, await savedConfig(ctx.imagesDir));
-      let started: Started;
-      try {
-        assertRunnable(bundle.config, bundlePath);
-        await checkBundle(bundle, dumped.needs, bundlePath);
-        targets.set(ctx, { binary, root, id, bundle });
-        started = await next(ctx, req, res);
-      } catch (err) {
-        if (bundle.extracted) await rm(bundle.extracted, { recursive: true, force: true });
-        await removeHalfMade(binary, root, id, ctx);
-        throw err;
-      }
-      if (bundle.extracted) void started.exited.then(() => rm(bundle.extracted as string, { recursive: true, force: true }));
-      req.details = withRuncDetails(req.details, { id, root, bundle: bundlePath, extracted: bundle.extracted });
-      return started;
-    },
-];
+const prepareRuncRestore: RestoreAdapter = (next) =>
+  async function prepareRuncRestore(ctx, req, res) {
+    const dumped = ctx.manifest.runc as DumpedContainer | undefined;
+    if (!dumped?.id) {
+      const type = typeof ctx.manifest.type === 'string' && ctx.manifest.type !== 'runc' ? ctx.manifest.type : 'process';
+      throw new CedanaError(
+        'CEDANA_ERR_INVALID_ARGUMENT',
+        `checkpoint ${req.path} holds no runc container: it was made by \`cedana dump ${type}\``,
+        {
+          hint: `restore it with \`cedana restore ${type} --path ${req.path}\``,
+        },
+      );
+    }
+    const d = runcDetails(req.details);
+    const id = d.id ?? dumped.id;
+    assertContainerId(id);
+    const root = d.root ?? '';
+    const bundlePath = d.bundle ?? dumped.bundle;
+    const binary = await locateRunc();
+    if (await containerState(binary, root, id)) {
+      throw new CedanaError(
+        'CEDANA_ERR_CONTAINER_EXISTS',
+        `a container "${id}" exists already${root ? ` under --root ${root}` : ''}: nothing was restored`,
+        {
+          hint: `restore under another ID (--id NEW_ID), or remove the old container first (\`runc${root ? ` --root ${root}` : ''} delete ${id}\`)`,
+        },
+      );
+    }
+    const bundle = await prepareBundle(bundlePath, id, await savedConfig(ctx.imagesDir));
+    let started: Started;
+    try {
+      assertRunnable(bundle.config, bundlePath);
+      await checkBundle(bundle, dumped.needs, bundlePath);
+      targets.set(ctx, { binary, root, id, bundle });
+      started = await next(ctx, req, res);
+    } catch (err) {
+      if (bundle.extracted) await rm(bundle.extracted, { recursive: true, force: true });
+      await removeHalfMade(binary, root, id, ctx);
+      throw err;
+    }
+    if (bundle.extracted) void started.exited.then(() => rm(bundle.extracted as string, { recursive: true, force: true }));
+    req.details = withRuncDetails(req.details, { id, root, bundle: bundlePath, extracted: bundle.extracted });
+    return started;
+  };
+
+export const restoreMiddleware: RestoreMiddleware = [prepareRuncRestore];
 
 /**
  * `runc restore -d --image-path ctx.imagesDir -b BUNDLE ID` through the shim: the restored

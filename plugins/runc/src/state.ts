@@ -57,7 +57,7 @@ export async function runningContainer(binary: string, root: string, id: string)
   const state = await containerState(binary, root, id);
   const where = root ? ` under --root ${root}` : " under runc's default root (/run/runc)";
   if (!state) {
-    throw new CedanaError('CEDANA_ERR_CONTAINER_NOT_FOUND', `runc knows no container "${id}"${where}`, {
+    throw new CedanaError('CEDANA_ERR_CONTAINER_NOT_FOUND', `no container "${id}"${where}`, {
       hint: `list the containers with \`cedana query runc${root ? ` --root ${root}` : ''}\`; pass the --root the container was started with`,
     });
   }
