@@ -243,7 +243,7 @@ export class JobManager {
     const existing = req.jid ? await this.get(req.jid) : undefined;
     if (existing?.state?.status === 'running') {
       throw new CedanaError('CEDANA_ERR_JOB_RUNNING', `job "${existing.jid}" is already running (PID ${existing.state.pid})`, {
-        hint: `kill it first (\`cedana job kill ${existing.jid}\`), or restore the checkpoint as a new job with \`cedana restore process --path PATH\``,
+        hint: `kill it first (\`cedana job kill ${existing.jid}\`), or restore the checkpoint as a new job with \`cedana restore ${existing.type} --path PATH\``,
       });
     }
     if (existing) {
