@@ -40,7 +40,7 @@ describe('restore job', () => {
   it('sends no details when no plugin flag is given, and needs none of them', async () => {
     const r = await cli(['restore', 'job', 'web'], { plugins: [runc], responses: resp });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal((r.calls[0]?.[1] as { details: unknown }).details, undefined);
+    assert.equal((r.calls[0]?.[1] as { details?: unknown } | undefined)?.details, undefined);
   });
 
   it('keeps its own flags when a plugin has one of the same name', async () => {

@@ -93,7 +93,9 @@ export function addOptionalPluginOptions(y: Argv, pcs: readonly PluginCmd[], tak
   let out = y;
   for (const [pc, names] of optionalFlags(pcs, taken)) {
     for (const name of names) {
-      const { demandOption: _required, default: _default, ...optional } = pc.cmd.options?.[name] as OptionSpec;
+      const spec = pc.cmd.options?.[name];
+      if (!spec) continue;
+      const { demandOption: _required, default: _default, ...optional } = spec;
       out = out.option(name, toYargsOption(optional));
     }
     if (names.length > 0) out = out.group(names, `${pc.plugin} options (for ${pc.plugin} jobs):`);
