@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +144,16 @@ describe('plugin install from the local catalog', () => {
     r = await d.cli(['plugin', 'install', 'no-such-plugin']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /CEDANA_ERR_PLUGIN_NOT_FOUND.*no-such-plugin/);
+  });
+
+  it('runs a plugin’s install scripts only with --allow-scripts', async () => {
+    const scripted = await writePluginPackage(work, { plugin: 'scripted', scripts: { postinstall: 'touch postinstall-ran' } });
+    const ran = join(pluginsDir, 'scripted', '1.0.0', 'postinstall-ran');
+    await d.ok(['plugin', 'install', scripted]);
+    assert.equal(existsSync(ran), false);
+    await d.ok(['plugin', 'install', scripted, '--force', '--allow-scripts']);
+    assert.equal(existsSync(ran), true);
+    await d.ok(['plugin', 'remove', 'scripted']);
   });
 
   it('refuses a plugin that throws on import unless --force; then features --errors names it and the daemon serves on', async () => {
