@@ -1,24 +1,21 @@
 /**
  * checkpoint.json: what a checkpoint holds and how to trust it. Written after the
- * dump with the size and sha256 of every file; restore verifies it before it
- * touches anything, and names the first bad file.
+ * dump with the size and sha256 of every file (by writeManifest for a folder, or by
+ * packCheckpoint as it packs); restore verifies it before it touches anything, and
+ * names the first bad file.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { hostname, release } from 'node:os';
 import { join, relative } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { CedanaError, HOST_VERSION, type ManifestFacts } from '@cedana/core';
+import type { FileDigest } from './file-digest.js';
+import { hashFiles } from './hash-pool.js';
+
+export type { FileDigest } from './file-digest.js';
 
 export const MANIFEST_FILE = 'checkpoint.json';
 /** Bumped when the layout changes incompatibly; restore refuses other formats. */
 export const MANIFEST_FORMAT = 1;
-
-export interface FileDigest {
-  size: number;
-  sha256: string;
-}
 
 export interface CheckpointManifest extends ManifestFacts {
   format: number;
@@ -27,24 +24,29 @@ export interface CheckpointManifest extends ManifestFacts {
   files: Record<string, FileDigest>;
 }
 
-/** Hashes every file of `dir` and writes checkpoint.json with `facts`. */
+/** Hashes every file of `dir` (on the hashing workers) and writes checkpoint.json with `facts`. */
 export async function writeManifest(dir: string, facts: ManifestFacts): Promise<CheckpointManifest> {
-  const names = (await listFiles(dir)).filter((n) => n !== MANIFEST_FILE);
-  const files: Record<string, FileDigest> = {};
-  await forEachLimited(names, 2, async (name) => {
-    files[name] = await digest(join(dir, name));
-  });
-  const manifest: CheckpointManifest = {
+  const files = await hashFiles(dir, await listFiles(dir));
+  const manifest = buildManifest(facts, files, new Date().toISOString());
+  const tmp = join(dir, `.${MANIFEST_FILE}.tmp`);
+  await writeFile(tmp, manifestText(manifest));
+  await rename(tmp, join(dir, MANIFEST_FILE));
+  return manifest;
+}
+
+export function buildManifest(facts: ManifestFacts, files: Record<string, FileDigest>, createdAt: string): CheckpointManifest {
+  return {
     ...facts,
     format: MANIFEST_FORMAT,
-    createdAt: new Date().toISOString(),
+    createdAt,
     host: { cedana: HOST_VERSION, node: process.version, kernel: release(), hostname: hostname() },
     files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b))),
   };
-  const tmp = join(dir, `.${MANIFEST_FILE}.tmp`);
-  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
-  await rename(tmp, join(dir, MANIFEST_FILE));
-  return manifest;
+}
+
+/** checkpoint.json's text. */
+export function manifestText(manifest: CheckpointManifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
 export async function readManifest(dir: string): Promise<CheckpointManifest> {
@@ -54,12 +56,18 @@ export async function readManifest(dir: string): Promise<CheckpointManifest> {
   } catch {
     throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${dir} is not a cedana checkpoint: it has no ${MANIFEST_FILE}`);
   }
+  return parseManifest(text, join(dir, MANIFEST_FILE));
+}
+
+/** The manifest in `text`, read from `where` (named in errors), if this cedana can restore it. */
+export function parseManifest(text: string, where: string): CheckpointManifest {
   let m: CheckpointManifest;
   try {
     m = JSON.parse(text) as CheckpointManifest;
   } catch (err) {
-    throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${join(dir, MANIFEST_FILE)} is not valid JSON: ${(err as Error).message}`);
+    throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${where} is not valid JSON: ${(err as Error).message}`);
   }
+  if (typeof m !== 'object' || m === null) throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${where} holds no JSON object`);
   if (m.format !== MANIFEST_FORMAT) {
     throw new CedanaError(
       'CEDANA_ERR_CHECKPOINT_INVALID',
@@ -70,7 +78,7 @@ export async function readManifest(dir: string): Promise<CheckpointManifest> {
     );
   }
   if (typeof m.files !== 'object' || m.files === null) {
-    throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${join(dir, MANIFEST_FILE)} lists no files`);
+    throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${where} lists no files`);
   }
   return m;
 }
@@ -78,51 +86,45 @@ export async function readManifest(dir: string): Promise<CheckpointManifest> {
 /** Reads checkpoint.json and checks every file it lists; throws naming the first bad file. */
 export async function verifyManifest(dir: string): Promise<CheckpointManifest> {
   const m = await readManifest(dir);
-  await forEachLimited(Object.entries(m.files), 2, async ([name, want]) => {
-    const path = join(dir, name);
-    const got = await stat(path).catch(() => undefined);
-    if (!got) throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `checkpoint file ${name} is missing from ${dir}`);
-    if (got.size !== want.size) {
-      throw new CedanaError(
-        'CEDANA_ERR_CHECKPOINT_INVALID',
-        `checkpoint file ${name} has ${got.size} bytes, expected ${want.size}: it was truncated or changed`,
-      );
-    }
-    const { sha256 } = await digest(path);
-    if (sha256 !== want.sha256) {
-      throw new CedanaError(
-        'CEDANA_ERR_CHECKPOINT_INVALID',
-        `checkpoint file ${name} does not match its sha256 in ${MANIFEST_FILE}: it was changed or corrupted`,
-      );
-    }
-  });
+  const listed = Object.entries(m.files);
+  // Sizes first: a missing or truncated file is refused before anything is hashed.
+  for (const [name, want] of listed) {
+    const got = await stat(join(dir, name)).catch(() => undefined);
+    if (!got?.isFile()) throw missingFile(name, dir);
+    if (got.size !== want.size) throw wrongSize(name, got.size, want.size);
+  }
+  const digests = await hashFiles(dir, Object.fromEntries(listed.map(([name, want]) => [name, want.size])));
+  for (const [name, want] of listed) checkDigest(name, digests[name] as FileDigest, want);
   return m;
 }
 
-async function digest(path: string): Promise<FileDigest> {
-  const hash = createHash('sha256');
-  let size = 0;
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) {
-      size += chunk.length;
-      hash.update(chunk);
-    }
-  });
-  return { size, sha256: hash.digest('hex') };
+/** Throws naming `name` unless `got` is what checkpoint.json says of it. */
+export function checkDigest(name: string, got: FileDigest, want: FileDigest): void {
+  if (got.size !== want.size) throw wrongSize(name, got.size, want.size);
+  if (got.sha256 !== want.sha256) {
+    throw new CedanaError(
+      'CEDANA_ERR_CHECKPOINT_INVALID',
+      `checkpoint file ${name} does not match its sha256 in ${MANIFEST_FILE}: it was changed or corrupted`,
+    );
+  }
 }
 
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+/** `where`: the folder, or "the checkpoint archive PATH". */
+export function missingFile(name: string, where: string): CedanaError {
+  return new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `checkpoint file ${name} is missing from ${where}`);
 }
 
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  const worker = async () => {
-    while (i < items.length) {
-      const item = items[i++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+function wrongSize(name: string, got: number, want: number): CedanaError {
+  return new CedanaError(
+    'CEDANA_ERR_CHECKPOINT_INVALID',
+    `checkpoint file ${name} has ${got} bytes, expected ${want}: it was truncated or changed`,
+  );
+}
+
+/** Every regular file under `dir` but checkpoint.json, by relative path, with its size. */
+export async function listFiles(dir: string): Promise<Record<string, number>> {
+  const entries = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+  const names = entries.map((e) => relative(dir, join(e.parentPath, e.name))).filter((name) => name !== MANIFEST_FILE);
+  const sizes = await Promise.all(names.map(async (name) => (await stat(join(dir, name))).size));
+  return Object.fromEntries(names.map((name, i) => [name, sizes[i] as number]));
 }
