@@ -2,7 +2,7 @@
 export { readManifestFromArchive } from './archive-manifest.js';
 export { archivePath } from './codecs.js';
 export { detectFormat } from './format.js';
-export { type ArchiveOptions, type PackedCheckpoint, packCheckpoint } from './pack.js';
+export { type ArchiveOptions, type PackedCheckpoint, type PackOptions, packCheckpoint } from './pack.js';
 export type { OnProgress } from './progress.js';
 export { checkpointSize } from './size.js';
 export { unpackCheckpoint } from './unpack.js';

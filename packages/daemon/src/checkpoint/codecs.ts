@@ -5,10 +5,11 @@
  * at several times the speed, and it is still ~20x slower than lz4 (see
  * /work/shared/notes/performance-baselines.md).
  */
-import type { Transform } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { createDeflate, createGunzip, createGzip, createInflate } from 'node:zlib';
 import type { Compression } from '@cedana/core';
 import { Lz4FrameDecoder, Lz4FrameEncoder } from './lz4-stream.js';
+import { GZIP_HEAD, LZ4_HEAD, type StoredHead, TAR_HEAD, ZLIB_HEAD, ZlibContinuation } from './stored-head.js';
 
 /** Every compression but 'none', which keeps the folder as it is. */
 export type ArchiveCompression = Exclude<Compression, 'none'>;
@@ -16,24 +17,57 @@ export type ArchiveCompression = Exclude<Compression, 'none'>;
 export interface Codec {
   /** Appended to the checkpoint folder's path. */
   extension: string;
-  /** Stages from the tar stream to the file (none for plain tar). */
-  encoders(): Transform[];
+  /**
+   * Stages from the tar stream to the file (none for plain tar), for what follows the
+   * head; `head` returns the head's plain bytes, and is called only once that stream ended.
+   */
+  encoders(head: () => Buffer): Transform[];
   /** Stages from the file to the tar stream; `source` is named in errors. */
   decoders(source: string): Transform[];
+  /** How the archive's first entry is stored in front of what the encoders write (see stored-head.ts). */
+  head: StoredHead;
 }
 
 const ZLIB_OPTIONS = { level: 1, chunkSize: 256 << 10 };
 
 export const CODECS = {
-  tar: { extension: '.tar', encoders: () => [], decoders: () => [] },
-  lz4: { extension: '.tar.lz4', encoders: () => [new Lz4FrameEncoder()], decoders: (source) => [new Lz4FrameDecoder({ source })] },
-  gzip: { extension: '.tar.gz', encoders: () => [createGzip(ZLIB_OPTIONS)], decoders: () => [createGunzip({ chunkSize: 256 << 10 })] },
+  tar: { extension: '.tar', encoders: () => [], decoders: () => [], head: TAR_HEAD },
+  lz4: {
+    extension: '.tar.lz4',
+    encoders: () => [new Lz4FrameEncoder()],
+    decoders: (source) => [new Lz4FrameDecoder({ source })],
+    head: LZ4_HEAD,
+  },
+  gzip: {
+    extension: '.tar.gz',
+    encoders: () => [createGzip(ZLIB_OPTIONS)],
+    decoders: () => [createGunzip({ chunkSize: 256 << 10 })],
+    head: GZIP_HEAD,
+  },
   zlib: {
     extension: '.tar.zlib',
-    encoders: () => [createDeflate(ZLIB_OPTIONS)],
+    encoders(head) {
+      const counted = byteCounter();
+      return [counted.stage, createDeflate(ZLIB_OPTIONS), new ZlibContinuation(head, () => counted.bytes)];
+    },
     decoders: () => [createInflate({ chunkSize: 256 << 10 })],
+    head: ZLIB_HEAD,
   },
 } as const satisfies Record<ArchiveCompression, Codec>;
+
+/** A pass-through stage and the number of bytes that went through it. */
+function byteCounter(): { stage: Transform; bytes: number } {
+  const counted = {
+    bytes: 0,
+    stage: new Transform({
+      transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+        counted.bytes += chunk.length;
+        callback(null, chunk);
+      },
+    }),
+  };
+  return counted;
+}
 
 /** Where packCheckpoint writes the archive of `dir`: next to it, `DIR.tar[.ext]`. */
 export function archivePath(dir: string, compression: ArchiveCompression): string {

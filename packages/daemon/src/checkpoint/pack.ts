@@ -3,17 +3,24 @@
  * (tar stream -> codec -> file, never the whole image in memory). The archive is
  * written as `NAME.partial`, fsynced and renamed, so a crash never leaves a
  * truncated archive under the final name; only then is the folder removed.
+ *
+ * checkpoint.json is the archive's first entry. Given `manifest` facts, it is made
+ * from the digests of the files as they are packed (one read of the images): the
+ * rest is written behind a reserved head (see archive-head.ts, stored-head.ts), and
+ * the head last. For 'none', writeManifest hashes the folder instead.
  */
 import { createWriteStream } from 'node:fs';
-import { open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { lstat, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CedanaError, COMPRESSIONS, type Compression } from '@cedana/core';
+import { CedanaError, COMPRESSIONS, type Compression, type ManifestFacts } from '@cedana/core';
 import { cancelled, sourceError, writeError } from './archive-errors.js';
+import { type ArchiveHead, existingHead, manifestHead } from './archive-head.js';
 import { archivePath, CODECS } from './codecs.js';
+import { type CheckpointManifest, MANIFEST_FILE, writeManifest } from './manifest.js';
 import { type OnProgress, progressStage } from './progress.js';
-import { scanFolder } from './size.js';
+import { scanFolder, tarEntryBytes } from './size.js';
 import { tarStream } from './tar-pack.js';
 
 export interface ArchiveOptions {
@@ -22,17 +29,24 @@ export interface ArchiveOptions {
   onProgress?: OnProgress;
 }
 
+export interface PackOptions extends ArchiveOptions {
+  /**
+   * Write checkpoint.json with these facts and the size and sha256 of every file
+   * (replacing the folder's own). Without it, the folder's checkpoint.json, if any, goes first.
+   */
+  manifest?: ManifestFacts;
+}
+
 export interface PackedCheckpoint {
   /** The archive, or the folder itself for 'none'. */
   path: string;
   /** Its size in bytes (a folder's: the sum of its files). */
   size: number;
+  /** The checkpoint.json written, when `manifest` facts were given. */
+  manifest?: CheckpointManifest;
 }
 
-/** CRIU's metadata first, so tools can read it without going through the pages. */
-const FIRST_ENTRY = 'checkpoint.json';
-
-export async function packCheckpoint(dir: string, compression: Compression, opts: ArchiveOptions = {}): Promise<PackedCheckpoint> {
+export async function packCheckpoint(dir: string, compression: Compression, opts: PackOptions = {}): Promise<PackedCheckpoint> {
   const { signal, onProgress } = opts;
   if (!COMPRESSIONS.includes(compression)) {
     throw new CedanaError(
@@ -42,18 +56,25 @@ export async function packCheckpoint(dir: string, compression: Compression, opts
   }
   const folder = dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
   if (signal?.aborted) throw cancelled(signal, folder);
-  const { scan, entries } = await readFolder(folder);
-  if (compression === 'none') return { path: folder, size: scan.bytes };
+  const { scan, entries, restBytes } = await readFolder(folder);
+  if (compression === 'none') {
+    if (opts.manifest === undefined) return { path: folder, size: scan.bytes };
+    const manifest = await writeManifest(folder, opts.manifest);
+    return { path: folder, size: (await scanFolder(folder)).bytes, manifest };
+  }
 
+  const codec = CODECS[compression];
+  const head = await planHead(folder, opts.manifest);
+  const headBytes = codec.head.length(head.length);
   const target = archivePath(folder, compression);
   const partial = `${target}.partial`;
-  // flush: fsync before the stream closes the file, and pipeline waits for that close.
-  const out = createWriteStream(partial, { mode: 0o600, flush: true, highWaterMark: 1 << 20 });
-  const source = tarStream(folder, entries);
+  const out = createWriteStream(partial, { mode: 0o600, start: headBytes, highWaterMark: 1 << 20 });
+  const source = tarStream(folder, entries, head.onFile);
   let written = partial;
   try {
-    const progress: Transform[] = onProgress ? [progressStage(scan.tarBytes, onProgress)] : [];
-    await pipeline([source, ...progress, ...CODECS[compression].encoders(), out], { signal });
+    const progress: Transform[] = onProgress ? [progressStage(restBytes, onProgress)] : [];
+    await pipeline([source, ...progress, ...codec.encoders(head.bytes), out], { signal });
+    await writeHead(partial, codec.head.encode(head.bytes()), headBytes);
     await rename(partial, target);
     written = target;
     await syncFolder(dirname(target));
@@ -64,7 +85,7 @@ export async function packCheckpoint(dir: string, compression: Compression, opts
     );
     await rm(written, { force: true });
     const needs = { bytes: scan.tarBytes, exact: compression === 'tar' };
-    throw await writeError(err, { path: target, wrote: out.bytesWritten, needs, signal });
+    throw await writeError(err, { path: target, wrote: headBytes + out.bytesWritten, needs, signal });
   }
   const { size } = await stat(target);
   try {
@@ -77,22 +98,52 @@ export async function packCheckpoint(dir: string, compression: Compression, opts
       { hint },
     );
   }
-  return { path: target, size };
+  const manifest = head.manifest();
+  return { path: target, size, ...(manifest && { manifest }) };
 }
 
-async function readFolder(folder: string): Promise<{ scan: Awaited<ReturnType<typeof scanFolder>>; entries: string[] }> {
+interface FolderContents {
+  scan: Awaited<ReturnType<typeof scanFolder>>;
+  /** Top-level names in archive order, checkpoint.json (the head) left out. */
+  entries: string[];
+  /** Bytes of the tar stream without checkpoint.json. */
+  restBytes: number;
+}
+
+async function readFolder(folder: string): Promise<FolderContents> {
   try {
     if (!(await stat(folder)).isDirectory()) {
       throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `${folder} is not a checkpoint folder: packing expects a folder of CRIU images`);
     }
-    const names = (await readdir(folder)).sort(
-      (a, b) => Number(b === FIRST_ENTRY) - Number(a === FIRST_ENTRY) || (a < b ? -1 : a > b ? 1 : 0),
-    );
+    const names = (await readdir(folder)).sort();
     if (names.length === 0)
       throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `the checkpoint folder ${folder} is empty: nothing to pack`);
-    return { scan: await scanFolder(folder), entries: names };
+    const scan = await scanFolder(folder);
+    const own = names.includes(MANIFEST_FILE) ? await lstat(join(folder, MANIFEST_FILE)) : undefined;
+    const restBytes = scan.tarBytes - (own ? tarEntryBytes(MANIFEST_FILE, own.isFile() ? own.size : 0) : 0);
+    return { scan, entries: names.filter((name) => name !== MANIFEST_FILE), restBytes };
   } catch (err) {
     throw sourceError(err, folder);
+  }
+}
+
+async function planHead(folder: string, facts: ManifestFacts | undefined): Promise<ArchiveHead> {
+  try {
+    return await (facts === undefined ? existingHead(folder) : manifestHead(folder, facts));
+  } catch (err) {
+    throw sourceError(err, folder);
+  }
+}
+
+/** Fills the space reserved at the start of the archive, and makes the whole file durable. */
+async function writeHead(path: string, head: Buffer, reserved: number): Promise<void> {
+  if (head.length !== reserved) throw new Error(`the archive head came out ${head.length} bytes long, not the ${reserved} reserved`);
+  const file = await open(path, 'r+');
+  try {
+    await file.write(head, 0, head.length, 0);
+    await file.sync();
+  } finally {
+    await file.close();
   }
 }
 

@@ -29,14 +29,20 @@ async function scanInto(dir: string, prefix: string, scan: FolderScan): Promise<
   await Promise.all(
     entries.map(async (entry) => {
       const name = `${prefix}${entry.name}`;
-      scan.tarBytes += TAR_BLOCK + (name.length > USTAR_NAME_MAX ? 2 * TAR_BLOCK : 0);
-      if (entry.isDirectory()) return scanInto(join(dir, entry.name), `${name}/`, scan);
-      if (!entry.isFile()) return;
-      const { size } = await lstat(join(dir, entry.name));
+      if (entry.isDirectory()) {
+        scan.tarBytes += tarEntryBytes(name, 0);
+        return scanInto(join(dir, entry.name), `${name}/`, scan);
+      }
+      const size = entry.isFile() ? (await lstat(join(dir, entry.name))).size : 0;
       scan.bytes += size;
-      scan.tarBytes += Math.ceil(size / TAR_BLOCK) * TAR_BLOCK;
+      scan.tarBytes += tarEntryBytes(name, size);
     }),
   );
+}
+
+/** Bytes of one entry of `size` content bytes in the tar stream. */
+export function tarEntryBytes(name: string, size: number): number {
+  return TAR_BLOCK + (name.length > USTAR_NAME_MAX ? 2 * TAR_BLOCK : 0) + Math.ceil(size / TAR_BLOCK) * TAR_BLOCK;
 }
 
 /** Bytes a checkpoint takes: an archive's file size, or a folder's total (see scanFolder). */

@@ -6,40 +6,57 @@
  * aborted or failed pack leaked one fd, and with it the space of the deleted file).
  * Here a destroyed stream returns the generator, which closes the file.
  *
- * Folders are walked in name order; regular files, folders and symlinks only.
+ * Folders are walked in name order; regular files, folders and symlinks only. With
+ * `onFile`, each file's sha256 is computed from the very bytes that go into the archive,
+ * as they are read (on a hashing worker): packing and hashing are one pass over the images.
  */
-import type { Stats } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CedanaError } from '@cedana/core';
 import { Header, type HeaderData, Pax } from 'tar';
+import { StreamHash } from './hash-pool.js';
 
 const TAR_BLOCK = 512;
 /** Read size: one LZ4 piece, and few enough syscalls for GiB-sized page images. */
 const READ_BYTES = 4 << 20;
 
+/** Called with each file's path (relative to the folder), size and sha256, once it was read whole. */
+export type OnFileDigest = (name: string, digest: { size: number; sha256: string }) => void;
+
 /** A stream of the tar archive of `names` (relative to `dir`, in this order), folders recursively. */
-export function tarStream(dir: string, names: string[]): Readable {
-  return Readable.from(tarChunks(dir, names), { objectMode: false, highWaterMark: READ_BYTES });
+export function tarStream(dir: string, names: string[], onFile?: OnFileDigest): Readable {
+  return Readable.from(tarChunks(dir, names, onFile), { objectMode: false, highWaterMark: READ_BYTES });
 }
 
-async function* tarChunks(dir: string, names: string[]): AsyncGenerator<Buffer> {
-  for (const name of names) yield* entryChunks(dir, name);
+/** One regular file's whole tar entry (header, body, padding). */
+export function fileEntry(name: string, body: Buffer, meta: { mode: number; mtime: Date }): Buffer {
+  const pad = Buffer.alloc((TAR_BLOCK - (body.length % TAR_BLOCK)) % TAR_BLOCK);
+  return Buffer.concat([header(name, 'File', { ...meta, size: body.length }), body, pad]);
+}
+
+async function* tarChunks(dir: string, names: string[], onFile: OnFileDigest | undefined): AsyncGenerator<Buffer> {
+  for (const name of names) yield* entryChunks(dir, name, onFile);
   yield Buffer.alloc(2 * TAR_BLOCK);
 }
 
-async function* entryChunks(dir: string, name: string): AsyncGenerator<Buffer> {
+async function* entryChunks(dir: string, name: string, onFile: OnFileDigest | undefined): AsyncGenerator<Buffer> {
   const path = join(dir, name);
   const stats = await lstat(path);
   if (stats.isDirectory()) {
     yield header(`${name}/`, 'Directory', stats);
-    for (const child of (await readdir(path)).sort()) yield* entryChunks(dir, `${name}/${child}`);
+    for (const child of (await readdir(path)).sort()) yield* entryChunks(dir, `${name}/${child}`, onFile);
   } else if (stats.isSymbolicLink()) {
     yield header(name, 'SymbolicLink', stats, await readlink(path));
   } else if (stats.isFile()) {
     yield header(name, 'File', stats);
-    yield* fileChunks(path, stats.size);
+    const hash = onFile && new StreamHash();
+    try {
+      yield* fileChunks(path, stats.size, hash);
+      if (hash) onFile?.(name, await hash.digest());
+    } finally {
+      hash?.abort();
+    }
     if (stats.size % TAR_BLOCK !== 0) yield Buffer.alloc(TAR_BLOCK - (stats.size % TAR_BLOCK));
   } else {
     throw new CedanaError(
@@ -49,8 +66,8 @@ async function* entryChunks(dir: string, name: string): AsyncGenerator<Buffer> {
   }
 }
 
-/** Exactly `size` bytes of the file (the size its header announced). */
-async function* fileChunks(path: string, size: number): AsyncGenerator<Buffer> {
+/** Exactly `size` bytes of the file (the size its header announced), each also fed to `hash`. */
+async function* fileChunks(path: string, size: number, hash: StreamHash | undefined): AsyncGenerator<Buffer> {
   const file = await open(path, 'r');
   try {
     for (let left = size; left > 0; ) {
@@ -61,14 +78,23 @@ async function* fileChunks(path: string, size: number): AsyncGenerator<Buffer> {
         });
       }
       left -= bytesRead;
-      yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+      const chunk = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+      const backlog = hash?.update(chunk);
+      yield chunk;
+      await backlog;
     }
   } finally {
     await file.close();
   }
 }
 
-function header(path: string, type: 'File' | 'Directory' | 'SymbolicLink', stats: Stats, linkpath?: string): Buffer {
+interface HeaderStats {
+  mode: number;
+  size: number;
+  mtime: Date;
+}
+
+function header(path: string, type: 'File' | 'Directory' | 'SymbolicLink', stats: HeaderStats, linkpath?: string): Buffer {
   const data: HeaderData = {
     path,
     type,

@@ -8,9 +8,9 @@ import { writeManifest } from '../checkpoint/manifest.js';
 
 /**
  * Creates the checkpoint's folder for CRIU, and after the dump writes
- * checkpoint.json and packs the folder into its archive. On failure it removes
- * what it made, unless the process is already gone: then the images are the only
- * copy and stay, uncompressed.
+ * checkpoint.json and packs the folder into its archive, hashing the images as it
+ * packs them (one read). On failure it removes what it made, unless the process is
+ * already gone: then the images are the only copy and stay, uncompressed.
  */
 export const prepareDumpDir: DumpAdapter = (next) =>
   async function prepareDumpDir(ctx, req, res) {
@@ -37,8 +37,7 @@ export const prepareDumpDir: DumpAdapter = (next) =>
     let packed: { path: string; size: number };
     let compression = req.compression;
     try {
-      await writeManifest(dir, facts);
-      packed = await packCheckpoint(dir, req.compression as never, { signal: ctx.signal });
+      packed = await packCheckpoint(dir, req.compression as never, { signal: ctx.signal, manifest: facts });
     } catch (err) {
       if (ctx.criu.leaveRunning) {
         await rm(dir, { recursive: true, force: true });
