@@ -5,4 +5,4 @@ export { detectFormat } from './format.js';
 export { type ArchiveOptions, type PackedCheckpoint, type PackOptions, packCheckpoint } from './pack.js';
 export type { OnProgress } from './progress.js';
 export { checkpointSize } from './size.js';
-export { unpackCheckpoint } from './unpack.js';
+export { type UnpackOptions, unpackCheckpoint } from './unpack.js';

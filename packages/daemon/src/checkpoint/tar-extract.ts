@@ -7,19 +7,26 @@
  * write running once `idle()` resolves.
  *
  * Owners, times and extended attributes are not restored: CRIU reads the images only.
+ *
+ * Given a ManifestCheck, each file is hashed as it is written and checked against
+ * checkpoint.json, and the end of the archive waits for the check's verdict.
  */
 import { createWriteStream } from 'node:fs';
 import { link, mkdir, symlink } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { Writable } from 'node:stream';
+import { Transform, type TransformCallback, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CedanaError } from '@cedana/core';
+import { CedanaError, isCedanaError } from '@cedana/core';
 import { Parser, type ReadEntry } from 'tar';
+import { StreamHash } from './hash-pool.js';
+import { ManifestCheck } from './manifest-check.js';
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 const LINK_TYPES = new Set(['SymbolicLink', 'Link']);
 const DEVICE_TYPES = new Set(['CharacterDevice', 'BlockDevice', 'FIFO']);
 const TAR_BLOCK = 512;
+/** Larger is no manifest. */
+const MAX_MANIFEST_BYTES = 16 << 20;
 /** Errors that come from where we extract to, not from the archive (ENOENT, EEXIST... mean a bad archive). */
 const DESTINATION_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EIO', 'EMFILE', 'ENFILE', 'ENOMEM']);
 
@@ -67,13 +74,15 @@ export class TarExtractor extends Writable {
   /** A write waiting for the parser's 'drain'. */
   #waiting: ((err?: Error | null) => void) | undefined;
   readonly #stopFile = new AbortController();
+  readonly #check: ManifestCheck | undefined;
   #bytesDone = 0;
   #current: { bytesWritten: number } | undefined;
 
-  constructor(destDir: string, source: string) {
+  constructor(destDir: string, source: string, check?: ManifestCheck) {
     super();
     this.#destDir = destDir;
     this.#source = source;
+    this.#check = check;
     this.#parser = new Parser({ strict: true });
     this.#parser.on('entry', (entry: ReadEntry) => this.#onEntry(entry));
     this.#parser.on('error', (err: Error) =>
@@ -146,6 +155,11 @@ export class TarExtractor extends Writable {
     await this.#chain;
     if (this.#failed) throw this.#failed;
     if (!this.#sawEndMarker) throw this.#fail(this.#invalid('is truncated: the tar stream ends without its end-of-archive marker'));
+    try {
+      this.#check?.finish();
+    } catch (err) {
+      throw this.#fail(err as Error);
+    }
   }
 
   #onEntry(entry: ReadEntry): void {
@@ -167,6 +181,7 @@ export class TarExtractor extends Writable {
     }
     const target = join(this.#destDir, entry.path);
     const mode = (entry.mode ?? 0o600) & 0o777;
+    if (!FILE_TYPES.has(entry.type)) this.#check?.other(entry.path);
     if (entry.type === 'Directory') {
       await this.#makeDir(target, mode | 0o700);
       return;
@@ -180,12 +195,20 @@ export class TarExtractor extends Writable {
   async #writeFile(entry: ReadEntry, target: string, mode: number): Promise<void> {
     const out = createWriteStream(target, { mode });
     this.#current = out;
+    const digest = this.#check && new DigestStage(ManifestCheck.isManifest(entry.path) ? MAX_MANIFEST_BYTES : 0);
     try {
-      await pipeline(entry, out, { signal: this.#stopFile.signal });
+      const signal = this.#stopFile.signal;
+      await (digest ? pipeline(entry, digest, out, { signal }) : pipeline(entry, out, { signal }));
+    } catch (err) {
+      digest?.abort();
+      throw err;
     } finally {
       this.#bytesDone += out.bytesWritten;
       this.#current = undefined;
     }
+    if (this.#check === undefined || digest === undefined) return;
+    if (digest.kept === undefined) this.#check.file(entry.path, await digest.result());
+    else this.#check.manifest(digest.kept.toString('utf8'));
   }
 
   async #makeDir(dir: string, mode: number): Promise<void> {
@@ -196,6 +219,11 @@ export class TarExtractor extends Writable {
 
   #failWith(err: unknown, entryPath: string): void {
     if (this.#failed) return;
+    // The manifest check's verdicts name the file already.
+    if (isCedanaError(err)) {
+      this.#fail(err);
+      return;
+    }
     const code = (err as NodeJS.ErrnoException).code;
     // Errors of the destination keep their code, so the caller can tell "disk full" from "bad archive".
     if (typeof code === 'string' && DESTINATION_ERRORS.has(code)) {
@@ -223,5 +251,48 @@ export class TarExtractor extends Writable {
 
   #invalid(what: string): CedanaError {
     return new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${this.#source} ${what}`);
+  }
+}
+
+/** Passes a file's bytes on while hashing them (on a hashing worker); keeps them instead (up to `keepUpTo` bytes) for checkpoint.json. */
+class DigestStage extends Transform {
+  readonly #hash: StreamHash | undefined;
+  readonly #keepUpTo: number;
+  #size = 0;
+  #chunks: Buffer[] = [];
+
+  constructor(keepUpTo: number) {
+    super();
+    this.#keepUpTo = keepUpTo;
+    this.#hash = keepUpTo > 0 ? undefined : new StreamHash();
+  }
+
+  /** The kept bytes, when this stage keeps them. */
+  get kept(): Buffer | undefined {
+    return this.#keepUpTo > 0 ? Buffer.concat(this.#chunks) : undefined;
+  }
+
+  async result(): Promise<{ size: number; sha256: string }> {
+    if (this.#hash === undefined) throw new Error('this stage keeps its bytes instead of hashing them');
+    return this.#hash.digest();
+  }
+
+  abort(): void {
+    this.#hash?.abort();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#size += chunk.length;
+    if (this.#hash === undefined) {
+      if (this.#size > this.#keepUpTo) callback(new Error(`larger than ${this.#keepUpTo} bytes, too large for a manifest`));
+      else {
+        this.#chunks.push(chunk);
+        callback(null, chunk);
+      }
+      return;
+    }
+    const backlog = this.#hash.update(chunk);
+    if (backlog === undefined) callback(null, chunk);
+    else backlog.then(() => callback(null, chunk), callback);
   }
 }

@@ -4,6 +4,10 @@
  * truncated archives are refused with CEDANA_ERR_CHECKPOINT_INVALID. On failure
  * what was unpacked is removed (the whole folder if this call created it, else the
  * entries that were not there before); the archive is only ever read.
+ *
+ * With `verify`, every file is hashed as it is written and checked against the
+ * archive's checkpoint.json (see ManifestCheck): a changed, truncated or missing file
+ * fails the unpacking, naming the file, and the verified manifest is returned.
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
@@ -14,11 +18,20 @@ import { CedanaError, isCedanaError } from '@cedana/core';
 import { cancelled, sourceError, writeError } from './archive-errors.js';
 import { CODECS } from './codecs.js';
 import { detectFormat } from './format.js';
+import type { CheckpointManifest } from './manifest.js';
+import { ManifestCheck } from './manifest-check.js';
 import type { ArchiveOptions } from './pack.js';
 import { progressStage } from './progress.js';
 import { TarExtractor } from './tar-extract.js';
 
-export async function unpackCheckpoint(path: string, destDir: string, opts: ArchiveOptions = {}): Promise<void> {
+export interface UnpackOptions extends ArchiveOptions {
+  /** Check every file against checkpoint.json while unpacking. */
+  verify?: boolean;
+}
+
+export async function unpackCheckpoint(path: string, destDir: string, opts: UnpackOptions & { verify: true }): Promise<CheckpointManifest>;
+export async function unpackCheckpoint(path: string, destDir: string, opts?: UnpackOptions): Promise<CheckpointManifest | undefined>;
+export async function unpackCheckpoint(path: string, destDir: string, opts: UnpackOptions = {}): Promise<CheckpointManifest | undefined> {
   const { signal, onProgress } = opts;
   if (signal?.aborted) throw cancelled(signal, path);
   const format = await detectFormat(path);
@@ -30,7 +43,8 @@ export async function unpackCheckpoint(path: string, destDir: string, opts: Arch
   const before = await prepareDestination(destDir);
 
   const source = `the checkpoint archive ${path}`;
-  const extractor = new TarExtractor(destDir, source);
+  const check = opts.verify ? new ManifestCheck(source) : undefined;
+  const extractor = new TarExtractor(destDir, source, check);
   const progress: Transform[] = onProgress ? [progressStage(size, onProgress)] : [];
   const read = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
@@ -48,6 +62,7 @@ export async function unpackCheckpoint(path: string, destDir: string, opts: Arch
     const needs = format === 'tar' ? { bytes: size, exact: false } : undefined;
     throw await writeError(err, { path: destDir, wrote: extractor.bytesWritten, ...(needs && { needs }), signal });
   }
+  return check?.finish();
 }
 
 /** What was there before: the first folder this call created, or the names already in `destDir`. */

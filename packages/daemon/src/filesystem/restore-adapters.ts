@@ -7,8 +7,9 @@ import { verifyManifest } from '../checkpoint/manifest.js';
 
 /**
  * Makes the checkpoint's images available to CRIU: a folder is used in place, an
- * archive is unpacked next to itself. Either way checkpoint.json is verified
- * first, and the checkpoint itself is never changed.
+ * archive is unpacked next to itself. Either way every file is verified against
+ * checkpoint.json before CRIU starts (an archive's as it is unpacked), and the
+ * checkpoint itself is never changed.
  */
 export const prepareRestoreDir: RestoreAdapter = (next) =>
   async function prepareRestoreDir(ctx, req, res) {
@@ -21,8 +22,7 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
     }
     const dir = `${req.path}.restore-${randomBytes(4).toString('hex')}`;
     try {
-      await unpackCheckpoint(req.path, dir, { signal: ctx.signal });
-      ctx.manifest = await verifyManifest(dir);
+      ctx.manifest = await unpackCheckpoint(req.path, dir, { signal: ctx.signal, verify: true });
       ctx.imagesDir = dir;
       return await next(ctx, req, res);
     } catch (err) {
