@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lastCount, waitForCount } from '../harness/counter.js';
 import { type CliResult, TestDaemon } from '../harness/daemon.js';
-import { containerId, makeBundle, removeAllContainers, runcIds, runcRunDetached, runcState } from '../harness/runc.js';
+import { containerId, makeBundle, removeAllContainers, removeJobLogs, runcIds, runcRunDetached, runcState } from '../harness/runc.js';
 
 interface JobJson {
   jid: string;
@@ -58,6 +58,7 @@ describe('runc bad input', () => {
   });
   after(async () => {
     removeAllContainers(root);
+    await removeJobLogs(d);
     await d.stop();
   });
 

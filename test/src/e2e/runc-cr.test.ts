@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { counts, lastCount, waitForCount } from '../harness/counter.js';
 import { CLI, sleep, TestDaemon, waitFor } from '../harness/daemon.js';
-import { containerId, makeBundle, removeAllContainers, runcIds, runcState, tarBundle, tarRootfs } from '../harness/runc.js';
+import { containerId, makeBundle, removeAllContainers, removeJobLogs, runcIds, runcState, tarBundle, tarRootfs } from '../harness/runc.js';
 
 interface JobJson {
   jid: string;
@@ -27,6 +27,7 @@ describe('runc containers go on where they stopped', () => {
   });
   after(async () => {
     removeAllContainers(root);
+    await removeJobLogs(d);
     await d.stop();
   });
 

@@ -1,14 +1,16 @@
 /** A container that runc already runs becomes a managed job, and is checkpointed and restored as one. */
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { counts, lastCount, waitForCount } from '../harness/counter.js';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
-import { containerId, makeBundle, removeAllContainers, runcRunDetached, runcState } from '../harness/runc.js';
+import { containerId, makeBundle, removeAllContainers, removeJobLogs, runcRunDetached, runcState } from '../harness/runc.js';
 
 interface JobJson {
   jid: string;
   type: string;
+  log: string;
   state: { pid: number; status: string; exitCode?: number };
   details?: { runc?: { id?: string; root?: string; bundle?: string } };
 }
@@ -22,6 +24,7 @@ describe('manage runc', () => {
   });
   after(async () => {
     removeAllContainers(root);
+    await removeJobLogs(d);
     await d.stop();
   });
 
@@ -55,7 +58,10 @@ describe('manage runc', () => {
 
     await d.ok(['job', 'kill', 'adopted']);
     await waitFor('job exited', async () => ((await job('adopted')).state.status === 'exited' ? true : undefined));
+    const log = (await job('adopted')).log;
+    assert.ok(log, 'the restored container writes to a log');
     await d.ok(['job', 'delete', 'adopted']);
+    await rm(log, { force: true });
     assert.equal(runcState(root, id), undefined, 'deleting the job removed its stopped container');
   });
 

@@ -6,8 +6,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TestDaemon } from './daemon.js';
 
 export const BUSYBOX = '/bin/busybox';
 
@@ -104,4 +105,11 @@ export function removeAllContainers(root: string): void {
       execFileSync('runc', ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
     } catch {}
   }
+}
+
+/** Removes the log files of the daemon's jobs (they go to /var/log by default). */
+export async function removeJobLogs(d: TestDaemon): Promise<void> {
+  const r = await d.cli(['ps', '--json']).catch(() => undefined);
+  if (r?.code !== 0) return;
+  for (const job of JSON.parse(r.stdout) as { log?: string }[]) if (job.log) await rm(job.log, { force: true });
 }
