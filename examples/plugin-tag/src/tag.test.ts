@@ -42,7 +42,8 @@ describe('cedana-plugin-tag', () => {
   });
 
   it('refuses a bad label with the plugin named, and the daemon goes on serving', async () => {
-    const r = await d.cli(['dump', 'tag', '--pid', '1', '--label', 'not a label']);
+    // its own --name: default names are unique to the second only
+    const r = await d.cli(['dump', 'tag', '--pid', '1', '--label', 'not a label', '--name', 'bad-label']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /CEDANA_ERR_INVALID_ARGUMENT/);
     assert.match(r.stderr, /tag: label "not a label"/);
