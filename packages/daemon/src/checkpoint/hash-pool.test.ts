@@ -61,4 +61,14 @@ describe('hashing on workers', () => {
     await next.update(a);
     assert.deepEqual(await next.digest(), { size: a.length, sha256: sha256(a) });
   });
+
+  it('serves more streams at once than it keeps workers, all right', async () => {
+    const data = Array.from({ length: 6 }, (_, i) => randomBytes((i + 1) << 19));
+    const hashes = data.map(() => new StreamHash());
+    await Promise.all(hashes.map((hash, i) => hash.update(data[i] as Buffer)));
+    assert.deepEqual(
+      await Promise.all(hashes.map((hash) => hash.digest())),
+      data.map((d) => ({ size: d.length, sha256: sha256(d) })),
+    );
+  });
 });

@@ -58,6 +58,12 @@ class HashWorker {
     return this.#dead !== undefined;
   }
 
+  /** Stops the thread; what still waits for it fails. */
+  stop(): void {
+    this.#dead ??= new Error('the hashing worker was stopped');
+    void this.#worker.terminate();
+  }
+
   /** Routes the replies to `id` to `listener`; the worker keeps the process alive meanwhile. */
   listen(id: number, listener: Listener): void {
     if (this.#dead) {
@@ -101,8 +107,11 @@ function acquire(): HashWorker {
   return worker ?? new HashWorker();
 }
 
+/** Keeps up to LANES idle workers; more were only needed while several dumps or restores hashed at once. */
 function release(worker: HashWorker): void {
-  if (!worker.dead && idle.length < LANES) idle.push(worker);
+  if (worker.dead) return;
+  if (idle.length < LANES) idle.push(worker);
+  else worker.stop();
 }
 
 function digestOf(reply: HashReply, path?: string): FileDigest {
