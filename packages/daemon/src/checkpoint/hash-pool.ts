@@ -4,8 +4,9 @@
  * feeds. hashFiles hashes whole files, one per core at once, the largest first (one
  * pages-N.img per process of a tree); a StreamHash hashes bytes the caller already
  * has in memory (the packer's reads, the extractor's writes), copied to the worker.
- * Workers start on first use and are kept for the daemon's life, one per core; they
- * keep the process alive only while they have work.
+ * Workers start on first use; up to one per core stay for IDLE_MS after their last
+ * work (about 11 MiB each, plus their 8 MiB ring), and they keep the process alive
+ * only while they have work.
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,8 @@ const LANES = Math.max(1, Math.min(availableParallelism(), 4));
  */
 const SLOT_BYTES = 1 << 20;
 const SLOTS = 8;
+/** An idle worker is stopped after this long. */
+const IDLE_MS = 30_000;
 
 /** Gets every reply to one request id; returns true from onReply when it expects no more. */
 interface Listener {
@@ -98,20 +101,34 @@ class HashWorker {
   }
 }
 
-const idle: HashWorker[] = [];
+/** Idle workers, each with the timer that stops it. */
+const idle: { worker: HashWorker; timer: NodeJS.Timeout }[] = [];
 let nextId = 0;
 
 function acquire(): HashWorker {
-  let worker = idle.pop();
-  while (worker?.dead) worker = idle.pop();
-  return worker ?? new HashWorker();
+  for (let entry = idle.pop(); entry !== undefined; entry = idle.pop()) {
+    clearTimeout(entry.timer);
+    if (!entry.worker.dead) return entry.worker;
+  }
+  return new HashWorker();
 }
 
-/** Keeps up to LANES idle workers; more were only needed while several dumps or restores hashed at once. */
+/** Keeps up to LANES idle workers for a while; more were only needed while several dumps or restores hashed at once. */
 function release(worker: HashWorker): void {
   if (worker.dead) return;
-  if (idle.length < LANES) idle.push(worker);
-  else worker.stop();
+  if (idle.length >= LANES) {
+    worker.stop();
+    return;
+  }
+  const entry = {
+    worker,
+    timer: setTimeout(() => {
+      const at = idle.indexOf(entry);
+      if (at >= 0) idle.splice(at, 1);
+      worker.stop();
+    }, IDLE_MS).unref(),
+  };
+  idle.push(entry);
 }
 
 function digestOf(reply: HashReply, path?: string): FileDigest {
