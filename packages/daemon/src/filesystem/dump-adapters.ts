@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, rm } from 'node:fs/promises';
+import { access, mkdir, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CedanaError, type DumpAdapter, isCedanaError } from '@cedana/core';
 import { packCheckpoint } from '../checkpoint/archive.js';
@@ -16,9 +16,14 @@ export const prepareDumpDir: DumpAdapter = (next) =>
   async function prepareDumpDir(ctx, req, res) {
     await ensureWritable(req.dir);
     const id = randomBytes(6).toString('hex');
-    const name = req.name || `dump-${req.type}-${req.jid || req.pid}-${timestamp()}`;
-    const dir = join(req.dir, name);
-    await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+    // A generated name is unique to the second; the ID tells two dumps within one second apart.
+    const name = req.name || `dump-${req.type}-${req.jid || req.pid || id}-${timestamp()}`;
+    let dir = join(req.dir, name);
+    await mkdir(dir).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EEXIST' && !req.name) {
+        dir = `${dir}-${id}`;
+        return mkdir(dir);
+      }
       if (err.code === 'EEXIST')
         throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `checkpoint ${dir} already exists`, {
           hint: 'choose another --name, or remove the old checkpoint',
@@ -29,8 +34,10 @@ export const prepareDumpDir: DumpAdapter = (next) =>
     try {
       await next(ctx, req, res);
     } catch (err) {
+      // Read the free space before the partial images are removed: CRIU's own log may not say ENOSPC.
+      const full = await nearlyFull(req.dir);
       await rm(dir, { recursive: true, force: true });
-      throw noSpaceFrom(err, req.dir);
+      throw noSpaceFrom(err, req.dir, full);
     }
     const createdAt = new Date().toISOString();
     const facts = { id, pid: ctx.pid, type: req.type, jid: req.jid, compression: req.compression, streams: req.streams, ...ctx.manifest };
@@ -77,10 +84,18 @@ function dirError(dir: string, err: NodeJS.ErrnoException): CedanaError {
   return new CedanaError('CEDANA_ERR_CHECKPOINT_DIR', `checkpoint folder ${dir} is not writable: ${err.code ?? err.message}`);
 }
 
+/** True when the filesystem of `dir` has less than 1 MiB or 0.5% free: a failure there is most likely for lack of space. */
+async function nearlyFull(dir: string): Promise<boolean> {
+  const s = await statfs(dir).catch(() => undefined);
+  if (!s) return false;
+  const free = s.bavail * s.bsize;
+  return free < 1 << 20 || s.bavail < s.blocks * 0.005;
+}
+
 /** CRIU or the archive writer ran out of space: say so with the right code. */
-function noSpaceFrom(err: unknown, dir: string): unknown {
+function noSpaceFrom(err: unknown, dir: string, full = false): unknown {
   const text = isCedanaError(err) ? [err.message, ...err.details].join('\n') : String((err as Error)?.message ?? err);
-  if ((err as NodeJS.ErrnoException)?.code === 'ENOSPC' || /No space left on device|ENOSPC/.test(text)) {
+  if (full || (err as NodeJS.ErrnoException)?.code === 'ENOSPC' || /No space left on device|ENOSPC/.test(text)) {
     return new CedanaError('CEDANA_ERR_NO_SPACE', `no space left in ${dir} while dumping; the job was left running`, {
       details: isCedanaError(err) ? err.details : [],
       cause: err,
