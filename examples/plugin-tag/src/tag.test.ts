@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { stripVTControlCharacters } from 'node:util';
 import { startTestDaemon, type TestDaemon } from '@cedana/plugin-sdk/testing';
 
 describe('cedana-plugin-tag', () => {
@@ -38,7 +39,9 @@ describe('cedana-plugin-tag', () => {
     const manifest = JSON.parse(await readFile(join(path, 'checkpoint.json'), 'utf8')) as { type: string; tag: { label: string } };
     assert.equal(manifest.type, 'tag');
     assert.equal(manifest.tag.label, 'nightly-1');
-    assert.match(await d.ok(['tag-show', path]), /nightly-1 \(tagged /);
+    // picocolors colours its output when CI is set: compare the text without escapes.
+    const shown = stripVTControlCharacters(await d.ok(['tag-show', path]));
+    assert.match(shown, /nightly-1 \(tagged /);
   });
 
   it('refuses a bad label with the plugin named, and the daemon goes on serving', async () => {
