@@ -3,58 +3,19 @@
  * and close(). Types only, so commands never load grpc-js themselves: client.ts
  * implements this over gRPC, tests with a fake.
  */
-import type {
-  AttachReq,
-  AttachResp,
-  DeleteCheckpointReq,
-  DeleteCheckpointResp,
-  DeleteReq,
-  DeleteResp,
-  DumpReq,
-  DumpResp,
-  FeaturesReq,
-  FeaturesResp,
-  HealthCheckReq,
-  HealthCheckResp,
-  InspectCheckpointReq,
-  InspectCheckpointResp,
-  KillReq,
-  KillResp,
-  ListCheckpointsReq,
-  ListCheckpointsResp,
-  ListReq,
-  ListResp,
-  ManageReq,
-  ManageResp,
-  ProfilingData,
-  QueryReq,
-  QueryResp,
-  ReloadPluginsReq,
-  RestoreReq,
-  RestoreResp,
-  RunReq,
-  RunResp,
-} from '@cedana/core/proto';
+import type { AttachReq, AttachResp, DaemonService, ProfilingData } from '@cedana/core/proto';
 
-export interface DaemonApi {
-  dump(req: DumpReq): Promise<DumpResp>;
-  restore(req: RestoreReq): Promise<RestoreResp>;
-  run(req: RunReq): Promise<RunResp>;
-  manage(req: ManageReq): Promise<ManageResp>;
-  list(req: ListReq): Promise<ListResp>;
-  kill(req: KillReq): Promise<KillResp>;
-  delete(req: DeleteReq): Promise<DeleteResp>;
-  listCheckpoints(req: ListCheckpointsReq): Promise<ListCheckpointsResp>;
-  inspectCheckpoint(req: InspectCheckpointReq): Promise<InspectCheckpointResp>;
-  deleteCheckpoint(req: DeleteCheckpointReq): Promise<DeleteCheckpointResp>;
-  query(req: QueryReq): Promise<QueryResp>;
-  healthCheck(req: HealthCheckReq): Promise<HealthCheckResp>;
-  features(req: FeaturesReq): Promise<FeaturesResp>;
-  reloadPlugins(req: ReloadPluginsReq): Promise<FeaturesResp>;
+type Service = typeof DaemonService;
+type UnaryMethod = { [K in keyof Service]: Service[K]['requestStream'] extends true ? never : K }[keyof Service];
+
+/** One promise per unary RPC, derived from the service definition (the .proto is the one list of RPCs). */
+export type DaemonApi = {
+  [K in UnaryMethod]: (req: Parameters<Service[K]['requestSerialize']>[0]) => Promise<ReturnType<Service[K]['responseDeserialize']>>;
+} & {
   /** Opens the Attach stream; its errors are already CedanaErrors. */
   attach(): AttachCall;
   close(): void;
-}
+};
 
 /** The Attach stream as commands use it (a subset of grpc-js' ClientDuplexStream). */
 export interface AttachCall {
