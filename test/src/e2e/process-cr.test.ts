@@ -75,6 +75,26 @@ describe('a managed process goes on where it stopped', () => {
     await d.ok(['job', 'kill', jid]);
   });
 
+  it('restores a checkpoint path as a new job with the JID it is given', async () => {
+    const file = join(d.dir, 'orig.count');
+    await d.ok(['run', 'process', '--jid', 'orig', '--', ...counterScript(file)]);
+    await waitForCount(file, 3);
+    await d.ok(['dump', 'job', 'orig', '--leave-running']);
+    const path = (await job('orig')).lastCheckpoint?.path as string;
+    await d.ok(['job', 'kill', 'orig']);
+    await waitFor('orig exited', async () => ((await job('orig')).state.status === 'exited' ? true : undefined));
+
+    const r = await d.cli(['restore', 'process', '--path', path, '--jid', 'copy', '--log', join(d.dir, 'elsewhere.log')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /writes to .* as before/, 'says --log cannot redirect a restored process');
+    const jobs = await d.json<(JobJson & { log: string })[]>(['ps']);
+    const copy = jobs.find((j) => j.jid === 'copy');
+    assert.equal(copy?.state.status, 'running');
+    assert.equal(copy?.log, jobs.find((j) => j.jid === 'orig')?.log, 'the log it really writes to');
+    await waitForCount(file, (await lastCount(file)) + 1);
+    await d.ok(['job', 'kill', 'copy']);
+  });
+
   it('records the exit code of a restored process', async () => {
     const jid = 'exit-code';
     const flag = join(d.dir, 'exit-now');

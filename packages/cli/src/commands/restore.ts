@@ -117,9 +117,11 @@ export function restoreCommand(session: Session, plugins: readonly LoadedPlugin[
           command: 'process',
           describe: 'Restore a process from a checkpoint',
           builder: (p: Argv) =>
-            p
+            ioOptions(p)
               .option('path', { type: 'string', demandOption: true, describe: 'checkpoint folder or archive' })
-              .example('$0 restore process --path /data/ckpt/dump-4242.tar.lz4', ''),
+              .option('jid', { alias: 'j', type: 'string', describe: 'job ID of the restored process (default: a new random one)' })
+              .example('$0 restore process --path /data/ckpt/dump-4242.tar.lz4', 'restore it as a new job')
+              .example('$0 restore process --path /data/ckpt/dump-4242.tar.lz4 -j train2', 'restore it as the job "train2"'),
           handler: action<RestoreArgs>(session, (argv) => restore(session, argv, restoreRequest(argv, 'process'))),
         });
       for (const pc of plugged) out = out.command(pluginRestoreCommand(session, pc));

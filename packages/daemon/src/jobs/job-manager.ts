@@ -240,7 +240,8 @@ export class JobManager {
       req.path ||= c.path;
       req.jid ||= c.jid;
     }
-    const existing = req.jid ? await this.get(req.jid) : undefined;
+    // A JID that names no job yet is the JID of the new job a checkpoint path is restored as.
+    const existing = req.jid && !req.path ? await this.get(req.jid) : req.jid ? await this.store.getJob(req.jid) : undefined;
     if (existing?.state?.status === 'running') {
       throw new CedanaError('CEDANA_ERR_JOB_RUNNING', `job "${existing.jid}" is already running (PID ${existing.state.pid})`, {
         hint: `kill it first (\`cedana job kill ${existing.jid}\`), or restore the checkpoint as a new job with \`cedana restore ${existing.type} --path PATH\``,
@@ -256,7 +257,7 @@ export class JobManager {
       req.attachable ||= existing.attachable;
       req.details = mergeDetails(existing.details, req.details);
     }
-    const jid = existing?.jid ?? newJid();
+    const jid = existing?.jid ?? (req.jid || newJid());
     return this.withJobLock(jid, async (rt) => {
       await Promise.race([rt.gone, sleep(GONE_TIMEOUT_MS)]);
       const res = RestoreResp.create({ jid });
@@ -270,8 +271,16 @@ export class JobManager {
           type: req.type || (ctx.manifest.type as string) || 'process',
           createdAt: new Date().toISOString(),
         });
-      job.log ||= `/var/log/cedana-output-${jid}.log`;
-      job.attachable = req.attachable;
+      // A restored process writes where it wrote before (CRIU reopens its files); a new --log
+      // takes effect where the output passes through a pipe: attachable jobs, runtime shims.
+      const logFollows = Boolean(started.stdio) || req.type !== 'process';
+      if (req.log && !logFollows && req.log !== job.log) {
+        res.messages.push(
+          `the restored process writes to ${job.log || 'its old files'} as before: --log applies to attachable jobs and containers`,
+        );
+      }
+      job.log = (logFollows && req.log) || job.log || `/var/log/cedana-output-${jid}.log`;
+      job.attachable = Boolean(started.stdio);
       if (req.details) job.details = req.details; // as the type's plugin left them (e.g. a new container ID)
       job.state = await runningState(started.pid);
       await this.store.putJob(job);
