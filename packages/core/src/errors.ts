@@ -154,6 +154,19 @@ export const ERRORS = {
     status: 'ABORTED',
     hint: 'another `cedana plugin` command is changing the plugins folder: wait for it to finish and try again',
   },
+  // kata
+  CEDANA_ERR_KATA_VM_NOT_FOUND: {
+    status: 'NOT_FOUND',
+    hint: "give the guest daemon's address with --guest-address vsock://CID:PORT, or add the VM to the kata VM map (CEDANA_KATA_VMS, default /etc/cedana/kata-vms.json)",
+  },
+  CEDANA_ERR_KATA_GUEST_UNREACHABLE: {
+    status: 'UNAVAILABLE',
+    hint: 'check that the VM runs and that cedana-daemon listens on the vsock port inside the guest (docs/kata.md)',
+  },
+  CEDANA_ERR_KATA_GUEST_TOO_OLD: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'put a newer cedana into the guest image (docs/kata.md) and start the VM again',
+  },
   // daemon and client
   CEDANA_ERR_DAEMON_UNREACHABLE: { status: 'UNAVAILABLE', hint: 'start the daemon with `cedana daemon start`, or point --address at it' },
   CEDANA_ERR_UNAUTHENTICATED: {
