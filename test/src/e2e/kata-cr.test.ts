@@ -75,14 +75,36 @@ describe('kata plugin (stand-in guest: a second cedana daemon on a unix socket, 
   it('refuses an unknown VM ID, naming the VM map, and leaves the guest job running', async () => {
     const file = join(guest.dir, 'u.count');
     await guest.ok(['run', 'process', '--jid', 'u', '--', ...counterScript(file)]);
+    const before = await readdir(shared);
     const r = await host.cli(['dump', 'kata', '--vm', 'nope', '--jid', 'u', '--dir', shared]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /CEDANA_ERR_KATA_VM_NOT_FOUND/);
     assert.match(r.stderr, /no Kata VM "nope".*kata-vms\.json has no entry "nope"/);
     assert.match(r.stderr, /--guest-address vsock:\/\/CID:PORT/);
     assert.equal((await guestJob('u'))?.state.status, 'running');
-    assert.deepEqual(await readdir(shared).then((f) => f.filter((n) => n.includes('-u-'))), [], 'no checkpoint folder left');
+    assert.deepEqual(await readdir(shared), before, 'no checkpoint folder left');
     await guest.ok(['job', 'kill', 'u']);
+  });
+
+  it('refuses to restore into an unknown VM ID, and a checkpoint that is not a kata one', async () => {
+    const file = join(guest.dir, 'r.count');
+    await guest.ok(['run', 'process', '--jid', 'r', '--', ...counterScript(file)]);
+    await waitForCount(file, 2);
+    await guest.ok(['dump', 'job', 'r', '--leave-running', '--dir', shared, '--name', 'plain', '--compression', 'none']);
+    await host.ok(['dump', 'kata', '--vm', 'vm1', '--jid', 'r', '--dir', shared, '--name', 'for-restore', '--compression', 'none']);
+    const checkpoint = join(shared, 'for-restore');
+    const r = await host.cli(['restore', 'kata', '--vm', 'other-vm', '--path', checkpoint]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /CEDANA_ERR_KATA_VM_NOT_FOUND.*"other-vm"/);
+    assert.equal(
+      (await guest.json<JobJson[]>(['ps'])).filter((j) => j.state.status === 'running').length,
+      0,
+      'nothing was restored in the guest',
+    );
+
+    const plain = await host.cli(['restore', 'kata', '--vm', 'vm1', '--path', join(shared, 'plain')]);
+    assert.equal(plain.code, 1, plain.stderr);
+    assert.match(plain.stderr, /CEDANA_ERR_INVALID_ARGUMENT.*was made by `cedana dump process`/);
   });
 
   it('says the guest is unreachable, with the address and what to check', async () => {
