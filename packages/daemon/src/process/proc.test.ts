@@ -88,12 +88,13 @@ describe('processStartTime and isAlive', () => {
   });
 
   it('says a zombie is not alive', async () => {
-    // sh backgrounds a child that exits at once, then becomes `sleep`, which never reaps it.
-    const parent = spawnSleep(['sh', '-c', 'sleep 0 & echo $!; exec sleep 5'], { stdout: true });
+    // sh backgrounds a child that exits after sh became `sleep`, which never reaps it
+    // (a child that exited before the exec could still be reaped by sh itself).
+    const parent = spawnSleep(['sh', '-c', 'sleep 0.3 & echo $!; exec sleep 10'], { stdout: true });
     const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
     const zombie = Number(line.toString().trim());
     assert.ok(zombie > 0);
-    const deadline = Date.now() + 2000;
+    const deadline = Date.now() + 5000;
     while ((await isAlive(zombie)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.equal(await isAlive(zombie), false);
     assert.equal(typeof (await processStartTime(zombie)), 'number', 'the zombie still has a /proc entry');
