@@ -110,6 +110,19 @@ export const ERRORS = {
     status: 'INVALID_ARGUMENT',
     hint: "give --bundle a folder with config.json and the rootfs, or a tar of one (a `docker export` tar of the rootfs works when the checkpoint holds the container's config.json)",
   },
+  // GPU (the gpu plugin)
+  CEDANA_ERR_GPU_UNAVAILABLE: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'install the NVIDIA driver >= 550 and cuda-checkpoint (`cedana daemon check` lists what is missing), or run without --gpu-enabled',
+  },
+  CEDANA_ERR_GPU_NOT_ENABLED: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'GPU checkpoints are offered only for jobs started with `cedana run ... --gpu-enabled`: start the job that way',
+  },
+  CEDANA_ERR_GPU_CHECKPOINT: {
+    status: 'INTERNAL',
+    hint: 'read the cuda-checkpoint message above; the process was put back on its GPU, so the dump can be retried',
+  },
   // plugins
   CEDANA_ERR_PLUGIN_MANIFEST: {
     status: 'FAILED_PRECONDITION',

@@ -52,6 +52,15 @@ export function dumpRequest(
   };
 }
 
+/** `--gpu`: insist on a GPU checkpoint (refused unless the job was started with --gpu-enabled). */
+function gpuOption(y: Argv): Argv {
+  return y.option('gpu', { type: 'boolean', describe: 'require a GPU checkpoint (the job must run with --gpu-enabled)' });
+}
+
+function withGpu(argv: DumpArgs & { gpu?: boolean }, req: DumpReq): DumpReq {
+  return argv.gpu ? { ...req, details: { ...req.details, gpu: {} } } : req;
+}
+
 async function dump(session: Session, argv: DumpArgs, req: DumpReq, what: string): Promise<void> {
   const client = await session.client(argv);
   const progress = startProgress(session.deps.stderr, `dumping ${what}`);
@@ -92,24 +101,24 @@ export function dumpCommand(session: Session, plugins: readonly LoadedPlugin[]):
           command: 'job <jid>',
           describe: 'Checkpoint a managed job',
           builder: (j: Argv) =>
-            dumpOptions(j.positional('jid', { type: 'string', describe: 'job ID' }))
+            gpuOption(dumpOptions(j.positional('jid', { type: 'string', describe: 'job ID' })))
               .example('$0 dump job web -d /data/ckpt --compression lz4', 'checkpoint job "web" into /data/ckpt')
               .example('$0 dump job web --leave-running --tcp-established', 'checkpoint and keep it running'),
           handler: action<DumpArgs & { jid: string }>(session, (argv) =>
-            dump(session, argv, dumpRequest(argv, { jid: argv.jid }), `job ${argv.jid}`),
+            dump(session, argv, withGpu(argv, dumpRequest(argv, { jid: argv.jid })), `job ${argv.jid}`),
           ),
         })
         .command({
           command: 'process <pid>',
           describe: 'Checkpoint a process that is not a job',
           builder: (p: Argv) =>
-            dumpOptions(p.positional('pid', { type: 'string', describe: 'PID of the process' })).example(
+            gpuOption(dumpOptions(p.positional('pid', { type: 'string', describe: 'PID of the process' }))).example(
               '$0 dump process 4242 -d /data/ckpt',
               '',
             ),
           handler: action<DumpArgs>(session, (argv) => {
             const pid = pidOf(argv.pid);
-            return dump(session, argv, dumpRequest(argv, { pid }), `process ${pid}`);
+            return dump(session, argv, withGpu(argv, dumpRequest(argv, { pid })), `process ${pid}`);
           }),
         });
       for (const pc of pluginCommands(plugins, features.DumpCmd, ['job', 'process'])) out = out.command(pluginDumpCommand(session, pc));

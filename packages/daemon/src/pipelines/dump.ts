@@ -8,6 +8,7 @@ import { prepareDumpDir } from '../filesystem/dump-adapters.js';
 import { detectNetworkOptionsForDump } from '../network/dump-adapters.js';
 import { addExternalFilesForDump, detectShellJobForDump, fillProcessStateForDump } from '../process/dump-adapters.js';
 import { validateDumpRequest } from '../validation/dump-adapters.js';
+import { gpuAdaptersForDump } from './gpu-adapters.js';
 import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
 
 export async function dumpPipeline(type: string): Promise<DumpHandlerFn> {
@@ -23,5 +24,7 @@ export async function dumpPipeline(type: string): Promise<DumpHandlerFn> {
     detectShellJobForDump,
     addExternalFilesForDump,
     detectNetworkOptionsForDump,
+
+    gpuAdaptersForDump, // GPU jobs only: the gpu plugin's steps right around CRIU
   );
 }

@@ -77,3 +77,13 @@ function namedHandler<H extends AnyHandler>(h: H, plugin: string, symbol: string
   Object.defineProperty(wrapped, 'name', { value: name });
   return wrapped as unknown as H;
 }
+
+/** A single adapter a plugin exports (e.g. GPUInterceptor), named after the plugin; undefined when it exports none. */
+export async function pluginAdapter<H extends AnyHandler>(feature: Feature<Adapter<H>>, plugin: string): Promise<Adapter<H> | undefined> {
+  if (!feature.isAvailable(plugin)) return undefined;
+  let found: Adapter<H> | undefined;
+  await feature.ifAvailable((_, a) => {
+    found = namedAdapter(a, plugin, feature.symbol);
+  }, plugin);
+  return found;
+}

@@ -8,6 +8,7 @@ import { prepareRestoreDir } from '../filesystem/restore-adapters.js';
 import { detectNetworkOptionsForRestore } from '../network/restore-adapters.js';
 import { inheritStdioForRestore } from '../process/restore-adapters.js';
 import { validateCheckpointTypeForRestore, validateRestoreRequest } from '../validation/restore-adapters.js';
+import { gpuAdaptersForRestore } from './gpu-adapters.js';
 import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
 
 export async function restorePipeline(type: string): Promise<RestoreHandlerFn> {
@@ -22,5 +23,7 @@ export async function restorePipeline(type: string): Promise<RestoreHandlerFn> {
 
     inheritStdioForRestore,
     detectNetworkOptionsForRestore,
+
+    gpuAdaptersForRestore, // GPU checkpoints only: CRIU restores, then the gpu plugin restores the CUDA state
   );
 }

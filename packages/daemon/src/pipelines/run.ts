@@ -1,6 +1,7 @@
 /** The run pipeline: the daemon runs "process" jobs itself; other types come from their plugin. */
 import { CedanaError, features, type RunAdapter, type RunHandlerFn, withAdapters } from '@cedana/core';
 import { runProcess } from '../process/run-handler.js';
+import { gpuAdaptersForRun } from './gpu-adapters.js';
 import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
 
 const validateRunRequest: RunAdapter = (next) =>
@@ -13,5 +14,5 @@ const validateRunRequest: RunAdapter = (next) =>
 
 export async function runPipeline(type: string): Promise<RunHandlerFn> {
   const final = type === 'process' ? runProcess : await pluginHandler(features.RunHandler, type, type);
-  return withAdapters(final, validateRunRequest, ...(await pluginMiddleware(features.RunMiddleware, type)));
+  return withAdapters(final, validateRunRequest, ...(await pluginMiddleware(features.RunMiddleware, type)), gpuAdaptersForRun);
 }
