@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, it } from 'node:test';
+import { attachUntil } from '../harness/attach.js';
 import { CLI, TestDaemon, waitFor } from '../harness/daemon.js';
 
 let d: TestDaemon;
@@ -12,33 +13,10 @@ after(async () => {
   await d.stop();
 });
 
-/** Attaches with the CLI and collects its stdout until `until` matches it. */
-function attachUntil(jid: string, until: RegExp, input?: string): Promise<{ out: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, 'attach', jid], { env: d.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`attach saw no ${until} in: ${out} ${err}`));
-    }, 15_000);
-    p.stdout.on('data', (c) => {
-      out += c;
-      if (until.test(out)) p.kill('SIGINT');
-    });
-    p.stderr.on('data', (c) => (err += c));
-    if (input !== undefined) p.stdin.write(input);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ out, code });
-    });
-  });
-}
-
 it('streams output to attach before and after a restore, and Ctrl+C only detaches', async () => {
   const script = 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.1; done';
   await d.ok(['run', 'process', '--jid', 'att', '--attachable', '--', 'sh', '-c', script]);
-  const first = await attachUntil('att', /tick 5\n/);
+  const first = await attachUntil(d, 'att', /tick 5\n/);
   assert.equal(first.code, 0, 'detaching exits 0');
   const ps = await d.json<{ jid: string; state: { status: string } }[]>(['ps']);
   assert.equal(ps.find((j) => j.jid === 'att')?.state.status, 'running', 'the job goes on after detach');
@@ -46,7 +24,7 @@ it('streams output to attach before and after a restore, and Ctrl+C only detache
   await d.ok(['dump', 'job', 'att']);
   await d.ok(['restore', 'job', 'att']);
   const lastBefore = Math.max(...[...first.out.matchAll(/tick (\d+)/g)].map((m) => Number(m[1])));
-  const second = await attachUntil('att', new RegExp(`tick ${lastBefore + 30}\\n`));
+  const second = await attachUntil(d, 'att', new RegExp(`tick ${lastBefore + 30}\\n`));
   assert.match(second.out, /tick \d+/);
   await d.ok(['job', 'kill', 'att']);
 });

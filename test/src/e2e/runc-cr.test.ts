@@ -1,12 +1,12 @@
 /** Run, checkpoint and restore real runc containers through the CLI, the daemon, runc and CRIU. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { attachUntil } from '../harness/attach.js';
 import { counts, lastCount, waitForCount } from '../harness/counter.js';
-import { CLI, sleep, TestDaemon, waitFor } from '../harness/daemon.js';
+import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 import { containerId, makeBundle, removeAllContainers, removeJobLogs, runcIds, runcState, tarBundle, tarRootfs } from '../harness/runc.js';
 
 interface JobJson {
@@ -238,25 +238,3 @@ describe('runc containers go on where they stopped', () => {
     assert.deepEqual(runc.errors, []);
   });
 });
-
-/** Attaches with the CLI and collects its stdout until `until` matches, then detaches (Ctrl+C). */
-function attachUntil(d: TestDaemon, jid: string, until: RegExp): Promise<{ out: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, 'attach', jid], { env: d.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`attach saw no ${until} in: ${out} ${err}`));
-    }, 15_000);
-    p.stdout.on('data', (c) => {
-      out += c;
-      if (until.test(out)) p.kill('SIGINT');
-    });
-    p.stderr.on('data', (c) => (err += c));
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ out, code });
-    });
-  });
-}
