@@ -73,6 +73,12 @@ export interface RestoreContext extends BaseContext {
   manifest: ManifestFacts;
   /** Set for an attachable job: its pipes come back connected to the daemon. */
   io?: RestoreIo;
+  /**
+   * Where the final handler should also leave the restored process's exit status, as JSON
+   * `{"code":N}` or `{"signal":N}`, when it ends: a daemon restarted meanwhile reads it there.
+   * Optional for handlers; without it such an exit is known only as "gone".
+   */
+  exitStatusFile?: string;
 }
 
 export type RunContext = BaseContext;

@@ -37,6 +37,7 @@ export async function buildServices(config: Config): Promise<DependencyContainer
           c.resolve(TOKENS.Store),
           c.resolve(TOKENS.PluginRegistry),
           c.resolve<Logger>(TOKENS.Logger).child({ component: 'jobs' }),
+          `${config['db.path']}-exits`,
         ),
     ),
   });

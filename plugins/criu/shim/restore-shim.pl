@@ -3,7 +3,7 @@
 # that the restored process becomes the shim's child (not criu's, not the daemon's), then
 # waits for it and reports its exit status. Spawned by @cedana/plugin-criu (src/restore-shim.ts).
 #
-# Usage: perl restore-shim.pl --pidfile FILE [--pipe FD:in|FD:out]... -- CRIU ARG...
+# Usage: perl restore-shim.pl --pidfile FILE [--status-file FILE] [--pipe FD:in|FD:out]... -- CRIU ARG...
 #
 #   --pidfile FILE  the file criu writes the restored root's PID into (--pidfile FILE is
 #                   also among the criu args)
@@ -30,10 +30,11 @@ use Errno qw(EINTR ECHILD);
 $SIG{PIPE} = 'IGNORE';
 $SIG{HUP}  = 'IGNORE';
 
-my ($pidfile, @pipes, @criu);
+my ($pidfile, $status_file, @pipes, @criu);
 while (@ARGV) {
   my $arg = shift @ARGV;
   if ($arg eq '--pidfile') { $pidfile = shift @ARGV; }
+  elsif ($arg eq '--status-file') { $status_file = shift @ARGV; }
   elsif ($arg eq '--pipe') {
     my $spec = shift @ARGV // '';
     die "restore-shim: bad --pipe '$spec', expected FD:in or FD:out\n" unless $spec =~ /^(\d+):(in|out)$/;
@@ -42,7 +43,7 @@ while (@ARGV) {
   elsif ($arg eq '--') { @criu = @ARGV; last; }
   else { die "restore-shim: unknown argument '$arg'\n"; }
 }
-die "restore-shim: usage: restore-shim.pl --pidfile FILE [--pipe FD:in|out]... -- CRIU ARG...\n"
+die "restore-shim: usage: restore-shim.pl --pidfile FILE [--status-file FILE] [--pipe FD:in|out]... -- CRIU ARG...\n"
   unless defined $pidfile && @criu;
 
 STDOUT->autoflush(1);
@@ -51,6 +52,16 @@ sub event {
   my ($json) = @_;
   # A closed stdout (daemon gone) gives EPIPE, ignored: keep waiting.
   print STDOUT "$json\n";
+}
+
+# The exit status, also for a daemon that restarted meanwhile (--status-file; written atomically).
+sub leave_status {
+  my ($json) = @_;
+  return unless defined $status_file;
+  open(my $fh, '>', "$status_file.tmp") or return;
+  print $fh "$json\n";
+  close $fh;
+  rename("$status_file.tmp", $status_file);
 }
 
 # Pipes: both ends stay close-on-exec here (perl sets it on fds above $^F); the criu
@@ -127,8 +138,9 @@ event('{"event":"restored","pid":' . $root . '}');
 while (1) {
   my $pid = waitpid(-1, 0);
   if ($pid == $root) {
-    event(WIFSIGNALED($?) ? '{"event":"exited","signal":' . WTERMSIG($?) . '}'
-                          : '{"event":"exited","code":' . WEXITSTATUS($?) . '}');
+    my $status = WIFSIGNALED($?) ? '"signal":' . WTERMSIG($?) : '"code":' . WEXITSTATUS($?);
+    leave_status("{$status}");
+    event("{\"event\":\"exited\",$status}");
     _exit(0);
   }
   next if $pid > 0 || $! == EINTR;

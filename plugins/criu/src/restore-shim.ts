@@ -24,6 +24,8 @@ export interface ShimAttempt {
   criu: string[];
   pidfile: string;
   pipes: PipeSpec[];
+  /** Where the shim also leaves the exit status (RestoreContext.exitStatusFile). */
+  statusFile?: string;
 }
 
 /** How an attempt ended: a restored process, or criu's failure (its output is the shim's stderr). */
@@ -45,7 +47,8 @@ const POLL_MS = 200;
 
 /** Runs one restore attempt; resolves when criu has restored the process or failed. Never rejects. */
 export function runRestoreShim(attempt: ShimAttempt): Promise<ShimOutcome> {
-  const args = [SHIM_PATH, '--pidfile', attempt.pidfile, ...shimPipeArgs(attempt.pipes), '--', ...attempt.criu];
+  const statusArgs = attempt.statusFile ? ['--status-file', attempt.statusFile] : [];
+  const args = [SHIM_PATH, '--pidfile', attempt.pidfile, ...statusArgs, ...shimPipeArgs(attempt.pipes), '--', ...attempt.criu];
   const shim = spawn(attempt.perl, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   shim.stdin.on('error', () => {}); // the shim may be gone before it reads "go"
   if (attempt.pipes.length === 0) shim.stdin.end();

@@ -86,7 +86,7 @@ async function restoreWithRetry(
   for (let attempt = 1; ; attempt++) {
     ctx.signal.throwIfAborted();
     ctx.log.debug({ args, attempt }, 'running criu restore');
-    const outcome = await runRestoreShim({ perl: 'perl', criu: args, pidfile, pipes });
+    const outcome = await runRestoreShim({ perl: 'perl', criu: args, pidfile, pipes, statusFile: ctx.exitStatusFile });
     if (outcome.kind === 'restored') return outcome.started;
     if (outcome.run.spawnError) {
       throw new CedanaError('CEDANA_ERR_CRIU_RESTORE', `cannot start the restore shim: ${outcome.run.output}`, {

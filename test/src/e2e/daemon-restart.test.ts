@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { counterScript, lastCount, waitForCount } from '../harness/counter.js';
-import { TestDaemon, waitFor } from '../harness/daemon.js';
+import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 
 interface JobJson {
   jid: string;
@@ -43,4 +43,30 @@ it('keeps every job and checkpoint across a restart, and running jobs are runnin
   await d.ok(['restore', 'job', 'parked']);
   await waitForCount(parked, atDump + 2);
   await d.ok(['job', 'kill', 'parked']);
+});
+
+it('knows the exit code of a restored job that ended while the daemon was down, or after it came back', async () => {
+  const flags = [join(d.dir, 'end-while-down'), join(d.dir, 'end-after')];
+  const jids = ['while-down', 'after'];
+  for (const [i, jid] of jids.entries()) {
+    await d.ok(['run', 'process', '--jid', jid, '--', 'sh', '-c', `while [ ! -e ${flags[i]} ]; do sleep 0.1; done; exit ${5 + i}`]);
+  }
+  await sleep(300);
+  for (const jid of jids) {
+    await d.ok(['dump', 'job', jid]);
+    await d.ok(['restore', 'job', jid]); // now a child of the restore shim, not of the daemon
+  }
+  const { writeFile } = await import('node:fs/promises');
+  await d.stopDaemonOnly();
+  await writeFile(flags[0] as string, '');
+  await sleep(500);
+  await d.restart();
+  await writeFile(flags[1] as string, '');
+  for (const [i, jid] of jids.entries()) {
+    const ended = await waitFor(`${jid} exited`, async () => {
+      const j = (await d.json<(JobJson & { state: { exitCode?: number } })[]>(['ps'])).find((x) => x.jid === jid);
+      return j?.state.status === 'exited' ? j : undefined;
+    });
+    assert.equal(ended.state.exitCode, 5 + i, jid);
+  }
 });

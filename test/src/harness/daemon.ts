@@ -69,6 +69,11 @@ export class TestDaemon {
     await this.startProcess();
   }
 
+  /** Stops the daemon and leaves its jobs running; `restart()` brings it back. */
+  async stopDaemonOnly(): Promise<void> {
+    await this.stopProcess();
+  }
+
   /** Stops the daemon, kills the jobs' processes it left and removes the temp dir. */
   async stop(): Promise<void> {
     const r = await this.cli(['ps', '--json']).catch(() => undefined);

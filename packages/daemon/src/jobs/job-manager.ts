@@ -3,6 +3,8 @@
  * side of every request (run, manage, dump job, restore job, kill, delete, attach).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   type BaseContext,
   CedanaError,
@@ -49,6 +51,8 @@ export class JobManager {
     private readonly store: Store,
     private readonly plugins: PluginSource,
     private readonly log: Logger,
+    /** Where restored processes' exit statuses are left for a daemon that restarted (RestoreContext.exitStatusFile). */
+    private readonly exitDir: string,
   ) {}
 
   /** After a daemon restart: jobs whose process still lives are watched again, the others have exited. */
@@ -59,10 +63,11 @@ export class JobManager {
       const ticks = await processStartTime(state.pid);
       if (ticks !== undefined && (await isAlive(state.pid)) && (!state.startTicks || ticks === state.startTicks)) {
         this.log.info({ jid: job.jid, pid: state.pid }, 'job still running: watching it again');
-        this.track(job, watchProcess(state.pid, ticks));
+        const watched = watchProcess(state.pid, ticks);
+        this.track(job, { ...watched, exited: watched.exited.then(async (s) => (await this.exitFromFile(job.jid)) ?? s) });
       } else {
         this.log.info({ jid: job.jid, pid: state.pid }, 'job ended while the daemon was down');
-        await this.markExited(job.jid, { code: null, signal: null });
+        await this.markExited(job.jid, (await this.exitFromFile(job.jid)) ?? { code: null, signal: null });
       }
     }
   }
@@ -261,6 +266,7 @@ export class JobManager {
     return this.withJobLock(jid, async (rt) => {
       await Promise.race([rt.gone, sleep(GONE_TIMEOUT_MS)]);
       const res = RestoreResp.create({ jid });
+      ctx.exitStatusFile = await this.freshExitFile(jid);
       const started = await (await restorePipeline(req.type || 'process'))(ctx, req, res);
       const fromManifest = (ctx.manifest.job ?? {}) as Partial<Job>;
       const job =
@@ -327,9 +333,34 @@ export class JobManager {
     job.state.exitSignal = status.signal ?? '';
     job.state.endedAt = new Date().toISOString();
     await this.store.putJob(job);
+    await rm(this.exitFile(jid), { force: true });
     this.log.info({ jid, code: status.code, signal: status.signal }, 'job exited');
     const rt = this.runtimes.get(jid);
     for (const l of rt?.exitListeners ?? []) l(status);
+  }
+
+  private exitFile(jid: string): string {
+    return join(this.exitDir, `${jid}.json`);
+  }
+
+  private async freshExitFile(jid: string): Promise<string> {
+    await mkdir(this.exitDir, { recursive: true });
+    await rm(this.exitFile(jid), { force: true });
+    return this.exitFile(jid);
+  }
+
+  /** The exit status a restore handler left for the job, if any (`{"code":N}` or `{"signal":N}`). */
+  private async exitFromFile(jid: string): Promise<ExitStatus | undefined> {
+    const text = await readFile(this.exitFile(jid), 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    try {
+      const s = JSON.parse(text) as { code?: number; signal?: number };
+      if (typeof s.code === 'number') return { code: s.code, signal: null };
+      if (typeof s.signal === 'number') return { code: null, signal: signalName(s.signal) };
+    } catch {
+      this.log.warn({ jid, file: this.exitFile(jid) }, 'unreadable exit status file');
+    }
+    return undefined;
   }
 
   private async withJobLock<T>(jid: string, fn: (rt: JobRuntime) => Promise<T>): Promise<T> {
