@@ -133,7 +133,7 @@ export class JobManager {
 
   async get(jid: string): Promise<Job> {
     const job = await this.store.getJob(jid);
-    if (!job) throw new CedanaError('CEDANA_ERR_JOB_NOT_FOUND', `no job with JID "${jid}"`);
+    if (!job) throw jobNotFound(jid);
     return job;
   }
 
@@ -245,8 +245,9 @@ export class JobManager {
       req.path ||= c.path;
       req.jid ||= c.jid;
     }
-    // A JID that names no job yet is the JID of the new job a checkpoint path is restored as.
-    const existing = req.jid && !req.path ? await this.get(req.jid) : req.jid ? await this.store.getJob(req.jid) : undefined;
+    const existing = req.jid ? await this.store.getJob(req.jid) : undefined;
+    // With a checkpoint path, a JID that names no job yet is the JID of the new job; without one, it must exist.
+    if (req.jid && !existing && !req.path) throw jobNotFound(req.jid);
     if (existing?.state?.status === 'running') {
       throw new CedanaError('CEDANA_ERR_JOB_RUNNING', `job "${existing.jid}" is already running (PID ${existing.state.pid})`, {
         hint: `kill it first (\`cedana job kill ${existing.jid}\`), or restore the checkpoint as a new job with \`cedana restore ${existing.type} --path PATH\``,
@@ -452,6 +453,10 @@ export function mergeDetails(
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function jobNotFound(jid: string): CedanaError {
+  return new CedanaError('CEDANA_ERR_JOB_NOT_FOUND', `no job with JID "${jid}"`);
 }
 
 function newJid(): string {
