@@ -123,6 +123,15 @@ export const ERRORS = {
     status: 'INTERNAL',
     hint: 'read the cuda-checkpoint message above; the process was put back on its GPU, so the dump can be retried',
   },
+  // checkpoint streams (streamer plugin)
+  CEDANA_ERR_STREAMER_UNAVAILABLE: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'the streamer builds a small native helper with a C compiler and Node\'s headers on first use: install them (Debian: apt-get install gcc libnode-dev), or dump with --streams 0',
+  },
+  CEDANA_ERR_STREAMER_FAILED: {
+    status: 'INTERNAL',
+    hint: 'the streamer failed or died while CRIU streamed the images; the job was left as it was and no checkpoint was recorded: see the message, then retry',
+  },
   // plugins
   CEDANA_ERR_PLUGIN_MANIFEST: {
     status: 'FAILED_PRECONDITION',
