@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CedanaError } from './errors.js';
 
-export const COMPRESSIONS = ['none', 'tar', 'lz4', 'gzip', 'zlib'] as const;
+export const COMPRESSIONS = ['none', 'tar', 'lz4', 'gzip', 'zlib', 'zstd'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
 type KeySpec =

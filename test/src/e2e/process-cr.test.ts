@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { COMPRESSIONS } from '@cedana/core';
 import { counterScript, counts, lastCount, waitForCount } from '../harness/counter.js';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 
@@ -24,7 +25,7 @@ describe('a managed process goes on where it stopped', () => {
 
   const job = async (jid: string) => (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === jid) as JobJson;
 
-  for (const compression of ['none', 'tar', 'lz4', 'gzip', 'zlib']) {
+  for (const compression of COMPRESSIONS) {
     it(`resumes the counter after dump and restore with --compression ${compression}`, async () => {
       const jid = `counter-${compression}`;
       const file = join(d.dir, `${jid}.count`);
@@ -113,7 +114,7 @@ describe('a managed process goes on where it stopped', () => {
 
   it('lists the checkpoints it made', async () => {
     const list = await d.json<{ jid: string; compression: string }[]>(['checkpoints']);
-    for (const c of ['none', 'tar', 'lz4', 'gzip', 'zlib']) {
+    for (const c of COMPRESSIONS) {
       assert.ok(
         list.some((x) => x.jid === `counter-${c}` && x.compression === c),
         `a ${c} checkpoint of counter-${c}`,

@@ -3,13 +3,14 @@
  * stream stages between the tar stream and the file. gzip and zlib use level 1: on
  * checkpoint data it compresses as well as level 6 (pages are either random or zero)
  * at several times the speed, and it is still ~20x slower than lz4 (see
- * /work/shared/notes/performance-baselines.md).
+ * /work/shared/notes/performance-baselines.md). zstd uses level 1 too (zstd-stream.ts).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { createDeflate, createGunzip, createGzip, createInflate } from 'node:zlib';
 import type { Compression } from '@cedana/core';
 import { Lz4FrameDecoder, Lz4FrameEncoder } from './lz4-stream.js';
-import { GZIP_HEAD, LZ4_HEAD, type StoredHead, TAR_HEAD, ZLIB_HEAD, ZlibContinuation } from './stored-head.js';
+import { GZIP_HEAD, LZ4_HEAD, type StoredHead, TAR_HEAD, ZLIB_HEAD, ZlibContinuation, ZSTD_HEAD } from './stored-head.js';
+import { ZstdFrameDecoder, ZstdFrameEncoder } from './zstd-stream.js';
 
 /** Every compression but 'none', which keeps the folder as it is. */
 export type ArchiveCompression = Exclude<Compression, 'none'>;
@@ -52,6 +53,12 @@ export const CODECS = {
     },
     decoders: () => [createInflate({ chunkSize: 256 << 10 })],
     head: ZLIB_HEAD,
+  },
+  zstd: {
+    extension: '.tar.zst',
+    encoders: () => [new ZstdFrameEncoder()],
+    decoders: (source) => [new ZstdFrameDecoder({ source })],
+    head: ZSTD_HEAD,
   },
 } as const satisfies Record<ArchiveCompression, Codec>;
 

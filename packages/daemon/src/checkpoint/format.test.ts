@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deflateSync, gzipSync } from 'node:zlib';
+import { compress as zstdCompress } from '@mongodb-js/zstd';
 import { compressFrameSync } from 'lz4-napi';
 import { Header } from 'tar';
 import { formatOfHead } from './format.js';
+import { ZSTD_HEAD } from './stored-head.js';
 
 function tarHead(path: string): Buffer {
   const block = Buffer.alloc(512);
@@ -12,9 +14,11 @@ function tarHead(path: string): Buffer {
 }
 
 describe('formatOfHead', () => {
-  it('knows each format by its magic bytes', () => {
+  it('knows each format by its magic bytes', async () => {
     assert.equal(formatOfHead(compressFrameSync(Buffer.from('x'))), 'lz4');
     assert.equal(formatOfHead(gzipSync('x')), 'gzip');
+    assert.equal(formatOfHead(await zstdCompress(Buffer.from('x'), 1)), 'zstd');
+    assert.equal(formatOfHead(ZSTD_HEAD.encode(Buffer.from('x'))), 'zstd');
     assert.equal(formatOfHead(deflateSync('x', { level: 1 })), 'zlib');
     assert.equal(formatOfHead(deflateSync('x', { level: 9 })), 'zlib');
     assert.equal(formatOfHead(tarHead('checkpoint.json')), 'tar');

@@ -6,12 +6,15 @@
 import { open, stat } from 'node:fs/promises';
 import { CedanaError, type Compression } from '@cedana/core';
 import { sourceError } from './archive-errors.js';
+import { LZ4_MAGIC } from './lz4-frame.js';
+import { ZSTD_MAGIC } from './zstd-frame.js';
 
 const HEAD_BYTES = 512;
 
 /** The compression of an archive starting with `head`, or undefined if none matches. */
 export function formatOfHead(head: Buffer): Compression | undefined {
-  if (head.length >= 4 && head.readUInt32LE(0) === 0x184d2204) return 'lz4';
+  if (head.length >= 4 && head.readUInt32LE(0) === LZ4_MAGIC) return 'lz4';
+  if (head.length >= 4 && head.readUInt32LE(0) === ZSTD_MAGIC) return 'zstd';
   if (head.length >= 3 && head[0] === 0x1f && head[1] === 0x8b && head[2] === 8) return 'gzip';
   if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar') return 'tar';
   if (head.length >= 2 && isZlibHeader(head[0] ?? 0, head[1] ?? 0)) return 'zlib';
@@ -34,7 +37,7 @@ export async function detectFormat(path: string): Promise<Compression> {
       if (format !== undefined) return format;
       throw new CedanaError(
         'CEDANA_ERR_CHECKPOINT_INVALID',
-        `${path} is not a checkpoint archive: expected lz4, gzip, zlib or tar data, found ${bytesRead} bytes starting ${head.subarray(0, 8).toString('hex') || '(empty file)'}`,
+        `${path} is not a checkpoint archive: expected lz4, zstd, gzip, zlib or tar data, found ${bytesRead} bytes starting ${head.subarray(0, 8).toString('hex') || '(empty file)'}`,
       );
     } finally {
       await file.close();

@@ -86,7 +86,7 @@ describe('checkpoint.json made while packing', () => {
   const expectedFiles = () =>
     Object.fromEntries(Object.entries(files).map(([name, data]) => [name, { size: data.length, sha256: sha256(data) }]));
 
-  for (const compression of ['tar', 'lz4', 'gzip', 'zlib'] as const) {
+  for (const compression of ['tar', 'lz4', 'gzip', 'zlib', 'zstd'] as const) {
     it(`${compression}: stores it first, with the size and sha256 of every file, readable by inspect and verified by unpack`, async () => {
       const dir = join(root, `dump-${compression}`);
       await cp(master, dir, { recursive: true });
@@ -200,7 +200,7 @@ describe('unpackCheckpoint verify', () => {
     });
   });
 
-  for (const compression of ['lz4', 'gzip', 'zlib'] as const) {
+  for (const compression of ['lz4', 'gzip', 'zlib', 'zstd'] as const) {
     it(`refuses a ${compression} archive re-compressed after a byte changed (its own checksums hold), naming the file`, async () => {
       const archive = join(root, `recompressed.tar.${compression}`);
       await writeFile(archive, await encode(tampered('core-1.img', 10), compression));
@@ -291,7 +291,7 @@ async function decode(path: string, compression: Exclude<Compression, 'none'>): 
 }
 
 /** `tar` compressed as packCheckpoint would (without a stored head). */
-async function encode(tar: Buffer, compression: 'lz4' | 'gzip' | 'zlib'): Promise<Buffer> {
+async function encode(tar: Buffer, compression: 'lz4' | 'gzip' | 'zlib' | 'zstd'): Promise<Buffer> {
   return run(tar, compression === 'zlib' ? [createDeflate()] : CODECS[compression].encoders());
 }
 

@@ -37,7 +37,7 @@ async function makeCheckpoint(dir: string): Promise<void> {
   await writeFile(join(dir, 'pages-1.img'), pages);
 }
 
-const ARCHIVES: Compression[] = ['tar', 'lz4', 'gzip', 'zlib'];
+const ARCHIVES: Compression[] = ['tar', 'lz4', 'gzip', 'zlib', 'zstd'];
 
 describe('packing and unpacking a checkpoint', () => {
   let root: string;
@@ -58,7 +58,7 @@ describe('packing and unpacking a checkpoint', () => {
       await cp(master, dir, { recursive: true });
       const progress: number[] = [];
       const packed = await packCheckpoint(dir, compression, { onProgress: (done, total) => progress.push(done / total) });
-      assert.match(packed.path, compression === 'tar' ? /dump-tar\.tar$/ : new RegExp(`dump-${compression}\\.tar\\.(lz4|gz|zlib)$`));
+      assert.match(packed.path, compression === 'tar' ? /dump-tar\.tar$/ : new RegExp(`dump-${compression}\\.tar\\.(lz4|gz|zlib|zst)$`));
       assert.equal(existsSync(dir), false, 'the folder is removed once packed');
       assert.equal(existsSync(`${packed.path}.partial`), false);
       assert.equal(packed.size, await checkpointSize(packed.path));

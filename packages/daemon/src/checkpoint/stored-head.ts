@@ -9,11 +9,14 @@
  *   gzip  one member of stored deflate blocks, then the rest's member (RFC 1952: members concatenate)
  *   zlib  header and non-final stored blocks, then the rest's deflate data, whose
  *         adler32 trailer is recomputed to cover the head too (see ZlibContinuation)
+ *   zstd  one frame of raw blocks (content checksum), then the rest's frames (RFC 8878: frames concatenate)
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { LZ4_MAGIC } from './lz4-frame.js';
 import { xxh32 } from './xxh32.js';
+import { xxh64 } from './xxh64.js';
+import { ZSTD_BLOCK_MAX, ZSTD_MAGIC } from './zstd-frame.js';
 
 export interface StoredHead {
   /** Encoded length of a head of `plainLength` bytes. */
@@ -39,6 +42,34 @@ export const LZ4_HEAD: StoredHead = {
     const parts: Buffer[] = [header];
     for (const piece of cut(plain, LZ4_BLOCK)) parts.push(u32le((piece.length | LZ4_STORED_BIT) >>> 0), piece);
     parts.push(u32le(0), u32le(xxh32(plain)));
+    return Buffer.concat(parts);
+  },
+};
+
+/**
+ * FHD: no content size, not single-segment, content checksum, no dictionary; then a
+ * window descriptor of 128 KiB (exponent 7, mantissa 0), the largest raw block.
+ */
+const ZSTD_FHD = 0x04;
+const ZSTD_WINDOW = 0x38;
+const ZSTD_RAW_BLOCK = ZSTD_BLOCK_MAX;
+
+export const ZSTD_HEAD: StoredHead = {
+  // magic, FHD, window descriptor; a 3-byte header per raw block; content checksum
+  length: (n) => (n === 0 ? 0 : 6 + 3 * pieces(n, ZSTD_RAW_BLOCK) + n + 4),
+  encode(plain) {
+    if (plain.length === 0) return plain;
+    const header = Buffer.from([0, 0, 0, 0, ZSTD_FHD, ZSTD_WINDOW]);
+    header.writeUInt32LE(ZSTD_MAGIC, 0);
+    const parts: Buffer[] = [header];
+    const blocks = cut(plain, ZSTD_RAW_BLOCK);
+    blocks.forEach((piece, i) => {
+      const block = Buffer.alloc(3);
+      // Block_Size << 3 | Block_Type raw (0) << 1 | Last_Block
+      block.writeUIntLE(piece.length * 8 + (i === blocks.length - 1 ? 1 : 0), 0, 3);
+      parts.push(block, piece);
+    });
+    parts.push(u32le(Number(xxh64(plain) & 0xffffffffn)));
     return Buffer.concat(parts);
   },
 };

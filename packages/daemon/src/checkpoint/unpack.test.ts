@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Compression } from '@cedana/core';
 import { Header, type HeaderData } from 'tar';
 import { packCheckpoint } from './pack.js';
+import { tarEntryBytes } from './size.js';
+import { ZSTD_HEAD } from './stored-head.js';
 import { unpackCheckpoint } from './unpack.js';
 
 /** A tar archive made of raw entries, for shapes packCheckpoint never writes. */
@@ -56,7 +58,7 @@ describe('unpackCheckpoint refusals', () => {
     return (await packCheckpoint(dir, compression)).path;
   }
 
-  for (const compression of ['tar', 'lz4', 'gzip', 'zlib'] as const) {
+  for (const compression of ['tar', 'lz4', 'gzip', 'zlib', 'zstd'] as const) {
     it(`refuses a truncated ${compression} archive with CEDANA_ERR_CHECKPOINT_INVALID`, async () => {
       const archive = await packed(`truncated-${compression}`, compression);
       const size = (await readFile(archive)).length;
@@ -81,6 +83,23 @@ describe('unpackCheckpoint refusals', () => {
       bytes[Math.floor(bytes.length / 4)] = (bytes[Math.floor(bytes.length / 4)] ?? 0) ^ 0x10;
       await writeFile(archive, bytes);
       await assertRefused(archive, { code: 'CEDANA_ERR_CHECKPOINT_INVALID', message: new RegExp(archive) });
+    }
+  });
+
+  it('refuses a zstd archive with a damaged frame or block header, naming it', async () => {
+    for (const [name, damage] of [
+      ['magic', (bytes: Buffer, rest: number) => bytes.fill(0x55, rest, rest + 4)],
+      ['block', (bytes: Buffer, rest: number) => bytes.fill(0xff, rest + 6, rest + 9)],
+    ] as const) {
+      const archive = await packed(`corrupt-zstd-${name}`, 'zstd');
+      const bytes = await readFile(archive);
+      // The stored head (checkpoint.json, one frame) comes first; damage the frame after it.
+      damage(bytes, ZSTD_HEAD.length(tarEntryBytes('checkpoint.json', 2)));
+      await writeFile(archive, bytes);
+      await assertRefused(archive, {
+        code: 'CEDANA_ERR_CHECKPOINT_INVALID',
+        message: new RegExp(`${archive} is damaged at byte \\d+ of its zstd stream`),
+      });
     }
   });
 
@@ -119,7 +138,7 @@ describe('unpackCheckpoint refusals', () => {
     await writeFile(garbage, 'this is not an archive at all');
     await assertRefused(garbage, {
       code: 'CEDANA_ERR_CHECKPOINT_INVALID',
-      message: /garbage\.tar\.lz4 is not a checkpoint archive: expected lz4, gzip, zlib or tar data, found 29 bytes starting 7468/,
+      message: /garbage\.tar\.lz4 is not a checkpoint archive: expected lz4, zstd, gzip, zlib or tar data, found 29 bytes starting 7468/,
     });
     await assert.rejects(unpackCheckpoint(root, join(root, 'x')), {
       code: 'CEDANA_ERR_CHECKPOINT_INVALID',
