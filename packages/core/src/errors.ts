@@ -110,6 +110,27 @@ export const ERRORS = {
     status: 'INVALID_ARGUMENT',
     hint: "give --bundle a folder with config.json and the rootfs, or a tar of one (a `docker export` tar of the rootfs works when the checkpoint holds the container's config.json)",
   },
+  // containerd (the containerd plugin)
+  CEDANA_ERR_CONTAINERD_UNREACHABLE: {
+    status: 'UNAVAILABLE',
+    hint: 'start containerd, or point --address at the socket it listens on (default /run/containerd/containerd.sock)',
+  },
+  CEDANA_ERR_CONTAINERD_FAILED: {
+    status: 'INTERNAL',
+    hint: "read containerd's message above; `cedana daemon check` tests containerd, runc and CRIU",
+  },
+  CEDANA_ERR_CONTAINERD_DUMP: {
+    status: 'INTERNAL',
+    hint: 'read the CRIU lines above; `cedana daemon check` tests the setup. The task was left running',
+  },
+  CEDANA_ERR_CONTAINERD_RESTORE: {
+    status: 'INTERNAL',
+    hint: 'read the CRIU lines above; the checkpoint is intact and the half-made container was removed, so the restore can be retried',
+  },
+  CEDANA_ERR_IMAGE_NOT_FOUND: {
+    status: 'NOT_FOUND',
+    hint: 'list the images with `cedana query containerd --namespace NS`; import or pull the image into that namespace first',
+  },
   // GPU (the gpu plugin)
   CEDANA_ERR_GPU_UNAVAILABLE: {
     status: 'FAILED_PRECONDITION',
@@ -126,7 +147,7 @@ export const ERRORS = {
   // checkpoint streams (streamer plugin)
   CEDANA_ERR_STREAMER_UNAVAILABLE: {
     status: 'FAILED_PRECONDITION',
-    hint: 'the streamer builds a small native helper with a C compiler and Node\'s headers on first use: install them (Debian: apt-get install gcc libnode-dev), or dump with --streams 0',
+    hint: "the streamer builds a small native helper with a C compiler and Node's headers on first use: install them (Debian: apt-get install gcc libnode-dev), or dump with --streams 0",
   },
   CEDANA_ERR_STREAMER_FAILED: {
     status: 'INTERNAL',
