@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../packages/core"
 rm -rf src/proto/gen
 ../../node_modules/.bin/buf generate
+../../node_modules/.bin/buf generate --template buf.gen.criu.yaml
 echo "generated: $(find src/proto/gen -name '*.ts' | sort | tr '\n' ' ')"

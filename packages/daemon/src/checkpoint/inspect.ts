@@ -1,11 +1,37 @@
-/** Reads a checkpoint's checkpoint.json, also from inside an archive, without unpacking the images. */
+/**
+ * `cedana checkpoint inspect`: a checkpoint's checkpoint.json and what its CRIU images
+ * hold (images/), also from inside an archive, without unpacking the pages.
+ */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CheckpointSummary } from '@cedana/core/proto';
 import { readManifestFromArchive } from './archive-manifest.js';
+import { loadCheckpointImages, type SummarizeCheckpointOptions, summarizeImages } from './images/index.js';
 import { MANIFEST_FILE, readManifest } from './manifest.js';
 
 export async function readCheckpointManifest(path: string): Promise<Record<string, unknown>> {
   const info = await stat(path);
   if (info.isDirectory()) return { ...(await readManifest(path)) };
   return readManifestFromArchive(path, MANIFEST_FILE).catch(() => ({ error: `cannot read ${join(path, MANIFEST_FILE)}` }));
+}
+
+export interface CheckpointContents {
+  manifest: Record<string, unknown>;
+  /** Undefined when the checkpoint holds no CRIU process tree (no pstree.img). */
+  summary: CheckpointSummary | undefined;
+}
+
+/**
+ * checkpoint.json and the summary of the images of the checkpoint at `path`. A damaged
+ * image is CEDANA_ERR_CHECKPOINT_INVALID naming it. `opts.readImages` reads a streamed
+ * checkpoint's images.
+ */
+export async function inspectCheckpointPath(
+  path: string,
+  opts: Pick<SummarizeCheckpointOptions, 'readImages'> = {},
+): Promise<CheckpointContents> {
+  const manifest = await readCheckpointManifest(path);
+  const files = typeof manifest.files === 'object' && manifest.files !== null ? Object.keys(manifest.files) : undefined;
+  const images = await loadCheckpointImages(path, { ...opts, ...(files ? { files } : {}) });
+  return { manifest, summary: images.has('pstree.img') ? summarizeImages(images, { source: path }) : undefined };
 }

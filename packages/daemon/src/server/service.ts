@@ -107,8 +107,8 @@ async function inspectCheckpoint(d: ServiceDeps, id: string) {
   const { CedanaError } = await import('@cedana/core');
   const checkpoint = await d.store.getCheckpoint(id);
   if (!checkpoint) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `no checkpoint with ID "${id}"`);
-  const { readCheckpointManifest } = await import('../checkpoint/inspect.js');
-  return { checkpoint, manifest: await readCheckpointManifest(checkpoint.path) };
+  const { inspectCheckpointPath } = await import('../checkpoint/inspect.js');
+  return { checkpoint, ...(await inspectCheckpointPath(checkpoint.path)) };
 }
 
 async function deleteCheckpoints(d: ServiceDeps, ids: string[]) {

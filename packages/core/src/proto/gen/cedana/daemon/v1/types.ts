@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Struct } from "../../../google/protobuf/struct.js";
+import { CheckpointSummary } from "./inspect.js";
 
 export const protobufPackage = "cedana.daemon.v1";
 
@@ -213,7 +214,11 @@ export interface InspectCheckpointResp {
     | Checkpoint
     | undefined;
   /** checkpoint.json */
-  manifest: { [key: string]: any } | undefined;
+  manifest:
+    | { [key: string]: any }
+    | undefined;
+  /** processes, files, memory, sockets from CRIU's images */
+  summary: CheckpointSummary | undefined;
 }
 
 export interface DeleteCheckpointReq {
@@ -3280,7 +3285,7 @@ export const InspectCheckpointReq: MessageFns<InspectCheckpointReq> = {
 };
 
 function createBaseInspectCheckpointResp(): InspectCheckpointResp {
-  return { checkpoint: undefined, manifest: undefined };
+  return { checkpoint: undefined, manifest: undefined, summary: undefined };
 }
 
 export const InspectCheckpointResp: MessageFns<InspectCheckpointResp> = {
@@ -3290,6 +3295,9 @@ export const InspectCheckpointResp: MessageFns<InspectCheckpointResp> = {
     }
     if (message.manifest !== undefined) {
       Struct.encode(Struct.wrap(message.manifest), writer.uint32(18).fork()).join();
+    }
+    if (message.summary !== undefined) {
+      CheckpointSummary.encode(message.summary, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -3323,6 +3331,14 @@ export const InspectCheckpointResp: MessageFns<InspectCheckpointResp> = {
             message.manifest = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.summary = CheckpointSummary.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3339,6 +3355,7 @@ export const InspectCheckpointResp: MessageFns<InspectCheckpointResp> = {
     return {
       checkpoint: isSet(object.checkpoint) ? Checkpoint.fromJSON(object.checkpoint) : undefined,
       manifest: isObject(object.manifest) ? object.manifest : undefined,
+      summary: isSet(object.summary) ? CheckpointSummary.fromJSON(object.summary) : undefined,
     };
   },
 
@@ -3349,6 +3366,9 @@ export const InspectCheckpointResp: MessageFns<InspectCheckpointResp> = {
     }
     if (message.manifest !== undefined) {
       obj.manifest = message.manifest;
+    }
+    if (message.summary !== undefined) {
+      obj.summary = CheckpointSummary.toJSON(message.summary);
     }
     return obj;
   },
@@ -3362,6 +3382,9 @@ export const InspectCheckpointResp: MessageFns<InspectCheckpointResp> = {
       ? Checkpoint.fromPartial(object.checkpoint)
       : undefined;
     message.manifest = object.manifest ?? undefined;
+    message.summary = (object.summary !== undefined && object.summary !== null)
+      ? CheckpointSummary.fromPartial(object.summary)
+      : undefined;
     return message;
   },
 };
