@@ -28,6 +28,13 @@ export const CONFIG_KEYS = {
   'checkpoint.dir': { type: 'string', default: '/var/lib/cedana/checkpoints', describe: 'where checkpoints go when a dump names no --dir' },
   'checkpoint.compression': { type: 'string', default: 'none', values: COMPRESSIONS, describe: 'default compression of checkpoints' },
   'checkpoint.streams': { type: 'number', default: 0, min: 0, describe: 'parallel checkpoint streams (0: off; needs the streamer plugin)' },
+  'checkpoint.keep': {
+    type: 'number',
+    default: 0,
+    min: 0,
+    describe:
+      'checkpoints kept per job (0: all): after a dump of a job, its older checkpoints beyond this many are deleted, files and records, except one a restore is reading',
+  },
   'db.path': {
     type: 'string',
     default: '/tmp/cedana.db',

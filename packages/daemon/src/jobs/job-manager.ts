@@ -37,6 +37,7 @@ import { isAlive, processStartTime, signalName, signalNumber } from '../process/
 import { watchProcess } from '../process/watch.js';
 import type { Store } from '../store/store.js';
 import { JobIo } from './job-io.js';
+import { CheckpointReaders, pruneCheckpoints } from './retention.js';
 import { JobRuntime } from './runtime.js';
 
 /** How long a restore waits for the dumped incarnation's PID to be released. */
@@ -46,6 +47,8 @@ export class JobManager {
   private readonly runtimes = new Map<string, JobRuntime>();
   /** PIDs being dumped right now, jobs or not. */
   private readonly dumping = new Set<number>();
+  /** Checkpoints that restores are reading: retention leaves them alone. */
+  private readonly readers = new CheckpointReaders();
 
   constructor(
     private readonly store: Store,
@@ -233,6 +236,11 @@ export class JobManager {
         rt.pendingExit = undefined;
       }
       await this.store.putJob(job);
+      if (res.checkpoint) {
+        const keep = base.config['checkpoint.keep'];
+        const made = res.checkpoint.id;
+        res.messages.push(...(await pruneCheckpoints(this.store, { jid: job.jid, keep, made, readers: this.readers, log: this.log })));
+      }
       return res;
     });
   }
@@ -268,7 +276,8 @@ export class JobManager {
       await Promise.race([rt.gone, sleep(GONE_TIMEOUT_MS)]);
       const res = RestoreResp.create({ jid });
       ctx.exitStatusFile = await this.freshExitFile(jid);
-      const started = await (await restorePipeline(req.type || 'process'))(ctx, req, res);
+      const pipeline = await restorePipeline(req.type || 'process');
+      const started = await this.readers.reading(req.path, () => pipeline(ctx, req, res));
       const fromManifest = (ctx.manifest.job ?? {}) as Partial<Job>;
       const job =
         existing ??
