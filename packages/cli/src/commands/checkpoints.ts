@@ -33,14 +33,16 @@ export function listCheckpointsCommand(session: Session, command = 'list [jid]')
 export function inspectCheckpointCommand(session: Session): CommandModule {
   return {
     command: 'inspect <id>',
-    describe: 'Show a checkpoint and its manifest (JSON)',
+    describe: 'Show what a checkpoint holds: processes, open files, memory, sockets (also compressed ones)',
     builder: (y: Argv) =>
       y
         .positional('id', { type: 'string', describe: 'checkpoint ID' })
-        .option('json', { type: 'boolean', describe: 'print JSON (the default)' }),
-    handler: action<GlobalArgs & { id: string }>(session, async (argv) => {
+        .option('json', { type: 'boolean', describe: 'print JSON: the checkpoint, its checkpoint.json and the summary' }),
+    handler: action<GlobalArgs & { id: string; json?: boolean }>(session, async (argv) => {
       const resp = await (await session.client(argv)).inspectCheckpoint({ id: argv.id });
-      session.json({ checkpoint: resp.checkpoint, manifest: resp.manifest });
+      if (argv.json) return session.json({ checkpoint: resp.checkpoint, manifest: resp.manifest, summary: resp.summary });
+      const { renderInspection } = await import('./checkpoint-inspect.js');
+      session.out(renderInspection(resp));
     }),
   };
 }
