@@ -115,7 +115,7 @@ async function readFolder(folder: string): Promise<FolderContents> {
     if (!(await stat(folder)).isDirectory()) {
       throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `${folder} is not a checkpoint folder: packing expects a folder of CRIU images`);
     }
-    const names = (await readdir(folder)).sort();
+    const names = (await readdir(folder)).sort(archiveOrder);
     if (names.length === 0)
       throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `the checkpoint folder ${folder} is empty: nothing to pack`);
     const scan = await scanFolder(folder);
@@ -125,6 +125,16 @@ async function readFolder(folder: string): Promise<FolderContents> {
   } catch (err) {
     throw sourceError(err, folder);
   }
+}
+
+/**
+ * By name, CRIU's pages-*.img last: every image `cedana checkpoint inspect` reads then
+ * comes before them, and it stops decoding there (checkpoint/images/load.ts).
+ */
+function archiveOrder(a: string, b: string): number {
+  const pages = Number(a.startsWith('pages-')) - Number(b.startsWith('pages-'));
+  if (pages !== 0) return pages;
+  return a < b ? -1 : Number(a > b);
 }
 
 async function planHead(folder: string, facts: ManifestFacts | undefined): Promise<ArchiveHead> {

@@ -159,6 +159,34 @@ describe('CRIU image decoder on a real dump', { skip: process.getuid?.() !== 0 &
     });
   }
 
+  it('stops reading an archive before the pages, which the packer puts last', async () => {
+    const dir = join(root, 'ck-cut');
+    await cp(dump.dir, dir, { recursive: true });
+    const packed = await packCheckpoint(dir, 'tar', { manifest: { id: 'cut', compression: 'tar' } });
+    const tar = await readFile(packed.path);
+    // tar headers: 512-byte blocks with "ustar" at 257 and the name first
+    const headers: [string, number][] = [];
+    for (let at = 0; at + 512 <= tar.length; at += 512) {
+      if (tar.toString('latin1', at + 257, at + 262) === 'ustar')
+        headers.push([tar.toString('latin1', at, at + 100).replace(/\0.*$/s, ''), at]);
+    }
+    const firstPages = headers.find(([name]) => name.startsWith('pages-'))?.[1] ?? -1;
+    assert.ok(firstPages > 0, JSON.stringify(headers));
+    const before = headers.filter(([, at]) => at < firstPages).map(([name]) => name);
+    for (const name of Object.keys(packed.manifest?.files ?? {}).filter(isSummaryImage))
+      assert.ok(before.includes(name), `${name} comes before the pages`);
+    await truncate(packed.path, firstPages + 100); // the pages are cut: reading them would fail
+    const files = Object.keys(packed.manifest?.files ?? {});
+    assert.deepEqual(summarizeImages(await loadImagesFromArchive(packed.path, 'tar', { files })), summary);
+    assert.deepEqual(await summarizeCheckpoint(packed.path), summary, 'without the list it reads on, past the cut pages it does not keep');
+    const pstree = headers.find(([name]) => name === 'pstree.img')?.[1] ?? -1;
+    await truncate(packed.path, pstree + 512 + 10); // inside pstree.img's data
+    await assert.rejects(
+      loadImagesFromArchive(packed.path, 'tar'),
+      (err: Error & { code?: string }) => err.code === 'CEDANA_ERR_CHECKPOINT_INVALID' && /ck-cut\.tar is truncated/.test(err.message),
+    );
+  });
+
   it('is what a streamed checkpoint gets from the images it hands over', async () => {
     const handed: string[] = [];
     const got = await summarizeCheckpoint('stream://x', {

@@ -54,6 +54,8 @@ export async function loadImagesFromArchive(
   const images = new Map<string, Buffer>();
   const done = new AbortController();
   let problem: Error | undefined;
+  /** The wanted entry being read, until its end. */
+  let reading: string | undefined;
   const parser = new Parser({ strict: true });
   parser.on('error', (err: Error) => {
     problem ??= new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${source} is truncated or damaged: ${err.message}`);
@@ -66,8 +68,10 @@ export async function loadImagesFromArchive(
       return entry.resume();
     }
     const chunks: Buffer[] = [];
+    reading = name;
     entry.on('data', (chunk: Buffer) => chunks.push(chunk));
     entry.on('end', () => {
+      reading = undefined;
       images.set(name, Buffer.concat(chunks));
       pending?.delete(name);
       if (pending?.size === 0) done.abort();
@@ -81,6 +85,7 @@ export async function loadImagesFromArchive(
     },
     final(callback) {
       parser.end();
+      if (reading !== undefined) problem ??= new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${source} is truncated inside ${reading}`);
       callback(problem);
     },
   });
