@@ -1,5 +1,5 @@
 /**
- * The image decoder against real CRIU dumps: a perl process with a child, a regular
+ * The image decoder against real CRIU dumps: a perl process with a two-threaded child, a regular
  * file, a pipe, a listening TCP socket and a listening abstract unix socket is dumped
  * with criu once; the tests read the images from the folder and from every archive
  * format, and damage copies of them.
@@ -20,7 +20,7 @@ import { formatAddress, unixName } from './names.js';
 
 const CRIU = process.env.CEDANA_TEST_CRIU ?? 'criu';
 
-/** Opens what inspect must find, forks a child, prints "PORT CHILD" and closes stdout, then sleeps. */
+/** Opens what inspect must find, forks a child with a second thread, prints "PORT CHILD" and closes stdout, then sleeps. */
 const SUBJECT = `
 use strict; use Socket;
 my ($data, $abstract) = @ARGV;
@@ -33,8 +33,15 @@ socket(my $unix, PF_UNIX, SOCK_STREAM, 0) or die "socket: $!";
 bind($unix, pack_sockaddr_un("\\0$abstract")) or die "bind unix: $!";
 listen($unix, 3) or die "listen unix: $!";
 my ($port) = sockaddr_in(getsockname($tcp));
+pipe(my $sr, my $sw) or die "pipe: $!";
 my $child = fork() // die "fork: $!";
-if ($child == 0) { close STDOUT; sleep 1 while 1; }
+if ($child == 0) {
+  close STDOUT; close $sr;
+  require threads; threads->create(sub { sleep 1 while 1 })->detach;
+  print $sw "ok\\n"; close $sw;
+  sleep 1 while 1;
+}
+close $sw; my $ok = <$sr>; close $sr; # the child's second thread runs
 print "$port $child\\n"; close STDOUT;
 sleep 1 while 1;
 `;
@@ -86,6 +93,8 @@ describe('CRIU image decoder on a real dump', { skip: process.getuid?.() !== 0 &
     assert.equal(child?.pid, dump.child);
     assert.equal(child?.ppid, dump.pid);
     assert.equal(child?.comm, 'perl');
+    assert.equal(child?.threads.length, 2, 'the child runs two threads');
+    assert.equal(child?.threads[0], dump.child, 'the main thread first');
   });
 
   it('shows the open regular file with its path and offset, and both ends of the pipe', () => {
