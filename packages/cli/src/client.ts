@@ -20,7 +20,7 @@ import {
   type StatusObject,
 } from '@grpc/grpc-js';
 import { type FailedCall, fromFailedCall, unreachable } from './call-errors.js';
-import type { AttachCall, ConnectOptions, DaemonApi } from './daemon-api.js';
+import type { AttachCall, CallOpts, ConnectOptions, DaemonApi } from './daemon-api.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -48,8 +48,9 @@ export async function connect(config: Config, opts: ConnectOptions = {}): Promis
     throw err;
   }
 
-  const metadata = () => {
+  const metadata = (opts: CallOpts = {}) => {
     const md = new Metadata();
+    if (opts.requestId) md.set(wire.REQUEST_ID_KEY, opts.requestId);
     if (config['profiling.enabled']) md.set(wire.PROFILING_REQUEST_KEY, '1');
     if (config.auth_token) md.set(wire.AUTH_KEY, `Bearer ${config.auth_token}`);
     return md;
@@ -61,9 +62,9 @@ export async function connect(config: Config, opts: ConnectOptions = {}): Promis
   };
   const unary =
     <Req, Resp>(method: UnaryMethod<Req, Resp>) =>
-    (req: Req): Promise<Resp> =>
+    (req: Req, opts?: CallOpts): Promise<Resp> =>
       new Promise((resolvePromise, reject) => {
-        const call = method.call(client, req, metadata(), {}, (err, resp) => {
+        const call = method.call(client, req, metadata(opts), {}, (err, resp) => {
           if (err) {
             readProfile(err.metadata);
             reject(fromFailedCall(err, target));
@@ -90,6 +91,12 @@ export async function connect(config: Config, opts: ConnectOptions = {}): Promis
     features: unary(client.features),
     reloadPlugins: unary(client.reloadPlugins),
     attach: () => new GrpcAttachCall(client.attach(metadata()), target),
+    watchProgress: (requestId, onEvent) => {
+      const call = client.progress({ requestId }, metadata());
+      call.on('data', onEvent);
+      call.on('error', () => {}); // progress is a nicety: a failed watch never fails the command
+      return { cancel: () => call.cancel() };
+    },
     close: () => client.close(),
   };
 }

@@ -3,17 +3,33 @@
  * and close(). Types only, so commands never load grpc-js themselves: client.ts
  * implements this over gRPC, tests with a fake.
  */
-import type { AttachReq, AttachResp, DaemonService, ProfilingData } from '@cedana/core/proto';
+import type { AttachReq, AttachResp, DaemonService, ProfilingData, ProgressEvent } from '@cedana/core/proto';
 
 type Service = typeof DaemonService;
-type UnaryMethod = { [K in keyof Service]: Service[K]['requestStream'] extends true ? never : K }[keyof Service];
+type UnaryMethod = {
+  [K in keyof Service]: Service[K]['requestStream'] extends true ? never : Service[K]['responseStream'] extends true ? never : K;
+}[keyof Service];
+
+/** Per-call options of a unary RPC. */
+export interface CallOpts {
+  /** Names the call for watchProgress (Dump, Restore). */
+  requestId?: string;
+}
 
 /** One promise per unary RPC, derived from the service definition (the .proto is the one list of RPCs). */
 export type DaemonApi = {
-  [K in UnaryMethod]: (req: Parameters<Service[K]['requestSerialize']>[0]) => Promise<ReturnType<Service[K]['responseDeserialize']>>;
+  [K in UnaryMethod]: (
+    req: Parameters<Service[K]['requestSerialize']>[0],
+    opts?: CallOpts,
+  ) => Promise<ReturnType<Service[K]['responseDeserialize']>>;
 } & {
   /** Opens the Attach stream; its errors are already CedanaErrors. */
   attach(): AttachCall;
+  /**
+   * Streams the progress of the call sent with `requestId` (it may start before that call)
+   * until the call ends; errors only stop the reports. Absent on fakes without progress.
+   */
+  watchProgress?(requestId: string, onEvent: (e: ProgressEvent) => void): { cancel(): void };
   close(): void;
 };
 

@@ -44,6 +44,8 @@ export type {
   ManageContext,
   ManageHandlerFn,
   ManifestFacts,
+  Measured,
+  ProgressFn,
   QueryHandlerFn,
   RestoreAdapter,
   RestoreContext,

@@ -5,6 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Adapter, BaseContext, Handler, HandlerFn, Middleware } from './adapter.js';
+import type { CheckpointStats } from './proto/gen/cedana/daemon/v1/stats.js';
 import type {
   DumpReq,
   DumpResp,
@@ -49,7 +50,27 @@ export interface Started {
 /** Facts that end up in the checkpoint's checkpoint.json. Plugins add theirs under their name. */
 export type ManifestFacts = Record<string, unknown>;
 
-export interface DumpContext extends BaseContext {
+/**
+ * Reports bytes done out of a total (0: not known) for a phase of a dump or restore:
+ * `pack`, `unpack`, `stream` (a plugin writing or reading streams), `dump` (CRIU). A
+ * client watching the request (the Progress RPC) sees each report; calls are cheap
+ * and may be frequent (the daemon forwards at most a few per second).
+ */
+export type ProgressFn = (bytesDone: number, bytesTotal: number, phase: string) => void;
+
+/** Set on dump and restore contexts: report progress, and leave figures for --print-stats. */
+export interface Measured {
+  /** Present when a client watches this request's progress. */
+  progress?: ProgressFn;
+  /**
+   * Timings and sizes of this request, returned in DumpResp/RestoreResp.stats. A plugin
+   * writing streams adds one `streams` entry per stream (index, path, bytes_raw,
+   * bytes_stored, write_ns) and the totals it knows (bytes_raw, bytes_stored, write_ns).
+   */
+  stats?: CheckpointStats;
+}
+
+export interface DumpContext extends BaseContext, Measured {
   /** Folder CRIU writes its images into (set by prepareDumpDir). */
   imagesDir: string;
   /** Root of the process tree to dump (set from the request, a job, or plugin middleware). */
@@ -65,7 +86,7 @@ export interface RestoreIo {
   stderr?: string;
 }
 
-export interface RestoreContext extends BaseContext {
+export interface RestoreContext extends BaseContext, Measured {
   /** Folder with CRIU's images (unpacked and verified by prepareRestoreDir). */
   imagesDir: string;
   criu: CriuOptions;

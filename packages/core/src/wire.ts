@@ -13,6 +13,8 @@ export const ERROR_DETAILS_KEY = 'cedana-error-details';
 export const PROFILING_REQUEST_KEY = 'cedana-profiling';
 /** Trailer with an encoded ProfilingData message. */
 export const PROFILING_KEY = 'profiling-bin';
+/** Request metadata naming a Dump or Restore, so that a Progress call can watch it. */
+export const REQUEST_ID_KEY = 'cedana-request-id';
 /** Bearer token for TCP: `authorization: Bearer <token>`. */
 export const AUTH_KEY = 'authorization';
 

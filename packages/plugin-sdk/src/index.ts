@@ -41,10 +41,12 @@ export {
   type ManageContext,
   type ManageHandlerFn,
   type ManifestFacts,
+  type Measured,
   type Middleware,
   type OptionSpec,
   type PluginCommand,
   type PluginDefinition,
+  type ProgressFn,
   type QueryHandlerFn,
   type RestoreAdapter,
   type RestoreContext,
@@ -57,4 +59,16 @@ export {
   type RunMiddleware,
   type Started,
 } from '@cedana/core';
-export type { DumpReq, DumpResp, Job, ManageReq, ManageResp, QueryReq, RestoreReq, RestoreResp, RunReq, RunResp } from '@cedana/core/proto';
+export type {
+  CheckpointStats,
+  DumpReq,
+  DumpResp,
+  Job,
+  ManageReq,
+  ManageResp,
+  QueryReq,
+  RestoreReq,
+  RestoreResp,
+  RunReq,
+  RunResp,
+} from '@cedana/core/proto';

@@ -64,4 +64,30 @@ describe('dump', () => {
       assert.deepEqual(r.calls, []);
     }
   });
+
+  it('prints the stats with --print-stats, and the whole response (stats too) with --json', async () => {
+    const resp = {
+      checkpoint: { id: 'c1', path: '/ckpt/x.tar.zst', size: 1 << 20, compression: 'zstd' },
+      messages: ['deleted checkpoint c0 (/ckpt/old): checkpoint.keep=1'],
+      stats: { frozenNs: 2e9, writeNs: 1e9, bytesRaw: 2 << 20, bytesStored: 1 << 20, compression: 'zstd', streams: [] },
+    };
+    const progress = [{ phase: 'pack', bytesDone: 1 << 20, bytesTotal: 2 << 20 }];
+    const stats = await cli(['dump', 'job', 'a', '--print-stats', '--progress'], { responses: { dump: resp }, progress });
+    assert.equal(stats.code, 0, stats.stderr);
+    assert.equal(stats.calls[0]?.[0], 'watchProgress', 'watches before it dumps');
+    assert.match(stats.stderr, /^dumping job a: pack 50% 1\.0 MiB \/ 2\.0 MiB$/m);
+    assert.match(stats.stderr, /^deleted checkpoint c0/m);
+    assert.match(stats.stderr, /^ {2}frozen +2\.00 s$/m);
+    assert.match(stats.stderr, /^ {2}bytes +2\.0 MiB raw -> 1\.0 MiB stored \(2\.00:1\)$/m);
+    assert.match(stats.stdout, /dumped job a to \/ckpt\/x\.tar\.zst/);
+
+    const json = await cli(['dump', 'job', 'a', '--json', '--progress'], { responses: { dump: resp } });
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), resp);
+    assert.equal(json.stderr, '', 'no progress, no messages outside the JSON');
+    assert.deepEqual(
+      json.calls.map(([name]) => name),
+      ['dump'],
+    );
+  });
 });

@@ -5,14 +5,16 @@
 import { COMPRESSIONS, features, type LoadedPlugin } from '@cedana/core';
 import type { DumpReq } from '@cedana/core/proto';
 import type { Argv, CommandModule } from 'yargs';
-import { startProgress } from '../output/progress.js';
+import { formatStats } from '../output/stats.js';
 import { formatSize } from '../output/table.js';
 import { addPluginOptions, type PluginCmd, pluginCommands, pluginDetails } from '../plugins/commands.js';
 import { action, type GlobalArgs, type Session } from '../session.js';
 import { type CriuArgs, criuOptions, criuOpts } from './criu-flags.js';
 import { countOf, pidOf } from './validate.js';
+import { MEASURE_OPTIONS, type ProgressArgs, withProgress } from './with-progress.js';
 
-export interface DumpArgs extends GlobalArgs, CriuArgs {
+export interface DumpArgs extends GlobalArgs, CriuArgs, ProgressArgs {
+  printStats?: boolean;
   jid?: string;
   pid?: string | number;
   dir?: string;
@@ -30,7 +32,8 @@ export function dumpOptions(y: Argv): Argv {
       .option('streams', {
         type: 'number',
         describe: 'parallel checkpoint streams (needs the streamer plugin; default: config checkpoint.streams)',
-      }),
+      })
+      .options(MEASURE_OPTIONS),
   );
 }
 
@@ -63,14 +66,10 @@ function withGpu(argv: DumpArgs & { gpu?: boolean }, req: DumpReq): DumpReq {
 
 async function dump(session: Session, argv: DumpArgs, req: DumpReq, what: string): Promise<void> {
   const client = await session.client(argv);
-  const progress = startProgress(session.deps.stderr, `dumping ${what}`);
-  let resp: Awaited<ReturnType<typeof client.dump>>;
-  try {
-    resp = await client.dump(req);
-  } finally {
-    progress.stop();
-  }
+  const resp = await withProgress(session, client, argv, `dumping ${what}`, (opts) => client.dump(req, opts));
+  if (argv.json) return session.json(resp);
   for (const m of resp.messages) session.err(m);
+  if (argv.printStats && resp.stats) session.err(formatStats(resp.stats).join('\n'));
   const c = resp.checkpoint;
   if (!c) return session.out(`dumped ${what}`);
   session.out(

@@ -5,7 +5,7 @@
 import { features, type LoadedPlugin } from '@cedana/core';
 import type { RestoreReq } from '@cedana/core/proto';
 import type { Argv, CommandModule } from 'yargs';
-import { startProgress } from '../output/progress.js';
+import { formatStats } from '../output/stats.js';
 import {
   addOptionalPluginOptions,
   addPluginOptions,
@@ -16,8 +16,10 @@ import {
 } from '../plugins/commands.js';
 import { action, type GlobalArgs, type Session } from '../session.js';
 import { attach } from './attach.js';
+import { MEASURE_OPTIONS, type ProgressArgs, withProgress } from './with-progress.js';
 
-export interface RestoreArgs extends GlobalArgs {
+export interface RestoreArgs extends GlobalArgs, ProgressArgs {
+  printStats?: boolean;
   jid?: string;
   path?: string;
   attach?: boolean;
@@ -29,7 +31,8 @@ function ioOptions(y: Argv): Argv {
   return y
     .option('attach', { alias: 'a', type: 'boolean', describe: "attach to the restored job's I/O (Ctrl+C detaches)" })
     .option('attachable', { type: 'boolean', describe: "keep the job's I/O for `cedana attach` later" })
-    .option('log', { type: 'string', describe: "file for the restored job's stdout and stderr" });
+    .option('log', { type: 'string', describe: "file for the restored job's stdout and stderr" })
+    .options(MEASURE_OPTIONS);
 }
 
 export function restoreRequest(argv: RestoreArgs, type: string, details?: Record<string, unknown>): RestoreReq {
@@ -48,14 +51,10 @@ export function restoreRequest(argv: RestoreArgs, type: string, details?: Record
 async function restore(session: Session, argv: RestoreArgs, req: RestoreReq): Promise<void> {
   const client = await session.client(argv);
   const what = req.jid ? `job ${req.jid}` : req.path;
-  const progress = startProgress(session.deps.stderr, `restoring ${what}`);
-  let resp: Awaited<ReturnType<typeof client.restore>>;
-  try {
-    resp = await client.restore(req);
-  } finally {
-    progress.stop();
-  }
+  const resp = await withProgress(session, client, argv, `restoring ${what}`, (opts) => client.restore(req, opts));
+  if (argv.json && !argv.attach) return session.json(resp);
   for (const m of resp.messages) session.err(m);
+  if (argv.printStats && resp.stats) session.err(formatStats(resp.stats).join('\n'));
   const line = resp.jid ? `restored job ${resp.jid} (pid ${resp.pid})` : `restored pid ${resp.pid}`;
   if (!argv.attach) return session.out(line);
   session.err(`${line}; attached, Ctrl+C detaches`);

@@ -25,7 +25,14 @@ export interface Run {
 /** Runs the CLI against a fake daemon: `responses` by RPC name (an Error rejects the call). */
 export async function cli(
   args: string[],
-  opts: { responses?: Record<string, unknown>; plugins?: LoadedPlugin[]; connectError?: Error; env?: NodeJS.ProcessEnv } = {},
+  opts: {
+    responses?: Record<string, unknown>;
+    plugins?: LoadedPlugin[];
+    connectError?: Error;
+    env?: NodeJS.ProcessEnv;
+    /** Reports a watchProgress call receives at once. */
+    progress?: { phase: string; bytesDone: number; bytesTotal: number }[];
+  } = {},
 ): Promise<Run> {
   const calls: [string, unknown][] = [];
   let stdout = '';
@@ -36,12 +43,18 @@ export async function cli(
         ? undefined
         : name === 'close'
           ? () => {}
-          : async (req: unknown) => {
-              calls.push([name, req]);
-              const resp = opts.responses?.[name];
-              if (resp instanceof Error) throw resp;
-              return resp ?? { messages: [] };
-            },
+          : name === 'watchProgress'
+            ? (requestId: string, onEvent: (e: unknown) => void) => {
+                calls.push([name, requestId]);
+                for (const e of opts.progress ?? []) onEvent(e);
+                return { cancel() {} };
+              }
+            : async (req: unknown) => {
+                calls.push([name, req]);
+                const resp = opts.responses?.[name];
+                if (resp instanceof Error) throw resp;
+                return resp ?? { messages: [] };
+              },
   });
   const deps: CliDeps = {
     stdout: { write: (s) => (stdout += String(s)) },

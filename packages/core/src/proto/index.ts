@@ -10,4 +10,5 @@ export {
   CheckpointSocket,
   CheckpointSummary,
 } from './gen/cedana/daemon/v1/inspect.js';
+export { CheckpointStats, ProgressEvent, ProgressReq, StreamStats } from './gen/cedana/daemon/v1/stats.js';
 export * from './gen/cedana/daemon/v1/types.js';

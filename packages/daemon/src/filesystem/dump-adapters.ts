@@ -3,8 +3,9 @@ import { constants } from 'node:fs';
 import { access, mkdir, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CedanaError, type DumpAdapter, isCedanaError } from '@cedana/core';
-import { packCheckpoint } from '../checkpoint/archive.js';
+import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
 import { writeManifest } from '../checkpoint/manifest.js';
+import { addCriuStats, phaseProgress, timed } from './measure.js';
 
 /**
  * Creates the checkpoint's folder for CRIU, and after the dump writes
@@ -32,19 +33,27 @@ export const prepareDumpDir: DumpAdapter = (next) =>
     });
     ctx.imagesDir = dir;
     try {
-      await next(ctx, req, res);
+      const criuNs = await timed(() => next(ctx, req, res));
+      if (ctx.stats) ctx.stats.criuNs = criuNs;
     } catch (err) {
       // Read the free space before the partial images are removed: CRIU's own log may not say ENOSPC.
       const full = await nearlyFull(req.dir);
       await rm(dir, { recursive: true, force: true });
       throw noSpaceFrom(err, req.dir, full);
     }
+    await addCriuStats(ctx, dir, 'dump');
+    const rawBytes = await checkpointSize(dir).catch(() => 0);
+    const packStarted = process.hrtime.bigint();
     const createdAt = new Date().toISOString();
     const facts = { id, pid: ctx.pid, type: req.type, jid: req.jid, compression: req.compression, streams: req.streams, ...ctx.manifest };
     let packed: { path: string; size: number };
     let compression = req.compression;
     try {
-      packed = await packCheckpoint(dir, req.compression as never, { signal: ctx.signal, manifest: facts });
+      packed = await packCheckpoint(dir, req.compression as never, {
+        signal: ctx.signal,
+        manifest: facts,
+        onProgress: phaseProgress(ctx, 'pack'),
+      });
     } catch (err) {
       if (ctx.criu.leaveRunning) {
         await rm(dir, { recursive: true, force: true });
@@ -56,6 +65,13 @@ export const prepareDumpDir: DumpAdapter = (next) =>
       await writeManifest(dir, { ...facts, compression: 'none' }).catch(() => {});
       packed = await packCheckpoint(dir, 'none');
       compression = 'none';
+    }
+    if (ctx.stats) {
+      // A plugin that wrote the images as streams may have set these already.
+      ctx.stats.writeNs ||= Number(process.hrtime.bigint() - packStarted);
+      ctx.stats.bytesRaw ||= rawBytes;
+      ctx.stats.bytesStored ||= packed.size;
+      ctx.stats.compression ||= compression;
     }
     res.checkpoint = {
       id,

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError, isCedanaError, type RestoreAdapter } from '@cedana/core';
+import { CedanaError, isCedanaError, type RestoreAdapter, type RestoreHandlerFn, type Started } from '@cedana/core';
 import { unpackCheckpoint } from '../checkpoint/archive.js';
 import { verifyManifest } from '../checkpoint/manifest.js';
+import { addCriuStats, manifestBytes, phaseProgress, timed } from './measure.js';
 
 /**
  * Makes the checkpoint's images available to CRIU: a folder is used in place, an
@@ -16,21 +17,51 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
     const info = await stat(req.path).catch(() => undefined);
     if (!info) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `checkpoint ${req.path} does not exist`);
     if (info.isDirectory()) {
-      ctx.manifest = await verifyManifest(req.path);
+      const verifyNs = await timed(async () => {
+        ctx.manifest = await verifyManifest(req.path);
+      });
       ctx.imagesDir = req.path;
-      return next(ctx, req, res);
+      const size = manifestBytes(ctx.manifest as never);
+      if (ctx.stats) Object.assign(ctx.stats, { writeNs: verifyNs, bytesRaw: size, bytesStored: size, compression: 'none' });
+      return restoreMeasured(next, ctx, req, res);
     }
     const dir = `${req.path}.restore-${randomBytes(4).toString('hex')}`;
     try {
-      ctx.manifest = await unpackCheckpoint(req.path, dir, { signal: ctx.signal, verify: true });
+      const unpackNs = await timed(async () => {
+        ctx.manifest = await unpackCheckpoint(req.path, dir, {
+          signal: ctx.signal,
+          verify: true,
+          onProgress: phaseProgress(ctx, 'unpack'),
+        });
+      });
       ctx.imagesDir = dir;
-      return await next(ctx, req, res);
+      if (ctx.stats) {
+        const compression = typeof ctx.manifest.compression === 'string' ? ctx.manifest.compression : '';
+        Object.assign(ctx.stats, {
+          writeNs: unpackNs,
+          bytesRaw: manifestBytes(ctx.manifest as never),
+          bytesStored: info.size,
+          compression,
+        });
+      }
+      return await restoreMeasured(next, ctx, req, res);
     } catch (err) {
       throw await keepRestoreLog(err, dir);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   };
+
+/** The rest of the pipeline (CRIU), timed, with CRIU's own figures read from its stats-restore. */
+async function restoreMeasured(next: RestoreHandlerFn, ...[ctx, req, res]: Parameters<RestoreHandlerFn>): Promise<Started> {
+  let started: Started | undefined;
+  const criuNs = await timed(async () => {
+    started = await next(ctx, req, res);
+  });
+  if (ctx.stats) ctx.stats.criuNs = criuNs;
+  await addCriuStats(ctx, ctx.imagesDir, 'restore');
+  return started as Started;
+}
 
 /** The unpacked images go, but CRIU's log of a failed restore stays beside the checkpoint. */
 async function keepRestoreLog(err: unknown, dir: string): Promise<unknown> {

@@ -12,11 +12,13 @@ import {
   type ExitStatus,
   features,
   type Logger,
+  type Measured,
   type PluginSource,
   type RestoreContext,
   type Started,
 } from '@cedana/core';
 import {
+  CheckpointStats,
   type DumpReq,
   DumpResp,
   Job,
@@ -196,9 +198,10 @@ export class JobManager {
     };
   }
 
-  async dump(base: BaseContext, req: DumpReq): Promise<DumpResp> {
+  async dump(base: BaseContext & Measured, req: DumpReq): Promise<DumpResp> {
     const ctx: DumpContext = {
       ...base,
+      stats: CheckpointStats.create(),
       imagesDir: '',
       pid: 0,
       criu: criuOptionsFrom(req.criu, base.config),
@@ -245,8 +248,14 @@ export class JobManager {
     });
   }
 
-  async restore(base: BaseContext, req: RestoreReq): Promise<RestoreResp> {
-    const ctx: RestoreContext = { ...base, imagesDir: '', criu: criuOptionsFrom(req.criu, base.config), manifest: {} };
+  async restore(base: BaseContext & Measured, req: RestoreReq): Promise<RestoreResp> {
+    const ctx: RestoreContext = {
+      ...base,
+      stats: CheckpointStats.create(),
+      imagesDir: '',
+      criu: criuOptionsFrom(req.criu, base.config),
+      manifest: {},
+    };
     if (req.checkpointId) {
       const c = await this.store.getCheckpoint(req.checkpointId);
       if (!c) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `no checkpoint with ID "${req.checkpointId}"`);
@@ -275,6 +284,7 @@ export class JobManager {
     return this.withJobLock(jid, async (rt) => {
       await Promise.race([rt.gone, sleep(GONE_TIMEOUT_MS)]);
       const res = RestoreResp.create({ jid });
+      res.stats = ctx.stats; // the same object: adapters and plugins fill it as the restore goes (create() would copy it)
       ctx.exitStatusFile = await this.freshExitFile(jid);
       const pipeline = await restorePipeline(req.type || 'process');
       const started = await this.readers.reading(req.path, () => pipeline(ctx, req, res));
@@ -308,6 +318,7 @@ export class JobManager {
 
   private async runDump(ctx: DumpContext, req: DumpReq): Promise<DumpResp> {
     const res = DumpResp.create();
+    res.stats = ctx.stats; // the same object: adapters and plugins fill it as the dump goes (create() would copy it)
     await (await dumpPipeline(req.type || 'process'))(ctx, req, res);
     if (res.checkpoint) await this.store.putCheckpoint(res.checkpoint);
     return res;

@@ -9,6 +9,7 @@ import {
   featureMatrix,
   type Logger,
   type ProfileNode,
+  type ProgressFn,
   wire,
 } from '@cedana/core';
 import {
@@ -18,8 +19,10 @@ import {
   type FeaturesResp,
   type HealthCheckResp,
   ProfilingData,
+  type ProgressEvent,
+  type ProgressReq,
 } from '@cedana/core/proto';
-import { Metadata, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { Metadata, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { runHealthChecks } from '../health/run-checks.js';
 import type { JobManager } from '../jobs/job-manager.js';
 import type { PluginRegistry } from '../plugins/registry.js';
@@ -28,6 +31,7 @@ import type { Store } from '../store/store.js';
 import { checkAuth } from './auth.js';
 import { callContext } from './call-context.js';
 import { toServiceError } from './grpc-errors.js';
+import { ProgressHub } from './progress-hub.js';
 
 export interface ServiceDeps {
   config: Config;
@@ -39,15 +43,16 @@ export interface ServiceDeps {
 }
 
 export function daemonService(d: ServiceDeps): DaemonServer {
+  const hub = new ProgressHub();
   const unary =
-    <Req, Res>(method: string, fn: (ctx: BaseContext, req: Req) => Promise<Res>) =>
+    <Req, Res>(method: string, fn: (ctx: BaseContext, req: Req, metadata: Metadata) => Promise<Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const ctx = callContext(method, call.metadata, call, d.config, d.log);
       const started = process.hrtime.bigint();
       ctx.log.debug({ req: call.request }, 'request');
       Promise.resolve()
         .then(() => checkAuth(call.metadata, d.config))
-        .then(() => fn(ctx, call.request))
+        .then(() => fn(ctx, call.request, call.metadata))
         .then(
           (res) => callback(null, res, profilingTrailer(ctx, started)),
           (err) => callback(toServiceError(err, ctx.log)),
@@ -55,8 +60,9 @@ export function daemonService(d: ServiceDeps): DaemonServer {
     };
 
   return {
-    dump: unary('Dump', (ctx, req) => d.jobs.dump(ctx, req)),
-    restore: unary('Restore', (ctx, req) => d.jobs.restore(ctx, req)),
+    dump: unary('Dump', (ctx, req, md) => withProgress(hub, md, (progress) => d.jobs.dump({ ...ctx, progress }, req))),
+    restore: unary('Restore', (ctx, req, md) => withProgress(hub, md, (progress) => d.jobs.restore({ ...ctx, progress }, req))),
+    progress: (call) => watchProgress(hub, call),
     run: unary('Run', (ctx, req) => d.jobs.run(ctx, req)),
     manage: unary('Manage', (ctx, req) => d.jobs.manage(ctx, req)),
     list: unary('List', async (_, req) => ({ jobs: await d.jobs.list(req) })),
@@ -85,6 +91,34 @@ export function daemonService(d: ServiceDeps): DaemonServer {
     }),
     features: unary('Features', async () => featuresResp(d.plugins)),
   };
+}
+
+/** Runs a Dump or Restore with a progress function when its metadata names a request ID. */
+async function withProgress<T>(hub: ProgressHub, md: Metadata, fn: (progress: ProgressFn | undefined) => Promise<T>): Promise<T> {
+  const id = md.get(wire.REQUEST_ID_KEY)[0];
+  if (typeof id !== 'string' || id === '') return fn(undefined);
+  const reporter = hub.open(id);
+  try {
+    return await fn(reporter.progress);
+  } finally {
+    reporter.end();
+  }
+}
+
+/** Progress: streams the reports of one request until it ends or the client goes. */
+function watchProgress(hub: ProgressHub, call: ServerWritableStream<ProgressReq, ProgressEvent>): void {
+  const end = () => {
+    if (!call.writableEnded) call.end();
+  };
+  const stop = hub.watch(
+    call.request.requestId,
+    (event) => {
+      if (!call.writableEnded) call.write(event);
+    },
+    end,
+  );
+  call.on('cancelled', stop);
+  call.on('close', stop);
 }
 
 function profilingTrailer(ctx: BaseContext, started: bigint): Metadata | undefined {

@@ -11,14 +11,17 @@ import {
   Client,
   type ClientDuplexStream,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
   type handleBidiStreamingCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { ProgressEvent, ProgressReq } from "./stats.js";
 import {
   AttachReq,
   AttachResp,
@@ -75,6 +78,16 @@ export const DaemonService = {
     requestDeserialize: (value: Buffer): RestoreReq => RestoreReq.decode(value),
     responseSerialize: (value: RestoreResp): Buffer => Buffer.from(RestoreResp.encode(value).finish()),
     responseDeserialize: (value: Buffer): RestoreResp => RestoreResp.decode(value),
+  },
+  /** Bytes done of a Dump or Restore running under a request ID, until it ends. */
+  progress: {
+    path: "/cedana.daemon.v1.Daemon/Progress" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ProgressReq): Buffer => Buffer.from(ProgressReq.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ProgressReq => ProgressReq.decode(value),
+    responseSerialize: (value: ProgressEvent): Buffer => Buffer.from(ProgressEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ProgressEvent => ProgressEvent.decode(value),
   },
   run: {
     path: "/cedana.daemon.v1.Daemon/Run" as const,
@@ -200,6 +213,8 @@ export const DaemonService = {
 export interface DaemonServer extends UntypedServiceImplementation {
   dump: handleUnaryCall<DumpReq, DumpResp>;
   restore: handleUnaryCall<RestoreReq, RestoreResp>;
+  /** Bytes done of a Dump or Restore running under a request ID, until it ends. */
+  progress: handleServerStreamingCall<ProgressReq, ProgressEvent>;
   run: handleUnaryCall<RunReq, RunResp>;
   manage: handleUnaryCall<ManageReq, ManageResp>;
   list: handleUnaryCall<ListReq, ListResp>;
@@ -240,6 +255,13 @@ export interface DaemonClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RestoreResp) => void,
   ): ClientUnaryCall;
+  /** Bytes done of a Dump or Restore running under a request ID, until it ends. */
+  progress(request: ProgressReq, options?: Partial<CallOptions>): ClientReadableStream<ProgressEvent>;
+  progress(
+    request: ProgressReq,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ProgressEvent>;
   run(request: RunReq, callback: (error: ServiceError | null, response: RunResp) => void): ClientUnaryCall;
   run(
     request: RunReq,

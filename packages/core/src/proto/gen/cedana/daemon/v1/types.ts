@@ -8,6 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Struct } from "../../../google/protobuf/struct.js";
 import { CheckpointSummary } from "./inspect.js";
+import { CheckpointStats } from "./stats.js";
 
 export const protobufPackage = "cedana.daemon.v1";
 
@@ -73,7 +74,7 @@ export interface Checkpoint {
   type: string;
   /** folder, or archive file */
   path: string;
-  /** none | tar | lz4 | gzip | zlib */
+  /** none | tar | lz4 | gzip | zlib | zstd */
   compression: string;
   /** bytes on disk */
   size: number;
@@ -103,6 +104,7 @@ export interface DumpReq {
 export interface DumpResp {
   checkpoint: Checkpoint | undefined;
   messages: string[];
+  stats: CheckpointStats | undefined;
 }
 
 export interface RestoreReq {
@@ -122,6 +124,7 @@ export interface RestoreResp {
   pid: number;
   jid: string;
   messages: string[];
+  stats: CheckpointStats | undefined;
 }
 
 export interface RunReq {
@@ -1501,7 +1504,7 @@ export const DumpReq: MessageFns<DumpReq> = {
 };
 
 function createBaseDumpResp(): DumpResp {
-  return { checkpoint: undefined, messages: [] };
+  return { checkpoint: undefined, messages: [], stats: undefined };
 }
 
 export const DumpResp: MessageFns<DumpResp> = {
@@ -1511,6 +1514,9 @@ export const DumpResp: MessageFns<DumpResp> = {
     }
     for (const v of message.messages) {
       writer.uint32(18).string(v!);
+    }
+    if (message.stats !== undefined) {
+      CheckpointStats.encode(message.stats, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1544,6 +1550,14 @@ export const DumpResp: MessageFns<DumpResp> = {
             message.messages.push(reader.string());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.stats = CheckpointStats.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1560,6 +1574,7 @@ export const DumpResp: MessageFns<DumpResp> = {
     return {
       checkpoint: isSet(object.checkpoint) ? Checkpoint.fromJSON(object.checkpoint) : undefined,
       messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => globalThis.String(e)) : [],
+      stats: isSet(object.stats) ? CheckpointStats.fromJSON(object.stats) : undefined,
     };
   },
 
@@ -1570,6 +1585,9 @@ export const DumpResp: MessageFns<DumpResp> = {
     }
     if (message.messages?.length) {
       obj.messages = message.messages;
+    }
+    if (message.stats !== undefined) {
+      obj.stats = CheckpointStats.toJSON(message.stats);
     }
     return obj;
   },
@@ -1583,6 +1601,9 @@ export const DumpResp: MessageFns<DumpResp> = {
       ? Checkpoint.fromPartial(object.checkpoint)
       : undefined;
     message.messages = object.messages?.map((e) => e) || [];
+    message.stats = (object.stats !== undefined && object.stats !== null)
+      ? CheckpointStats.fromPartial(object.stats)
+      : undefined;
     return message;
   },
 };
@@ -1782,7 +1803,7 @@ export const RestoreReq: MessageFns<RestoreReq> = {
 };
 
 function createBaseRestoreResp(): RestoreResp {
-  return { pid: 0, jid: "", messages: [] };
+  return { pid: 0, jid: "", messages: [], stats: undefined };
 }
 
 export const RestoreResp: MessageFns<RestoreResp> = {
@@ -1795,6 +1816,9 @@ export const RestoreResp: MessageFns<RestoreResp> = {
     }
     for (const v of message.messages) {
       writer.uint32(26).string(v!);
+    }
+    if (message.stats !== undefined) {
+      CheckpointStats.encode(message.stats, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1836,6 +1860,14 @@ export const RestoreResp: MessageFns<RestoreResp> = {
             message.messages.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.stats = CheckpointStats.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1853,6 +1885,7 @@ export const RestoreResp: MessageFns<RestoreResp> = {
       pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
       jid: isSet(object.jid) ? globalThis.String(object.jid) : "",
       messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => globalThis.String(e)) : [],
+      stats: isSet(object.stats) ? CheckpointStats.fromJSON(object.stats) : undefined,
     };
   },
 
@@ -1867,6 +1900,9 @@ export const RestoreResp: MessageFns<RestoreResp> = {
     if (message.messages?.length) {
       obj.messages = message.messages;
     }
+    if (message.stats !== undefined) {
+      obj.stats = CheckpointStats.toJSON(message.stats);
+    }
     return obj;
   },
 
@@ -1878,6 +1914,9 @@ export const RestoreResp: MessageFns<RestoreResp> = {
     message.pid = object.pid ?? 0;
     message.jid = object.jid ?? "";
     message.messages = object.messages?.map((e) => e) || [];
+    message.stats = (object.stats !== undefined && object.stats !== null)
+      ? CheckpointStats.fromPartial(object.stats)
+      : undefined;
     return message;
   },
 };
