@@ -75,8 +75,8 @@ describe('checkpoint inspect shows what a checkpoint holds', () => {
 
       const text = await d.ok(['checkpoint', 'inspect', ck.id]);
       assert.match(text, new RegExp(`PROCESSES\\n.*\\n${pid} +0 .* alive +perl`));
-      assert.match(text, new RegExp(`${pid} +${file?.fd} +reg +${data.replace(/[.]/g, '\\.')}`));
-      assert.match(text, new RegExp(`${pid} +${pipes[0]?.fd} +pipe +pipe:\\[\\d+\\]`));
+      assert.match(text, new RegExp(`${pid} +${file?.fd} +reg +w +${data.replace(/[.]/g, '\\.')}`));
+      assert.match(text, new RegExp(`${pid} +${pipes[0]?.fd} +pipe +r +pipe:\\[\\d+\\]`));
       assert.match(text, new RegExp(`${pid} +${tcp?.fd} +tcp +inet +listen +127\\.0\\.0\\.1:${port} +\\*:\\*`));
       assert.match(text, /MEMORY \(mapped [\d.]+ [KMG]iB, dumped [\d.]+ [KMG]iB\)/);
       await d.ok(['job', 'delete', jid]);

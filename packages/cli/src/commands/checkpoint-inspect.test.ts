@@ -54,8 +54,9 @@ describe('checkpoint inspect', () => {
     assert.deepEqual(r.calls[0], ['inspectCheckpoint', { id: 'ck1' }]);
     assert.match(r.stdout, /COMPRESSION: +lz4/);
     assert.match(r.stdout, /PROCESSES\nPID +PPID +PGID +SID +THREADS +STATE +COMMAND\n4242 +0 +4242 +4242 +1 +alive +perl/);
-    assert.match(r.stdout, /4242 +3 +reg +\/tmp\/data\.txt/);
-    assert.match(r.stdout, /4242 +4 +pipe +pipe:\[77\]/);
+    assert.match(r.stdout, /PID +FD +TYPE +MODE +PATH\n4242 +3 +reg +w +\/tmp\/data\.txt/);
+    assert.match(r.stdout, /4242 +4 +pipe +r +pipe:\[77\]/);
+    assert.match(r.stdout, /4242 +6 +inet +- +socket:\[88\]/);
     assert.match(r.stdout, /MEMORY \(mapped 9\.0 MiB, dumped 1\.5 MiB\)\nPID +MAPPINGS +MAPPED +DUMPED\n4242 +50 +9\.0 MiB +1\.5 MiB/);
     assert.match(r.stdout, /4242 +6 +tcp +inet +listen +127\.0\.0\.1:8080 +\*:\*/);
     assert.match(r.stdout, /4242 +7 +unix\/stream +unix +listen +@cedana-test/);

@@ -43,8 +43,14 @@ function processTable(s: CheckpointSummary): string {
 }
 
 function filesTable(s: CheckpointSummary): string {
-  const rows = s.files.map((f) => [f.pid, f.fd, f.type, f.path]);
-  return renderTable(['PID', 'FD', 'TYPE', 'PATH'], rows);
+  const rows = s.files.map((f) => [f.pid, f.fd, f.type, accessMode(f.type, f.flags), f.path]);
+  return renderTable(['PID', 'FD', 'TYPE', 'MODE', 'PATH'], rows);
+}
+
+/** r, w or rw from the O_ACCMODE bits, for the kinds whose flags CRIU records. */
+function accessMode(type: string, flags: number): string {
+  if (type !== 'reg' && type !== 'pipe') return '';
+  return ['r', 'w', 'rw'][flags & 3] ?? '';
 }
 
 function memoryTable(s: CheckpointSummary): string {
