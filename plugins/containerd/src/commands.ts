@@ -1,0 +1,72 @@
+/**
+ * The plugin's CLI subcommands: `cedana run|manage|dump|restore|query containerd`. Only the
+ * containerd flags live here (the CLI adds the common ones); `details(argv)` runs in the CLI
+ * and becomes `details.containerd` of the request. The socket path is made absolute here,
+ * because the daemon does not share the CLI's working directory.
+ */
+import { resolve } from 'node:path';
+import type { OptionSpec, PluginCommand } from '@cedana/plugin-sdk';
+import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE } from './client.js';
+import type { ContainerdDetails } from './details.js';
+
+const id = (demand: boolean, describe = 'container ID'): OptionSpec => ({ type: 'string', alias: 'i', describe, demandOption: demand });
+const address: OptionSpec = {
+  type: 'string',
+  describe: `containerd's socket (default: $CONTAINERD_ADDRESS of the daemon, else ${DEFAULT_ADDRESS})`,
+};
+const namespace: OptionSpec = { type: 'string', alias: 'n', describe: `containerd namespace (default ${DEFAULT_NAMESPACE})` };
+
+/** The flags given, as details. */
+export function detailsOf(argv: Record<string, unknown>): ContainerdDetails {
+  const out: ContainerdDetails = {};
+  if (typeof argv.address === 'string' && argv.address !== '') out.address = resolve(argv.address);
+  if (typeof argv.namespace === 'string' && argv.namespace !== '') out.namespace = argv.namespace;
+  if (typeof argv.id === 'string' && argv.id !== '') out.id = argv.id;
+  if (typeof argv.image === 'string' && argv.image !== '') out.image = argv.image;
+  if (typeof argv.snapshotter === 'string' && argv.snapshotter !== '') out.snapshotter = argv.snapshotter;
+  if (argv.rootfs === true) out.rootfs = true;
+  return out;
+}
+
+const details = (argv: Record<string, unknown>) => ({ ...detailsOf(argv) });
+
+export const runCmd: PluginCommand = {
+  describe: 'Run a containerd container from an image as a managed job (command after --, default: the image’s)',
+  options: {
+    image: { type: 'string', describe: 'image reference, as containerd names it', demandOption: true },
+    id: id(true),
+    snapshotter: { type: 'string', describe: 'snapshotter of the container’s rootfs (default overlayfs)' },
+    address,
+    namespace,
+  },
+  details,
+};
+
+export const manageCmd: PluginCommand = {
+  describe: 'Manage a containerd container whose task is already running',
+  options: { id: id(true), address, namespace },
+  details,
+};
+
+export const dumpCmd: PluginCommand = {
+  describe: 'Checkpoint a containerd container’s task',
+  options: {
+    id: id(true),
+    rootfs: { type: 'boolean', describe: 'also keep the container’s writable layer (files it wrote)' },
+    address,
+    namespace,
+  },
+  details,
+};
+
+export const restoreCmd: PluginCommand = {
+  describe: 'Restore a containerd container from a checkpoint, as a new container',
+  options: { id: id(false, "container ID to restore as (default: the dumped container's)"), address, namespace },
+  details,
+};
+
+export const queryCmd: PluginCommand = {
+  describe: 'List containerd’s containers (with task PID and status) and images',
+  options: { address, namespace },
+  details,
+};

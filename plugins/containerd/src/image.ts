@@ -1,0 +1,107 @@
+/**
+ * Images, read through containerd's Images and Content services: the image's manifest
+ * (chosen from an index for this platform), its config (command, environment, working
+ * folder) and the chain ID of its layers, which names the committed snapshot a
+ * container's rootfs is prepared from.
+ */
+import { createHash } from 'node:crypto';
+import { CedanaError } from '@cedana/plugin-sdk';
+import { type Containerd, isNotFound } from './client.js';
+import { ContentService } from './proto/gen/containerd/services/content.js';
+import { ImagesService } from './proto/gen/containerd/services/images.js';
+import { SnapshotsService } from './proto/gen/containerd/services/snapshots.js';
+import type { Descriptor } from './proto/gen/containerd/types/descriptor.js';
+
+/** The parts of an OCI image config a container needs. */
+export interface ImageConfig {
+  architecture?: string;
+  os?: string;
+  config?: { Env?: string[]; Entrypoint?: string[] | null; Cmd?: string[] | null; WorkingDir?: string; User?: string };
+  rootfs?: { type?: string; diff_ids?: string[] };
+}
+
+export interface ResolvedImage {
+  name: string;
+  /** Digest of the manifest used. */
+  manifest: string;
+  config: ImageConfig;
+  /** The snapshot (in `snapshotter`) holding the image's unpacked layers. */
+  chainId: string;
+}
+
+const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
+/** A manifest or config larger than this is not one (the content store holds layers too). */
+const MAX_JSON = 4 * 1024 * 1024;
+
+/**
+ * The image `ref` in the connection's namespace, with its layers unpacked in `snapshotter`.
+ *
+ * @throws CedanaError CEDANA_ERR_IMAGE_NOT_FOUND (no such image, or not unpacked there)
+ */
+export async function resolveImage(cd: Containerd, ref: string, snapshotter: string): Promise<ResolvedImage> {
+  const image = await cd.call(ImagesService.get, { name: ref }, `find image ${ref}`).catch((err) => {
+    if (isNotFound(err)) {
+      throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `containerd has no image "${ref}" in namespace ${cd.namespace}`, {
+        hint: `list the images with \`cedana query containerd --namespace ${cd.namespace}\` (a full name such as docker.io/library/busybox:latest); import or pull it into that namespace first`,
+      });
+    }
+    throw err;
+  });
+  let target = image.image?.target;
+  if (!target) throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `image "${ref}" has no target descriptor`);
+  if (INDEX_TYPES.includes(target.mediaType)) {
+    const index = (await readJson(cd, target)) as { manifests?: (Descriptor & { platform?: { os?: string; architecture?: string } })[] };
+    const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+    const chosen =
+      index.manifests?.find((m) => m.platform?.os === 'linux' && m.platform.architecture === arch) ??
+      index.manifests?.find((m) => !m.platform) ??
+      index.manifests?.[0];
+    if (!chosen) throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `image "${ref}" lists no manifest for linux/${arch}`);
+    target = chosen;
+  }
+  const manifest = (await readJson(cd, target)) as { config?: Descriptor };
+  if (!manifest.config) throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `the manifest of image "${ref}" names no config`);
+  const config = (await readJson(cd, manifest.config)) as ImageConfig;
+  const chainId = chainIdOf(config.rootfs?.diff_ids ?? []);
+  await cd.call(SnapshotsService.stat, { snapshotter, key: chainId }, `find the unpacked layers of ${ref}`).catch((err) => {
+    if (isNotFound(err)) {
+      throw new CedanaError(
+        'CEDANA_ERR_IMAGE_NOT_FOUND',
+        `image "${ref}" is not unpacked for snapshotter ${snapshotter} in namespace ${cd.namespace} (no snapshot ${chainId})`,
+        {
+          hint: `unpack it for that snapshotter (\`ctr -n ${cd.namespace} image import\` unpacks; or \`ctr -n ${cd.namespace} run --snapshotter ${snapshotter}\` once)`,
+        },
+      );
+    }
+    throw err;
+  });
+  return { name: ref, manifest: target.digest, config, chainId };
+}
+
+/** The OCI chain ID of a stack of layers: sha256 of "parent diff" per layer. */
+export function chainIdOf(diffIds: string[]): string {
+  if (diffIds.length === 0) throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', 'the image has no layers');
+  let chain = diffIds[0] as string;
+  for (const d of diffIds.slice(1)) chain = `sha256:${createHash('sha256').update(`${chain} ${d}`).digest('hex')}`;
+  return chain;
+}
+
+/** A blob of the content store, parsed as JSON. */
+async function readJson(cd: Containerd, d: Descriptor): Promise<unknown> {
+  if (d.size > MAX_JSON) throw new CedanaError('CEDANA_ERR_CONTAINERD_FAILED', `blob ${d.digest} (${d.mediaType}) is too large to be JSON`);
+  const chunks: Buffer[] = [];
+  await cd.stream(ContentService.read, { digest: d.digest, offset: 0, size: 0 }, `read ${d.digest}`, (m) =>
+    chunks.push(Buffer.from(m.data)),
+  );
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw new CedanaError('CEDANA_ERR_CONTAINERD_FAILED', `blob ${d.digest} (${d.mediaType}) is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** The images of the namespace: name, digest of the target, size of the target. */
+export async function listImages(cd: Containerd): Promise<{ name: string; digest: string; mediaType: string }[]> {
+  const res = await cd.call(ImagesService.list, { filters: [] }, 'list images');
+  return res.images.map((i) => ({ name: i.name, digest: i.target?.digest ?? '', mediaType: i.target?.mediaType ?? '' }));
+}

@@ -1,0 +1,222 @@
+/**
+ * A real containerd for end-to-end tests, started by the test itself: Debian's containerd
+ * with its root, state and sockets under a temp dir (the CRI plugin off), and a busybox
+ * image built on the spot as an OCI layout (Debian's busybox-static, no registry) and
+ * imported with `ctr` (setup only: the plugin never runs ctr). Each test uses its own
+ * namespace: the runc shim keeps its state under /run/containerd whatever `state` says.
+ * `stop()` removes every container, stops containerd and its shims, unmounts what is
+ * left under the temp dir and removes it, also after a failed test.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sleep } from './daemon.js';
+
+export const BUSYBOX = '/bin/busybox';
+export const IMAGE = 'cedana.test/busybox:1';
+
+export class TestContainerd {
+  private proc?: ChildProcess;
+  private readonly namespaces = new Set<string>();
+
+  private constructor(readonly dir: string) {}
+
+  get socket(): string {
+    return join(this.dir, 'containerd.sock');
+  }
+
+  static async start(): Promise<TestContainerd> {
+    const dir = await mkdtemp('/tmp/cedana-containerd-');
+    const c = new TestContainerd(dir);
+    await writeFile(
+      join(dir, 'config.toml'),
+      [
+        'version = 2',
+        `root = "${dir}/root"`,
+        `state = "${dir}/state"`,
+        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+        '[grpc]',
+        `  address = "${dir}/containerd.sock"`,
+        '[ttrpc]',
+        `  address = "${dir}/containerd.sock.ttrpc"`,
+        '[debug]',
+        `  address = "${dir}/debug.sock"`,
+        '',
+      ].join('\n'),
+    );
+    const log = openSync(join(dir, 'containerd.log'), 'a');
+    c.proc = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(c.socket) || !c.answers()) {
+      if (c.proc.exitCode !== null)
+        throw new Error(`containerd exited ${c.proc.exitCode}: ${readFileSync(join(dir, 'containerd.log'), 'utf8')}`);
+      if (Date.now() > deadline) throw new Error('containerd did not start in 15 s');
+      await sleep(100);
+    }
+    return c;
+  }
+
+  private answers(): boolean {
+    try {
+      this.ctr('default', ['version']);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** `ctr` against this containerd in `namespace` (setup and checks only). */
+  ctr(namespace: string, args: string[]): string {
+    return execFileSync('ctr', ['--address', this.socket, '--namespace', namespace, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).toString();
+  }
+
+  /** A fresh namespace with the busybox image imported. */
+  async namespace(prefix = 't'): Promise<string> {
+    const ns = `${prefix}-${randomBytes(4).toString('hex')}`;
+    this.namespaces.add(ns);
+    this.ctr(ns, ['image', 'import', await this.imageTar()]);
+    return ns;
+  }
+
+  private tar?: Promise<string>;
+  /** The busybox image as a tar of an OCI layout, made once. */
+  imageTar(): Promise<string> {
+    this.tar ??= buildImage(join(this.dir, 'image'));
+    return this.tar;
+  }
+
+  /** The task of container `id`: PID and status, or undefined. */
+  task(namespace: string, id: string): { pid: number; status: string } | undefined {
+    const line = this.ctr(namespace, ['task', 'ls'])
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .find((cols) => cols[0] === id);
+    return line ? { pid: Number(line[1]), status: (line[2] ?? '').toLowerCase() } : undefined;
+  }
+
+  containers(namespace: string): string[] {
+    return this.ctr(namespace, ['container', 'ls', '-q']).split('\n').filter(Boolean);
+  }
+
+  /** Removes every task and container of the namespaces it made. */
+  cleanNamespaces(): void {
+    for (const ns of this.namespaces) {
+      let ids: string[] = [];
+      try {
+        ids = this.containers(ns);
+      } catch {}
+      for (const id of ids) {
+        try {
+          this.ctr(ns, ['task', 'rm', '-f', id]);
+        } catch {}
+        try {
+          this.ctr(ns, ['container', 'rm', id]);
+        } catch {}
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc && this.proc.exitCode === null) {
+      this.cleanNamespaces();
+      const exited = new Promise((r) => this.proc?.once('exit', r));
+      this.proc.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000)]);
+      if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
+    }
+    for (const pid of shimsOf(this.socket)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+    for (const mp of mountsUnder(this.dir).reverse()) {
+      try {
+        execFileSync('umount', ['-l', mp], { stdio: 'ignore' });
+      } catch {}
+    }
+    for (const ns of this.namespaces) await rm(join('/run/containerd/runc', ns), { recursive: true, force: true }).catch(() => {});
+    await rm(this.dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** PIDs of containerd-shim-runc-v2 processes started for the containerd at `socket`. */
+function shimsOf(socket: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmd[0]?.endsWith('containerd-shim-runc-v2') && cmd.includes(socket)) out.push(Number(entry));
+    } catch {}
+  }
+  return out;
+}
+
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((mp) => mp.startsWith(`${dir}/`));
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** An OCI layout with one busybox layer, tarred; its index names it IMAGE. */
+async function buildImage(dir: string): Promise<string> {
+  const rootfs = join(dir, 'rootfs');
+  for (const d of ['bin', 'tmp', 'proc', 'dev', 'sys', 'etc', 'run']) await mkdir(join(rootfs, d), { recursive: true });
+  await copyFile(BUSYBOX, join(rootfs, 'bin', 'busybox'));
+  for (const name of ['sh', 'sleep', 'echo', 'cat', 'true', 'ls']) await symlink('busybox', join(rootfs, 'bin', name));
+  const layout = join(dir, 'layout');
+  const blobs = join(layout, 'blobs', 'sha256');
+  await mkdir(blobs, { recursive: true });
+  const layerFile = join(dir, 'layer.tar');
+  execFileSync('tar', ['-C', rootfs, '--numeric-owner', '-cf', layerFile, '.']);
+  const layer = await readFile(layerFile);
+  const put = async (b: Buffer) => {
+    const hex = sha256(b);
+    await writeFile(join(blobs, hex), b);
+    return { digest: `sha256:${hex}`, size: b.length };
+  };
+  const layerDesc = await put(layer);
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Env: ['PATH=/bin'], Cmd: ['sh'], WorkingDir: '/' },
+      rootfs: { type: 'layers', diff_ids: [layerDesc.digest] },
+    }),
+  );
+  const configDesc = await put(config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...configDesc },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layerDesc }],
+    }),
+  );
+  const manifestDesc = await put(manifest);
+  await writeFile(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  await writeFile(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifestDesc,
+          annotations: { 'io.containerd.image.name': IMAGE, 'org.opencontainers.image.ref.name': '1' },
+        },
+      ],
+    }),
+  );
+  const tar = join(dir, 'image.tar');
+  execFileSync('tar', ['-C', layout, '-cf', tar, '.']);
+  return tar;
+}
