@@ -10,9 +10,10 @@ say() { echo "[setup] $*"; }
 [[ $(id -u) == 0 ]] || { echo "[setup] run as root: CRIU needs it" >&2; exit 1; }
 
 # Debian packages: iptables comes with install-criu.sh; perl-base runs the criu restore shim and
-# the runc shim; runc and busybox-static (the rootfs of the runc tests' containers) for the runc plugin.
+# the runc shim; runc and busybox-static (the rootfs of the runc tests' containers) for the runc plugin;
+# containerd (and its ctr) for the containerd plugin: its tests start a containerd of their own.
 need=()
-for pkg in perl-base lz4 procps runc busybox-static; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+for pkg in perl-base lz4 procps runc busybox-static containerd; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if ((${#need[@]})); then
   say "apt-get install ${need[*]}"
   apt-get update -qq >/dev/null
