@@ -49,7 +49,7 @@ function filesTable(s: CheckpointSummary): string {
 
 /** r, w or rw from the O_ACCMODE bits, for the kinds whose flags CRIU records. */
 function accessMode(type: string, flags: number): string {
-  if (type !== 'reg' && type !== 'pipe') return '';
+  if (type !== 'reg' && type !== 'pipe' && type !== 'fifo') return '';
   return ['r', 'w', 'rw'][flags & 3] ?? '';
 }
 

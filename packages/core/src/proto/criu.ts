@@ -5,6 +5,7 @@
  */
 export { coreEntry, taskKobjIdsEntry } from './gen/criu/core.js';
 export { fdinfoEntry, fdTypes, fileEntry } from './gen/criu/fdinfo.js';
+export { fifoEntry } from './gen/criu/fifo.js';
 export { mmEntry, vmaEntry } from './gen/criu/mm.js';
 export { pagemapEntry, pagemapHead } from './gen/criu/pagemap.js';
 export { pipeEntry } from './gen/criu/pipe.js';

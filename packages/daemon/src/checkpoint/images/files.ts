@@ -33,6 +33,11 @@ export function readFds(
     } else if (entry?.pipe) {
       file.path = `pipe:[${entry.pipe.pipeId}]`;
       file.flags = entry.pipe.flags;
+    } else if (entry?.fifo) {
+      // the FIFO's path and open flags are those of its reg_file_entry
+      const reg = entry.fifo.regfId === undefined ? undefined : table.get(entry.fifo.regfId)?.reg;
+      file.path = reg?.name ?? `pipe:[${entry.fifo.pipeId}]`;
+      file.flags = reg?.flags ?? 0;
     } else if (entry?.isk) {
       file.path = `socket:[${entry.isk.ino}]`;
       sockets.push(inetSocket(pid, fd.fd, entry.isk));

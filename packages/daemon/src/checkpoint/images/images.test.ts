@@ -1,6 +1,6 @@
 /**
  * The image decoder against real CRIU dumps: a perl process with a two-threaded child, a regular
- * file, a pipe, a listening TCP socket and a listening abstract unix socket is dumped
+ * file, a pipe, a FIFO, a listening TCP socket and a listening abstract unix socket is dumped
  * with criu once; the tests read the images from the folder and from every archive
  * format, and damage copies of them.
  */
@@ -23,8 +23,9 @@ const CRIU = process.env.CEDANA_TEST_CRIU ?? 'criu';
 /** Opens what inspect must find, forks a child with a second thread, prints "PORT CHILD" and closes stdout, then sleeps. */
 const SUBJECT = `
 use strict; use Socket;
-my ($data, $abstract) = @ARGV;
+my ($data, $abstract, $fifo) = @ARGV;
 open(my $fh, '>>', $data) or die "open: $!"; print $fh "hello\\n"; $fh->flush;
+open(my $ff, '+<', $fifo) or die "open fifo: $!";
 pipe(my $r, my $w) or die "pipe: $!";
 socket(my $tcp, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
 bind($tcp, sockaddr_in(0, inet_aton('127.0.0.1'))) or die "bind: $!";
@@ -53,13 +54,17 @@ interface Dump {
   port: number;
   data: string;
   abstract: string;
+  fifo: string;
 }
 
 /** Runs the subject in its own session and dumps it with criu into `dir` (the subject is gone after). */
 async function dumpSubject(root: string): Promise<Dump> {
   const data = join(root, 'data.txt');
   const abstract = `cedana-inspect-${process.pid}`;
-  const proc = spawn('perl', ['-e', SUBJECT, data, abstract], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+  const fifo = join(root, 'fifo');
+  const made = spawnSync('mkfifo', [fifo]);
+  assert.equal(made.status, 0, 'mkfifo');
+  const proc = spawn('perl', ['-e', SUBJECT, data, abstract, fifo], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   const [port, child] = (await text(proc.stdout)).trim().split(' ').map(Number);
   assert.ok(port && child && proc.pid, 'the subject started');
@@ -73,7 +78,7 @@ async function dumpSubject(root: string): Promise<Dump> {
   }
   await exited;
   await rm(join(dir, 'dump.log'));
-  return { dir, pid: proc.pid, child, port, data, abstract };
+  return { dir, pid: proc.pid, child, port, data, abstract, fifo };
 }
 
 describe('CRIU image decoder on a real dump', { skip: process.getuid?.() !== 0 && 'criu dump needs root' }, () => {
@@ -112,6 +117,8 @@ describe('CRIU image decoder on a real dump', { skip: process.getuid?.() !== 0 &
       [0, 1],
       'the read end (O_RDONLY), then the write end (O_WRONLY)',
     );
+    const fifo = mine.find((f) => f.type === 'fifo');
+    assert.deepEqual(fifo && [fifo.path, fifo.flags & 3], [dump.fifo, 2], 'the FIFO by its path, open O_RDWR');
   });
 
   it('shows the listening TCP socket and the abstract unix socket', () => {

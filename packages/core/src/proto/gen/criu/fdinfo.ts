@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { fifoEntry } from "./fifo.js";
 import { pipeEntry } from "./pipe.js";
 import { regFileEntry } from "./regfile.js";
 import { inetSkEntry } from "./sk-inet.js";
@@ -19,7 +20,7 @@ export const protobufFileName = "criu/fdinfo.proto";
  * From CRIU images/fdinfo.proto: fdinfo-FILES_ID.img (fd -> file id) and files.img
  * (every open file description, one file_entry each, with the message of its type).
  * Left out: the per-type messages inspect does not decode (ns, packet, netlink,
- * eventfd, eventpoll, signalfd, tun, timerfd, inotify, fanotify, ext, fifo, tty, memfd).
+ * eventfd, eventpoll, signalfd, tun, timerfd, inotify, fanotify, ext, tty, memfd).
  */
 
 export enum fdTypes {
@@ -62,6 +63,7 @@ export interface fileEntry {
   reg?: regFileEntry | undefined;
   isk?: inetSkEntry | undefined;
   usk?: unixSkEntry | undefined;
+  fifo?: fifoEntry | undefined;
   pipe?: pipeEntry | undefined;
 }
 
@@ -156,7 +158,7 @@ export const fdinfoEntry: MessageFns<fdinfoEntry> = {
 };
 
 function createBasefileEntry(): fileEntry {
-  return { type: 0, id: 0, reg: undefined, isk: undefined, usk: undefined, pipe: undefined };
+  return { type: 0, id: 0, reg: undefined, isk: undefined, usk: undefined, fifo: undefined, pipe: undefined };
 }
 
 export const fileEntry: MessageFns<fileEntry> = {
@@ -175,6 +177,9 @@ export const fileEntry: MessageFns<fileEntry> = {
     }
     if (message.usk !== undefined) {
       unixSkEntry.encode(message.usk, writer.uint32(130).fork()).join();
+    }
+    if (message.fifo !== undefined) {
+      fifoEntry.encode(message.fifo, writer.uint32(138).fork()).join();
     }
     if (message.pipe !== undefined) {
       pipeEntry.encode(message.pipe, writer.uint32(146).fork()).join();
@@ -233,6 +238,14 @@ export const fileEntry: MessageFns<fileEntry> = {
             }
 
             message.usk = unixSkEntry.decode(reader, reader.uint32());
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.fifo = fifoEntry.decode(reader, reader.uint32());
             continue;
           }
           case 18: {

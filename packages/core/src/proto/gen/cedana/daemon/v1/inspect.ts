@@ -43,9 +43,9 @@ export interface CheckpointProcess {
 export interface CheckpointFile {
   pid: number;
   fd: number;
-  /** reg, pipe, fifo, inet, unix, tty, eventfd, ... */
+  /** reg, pipe, fifo, inet, unix, tty, eventfd, ... ("type N" when unknown) */
   type: string;
-  /** a regular file's path; pipe:[ID]; socket:[INO]; else empty */
+  /** a regular file's or FIFO's path; pipe:[ID]; socket:[INO]; else empty */
   path: string;
   /** CRIU's file ID (files.img), shared by dup'ed fds */
   id: number;
