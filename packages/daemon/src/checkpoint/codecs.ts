@@ -3,7 +3,7 @@
  * stream stages between the tar stream and the file. gzip and zlib use level 1: on
  * checkpoint data it compresses as well as level 6 (pages are either random or zero)
  * at several times the speed, and it is still ~20x slower than lz4 (see
- * /work/shared/notes/performance-baselines.md). zstd uses level 1 too (zstd-stream.ts).
+ * /work/shared/notes/performance-baselines.md). zstd is at its default level 3 (zstd-stream.ts).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { createDeflate, createGunzip, createGzip, createInflate } from 'node:zlib';
