@@ -25,6 +25,7 @@ export interface RestoreArgs extends GlobalArgs, ProgressArgs {
   attach?: boolean;
   attachable?: boolean;
   log?: string;
+  streams?: number;
 }
 
 function ioOptions(y: Argv): Argv {
@@ -32,10 +33,16 @@ function ioOptions(y: Argv): Argv {
     .option('attach', { alias: 'a', type: 'boolean', describe: "attach to the restored job's I/O (Ctrl+C detaches)" })
     .option('attachable', { type: 'boolean', describe: "keep the job's I/O for `cedana attach` later" })
     .option('log', { type: 'string', describe: "file for the restored job's stdout and stderr" })
+    .option('streams', {
+      type: 'number',
+      describe: 'stream count of a streamed checkpoint (read from its checkpoint.json when left out; a different count is refused)',
+    })
     .options(MEASURE_OPTIONS);
 }
 
-export function restoreRequest(argv: RestoreArgs, type: string, details?: Record<string, unknown>): RestoreReq {
+export function restoreRequest(argv: RestoreArgs, type: string, pluginDetails?: Record<string, unknown>): RestoreReq {
+  // --streams is the streamer plugin's: it travels in the request's details under its name.
+  const details = argv.streams ? { ...pluginDetails, streamer: { streams: argv.streams } } : pluginDetails;
   return {
     jid: argv.jid ?? '',
     path: argv.path ?? '',
@@ -88,7 +95,7 @@ export function restoreCommand(session: Session, plugins: readonly LoadedPlugin[
     describe: 'Restore a job, a process, or a container of a runtime plugin',
     builder: (y: Argv) => {
       const plugged = pluginCommands(plugins, features.RestoreCmd, ['job', 'process']);
-      const own = ['jid', 'path', 'attach', 'a', 'attachable', 'log'];
+      const own = ['jid', 'path', 'attach', 'a', 'attachable', 'log', 'streams'];
       let out = y
         .command({
           command: 'job <jid>',

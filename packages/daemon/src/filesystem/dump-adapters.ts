@@ -45,11 +45,13 @@ export const prepareDumpDir: DumpAdapter = (next) =>
     const rawBytes = await checkpointSize(dir).catch(() => 0);
     const packStarted = process.hrtime.bigint();
     const createdAt = new Date().toISOString();
-    const facts = { id, pid: ctx.pid, type: req.type, jid: req.jid, compression: req.compression, streams: req.streams, ...ctx.manifest };
+    // Streams are compressed by the streamer as CRIU writes them: the folder itself is not packed.
+    const streamed = (req.streams ?? 0) > 0;
+    let compression = streamed ? 'lz4' : req.compression;
+    const facts = { id, pid: ctx.pid, type: req.type, jid: req.jid, compression, streams: req.streams, ...ctx.manifest };
     let packed: { path: string; size: number };
-    let compression = req.compression;
     try {
-      packed = await packCheckpoint(dir, req.compression as never, {
+      packed = await packCheckpoint(dir, (streamed ? 'none' : req.compression) as never, {
         signal: ctx.signal,
         manifest: facts,
         onProgress: phaseProgress(ctx, 'pack'),

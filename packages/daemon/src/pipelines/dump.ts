@@ -10,6 +10,7 @@ import { addExternalFilesForDump, detectShellJobForDump, fillProcessStateForDump
 import { validateDumpRequest } from '../validation/dump-adapters.js';
 import { gpuAdaptersForDump } from './gpu-adapters.js';
 import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
+import { streamAdaptersForDump } from './stream-adapters.js';
 
 export async function dumpPipeline(type: string): Promise<DumpHandlerFn> {
   return withAdapters(
@@ -26,5 +27,6 @@ export async function dumpPipeline(type: string): Promise<DumpHandlerFn> {
     detectNetworkOptionsForDump,
 
     gpuAdaptersForDump, // GPU jobs only: the gpu plugin's steps right around CRIU
+    streamAdaptersForDump, // --streams N only: the streamer feeds on CRIU's --stream mode, innermost
   );
 }

@@ -6,17 +6,8 @@
  * run: GPUInterceptor; dump: its DumpMiddleware; restore: its RestoreMiddleware, then
  * GPUInterceptorRestore. Requests of jobs that are not GPU-enabled pass straight through.
  */
-import {
-  type Adapter,
-  type BaseContext,
-  CedanaError,
-  type DumpAdapter,
-  features,
-  type HandlerFn,
-  type RestoreAdapter,
-  type RunAdapter,
-} from '@cedana/core';
-import { pluginAdapter, pluginMiddleware } from './plugin-adapters.js';
+import { CedanaError, type DumpAdapter, features, type RestoreAdapter, type RunAdapter } from '@cedana/core';
+import { pluginAdapter, pluginMiddleware, splice } from './plugin-adapters.js';
 
 export const GPU_PLUGIN = 'gpu';
 
@@ -24,20 +15,6 @@ function missing(what: string): CedanaError {
   return new CedanaError('CEDANA_ERR_GPU_UNAVAILABLE', `${what}, but the gpu plugin is not installed (or failed to load)`, {
     hint: 'install it with `cedana plugin install gpu`; `cedana features --errors` shows why a plugin did not load',
   });
-}
-
-/** Wraps `next` in `adapters` (first outermost), each timed under its own name when profiling. */
-function splice<Ctx extends BaseContext, Req, Res, Out>(
-  next: HandlerFn<Ctx, Req, Res, Out>,
-  adapters: Adapter<HandlerFn<Ctx, Req, Res, Out>>[],
-): HandlerFn<Ctx, Req, Res, Out> {
-  let h = next;
-  for (const adapter of [...adapters].reverse()) {
-    const inner = adapter(h);
-    const name = inner.name || adapter.name || 'adapter';
-    h = (ctx, req, res) => (ctx.profiler ? ctx.profiler.time(name, () => inner(ctx, req, res)) : inner(ctx, req, res));
-  }
-  return h;
 }
 
 export const gpuAdaptersForRun: RunAdapter = (next) =>

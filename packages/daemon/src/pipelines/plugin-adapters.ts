@@ -3,7 +3,7 @@
  * feature, while errors that merely pass through it from later adapters keep
  * their own names.
  */
-import { type Adapter, CedanaError, type Feature, type HandlerFn, isCedanaError, wrapPluginError } from '@cedana/core';
+import { type Adapter, type BaseContext, CedanaError, type Feature, type HandlerFn, isCedanaError, wrapPluginError } from '@cedana/core';
 
 type AnyHandler = HandlerFn<never, never, never, unknown>;
 
@@ -86,4 +86,18 @@ export async function pluginAdapter<H extends AnyHandler>(feature: Feature<Adapt
     found = namedAdapter(a, plugin, feature.symbol);
   }, plugin);
   return found;
+}
+
+/** Wraps `next` in `adapters` (first outermost), each timed under its own name when profiling. */
+export function splice<Ctx extends BaseContext, Req, Res, Out>(
+  next: HandlerFn<Ctx, Req, Res, Out>,
+  adapters: Adapter<HandlerFn<Ctx, Req, Res, Out>>[],
+): HandlerFn<Ctx, Req, Res, Out> {
+  let h = next;
+  for (const adapter of [...adapters].reverse()) {
+    const inner = adapter(h);
+    const name = inner.name || adapter.name || 'adapter';
+    h = (ctx, req, res) => (ctx.profiler ? ctx.profiler.time(name, () => inner(ctx, req, res)) : inner(ctx, req, res));
+  }
+  return h;
 }

@@ -10,6 +10,7 @@ import { inheritStdioForRestore } from '../process/restore-adapters.js';
 import { validateCheckpointTypeForRestore, validateRestoreRequest } from '../validation/restore-adapters.js';
 import { gpuAdaptersForRestore } from './gpu-adapters.js';
 import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
+import { streamAdaptersForRestore } from './stream-adapters.js';
 
 export async function restorePipeline(type: string): Promise<RestoreHandlerFn> {
   return withAdapters(
@@ -25,5 +26,6 @@ export async function restorePipeline(type: string): Promise<RestoreHandlerFn> {
     detectNetworkOptionsForRestore,
 
     gpuAdaptersForRestore, // GPU checkpoints only: CRIU restores, then the gpu plugin restores the CUDA state
+    streamAdaptersForRestore, // streamed checkpoints only: the streamer serves CRIU's --stream mode, innermost
   );
 }

@@ -19,5 +19,23 @@ export const validateDumpRequest: DumpAdapter = (next) =>
         hint: 'install it with `cedana plugin install streamer`, or dump with --streams 0',
       });
     }
+    if (streams > 0 && req.compression !== 'none' && req.compression !== 'lz4') {
+      throw new CedanaError(
+        'CEDANA_ERR_INVALID_ARGUMENT',
+        `--streams ${streams} writes lz4 streams, found --compression ${req.compression}`,
+        {
+          hint: 'use --compression lz4 (or leave it out) with --streams, or --streams 0 for other compressions',
+        },
+      );
+    }
+    if (streams > 0 && req.type !== 'process' && features.DumpHandler.isAvailable(req.type)) {
+      throw new CedanaError(
+        'CEDANA_ERR_INVALID_ARGUMENT',
+        `--streams is not offered for ${req.type}: its plugin runs CRIU itself, without CRIU's --stream mode`,
+        {
+          hint: 'dump it with --streams 0 (compression still applies)',
+        },
+      );
+    }
     return next(ctx, req, res);
   };

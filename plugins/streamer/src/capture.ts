@@ -1,0 +1,210 @@
+/**
+ * Dump side: takes every image CRIU streams (control.ts hands over its pipe), cuts it
+ * into chunks, compresses them on the thread pool and appends each to the shard with
+ * the least queued bytes, so N shards are written in parallel. Nothing uncompressed
+ * is written, and at most a few chunks per shard are in memory: when that many are in
+ * flight, reading CRIU's pipes pauses and CRIU waits.
+ */
+import { type FileHandle, open, writeFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { CodecPool } from './codec-pool.js';
+import type { ControlData, ControlEvent } from './control.js';
+import { socketName, stopControl } from './control.js';
+import {
+  CHUNK_HEADER,
+  CHUNK_SIZE,
+  type ChunkEntry,
+  chunkHeader,
+  type ImageEntry,
+  INDEX_FILE,
+  INDEX_FORMAT,
+  type StreamIndex,
+  shardName,
+} from './format.js';
+import { collectEvery } from './gc.js';
+
+export interface ShardStats {
+  shard: string;
+  rawBytes: number;
+  storedBytes: number;
+  chunks: number;
+}
+
+export interface StreamStats {
+  images: number;
+  rawBytes: number;
+  storedBytes: number;
+  durationMs: number;
+  shards: ShardStats[];
+}
+
+export interface CaptureOptions {
+  dir: string;
+  streams: number;
+  addonPath: string;
+  /** Called once CRIU may connect. */
+  onListening?(): void;
+  onProgress?(rawBytes: number, storedBytes: number): void;
+}
+
+interface Shard {
+  file: FileHandle;
+  /** Bytes written, and the offset of the next chunk. */
+  size: number;
+  writing: Promise<void>;
+  stats: ShardStats;
+}
+
+/** Runs until CRIU has closed every image and the index is written; rejects on the first failure. */
+export async function capture(opts: CaptureOptions): Promise<StreamStats> {
+  const started = Date.now();
+  const shards: Shard[] = [];
+  for (let i = 0; i < opts.streams; i++) {
+    shards.push({
+      file: await open(join(opts.dir, shardName(i)), 'wx'),
+      size: 0,
+      writing: Promise.resolve(),
+      stats: { shard: shardName(i), rawBytes: 0, storedBytes: 0, chunks: 0 },
+    });
+  }
+  const images: ImageEntry[] = [];
+  const pipes = new Set<Socket>();
+  const pending = new Set<Promise<void>>();
+  const maxInFlight = 2 * opts.streams + 2;
+  let inFlight = 0;
+  let chunkCount = 0;
+  let failed: Error | undefined;
+  let rawTotal = 0;
+  let storedTotal = 0;
+
+  const pool = new CodecPool(opts.streams);
+  const controlFds: number[] = [];
+  const result = new Promise<void>((resolve, reject) => {
+    const worker = new Worker(new URL('./control.js', import.meta.url), {
+      workerData: { socketPath: join(opts.dir, socketName('capture')), mode: 'capture', addonPath: opts.addonPath } satisfies ControlData,
+    });
+    let criuDone = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = err;
+      for (const p of pipes) p.destroy(); // CRIU's next write fails: its dump fails and the process goes on
+      stopControl(opts.addonPath, controlFds); // CRIU's next request fails too
+      reject(err);
+    };
+    const maybeDone = () => {
+      if (!criuDone || pipes.size > 0 || failed) return;
+      Promise.all(pending).then(() => resolve(), fail);
+    };
+
+    const submit = (image: number, seq: number, raw: Buffer) => {
+      inFlight++;
+      if (inFlight >= maxInFlight) for (const p of pipes) p.pause();
+      // Round robin: shards of equal share, so a restore reads them all at once.
+      const shard = shards[chunkCount++ % shards.length] as Shard;
+      const stream = shards.indexOf(shard);
+      const length = raw.length; // before raw's memory moves to the codec worker
+      const job = (async () => {
+        const { stored, sha256: digest } = await pool.compress(stream, raw);
+        const write = shard.writing.then(async () => {
+          if (failed) return;
+          const entry: ChunkEntry = { s: stream, o: shard.size, n: stored.length, r: length, h: digest };
+          await shard.file.writev([chunkHeader(image, length, stored.length), stored]);
+          shard.size += CHUNK_HEADER + stored.length;
+          (images[image] as ImageEntry).chunks[seq] = entry;
+          shard.stats.rawBytes += length;
+          shard.stats.storedBytes += CHUNK_HEADER + stored.length;
+          shard.stats.chunks++;
+          rawTotal += length;
+          storedTotal += CHUNK_HEADER + stored.length;
+          opts.onProgress?.(rawTotal, storedTotal);
+          collectEvery(shard.stats.chunks);
+        });
+        shard.writing = write;
+        await write;
+      })();
+      pending.add(job);
+      job.then(
+        () => {
+          pending.delete(job);
+          inFlight--;
+          if (inFlight < maxInFlight && !failed) for (const p of pipes) p.resume();
+          maybeDone();
+        },
+        (err: Error) => fail(err),
+      );
+    };
+
+    const take = (name: string, fd: number) => {
+      const image = images.push({ name, size: 0, chunks: [] }) - 1;
+      const pipe = new Socket({ fd, readable: true, writable: false });
+      pipes.add(pipe);
+      if (inFlight >= maxInFlight) pipe.pause();
+      let buf = freshChunk();
+      let used = 0;
+      let seq = 0;
+      pipe.on('data', (data: Buffer) => {
+        let at = 0;
+        while (at < data.length) {
+          const n = data.copy(buf, used, at);
+          used += n;
+          at += n;
+          if (used === CHUNK_SIZE) {
+            submit(image, seq++, buf);
+            buf = freshChunk();
+            used = 0;
+          }
+        }
+        (images[image] as ImageEntry).size += data.length;
+      });
+      pipe.on('end', () => {
+        if (used > 0) submit(image, seq++, buf.subarray(0, used));
+        pipes.delete(pipe);
+        maybeDone();
+      });
+      pipe.on('error', (err) => fail(new Error(`reading image ${name} from CRIU: ${err.message}`)));
+    };
+
+    worker.on('message', (e: ControlEvent) => {
+      if (e.type === 'listening' || e.type === 'connected') controlFds.push(e.fd);
+      if (e.type === 'listening') opts.onListening?.();
+      else if (e.type === 'open') take(e.name, e.fd);
+      else if (e.type === 'end') {
+        criuDone = true;
+        maybeDone();
+      } else if (e.type === 'error') fail(new Error(`talking to CRIU over its stream socket: ${e.message}`));
+    });
+    worker.on('error', fail);
+  });
+
+  try {
+    await result;
+    for (const s of shards) await s.writing;
+    const index: StreamIndex = {
+      format: INDEX_FORMAT,
+      streams: opts.streams,
+      compression: 'lz4',
+      chunkSize: CHUNK_SIZE,
+      images,
+      shards: shards.map((s) => s.size),
+    };
+    await writeFile(join(opts.dir, INDEX_FILE), JSON.stringify(index));
+    return {
+      images: images.length,
+      rawBytes: rawTotal,
+      storedBytes: storedTotal,
+      durationMs: Date.now() - started,
+      shards: shards.map((s) => s.stats),
+    };
+  } finally {
+    stopControl(opts.addonPath, controlFds);
+    await Promise.allSettled(shards.map((s) => s.file.close()));
+    await pool.close();
+  }
+}
+
+/** A chunk buffer that owns its whole ArrayBuffer, so it can move to a codec worker without a copy. */
+function freshChunk(): Buffer {
+  return Buffer.from(new ArrayBuffer(CHUNK_SIZE));
+}

@@ -1,0 +1,65 @@
+/** One codec worker (codec-worker.ts) per stream; calls name the stream whose worker does the work. */
+import { Worker } from 'node:worker_threads';
+import type { CodecReply, CodecRequest } from './codec-worker.js';
+import type { ChunkEntry } from './format.js';
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Pending = { resolve(r: CodecReply & { ok: true }): void; reject(e: Error): void };
+
+/** A chunk failed its checks: the checkpoint is damaged (not the streamer). */
+export class DamagedChunk extends Error {}
+
+export class CodecPool {
+  private readonly workers: Worker[];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+
+  constructor(size: number) {
+    this.workers = Array.from({ length: size }, () => {
+      const w = new Worker(new URL('./codec-worker.js', import.meta.url));
+      w.on('message', (r: CodecReply) => {
+        const p = this.pending.get(r.id);
+        this.pending.delete(r.id);
+        if (!p) return;
+        if (r.ok) p.resolve(r);
+        else p.reject(r.damaged ? new DamagedChunk(r.message) : new Error(r.message));
+      });
+      w.on('error', (err) => {
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+      });
+      return w;
+    });
+  }
+
+  private call(stream: number, req: WithoutId<CodecRequest>, transfer: ArrayBuffer[] = []): Promise<CodecReply & { ok: true }> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      (this.workers[stream % this.workers.length] as Worker).postMessage({ ...req, id }, transfer);
+    });
+  }
+
+  /** Compresses `raw` (its memory moves to the worker: do not use it afterwards). */
+  async compress(stream: number, raw: Buffer): Promise<{ stored: Buffer; sha256: string }> {
+    const ab = raw.buffer.byteLength === raw.length && raw.byteOffset === 0 ? (raw.buffer as ArrayBuffer) : copy(raw);
+    const r = await this.call(stream, { op: 'compress', raw: ab, length: raw.length }, [ab]);
+    return { stored: Buffer.from(r.data), sha256: r.sha256 as string };
+  }
+
+  /** Reads chunk `chunk` of image number `image` from the shard at `path`, checks and decompresses it. */
+  async decode(path: string, shard: string, image: number, name: string, chunk: ChunkEntry): Promise<Buffer> {
+    const r = await this.call(chunk.s, { op: 'decode', path, shard, image, name, chunk });
+    return Buffer.from(r.data);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+function copy(buf: Buffer): ArrayBuffer {
+  const out = new ArrayBuffer(buf.length);
+  new Uint8Array(out).set(buf);
+  return out;
+}

@@ -1,0 +1,77 @@
+/**
+ * One stream's compressor: a worker thread that compresses chunks for capture, or
+ * reads, checks and decompresses them for serve, with lz4-napi's synchronous calls.
+ * Synchronous on purpose: lz4-napi's async calls allocate on libuv's threads and free
+ * on the main thread, which its allocator does not give back (a 270 MiB restore grew
+ * the process to 320 MiB). Results go back as transferred ArrayBuffers; see gc.ts for
+ * the collections.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { compressSync, uncompressSync } from 'lz4-napi';
+import { CHUNK_HEADER, type ChunkEntry, headerMismatch, INDEX_FILE } from './format.js';
+import { collectEvery } from './gc.js';
+
+export type CodecRequest =
+  | { id: number; op: 'compress'; raw: ArrayBuffer; length: number }
+  | { id: number; op: 'decode'; path: string; shard: string; image: number; name: string; chunk: ChunkEntry };
+
+export type CodecReply =
+  | { id: number; ok: true; data: ArrayBuffer; sha256?: string }
+  | { id: number; ok: false; message: string; damaged: boolean };
+
+const files = new Map<string, number>();
+let handled = 0;
+
+function owned(buf: Buffer): ArrayBuffer {
+  const out = new ArrayBuffer(buf.length);
+  new Uint8Array(out).set(buf);
+  return out;
+}
+
+function handle(req: CodecRequest): { data: ArrayBuffer; sha256?: string } {
+  if (req.op === 'compress') {
+    const stored = compressSync(Buffer.from(req.raw, 0, req.length));
+    return { data: owned(stored), sha256: createHash('sha256').update(stored).digest('hex') };
+  }
+  const c = req.chunk;
+  let fd = files.get(req.path);
+  if (fd === undefined) {
+    fd = openSync(req.path, 'r');
+    files.set(req.path, fd);
+  }
+  const where = `chunk of ${req.name} at byte ${c.o} of ${req.shard}`;
+  const buf = Buffer.allocUnsafe(CHUNK_HEADER + c.n);
+  const got = readSync(fd, buf, 0, buf.length, c.o);
+  const bad =
+    got < buf.length ? `only ${got} of ${buf.length} bytes could be read` : headerMismatch(buf.subarray(0, CHUNK_HEADER), req.image, c);
+  if (bad) throw new Damaged(`${where}: ${bad}`);
+  const stored = buf.subarray(CHUNK_HEADER);
+  if (createHash('sha256').update(stored).digest('hex') !== c.h) {
+    throw new Damaged(`${where} does not match its sha256 in ${INDEX_FILE}: the shard was changed or corrupted`);
+  }
+  const raw = uncompressSync(stored);
+  if (raw.length !== c.r) throw new Damaged(`${where} decompressed to ${raw.length} bytes, expected ${c.r}`);
+  return { data: owned(raw) };
+}
+
+class Damaged extends Error {}
+
+if (parentPort) {
+  const port = parentPort;
+  port.on('message', (req: CodecRequest | { op: 'close' }) => {
+    if (req.op === 'close') {
+      for (const fd of files.values()) closeSync(fd);
+      files.clear();
+      return;
+    }
+    collectEvery(++handled);
+    try {
+      const out = handle(req);
+      port.postMessage({ id: req.id, ok: true, ...out } satisfies CodecReply, [out.data]);
+    } catch (err) {
+      port.postMessage({ id: req.id, ok: false, message: (err as Error).message, damaged: err instanceof Damaged } satisfies CodecReply);
+    }
+  });
+}

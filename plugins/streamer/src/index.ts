@@ -1,0 +1,20 @@
+/**
+ * @cedana/plugin-streamer: `--streams N` writes CRIU's images as N parallel lz4 shards
+ * while CRIU dumps (CRIU's --stream mode), and restore reads them back in parallel.
+ * The images are never written uncompressed nor held whole in memory. Layout:
+ * format.ts; the CRIU side: control.ts; why a process of its own: main.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { definePlugin } from '@cedana/plugin-sdk';
+import { streamDump, streamRestore } from './middleware.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export default definePlugin({
+  name: 'streamer',
+  version,
+  features: {
+    DumpMiddleware: [streamDump],
+    RestoreMiddleware: [streamRestore],
+  },
+});

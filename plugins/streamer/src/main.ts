@@ -1,0 +1,65 @@
+/**
+ * The streamer process: `node main.js capture|serve DIR STREAMS ADDON`. It runs beside
+ * CRIU for one dump or restore and reports on stdout, one JSON object per line:
+ *   {"event":"listening"}                           CRIU may start now
+ *   {"event":"progress","done":N,"total":N}         raw image bytes (total 0 when unknown)
+ *   {"event":"done","stats":{...}}                  every image is written / served
+ *   {"event":"error","message":"...","damaged":bool}
+ * It is a process of its own so that the daemon's memory and event loop stay out of
+ * the data path, and so that a streamer that dies is just a child that exited.
+ */
+import { capture, type StreamStats } from './capture.js';
+import { DamagedChunk, serve } from './serve.js';
+
+export type StreamerEvent =
+  | { event: 'listening' }
+  | { event: 'progress'; done: number; total: number }
+  | { event: 'done'; stats: StreamStats }
+  | { event: 'error'; message: string; damaged: boolean };
+
+const emit = (e: StreamerEvent) => process.stdout.write(`${JSON.stringify(e)}\n`);
+
+/** At most ~10 progress lines a second. */
+function throttled(fn: (done: number, total: number) => void): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (now - last < 100) return;
+    last = now;
+    fn(done, total);
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [mode, dir, streamsText, addonPath] = argv;
+  const streams = Number(streamsText);
+  if ((mode !== 'capture' && mode !== 'serve') || !dir || !addonPath || !Number.isInteger(streams) || streams < 1) {
+    throw new Error(`usage: main.js capture|serve DIR STREAMS ADDON (got ${argv.join(' ')})`);
+  }
+  const onListening = () => emit({ event: 'listening' });
+  const stats =
+    mode === 'capture'
+      ? await capture({
+          dir,
+          streams,
+          addonPath,
+          onListening,
+          onProgress: throttled((done) => emit({ event: 'progress', done, total: 0 })),
+        })
+      : await serve({
+          dir,
+          streams,
+          addonPath,
+          onListening,
+          onProgress: throttled((done, total) => emit({ event: 'progress', done, total })),
+        });
+  emit({ event: 'done', stats });
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err: Error) => {
+    emit({ event: 'error', message: err.message, damaged: err instanceof DamagedChunk });
+    process.exit(1);
+  },
+);

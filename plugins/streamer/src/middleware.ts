@@ -1,0 +1,161 @@
+/**
+ * The streamer in the dump and restore pipelines, right around CRIU: start the streamer
+ * process on the images folder, run CRIU with --stream, wait for the streamer, record
+ * what it wrote.
+ *
+ * Nothing is lost when the streamer fails: CRIU's last write into a pipe is not yet on
+ * disk when CRIU finishes, so a dump that would end the process runs CRIU with
+ * --leave-stopped instead, and the process tree is killed only once the streamer has
+ * written every shard and the index; if the streamer fails, the tree is continued.
+ */
+import { readFileSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CedanaError, type DumpAdapter, type RestoreAdapter } from '@cedana/plugin-sdk';
+import type { StreamStats } from './capture.js';
+import { socketName } from './control.js';
+import { INDEX_FILE } from './format.js';
+import { ensureAddon } from './native.js';
+import { type StreamerRun, startStreamer } from './streamer-process.js';
+
+/** How long a streamer may take to end by itself once CRIU failed. */
+const STREAMER_GRACE_MS = 2000;
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** What checkpoint.json records under "streamer". */
+export interface StreamerFacts {
+  version: string;
+  streams: number;
+  compression: 'lz4';
+  index: string;
+  rawBytes: number;
+  storedBytes: number;
+  shards: StreamStats['shards'];
+}
+
+export const streamDump: DumpAdapter = (next) =>
+  async function streamDump(ctx, req, res) {
+    const streams = req.streams ?? 0;
+    if (streams <= 0) return next(ctx, req, res);
+    const addon = await ensureAddon();
+    const streamer = startStreamer('capture', ctx.imagesDir, streams, addon);
+    const stopInstead = !ctx.criu.leaveRunning;
+    try {
+      await streamer.ready;
+      ctx.criu.extraArgs.push('--stream', ...(stopInstead ? ['--leave-stopped'] : []));
+      try {
+        await next(ctx, req, res);
+      } catch (err) {
+        throw await explain(err, streamer);
+      }
+      let stats: StreamStats;
+      try {
+        stats = await streamer.done;
+      } catch (err) {
+        if (stopInstead) await signalTree(ctx.pid, 'SIGCONT');
+        throw err;
+      }
+      if (stopInstead) await signalTree(ctx.pid, 'SIGKILL');
+      // Every chunk has its sha256 in the index: restore checks the shards as it reads them.
+      ctx.manifest.checkedOnRead = stats.shards.map((s) => s.shard);
+      ctx.manifest.streamer = {
+        version,
+        streams,
+        compression: 'lz4',
+        index: INDEX_FILE,
+        rawBytes: stats.rawBytes,
+        storedBytes: stats.storedBytes,
+        shards: stats.shards,
+      } satisfies StreamerFacts;
+      ctx.log.info({ streams, rawBytes: stats.rawBytes, storedBytes: stats.storedBytes, ms: stats.durationMs }, 'streamed the images');
+    } finally {
+      streamer.kill();
+      await rm(join(ctx.imagesDir, socketName('capture')), { force: true });
+    }
+  };
+
+export const streamRestore: RestoreAdapter = (next) =>
+  async function streamRestore(ctx, req, res) {
+    const streams = Number((ctx.manifest.streamer as StreamerFacts | undefined)?.streams ?? 0);
+    const asked = Number((req.details?.streamer as { streams?: number } | undefined)?.streams ?? 0);
+    if (asked > 0 && asked !== streams) {
+      throw new CedanaError(
+        'CEDANA_ERR_INVALID_ARGUMENT',
+        streams
+          ? `--streams ${asked} given, but the checkpoint was written as ${streams} streams`
+          : `--streams ${asked} given, but the checkpoint was not written as streams`,
+        {
+          hint: streams
+            ? `restore with --streams ${streams}, or leave --streams out: restore reads the count from checkpoint.json`
+            : 'leave --streams out',
+        },
+      );
+    }
+    if (streams <= 0) return next(ctx, req, res);
+    const addon = await ensureAddon();
+    const streamer = startStreamer('serve', ctx.imagesDir, streams, addon);
+    try {
+      await streamer.ready;
+      ctx.criu.extraArgs.push('--stream');
+      let started: Awaited<ReturnType<typeof next>>;
+      try {
+        started = await next(ctx, req, res);
+      } catch (err) {
+        throw await explain(err, streamer);
+      }
+      const stats = await streamer.done;
+      ctx.log.info({ streams, rawBytes: stats.rawBytes, ms: stats.durationMs }, 'served the images from streams');
+      return started;
+    } finally {
+      streamer.kill();
+      await rm(join(ctx.imagesDir, socketName('serve')), { force: true });
+    }
+  };
+
+/**
+ * CRIU failed. CRIU's end closes the stream socket, so the streamer ends on its own
+ * within moments; when it failed first (a damaged chunk, a full disk), its reason is
+ * the one to tell, with CRIU's words after it.
+ */
+async function explain(criuError: unknown, streamer: StreamerRun): Promise<unknown> {
+  const settled = streamer.done.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  const streamerError = await Promise.race([settled, sleep(STREAMER_GRACE_MS).then(() => undefined)]);
+  streamer.kill();
+  if (!(streamerError instanceof CedanaError)) return criuError;
+  const criuText = criuError instanceof Error ? criuError.message : String(criuError);
+  return new CedanaError(streamerError.code, streamerError.message, {
+    details: [...streamerError.details, `then: ${criuText}`],
+    cause: criuError,
+  });
+}
+
+/** Sends `signal` to `pid` and every descendant (the tree CRIU dumped and left stopped). */
+async function signalTree(pid: number, signal: NodeJS.Signals): Promise<void> {
+  for (const p of await descendants(pid)) {
+    try {
+      process.kill(p, signal);
+    } catch {
+      // gone already
+    }
+  }
+}
+
+async function descendants(root: number): Promise<number[]> {
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    out.push(pid);
+    const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+    for (const tid of tasks) {
+      const text = await readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '');
+      for (const child of text.split(' ').filter(Boolean)) queue.push(Number(child));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,182 @@
+/**
+ * Restore side: serves each image CRIU asks for from the shards, by position (the
+ * index says where every chunk is), reading, checking and decompressing several
+ * chunks ahead in parallel across the shards. Every chunk's header and sha256 are
+ * checked before CRIU gets a byte of it: a damaged shard fails the restore before the
+ * restored process ever runs, and the error names the shard, the offset and the image.
+ */
+import { subtle } from 'node:crypto';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { uncompress } from 'lz4-napi';
+import type { ShardStats, StreamStats } from './capture.js';
+import { CodecPool, DamagedChunk } from './codec-pool.js';
+import type { ControlData, ControlEvent } from './control.js';
+import { socketName, stopControl } from './control.js';
+import {
+  CHUNK_HEADER,
+  type ChunkEntry,
+  headerMismatch,
+  type ImageEntry,
+  INDEX_FILE,
+  parseIndex,
+  type StreamIndex,
+  shardName,
+} from './format.js';
+import { collectEvery } from './gc.js';
+
+export interface ServeOptions {
+  dir: string;
+  streams: number;
+  addonPath: string;
+  onListening?(): void;
+  onProgress?(rawBytes: number, rawTotal: number): void;
+}
+
+export { DamagedChunk };
+
+export async function readIndex(dir: string, streams: number): Promise<StreamIndex> {
+  const text = await readFile(join(dir, INDEX_FILE), 'utf8').catch(() => {
+    throw new DamagedChunk(`${INDEX_FILE} is missing from ${dir}`);
+  });
+  const index = parseIndex(text, streams);
+  if (typeof index === 'string') throw new DamagedChunk(index);
+  return index;
+}
+
+/** Opens the shards, checking each has the size the index says. */
+export async function openShards(dir: string, index: StreamIndex): Promise<FileHandle[]> {
+  const files: FileHandle[] = [];
+  try {
+    for (const [i, want] of index.shards.entries()) {
+      const file = await open(join(dir, shardName(i)), 'r').catch(() => {
+        throw new DamagedChunk(`shard ${shardName(i)} is missing from ${dir}`);
+      });
+      files.push(file);
+      const { size } = await file.stat();
+      if (size !== want)
+        throw new DamagedChunk(`shard ${shardName(i)} has ${size} bytes, the index says ${want}: it was truncated or changed`);
+    }
+  } catch (err) {
+    await Promise.allSettled(files.map((f) => f.close()));
+    throw err;
+  }
+  return files;
+}
+
+/** Reads one chunk, checks it against the index and returns its raw bytes. */
+export async function readChunk(files: FileHandle[], image: number, entry: ImageEntry, c: ChunkEntry): Promise<Buffer> {
+  const where = `chunk of ${entry.name} at byte ${c.o} of ${shardName(c.s)}`;
+  const buf = Buffer.allocUnsafe(CHUNK_HEADER + c.n);
+  const { bytesRead } = await (files[c.s] as FileHandle).read(buf, 0, buf.length, c.o);
+  const bad =
+    bytesRead < buf.length
+      ? `only ${bytesRead} of ${buf.length} bytes could be read`
+      : headerMismatch(buf.subarray(0, CHUNK_HEADER), image, c);
+  if (bad) throw new DamagedChunk(`${where}: ${bad}`);
+  const stored = buf.subarray(CHUNK_HEADER);
+  const digest = Buffer.from(await subtle.digest('SHA-256', stored)).toString('hex');
+  if (digest !== c.h) throw new DamagedChunk(`${where} does not match its sha256 in ${INDEX_FILE}: the shard was changed or corrupted`);
+  const raw = await uncompress(stored);
+  if (raw.length !== c.r) throw new DamagedChunk(`${where} decompressed to ${raw.length} bytes, expected ${c.r}`);
+  return raw;
+}
+
+/** Runs until CRIU has read every image it asked for; rejects on the first damaged chunk. */
+export async function serve(opts: ServeOptions): Promise<StreamStats> {
+  const started = Date.now();
+  const index = await readIndex(opts.dir, opts.streams);
+  const files = await openShards(opts.dir, index);
+  const pool = new CodecPool(opts.streams);
+  const controlFds: number[] = [];
+  const byName = new Map(index.images.map((entry, i) => [entry.name, i]));
+  const rawTotal = index.images.reduce((sum, i) => sum + i.size, 0);
+  const stats: ShardStats[] = index.shards.map((size, i) => ({ shard: shardName(i), rawBytes: 0, storedBytes: size, chunks: 0 }));
+  for (const entry of index.images) {
+    for (const c of entry.chunks) {
+      const s = stats[c.s] as ShardStats;
+      s.rawBytes += c.r;
+      s.chunks++;
+    }
+  }
+  const ahead = 2 * opts.streams + 1;
+  let rawDone = 0;
+  let served = 0;
+  const open = new Set<Socket>();
+  const serving = new Set<Promise<void>>();
+
+  const sendImage = async (image: number, pipe: Socket): Promise<void> => {
+    const entry = index.images[image] as ImageEntry;
+    const loads: (Promise<Buffer> | undefined)[] = [];
+    const load = (k: number) => {
+      const c = entry.chunks[k];
+      if (c) loads[k] = pool.decode(join(opts.dir, shardName(c.s)), shardName(c.s), image, entry.name, c);
+      loads[k]?.catch(() => {}); // awaited in order below
+    };
+    for (let k = 0; k < Math.min(ahead, entry.chunks.length); k++) load(k);
+    for (let k = 0; k < entry.chunks.length; k++) {
+      const raw = await (loads[k] as Promise<Buffer>);
+      delete loads[k]; // the chunk is ours now: the list must not keep the whole image alive
+      load(k + ahead);
+      if (pipe.destroyed) return; // CRIU closed the image early: it had read what it needed
+      if (!pipe.write(raw)) await new Promise<void>((resolve) => pipe.once('drain', resolve).once('close', resolve));
+      rawDone += raw.length;
+      collectEvery(++served);
+      opts.onProgress?.(rawDone, rawTotal);
+    }
+    await new Promise<void>((resolve) => pipe.end(resolve));
+  };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const worker = new Worker(new URL('./control.js', import.meta.url), {
+        workerData: {
+          socketPath: join(opts.dir, socketName('serve')),
+          mode: 'serve',
+          addonPath: opts.addonPath,
+          images: index.images.map((i) => i.name),
+        } satisfies ControlData,
+      });
+      let failed = false;
+      const fail = (err: Error) => {
+        if (failed) return;
+        failed = true;
+        for (const p of open) p.destroy(); // CRIU reads a short image: its restore fails, nothing runs
+        stopControl(opts.addonPath, controlFds); // CRIU's next request fails too
+        reject(err);
+      };
+      worker.on('message', (e: ControlEvent) => {
+        if (e.type === 'listening' || e.type === 'connected') controlFds.push(e.fd);
+        if (e.type === 'listening') opts.onListening?.();
+        else if (e.type === 'open') {
+          const pipe = new Socket({ fd: e.fd, readable: false, writable: true });
+          open.add(pipe);
+          pipe.on('error', (err: NodeJS.ErrnoException) => {
+            if (err.code !== 'EPIPE') fail(new Error(`writing image ${e.name} to CRIU: ${err.message}`));
+          });
+          const job = sendImage(byName.get(e.name) as number, pipe);
+          serving.add(job);
+          job.then(() => {
+            serving.delete(job);
+            open.delete(pipe);
+          }, fail);
+        } else if (e.type === 'end') Promise.all(serving).then(() => resolve(), fail);
+        else if (e.type === 'error') fail(new Error(`talking to CRIU over its stream socket: ${e.message}`));
+      });
+      worker.on('error', fail);
+    });
+  } finally {
+    stopControl(opts.addonPath, controlFds);
+    await Promise.allSettled(files.map((f) => f.close()));
+    await pool.close();
+  }
+  return {
+    images: index.images.length,
+    rawBytes: rawDone,
+    storedBytes: index.shards.reduce((a, b) => a + b, 0),
+    durationMs: Date.now() - started,
+    shards: stats,
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Starts the streamer process (main.ts) for one dump or restore and follows its
+ * events. `ready` settles once CRIU may connect; `done` with the stats, or with the
+ * reason it failed or died.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { CedanaError } from '@cedana/plugin-sdk';
+import type { StreamStats } from './capture.js';
+import type { StreamerEvent } from './main.js';
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+export interface StreamerRun {
+  pid: number;
+  ready: Promise<void>;
+  done: Promise<StreamStats>;
+  kill(): void;
+}
+
+/** How `done` rejects when the caller stopped the streamer itself (CRIU failed first). */
+export class StreamerStopped extends Error {}
+
+export function startStreamer(
+  mode: 'capture' | 'serve',
+  dir: string,
+  streams: number,
+  addonPath: string,
+  onProgress?: (done: number, total: number) => void,
+): StreamerRun {
+  // Compression, hashing and file I/O all run on libuv's pool: one thread per stream and one for reads.
+  const pool = Math.max(4, streams + 2, availableParallelism());
+  const child = spawn(process.execPath, ['--expose-gc', MAIN, mode, dir, String(streams), addonPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, UV_THREADPOOL_SIZE: String(pool) },
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  let result: StreamerEvent | undefined;
+  let stopping = false;
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    onReady = resolve;
+  });
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    let e: StreamerEvent;
+    try {
+      e = JSON.parse(line) as StreamerEvent;
+    } catch {
+      return;
+    }
+    if (e.event === 'listening') onReady();
+    else if (e.event === 'progress') onProgress?.(e.done, e.total);
+    else result = e;
+  });
+  const done = new Promise<StreamStats>((resolve, reject) => {
+    child.on('error', (err) => reject(failure(`cannot start the streamer: ${err.message}`)));
+    child.on('close', (code, signal) => {
+      if (result?.event === 'done') return resolve(result.stats);
+      if (result?.event === 'error') {
+        const code = result.damaged ? 'CEDANA_ERR_CHECKPOINT_INVALID' : 'CEDANA_ERR_STREAMER_FAILED';
+        return reject(new CedanaError(code, `streamer (${mode}): ${result.message}`));
+      }
+      if (stopping) return reject(new StreamerStopped('the streamer was stopped'));
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      reject(failure(`the streamer (${mode}, PID ${child.pid}) ${how} before it finished`, stderr));
+    });
+  });
+  done.catch(() => {}); // awaited by the caller; a failure before that must not go unhandled
+  // A streamer that dies before listening must not leave the caller waiting for `ready`.
+  const readyOrDead = Promise.race([ready, done.then(() => {})]);
+  return {
+    pid: child.pid ?? 0,
+    ready: readyOrDead,
+    done,
+    kill: () => {
+      if (child.exitCode !== null || child.signalCode !== null || isZombie(child.pid)) return;
+      stopping = true;
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+function failure(message: string, stderr = ''): CedanaError {
+  const details = stderr.trim() ? stderr.trim().split('\n').slice(-10) : [];
+  return new CedanaError('CEDANA_ERR_STREAMER_FAILED', message, { details });
+}
+
+/** Dead but not yet reaped: it died on its own, whatever the caller does now. */
+function isZombie(pid: number | undefined): boolean {
+  try {
+    return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ''));
+  } catch {
+    return true;
+  }
+}

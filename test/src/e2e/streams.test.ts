@@ -1,0 +1,219 @@
+/**
+ * `--streams N`: CRIU's --stream mode into the streamer plugin, which writes N lz4 shards
+ * and serves them back on restore. Real CRIU, real daemon, the installed streamer plugin.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { counts, lastCount, waitForCount } from '../harness/counter.js';
+import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
+
+interface JobJson {
+  jid: string;
+  state: { pid: number; status: string };
+  lastCheckpoint?: { path: string; compression: string; streams: number };
+}
+
+/** A counter that also holds `mib` MiB of memory, half random: enough chunks to spread over every shard. */
+function bigCounter(file: string, mib: number): string[] {
+  const script = `open(my $r, '<', '/dev/urandom'); my @m; for (1..${mib}) { read($r, my $b, 524288); push @m, $b . ("\\0" x 524288) }
+    $| = 1; my $i = 0; while (1) { $i++; open(my $f, '>>', '${file}'); print $f "$i\\n"; close $f; select(undef, undef, undef, 0.1) }`;
+  return ['perl', '-e', script];
+}
+
+describe('checkpoint streams (--streams N, the streamer plugin)', () => {
+  let d: TestDaemon;
+  before(async () => {
+    d = await TestDaemon.start();
+  });
+  after(async () => {
+    await d.stop();
+  });
+
+  const job = async (jid: string) => (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === jid) as JobJson;
+  const start = async (jid: string, mib = 24) => {
+    const file = join(d.dir, `${jid}.count`);
+    await d.ok(['run', 'process', '--jid', jid, '--', ...bigCounter(file, mib)]);
+    await waitForCount(file, 3);
+    return file;
+  };
+
+  for (const streams of [1, 2, 4]) {
+    it(`dumps into ${streams} lz4 stream(s) and restores from them: the count goes on`, async () => {
+      const jid = `streams-${streams}`;
+      const file = await start(jid);
+      await d.ok(['dump', 'job', jid, '--streams', String(streams)]);
+      const dumped = await job(jid);
+      assert.equal(dumped.lastCheckpoint?.compression, 'lz4');
+      assert.equal(dumped.lastCheckpoint?.streams, streams);
+      const dir = dumped.lastCheckpoint?.path as string;
+      const files = await readdir(dir);
+      for (let i = 0; i < streams; i++) {
+        assert.ok(files.includes(`img-${i}.lz4`), `shard img-${i}.lz4 in ${files.join(' ')}`);
+        assert.ok((await stat(join(dir, `img-${i}.lz4`))).size > 1 << 20, `img-${i}.lz4 holds a share of the memory`);
+      }
+      assert.ok(files.includes('img-index.json'));
+      assert.deepEqual(
+        files.filter((f) => f.endsWith('.img')),
+        [],
+        'no uncompressed image was written',
+      );
+      assert.ok(!files.some((f) => f.endsWith('.sock')), 'the stream socket is gone');
+      const manifest = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8'));
+      assert.equal(manifest.streamer.streams, streams);
+      assert.ok(manifest.files['img-0.lz4'].sha256, 'checkpoint.json has the sha256 of every shard');
+      assert.ok(manifest.streamer.storedBytes < manifest.streamer.rawBytes * 0.75, 'the half-zero memory was compressed');
+
+      const atDump = await lastCount(file);
+      await d.ok(['restore', 'job', jid]);
+      assert.equal((await job(jid)).state.status, 'running');
+      await waitForCount(file, atDump + 3);
+      const all = await counts(file);
+      assert.equal(all[all.indexOf(atDump) + 1], atDump + 1, 'the next count follows the last one before the dump');
+      await d.ok(['job', 'kill', jid]);
+    });
+  }
+
+  describe('a damaged streamed checkpoint is refused, naming what is wrong, and nothing starts', () => {
+    let good: string;
+    before(async () => {
+      const file = await start('damage-src');
+      await d.ok(['dump', 'job', 'damage-src', '--streams', '2', '--leave-running']);
+      good = (await job('damage-src')).lastCheckpoint?.path as string;
+      await d.ok(['job', 'kill', 'damage-src']);
+      await waitFor('killed', async () => ((await job('damage-src')).state.status === 'exited' ? true : undefined));
+      void file;
+    });
+
+    const damaged = async (name: string, damage: (dir: string) => Promise<void>) => {
+      const dir = join(d.dir, `damaged-${name}`);
+      await cp(good, dir, { recursive: true });
+      await damage(dir);
+      return dir;
+    };
+    const refused = async (dir: string, jid: string, pattern: RegExp, extra: string[] = []) => {
+      const r = await d.cli(['restore', 'process', '--path', dir, '--jid', jid, ...extra]);
+      assert.notEqual(r.code, 0, 'the restore must fail');
+      assert.match(r.stderr, pattern);
+      const j = (await d.json<JobJson[]>(['ps'])).find((x) => x.jid === jid);
+      assert.ok(!j || j.state.status !== 'running', 'no job was started');
+    };
+
+    it('a changed byte in a shard', async () => {
+      const dir = await damaged('byte', async (dir) => {
+        const f = await open(join(dir, 'img-1.lz4'), 'r+');
+        const { size } = await f.stat();
+        const b = Buffer.alloc(1);
+        await f.read(b, 0, 1, Math.floor(size / 2));
+        b[0] = (b[0] as number) ^ 0xff;
+        await f.write(b, 0, 1, Math.floor(size / 2));
+        await f.close();
+      });
+      await refused(dir, 'r-byte', /img-1\.lz4.*(sha256|header)|CHECKPOINT_INVALID/);
+    });
+
+    it('a truncated shard', async () => {
+      const dir = await damaged('trunc', async (dir) => {
+        const { size } = await stat(join(dir, 'img-0.lz4'));
+        await truncate(join(dir, 'img-0.lz4'), size - 100);
+      });
+      await refused(dir, 'r-trunc', /img-0\.lz4 has \d+ bytes, expected \d+/);
+    });
+
+    it('a missing shard', async () => {
+      const dir = await damaged('missing', (dir) => rm(join(dir, 'img-1.lz4')));
+      await refused(dir, 'r-missing', /img-1\.lz4 is missing/);
+    });
+
+    it('a tampered index', async () => {
+      const dir = await damaged('index', async (dir) => {
+        const index = JSON.parse(await readFile(join(dir, 'img-index.json'), 'utf8'));
+        index.images[0].size += 1;
+        await writeFile(join(dir, 'img-index.json'), JSON.stringify(index));
+      });
+      await refused(dir, 'r-index', /img-index\.json/);
+    });
+
+    it('a wrong stream count', async () => {
+      const dir = await damaged('count', async () => {});
+      await refused(dir, 'r-count', /--streams 3 given, but the checkpoint was written as 2 streams/, ['--streams', '3']);
+    });
+
+    it('and the undamaged checkpoint still restores', async () => {
+      await d.ok(['restore', 'process', '--path', good, '--jid', 'r-good']);
+      assert.equal((await job('r-good')).state.status, 'running');
+      await d.ok(['job', 'kill', 'r-good']);
+    });
+  });
+
+  it('a streamer that dies half way: the dump fails, the job keeps running, no checkpoint is recorded', async () => {
+    const jid = 'streamer-dies';
+    const file = await start(jid, 160);
+    const dir = join(d.dir, 'dies');
+    await mkdir(dir);
+    const dump = d.cli(['dump', 'job', jid, '--streams', '2', '--dir', dir]);
+    // Kill the streamer once it has written some of the shards.
+    const killed = await waitFor(
+      'the streamer writing',
+      async () => {
+        const ckpt = (await readdir(dir).catch(() => [] as string[]))[0];
+        const size = ckpt
+          ? await stat(join(dir, ckpt, 'img-0.lz4')).then(
+              (s) => s.size,
+              () => 0,
+            )
+          : 0;
+        if (size < 1 << 20) return undefined;
+        const pids = execFileSync('pgrep', ['-f', 'dist/main.js capture'], { encoding: 'utf8' }).trim().split('\n');
+        for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+        return pids;
+      },
+      20_000,
+    );
+    assert.ok(killed.length > 0);
+    const r = await dump;
+    assert.notEqual(r.code, 0, 'the dump must fail');
+    assert.match(r.stderr, /streamer/i);
+    assert.equal((await job(jid)).state.status, 'running');
+    const before = await lastCount(file);
+    await waitForCount(file, before + 2);
+    assert.deepEqual(await readdir(dir), [], 'the partial checkpoint was removed');
+    const list = await d.json<{ jid: string }[]>(['checkpoints']);
+    assert.ok(!list.some((c) => c.jid === jid), 'no checkpoint recorded');
+    await d.ok(['job', 'kill', jid]);
+  });
+
+  it('a full disk during a streamed dump: the job keeps running, the partial shards are removed', async () => {
+    const jid = 'streams-full';
+    const file = await start(jid, 48);
+    const small = join(d.dir, 'small');
+    await mkdir(small);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', small]);
+    try {
+      const r = await d.cli(['dump', 'job', jid, '--streams', '2', '--dir', small]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /CEDANA_ERR_NO_SPACE|no space left/i);
+      assert.equal((await job(jid)).state.status, 'running');
+      const before = await lastCount(file);
+      await waitForCount(file, before + 2);
+      assert.deepEqual(await readdir(small), [], 'nothing left on the full disk');
+    } finally {
+      execFileSync('umount', ['-l', small]);
+    }
+    await d.ok(['job', 'kill', jid]);
+  });
+
+  it('refuses --streams with a compression the streams do not use', async () => {
+    const file = await start('streams-gzip', 1);
+    void file;
+    const r = await d.cli(['dump', 'job', 'streams-gzip', '--streams', '2', '--compression', 'gzip']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--streams 2 writes lz4 streams, found --compression gzip/);
+    assert.equal((await job('streams-gzip')).state.status, 'running');
+    await d.ok(['job', 'kill', 'streams-gzip']);
+  });
+
+  void sleep;
+});
