@@ -113,7 +113,7 @@ export const ERRORS = {
   // containerd (the containerd plugin)
   CEDANA_ERR_CONTAINERD_UNREACHABLE: {
     status: 'UNAVAILABLE',
-    hint: 'start containerd, or point --address at the socket it listens on (default /run/containerd/containerd.sock)',
+    hint: 'start containerd, or point --containerd-address at the socket it listens on (default /run/containerd/containerd.sock)',
   },
   CEDANA_ERR_CONTAINERD_FAILED: {
     status: 'INTERNAL',

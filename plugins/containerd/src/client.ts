@@ -52,7 +52,7 @@ export class Containerd {
     );
     if (!isSocket) {
       throw new CedanaError('CEDANA_ERR_CONTAINERD_UNREACHABLE', `cannot reach containerd: there is no socket at ${address}`, {
-        hint: `start containerd, or give the socket it listens on with --address (default ${DEFAULT_ADDRESS})`,
+        hint: `start containerd, or give the socket it listens on with --containerd-address (default ${DEFAULT_ADDRESS})`,
       });
     }
     const client = new Client(`unix://${address}`, credentials.createInsecure(), {

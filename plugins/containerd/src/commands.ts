@@ -10,6 +10,7 @@ import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE } from './client.js';
 import type { ContainerdDetails } from './details.js';
 
 const id = (demand: boolean, describe = 'container ID'): OptionSpec => ({ type: 'string', alias: 'i', describe, demandOption: demand });
+/** `--address` is cedana's own global flag (the daemon's socket): containerd's socket has a name of its own. */
 const address: OptionSpec = {
   type: 'string',
   describe: `containerd's socket (default: $CONTAINERD_ADDRESS of the daemon, else ${DEFAULT_ADDRESS})`,
@@ -19,7 +20,8 @@ const namespace: OptionSpec = { type: 'string', alias: 'n', describe: `container
 /** The flags given, as details. */
 export function detailsOf(argv: Record<string, unknown>): ContainerdDetails {
   const out: ContainerdDetails = {};
-  if (typeof argv.address === 'string' && argv.address !== '') out.address = resolve(argv.address);
+  const address = argv['containerd-address'];
+  if (typeof address === 'string' && address !== '') out.address = resolve(address);
   if (typeof argv.namespace === 'string' && argv.namespace !== '') out.namespace = argv.namespace;
   if (typeof argv.id === 'string' && argv.id !== '') out.id = argv.id;
   if (typeof argv.image === 'string' && argv.image !== '') out.image = argv.image;
@@ -36,7 +38,7 @@ export const runCmd: PluginCommand = {
     image: { type: 'string', describe: 'image reference, as containerd names it', demandOption: true },
     id: id(true),
     snapshotter: { type: 'string', describe: 'snapshotter of the container’s rootfs (default overlayfs)' },
-    address,
+    'containerd-address': address,
     namespace,
   },
   details,
@@ -44,7 +46,7 @@ export const runCmd: PluginCommand = {
 
 export const manageCmd: PluginCommand = {
   describe: 'Manage a containerd container whose task is already running',
-  options: { id: id(true), address, namespace },
+  options: { id: id(true), 'containerd-address': address, namespace },
   details,
 };
 
@@ -53,7 +55,7 @@ export const dumpCmd: PluginCommand = {
   options: {
     id: id(true),
     rootfs: { type: 'boolean', describe: 'also keep the container’s writable layer (files it wrote)' },
-    address,
+    'containerd-address': address,
     namespace,
   },
   details,
@@ -61,12 +63,12 @@ export const dumpCmd: PluginCommand = {
 
 export const restoreCmd: PluginCommand = {
   describe: 'Restore a containerd container from a checkpoint, as a new container',
-  options: { id: id(false, "container ID to restore as (default: the dumped container's)"), address, namespace },
+  options: { id: id(false, "container ID to restore as (default: the dumped container's)"), 'containerd-address': address, namespace },
   details,
 };
 
 export const queryCmd: PluginCommand = {
   describe: 'List containerd’s containers (with task PID and status) and images',
-  options: { address, namespace },
+  options: { 'containerd-address': address, namespace },
   details,
 };

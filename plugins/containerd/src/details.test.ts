@@ -23,7 +23,10 @@ describe('details.containerd', () => {
   });
 
   it('makes the socket path absolute in the CLI, and passes --rootfs only when set', () => {
-    assert.deepEqual(detailsOf({ address: 'rel.sock', id: 'x', rootfs: false }), { address: `${process.cwd()}/rel.sock`, id: 'x' });
+    assert.deepEqual(detailsOf({ 'containerd-address': 'rel.sock', id: 'x', rootfs: false }), {
+      address: `${process.cwd()}/rel.sock`,
+      id: 'x',
+    });
     assert.deepEqual(detailsOf({ id: 'x', rootfs: true, namespace: 'n' }), { id: 'x', rootfs: true, namespace: 'n' });
   });
 
