@@ -184,7 +184,7 @@ export class Containerd {
     if (err.code === status.UNAVAILABLE) code = 'CEDANA_ERR_CONTAINERD_UNREACHABLE';
     else if (err.code === status.NOT_FOUND) code = 'CEDANA_ERR_CONTAINER_NOT_FOUND';
     else if (err.code === status.ALREADY_EXISTS) code = 'CEDANA_ERR_CONTAINER_EXISTS';
-    const e = new CedanaError(code, `containerd could not ${what} (namespace ${this.namespace}): ${detail}`);
+    const e = new CedanaError(code, `could not ${what} (namespace ${this.namespace}): ${detail}`);
     (e as CedanaError & { grpcCode?: number }).grpcCode = err.code;
     return e;
   }

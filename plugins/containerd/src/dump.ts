@@ -121,7 +121,7 @@ export async function containerdDump(ctx: DumpContext, _req: DumpReq, res: DumpR
     const running = after?.status === Status.RUNNING;
     throw new CedanaError(
       'CEDANA_ERR_CONTAINERD_DUMP',
-      `containerd could not checkpoint container "${id}": ${criuHeadline(criu) ?? (err as Error).message}; ${running ? 'the task was left running' : `the task is ${after ? statusName(after.status) : 'gone'} now`}`,
+      `could not checkpoint container "${id}": ${criuHeadline(criu) ?? (err as Error).message}; ${running ? 'the task was left running' : `the task is ${after ? statusName(after.status) : 'gone'} now`}`,
       { details: [...criu, (err as Error).message] },
     );
   }

@@ -41,7 +41,7 @@ const MAX_JSON = 4 * 1024 * 1024;
 export async function resolveImage(cd: Containerd, ref: string, snapshotter: string): Promise<ResolvedImage> {
   const image = await cd.call(ImagesService.get, { name: ref }, `find image ${ref}`).catch((err) => {
     if (isNotFound(err)) {
-      throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `containerd has no image "${ref}" in namespace ${cd.namespace}`, {
+      throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `no image "${ref}" in namespace ${cd.namespace}`, {
         hint: `list the images with \`cedana query containerd --namespace ${cd.namespace}\` (a full name such as docker.io/library/busybox:latest); import or pull it into that namespace first`,
       });
     }

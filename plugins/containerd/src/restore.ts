@@ -124,10 +124,18 @@ export async function containerdRestore(ctx: RestoreContext, req: RestoreReq, re
     pid = await startTask(t.cd, { id: t.id, mounts, log, criuImagePath: ctx.imagesDir, criuWorkPath: work });
   } catch (err) {
     const criu = await criuErrorLines(join(work, 'restore.log'));
+    const missingFile = !t.rootfs && criu.some((l) => /Can't open file .* on restore: No such file/.test(l));
     throw new CedanaError(
       'CEDANA_ERR_CONTAINERD_RESTORE',
-      `containerd could not restore container "${t.id}": ${criuHeadline(criu) ?? (err as Error).message}`,
-      { details: [...criu, (err as Error).message] },
+      `could not restore container "${t.id}": ${criuHeadline(criu) ?? (err as Error).message}`,
+      {
+        details: [...criu, (err as Error).message],
+        ...(missingFile
+          ? {
+              hint: 'the process had a file open that is not in the image: dump it again with --rootfs to keep its writable layer (the checkpoint is intact, nothing was left behind)',
+            }
+          : {}),
+      },
     );
   } finally {
     await rm(work, { recursive: true, force: true });

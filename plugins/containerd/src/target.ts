@@ -18,8 +18,8 @@ export async function runningTask(
 ): Promise<{ container: Container; task: Process }> {
   const container = await getContainer(cd, id);
   if (!container) {
-    throw new CedanaError('CEDANA_ERR_CONTAINER_NOT_FOUND', `containerd has no container "${id}" in namespace ${cd.namespace}`, {
-      hint: `list the containers with \`cedana query containerd --namespace ${cd.namespace}\`; pass the --namespace (and --address) the container lives in`,
+    throw new CedanaError('CEDANA_ERR_CONTAINER_NOT_FOUND', `no container "${id}" in namespace ${cd.namespace}`, {
+      hint: `list the containers with \`cedana query containerd --namespace ${cd.namespace}\`; pass the --namespace (and --containerd-address) the container lives in`,
     });
   }
   const task = await getTask(cd, id);

@@ -156,6 +156,7 @@ describe('containerd bad input', () => {
     const heldBefore = await readdir(held);
     const r = await d.cli(['restore', 'job', `j-${holder}`]);
     failsWith(r, 'CEDANA_ERR_CONTAINERD_RESTORE', /held/);
+    assert.match(r.stderr, /dump it again with --rootfs/, 'the hint says how to avoid it');
     assert.equal(c.containers(ns).includes(holder), false, 'the half-made container was removed');
     assert.deepEqual(await readdir(held), heldBefore, 'the checkpoint folder is as it was');
 
