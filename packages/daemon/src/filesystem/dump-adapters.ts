@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CedanaError, type DumpAdapter, isCedanaError } from '@cedana/core';
 import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
 import { writeManifest } from '../checkpoint/manifest.js';
+import { watchDumpProgress } from './dump-progress.js';
 import { addCriuStats, phaseProgress, timed } from './measure.js';
 
 /**
@@ -33,7 +34,8 @@ export const prepareDumpDir: DumpAdapter = (next) =>
     });
     ctx.imagesDir = dir;
     try {
-      const criuNs = await timed(() => next(ctx, req, res));
+      const stopWatch = req.streams ? () => {} : watchDumpProgress(ctx, dir);
+      const criuNs = await timed(() => next(ctx, req, res)).finally(stopWatch);
       if (ctx.stats) ctx.stats.criuNs = criuNs;
     } catch (err) {
       // Read the free space before the partial images are removed: CRIU's own log may not say ENOSPC.

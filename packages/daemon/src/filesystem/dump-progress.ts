@@ -1,0 +1,82 @@
+/**
+ * Progress of the CRIU step of a dump (phase 'dump'): the bytes CRIU has written into
+ * the images folder so far, out of an estimate of what it will write, the anonymous
+ * memory of the process tree (smaps_rollup), which is what page images mostly hold.
+ * Polled every 250 ms while CRIU runs, only when a client watches (ctx.progress) and
+ * CRIU writes into the folder (not for streamed dumps, whose plugin reports 'stream').
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DumpContext } from '@cedana/core';
+
+const POLL_MS = 250;
+
+/** Starts reporting; returns the function that stops it. */
+export function watchDumpProgress(ctx: DumpContext, dir: string): () => void {
+  const progress = ctx.progress;
+  if (!progress) return () => {};
+  let total: number | undefined;
+  let busy = false;
+  const tick = async () => {
+    if (busy || ctx.pid <= 0) return;
+    busy = true;
+    try {
+      total ??= (await treeMemory(ctx.pid)) || undefined;
+      const done = await folderBytes(dir);
+      if (total !== undefined) progress(Math.min(done, total), total, 'dump');
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick().catch(() => {}), POLL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Bytes of the files directly in `dir` (CRIU writes no subfolders). */
+export async function folderBytes(dir: string): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const sizes = await Promise.all(
+    names.map((name) =>
+      stat(join(dir, name)).then(
+        (s) => (s.isFile() ? s.size : 0),
+        () => 0,
+      ),
+    ),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+/** Anonymous memory of `pid` and its descendants, in bytes (0 when unreadable). */
+export async function treeMemory(pid: number): Promise<number> {
+  const tree = await descendants(pid);
+  const sizes = await Promise.all(
+    tree.map(async (p) => {
+      const rollup = await readFile(`/proc/${p}/smaps_rollup`, 'utf8').catch(() => '');
+      return Number(/^Anonymous:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+    }),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+/** `pid` and every process below it, from the parent PIDs in /proc/N/stat (/proc/N/task/T/children needs CONFIG_PROC_CHILDREN). */
+async function descendants(pid: number): Promise<number[]> {
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n)).map(Number);
+  const children = new Map<number, number[]>();
+  await Promise.all(
+    pids.map(async (p) => {
+      const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
+      // After the command's closing parenthesis: state, then the parent PID.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid > 0) children.set(ppid, [...(children.get(ppid) ?? []), p]);
+    }),
+  );
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift() as number;
+    out.push(p);
+    queue.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
