@@ -98,6 +98,13 @@ export const HealthChecks = new Feature('HealthChecks', 'Health checks', as<Heal
 
 // Storage
 export const CheckpointStorage = new Feature('CheckpointStorage', 'Checkpoint storage', storage);
+/**
+ * Reads CRIU images out of a checkpoint written in a plugin's own layout (the streamer's
+ * shards): the images whose names `wanted` accepts, by name. `cedana checkpoint inspect`
+ * calls it for checkpoints the plugin wrote.
+ */
+export type ImageReaderFn = (dir: string, wanted: (name: string) => boolean) => Promise<Map<string, Buffer>>;
+export const ImageReader = new Feature('ImageReader', 'Image reader', as<ImageReaderFn>(fn));
 
 // Version
 export const Version = new Feature('Version', 'Version', string);
@@ -124,6 +131,7 @@ export const FEATURES = [
   QueryHandler,
   HealthChecks,
   CheckpointStorage,
+  ImageReader,
   Version,
 ] as const;
 

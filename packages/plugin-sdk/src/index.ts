@@ -20,6 +20,7 @@ export {
   CedanaError,
   type CedanaErrorOptions,
   type CheckpointStorage,
+  type ImageReaderFn,
   type Config,
   type CriuOptions,
   type DumpAdapter,

@@ -1,13 +1,11 @@
 /** One codec worker (codec-worker.ts) per stream; calls name the stream whose worker does the work. */
 import { Worker } from 'node:worker_threads';
+import { DamagedChunk } from './chunk.js';
 import type { CodecReply, CodecRequest } from './codec-worker.js';
 import type { ChunkEntry } from './format.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve(r: CodecReply & { ok: true }): void; reject(e: Error): void };
-
-/** A chunk failed its checks: the checkpoint is damaged (not the streamer). */
-export class DamagedChunk extends Error {}
 
 export class CodecPool {
   private readonly workers: Worker[];
@@ -48,8 +46,8 @@ export class CodecPool {
   }
 
   /** Reads chunk `chunk` of image number `image` from the shard at `path`, checks and decompresses it. */
-  async decode(path: string, shard: string, image: number, name: string, chunk: ChunkEntry): Promise<Buffer> {
-    const r = await this.call(chunk.s, { op: 'decode', path, shard, image, name, chunk });
+  async decode(path: string, image: number, name: string, chunk: ChunkEntry): Promise<Buffer> {
+    const r = await this.call(chunk.s, { op: 'decode', path, image, name, chunk });
     return Buffer.from(r.data);
   }
 

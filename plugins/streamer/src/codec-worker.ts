@@ -9,13 +9,14 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { compressSync, uncompressSync } from 'lz4-napi';
-import { CHUNK_HEADER, type ChunkEntry, headerMismatch, INDEX_FILE } from './format.js';
+import { compressSync } from 'lz4-napi';
+import { DamagedChunk, decodeChunk } from './chunk.js';
+import { CHUNK_HEADER, type ChunkEntry } from './format.js';
 import { collectEvery } from './gc.js';
 
 export type CodecRequest =
   | { id: number; op: 'compress'; raw: ArrayBuffer; length: number }
-  | { id: number; op: 'decode'; path: string; shard: string; image: number; name: string; chunk: ChunkEntry };
+  | { id: number; op: 'decode'; path: string; image: number; name: string; chunk: ChunkEntry };
 
 export type CodecReply =
   | { id: number; ok: true; data: ArrayBuffer; sha256?: string }
@@ -41,22 +42,10 @@ function handle(req: CodecRequest): { data: ArrayBuffer; sha256?: string } {
     fd = openSync(req.path, 'r');
     files.set(req.path, fd);
   }
-  const where = `chunk of ${req.name} at byte ${c.o} of ${req.shard}`;
   const buf = Buffer.allocUnsafe(CHUNK_HEADER + c.n);
-  const got = readSync(fd, buf, 0, buf.length, c.o);
-  const bad =
-    got < buf.length ? `only ${got} of ${buf.length} bytes could be read` : headerMismatch(buf.subarray(0, CHUNK_HEADER), req.image, c);
-  if (bad) throw new Damaged(`${where}: ${bad}`);
-  const stored = buf.subarray(CHUNK_HEADER);
-  if (createHash('sha256').update(stored).digest('hex') !== c.h) {
-    throw new Damaged(`${where} does not match its sha256 in ${INDEX_FILE}: the shard was changed or corrupted`);
-  }
-  const raw = uncompressSync(stored);
-  if (raw.length !== c.r) throw new Damaged(`${where} decompressed to ${raw.length} bytes, expected ${c.r}`);
+  const raw = decodeChunk(buf, readSync(fd, buf, 0, buf.length, c.o), req.image, req.name, c);
   return { data: owned(raw) };
 }
-
-class Damaged extends Error {}
 
 if (parentPort) {
   const port = parentPort;
@@ -71,7 +60,12 @@ if (parentPort) {
       const out = handle(req);
       port.postMessage({ id: req.id, ok: true, ...out } satisfies CodecReply, [out.data]);
     } catch (err) {
-      port.postMessage({ id: req.id, ok: false, message: (err as Error).message, damaged: err instanceof Damaged } satisfies CodecReply);
+      port.postMessage({
+        id: req.id,
+        ok: false,
+        message: (err as Error).message,
+        damaged: err instanceof DamagedChunk,
+      } satisfies CodecReply);
     }
   });
 }

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { definePlugin } from '@cedana/plugin-sdk';
 import { streamDump, streamRestore } from './middleware.js';
+import { readStreamedImages } from './read-images.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,5 +17,6 @@ export default definePlugin({
   features: {
     DumpMiddleware: [streamDump],
     RestoreMiddleware: [streamRestore],
+    ImageReader: readStreamedImages,
   },
 });

@@ -9,7 +9,8 @@
  * the data path, and so that a streamer that dies is just a child that exited.
  */
 import { capture, type StreamStats } from './capture.js';
-import { DamagedChunk, serve } from './serve.js';
+import { DamagedChunk } from './chunk.js';
+import { serve } from './serve.js';
 
 export type StreamerEvent =
   | { event: 'listening' }

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CedanaError, type DumpAdapter, type RestoreAdapter } from '@cedana/plugin-sdk';
+import { CedanaError, type DumpAdapter, type Measured, type RestoreAdapter } from '@cedana/plugin-sdk';
 import type { StreamStats } from './capture.js';
 import { socketName } from './control.js';
 import { INDEX_FILE } from './format.js';
@@ -40,7 +40,13 @@ export const streamDump: DumpAdapter = (next) =>
     const streams = req.streams ?? 0;
     if (streams <= 0) return next(ctx, req, res);
     const addon = await ensureAddon();
-    const streamer = startStreamer('capture', ctx.imagesDir, streams, addon);
+    // The total is not known until CRIU is done: the tree's resident memory is the estimate.
+    let estimate = await residentBytes(ctx.pid);
+    const progress = ctx.progress;
+    const streamer = startStreamer('capture', ctx.imagesDir, streams, addon, (done) => {
+      estimate = Math.max(estimate, done);
+      progress?.(done, estimate, 'stream');
+    });
     const stopInstead = !ctx.criu.leaveRunning;
     try {
       await streamer.ready;
@@ -69,6 +75,7 @@ export const streamDump: DumpAdapter = (next) =>
         storedBytes: stats.storedBytes,
         shards: stats.shards,
       } satisfies StreamerFacts;
+      addStats(ctx, stats);
       ctx.log.info({ streams, rawBytes: stats.rawBytes, storedBytes: stats.storedBytes, ms: stats.durationMs }, 'streamed the images');
     } finally {
       streamer.kill();
@@ -95,7 +102,8 @@ export const streamRestore: RestoreAdapter = (next) =>
     }
     if (streams <= 0) return next(ctx, req, res);
     const addon = await ensureAddon();
-    const streamer = startStreamer('serve', ctx.imagesDir, streams, addon);
+    const progress = ctx.progress;
+    const streamer = startStreamer('serve', ctx.imagesDir, streams, addon, (done, total) => progress?.(done, total, 'stream'));
     try {
       await streamer.ready;
       ctx.criu.extraArgs.push('--stream');
@@ -106,6 +114,7 @@ export const streamRestore: RestoreAdapter = (next) =>
         throw await explain(err, streamer);
       }
       const stats = await streamer.done;
+      addStats(ctx, stats);
       ctx.log.info({ streams, rawBytes: stats.rawBytes, ms: stats.durationMs }, 'served the images from streams');
       return started;
     } finally {
@@ -132,6 +141,33 @@ async function explain(criuError: unknown, streamer: StreamerRun): Promise<unkno
     details: [...streamerError.details, `then: ${criuText}`],
     cause: criuError,
   });
+}
+
+/** The streams' figures for --print-stats (ctx.stats, when asked for). */
+function addStats(ctx: Measured, stats: StreamStats): void {
+  if (!ctx.stats) return;
+  const ns = stats.durationMs * 1e6;
+  ctx.stats.streams = stats.shards.map((s, index) => ({
+    index,
+    path: s.shard,
+    bytesRaw: s.rawBytes,
+    bytesStored: s.storedBytes,
+    writeNs: ns,
+  }));
+  ctx.stats.bytesRaw = stats.rawBytes;
+  ctx.stats.bytesStored = stats.storedBytes;
+  ctx.stats.writeNs = ns;
+  ctx.stats.compression = 'lz4';
+}
+
+/** Resident memory of `pid` and its descendants, in bytes (0 when unreadable). */
+async function residentBytes(pid: number): Promise<number> {
+  let total = 0;
+  for (const p of await descendants(pid)) {
+    const status = await readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
+    total += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  }
+  return total;
 }
 
 /** Sends `signal` to `pid` and every descendant (the tree CRIU dumped and left stopped). */

@@ -5,26 +5,16 @@
  * checked before CRIU gets a byte of it: a damaged shard fails the restore before the
  * restored process ever runs, and the error names the shard, the offset and the image.
  */
-import { subtle } from 'node:crypto';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { uncompress } from 'lz4-napi';
 import type { ShardStats, StreamStats } from './capture.js';
-import { CodecPool, DamagedChunk } from './codec-pool.js';
+import { DamagedChunk } from './chunk.js';
+import { CodecPool } from './codec-pool.js';
 import type { ControlData, ControlEvent } from './control.js';
 import { socketName, stopControl } from './control.js';
-import {
-  CHUNK_HEADER,
-  type ChunkEntry,
-  headerMismatch,
-  type ImageEntry,
-  INDEX_FILE,
-  parseIndex,
-  type StreamIndex,
-  shardName,
-} from './format.js';
+import { type ImageEntry, INDEX_FILE, parseIndex, type StreamIndex, shardName } from './format.js';
 import { collectEvery } from './gc.js';
 
 export interface ServeOptions {
@@ -34,8 +24,6 @@ export interface ServeOptions {
   onListening?(): void;
   onProgress?(rawBytes: number, rawTotal: number): void;
 }
-
-export { DamagedChunk };
 
 export async function readIndex(dir: string, streams: number): Promise<StreamIndex> {
   const text = await readFile(join(dir, INDEX_FILE), 'utf8').catch(() => {
@@ -66,24 +54,6 @@ export async function openShards(dir: string, index: StreamIndex): Promise<FileH
   return files;
 }
 
-/** Reads one chunk, checks it against the index and returns its raw bytes. */
-export async function readChunk(files: FileHandle[], image: number, entry: ImageEntry, c: ChunkEntry): Promise<Buffer> {
-  const where = `chunk of ${entry.name} at byte ${c.o} of ${shardName(c.s)}`;
-  const buf = Buffer.allocUnsafe(CHUNK_HEADER + c.n);
-  const { bytesRead } = await (files[c.s] as FileHandle).read(buf, 0, buf.length, c.o);
-  const bad =
-    bytesRead < buf.length
-      ? `only ${bytesRead} of ${buf.length} bytes could be read`
-      : headerMismatch(buf.subarray(0, CHUNK_HEADER), image, c);
-  if (bad) throw new DamagedChunk(`${where}: ${bad}`);
-  const stored = buf.subarray(CHUNK_HEADER);
-  const digest = Buffer.from(await subtle.digest('SHA-256', stored)).toString('hex');
-  if (digest !== c.h) throw new DamagedChunk(`${where} does not match its sha256 in ${INDEX_FILE}: the shard was changed or corrupted`);
-  const raw = await uncompress(stored);
-  if (raw.length !== c.r) throw new DamagedChunk(`${where} decompressed to ${raw.length} bytes, expected ${c.r}`);
-  return raw;
-}
-
 /** Runs until CRIU has read every image it asked for; rejects on the first damaged chunk. */
 export async function serve(opts: ServeOptions): Promise<StreamStats> {
   const started = Date.now();
@@ -112,7 +82,7 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
     const loads: (Promise<Buffer> | undefined)[] = [];
     const load = (k: number) => {
       const c = entry.chunks[k];
-      if (c) loads[k] = pool.decode(join(opts.dir, shardName(c.s)), shardName(c.s), image, entry.name, c);
+      if (c) loads[k] = pool.decode(join(opts.dir, shardName(c.s)), image, entry.name, c);
       loads[k]?.catch(() => {}); // awaited in order below
     };
     for (let k = 0; k < Math.min(ahead, entry.chunks.length); k++) load(k);

@@ -66,6 +66,16 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
       assert.ok(manifest.files['img-0.lz4'].sha256, 'checkpoint.json has the sha256 of every shard');
       assert.ok(manifest.streamer.storedBytes < manifest.streamer.rawBytes * 0.75, 'the half-zero memory was compressed');
 
+      if (streams === 2) {
+        // inspect reads the small images out of the shards, never the pages
+        const id = (await d.json<{ id: string; jid: string }[]>(['checkpoints'])).find((c) => c.jid === jid)?.id as string;
+        const seen = await d.json<{ summary: { processes: { comm: string }[] } }>(['checkpoint', 'inspect', id]);
+        assert.ok(
+          seen.summary.processes.some((p) => p.comm === 'perl'),
+          JSON.stringify(seen.summary.processes),
+        );
+      }
+
       const atDump = await lastCount(file);
       await d.ok(['restore', 'job', jid]);
       assert.equal((await job(jid)).state.status, 'running');

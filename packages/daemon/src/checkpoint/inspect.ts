@@ -4,9 +4,11 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { features } from '@cedana/core';
 import type { CheckpointSummary } from '@cedana/core/proto';
+import { STREAMER_PLUGIN, streamsOf } from '../pipelines/stream-adapters.js';
 import { readManifestFromArchive } from './archive-manifest.js';
-import { loadCheckpointImages, type SummarizeCheckpointOptions, summarizeImages } from './images/index.js';
+import { type ImageReader, loadCheckpointImages, type SummarizeCheckpointOptions, summarizeImages } from './images/index.js';
 import { MANIFEST_FILE, readManifest } from './manifest.js';
 
 export async function readCheckpointManifest(path: string): Promise<Record<string, unknown>> {
@@ -32,6 +34,17 @@ export async function inspectCheckpointPath(
 ): Promise<CheckpointContents> {
   const manifest = await readCheckpointManifest(path);
   const files = typeof manifest.files === 'object' && manifest.files !== null ? Object.keys(manifest.files) : undefined;
-  const images = await loadCheckpointImages(path, { ...opts, ...(files ? { files } : {}) });
+  const readImages = opts.readImages ?? (await streamedImageReader(manifest));
+  const images = await loadCheckpointImages(path, { ...(readImages ? { readImages } : {}), ...(files ? { files } : {}) });
   return { manifest, summary: images.has('pstree.img') ? summarizeImages(images, { source: path }) : undefined };
+}
+
+/** A streamed checkpoint's images are read by the streamer plugin (its ImageReader); other checkpoints need no reader. */
+async function streamedImageReader(manifest: Record<string, unknown>): Promise<ImageReader | undefined> {
+  if (!streamsOf(manifest)) return undefined;
+  let reader: ImageReader | undefined;
+  await features.ImageReader.ifAvailable((_, read) => {
+    reader = read;
+  }, STREAMER_PLUGIN);
+  return reader;
 }

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { it } from 'node:test';
+import { compressSync } from 'lz4-napi';
+import { DamagedChunk, decodeChunk } from './chunk.js';
+import { replyFrame, requestName } from './control.js';
+import { CHUNK_HEADER, type ChunkEntry, chunkHeader, INDEX_FORMAT, parseIndex, type StreamIndex } from './format.js';
+
+/** Two images over two shards: a (2 chunks: shard 0 then 1) and b (1 chunk, shard 0 after a's first). */
+function index(): StreamIndex {
+  return {
+    format: INDEX_FORMAT,
+    streams: 2,
+    compression: 'lz4',
+    chunkSize: 1 << 20,
+    images: [
+      {
+        name: 'a.img',
+        size: 30,
+        chunks: [
+          { s: 0, o: 0, n: 10, r: 20, h: 'x' },
+          { s: 1, o: 0, n: 5, r: 10, h: 'y' },
+        ],
+      },
+      { name: 'b.img', size: 7, chunks: [{ s: 0, o: CHUNK_HEADER + 10, n: 7, r: 7, h: 'z' }] },
+    ],
+    shards: [2 * CHUNK_HEADER + 17, CHUNK_HEADER + 5],
+  };
+}
+
+it('accepts an index whose chunks tile every shard', () => {
+  const parsed = parseIndex(JSON.stringify(index()), 2);
+  assert.equal(typeof parsed, 'object');
+});
+
+it('refuses an index that disagrees with the stream count, the shards or the image sizes', () => {
+  assert.match(parseIndex(JSON.stringify(index()), 3) as string, /describes 2 streams .* checkpoint.json says 3/);
+  const gap = index();
+  (gap.images[1]?.chunks[0] as ChunkEntry).o += 1;
+  assert.match(parseIndex(JSON.stringify(gap), 2) as string, /img-0\.lz4 has a gap or an overlap/);
+  const short = index();
+  short.shards[1] = 999;
+  assert.match(parseIndex(JSON.stringify(short), 2) as string, /img-1\.lz4 cover \d+ bytes, the shard has 999/);
+  const size = index();
+  (size.images[0] as { size: number }).size = 31;
+  assert.match(parseIndex(JSON.stringify(size), 2) as string, /chunks of a\.img hold 30 bytes, expected 31/);
+  assert.match(parseIndex('{', 2) as string, /not valid JSON/);
+  assert.match(parseIndex(JSON.stringify({ ...index(), format: 9 }), 2) as string, /format 9/);
+});
+
+it('decodes a chunk and names the image, shard and offset of a damaged one', () => {
+  const raw = Buffer.from('hello hello hello hello');
+  const body = compressSync(raw);
+  const c: ChunkEntry = { s: 1, o: 4096, n: body.length, r: raw.length, h: createHash('sha256').update(body).digest('hex') };
+  const stored = Buffer.concat([chunkHeader(3, raw.length, body.length), body]);
+  assert.deepEqual(decodeChunk(stored, stored.length, 3, 'pages-1.img', c), raw);
+
+  const flipped = Buffer.from(stored);
+  flipped[CHUNK_HEADER + 2] = (flipped[CHUNK_HEADER + 2] as number) ^ 1;
+  assert.throws(
+    () => decodeChunk(flipped, stored.length, 3, 'pages-1.img', c),
+    (e: Error) => {
+      assert.ok(e instanceof DamagedChunk);
+      assert.match(e.message, /chunk of pages-1\.img at byte 4096 of img-1\.lz4 does not match its sha256/);
+      return true;
+    },
+  );
+  assert.throws(() => decodeChunk(stored, stored.length - 1, 3, 'pages-1.img', c), /only \d+ of \d+ bytes could be read/);
+  assert.throws(() => decodeChunk(stored, stored.length, 4, 'pages-1.img', c), /header says image 3/);
+});
+
+it("speaks CRIU's img-streamer protobufs", () => {
+  // img_streamer_request_entry { filename = "pages-1.img" }
+  const name = Buffer.from('pages-1.img');
+  assert.equal(requestName(Buffer.concat([Buffer.from([0x0a, name.length]), name])), 'pages-1.img');
+  assert.throws(() => requestName(Buffer.from([0x12, 0])), /unexpected request/);
+  // img_streamer_reply_entry { exists }, after a u32 length
+  assert.deepEqual(replyFrame(true), Buffer.from([2, 0, 0, 0, 0x08, 1]));
+  assert.deepEqual(replyFrame(false), Buffer.from([2, 0, 0, 0, 0x08, 0]));
+});
