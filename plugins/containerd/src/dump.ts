@@ -18,6 +18,7 @@ import { checkpointOptions } from './flags.js';
 import { CheckpointOptions } from './proto/gen/containerd/runc/options.js';
 import type { Container } from './proto/gen/containerd/services/containers.js';
 import { TasksService } from './proto/gen/containerd/services/tasks.js';
+import { VersionService } from './proto/gen/containerd/services/version.js';
 import { Status } from './proto/gen/containerd/types/task.js';
 import { ROOTFS_DIFF, saveRootfsDiff } from './rootfs.js';
 import { runningTask } from './target.js';
@@ -34,6 +35,7 @@ export interface DumpedContainer {
   snapshotter: string;
   /** The checkpoint holds the writable layer (rootfs-diff.tar). */
   rootfs: boolean;
+  /** containerd's version at the dump. */
   version?: string;
 }
 
@@ -67,6 +69,7 @@ const findContainerdTaskForDump: DumpAdapter = (next) =>
         );
       }
       const dumped: DumpedContainer = { id, address, namespace, image: container.image, snapshotter: container.snapshotter, rootfs };
+      dumped.version = (await cd.call(VersionService.version, {}, 'tell its version').catch(() => undefined))?.version;
       ctx.manifest.containerd = dumped;
       targets.set(ctx, { cd, container, rootfs });
       return await next(ctx, req, res);

@@ -59,6 +59,20 @@ describe('containerd bad input', () => {
     const r = await d.cli(['query', 'containerd', '--containerd-address', stale]);
     failsWith(r, 'CEDANA_ERR_CONTAINERD_UNREACHABLE', /cannot reach containerd at .*stale\.sock/);
     assert.equal((await d.json<unknown[]>(['ps'])).length, 0, 'no job was recorded');
+
+    // `daemon check` of a daemon whose containerd is not there: a warning with its fix (the other runtimes still work).
+    const alone = await TestDaemon.start({ CONTAINERD_ADDRESS: missing });
+    try {
+      const check = JSON.parse((await alone.cli(['daemon', 'check', '--json'])).stdout) as {
+        components: { name: string; errors: unknown[]; warnings: { message: string; fix: string }[] }[];
+      };
+      const ctd = check.components.find((x) => x.name === 'containerd');
+      assert.deepEqual(ctd?.errors, []);
+      assert.match(ctd?.warnings[0]?.message ?? '', /containerd does not answer at .*no-such\.sock/);
+      assert.match(ctd?.warnings[0]?.fix ?? '', /CONTAINERD_ADDRESS/);
+    } finally {
+      await alone.stop();
+    }
   });
 
   it('names the namespace when it holds no such container, and refuses a task that is not running', async () => {
