@@ -17,6 +17,9 @@ const address: OptionSpec = {
 };
 const namespace: OptionSpec = { type: 'string', alias: 'n', describe: `containerd namespace (default ${DEFAULT_NAMESPACE})` };
 
+/** `run`/`manage --rootfs`: every `dump job` of the job keeps the writable layer. */
+const jobRootfs: OptionSpec = { type: 'boolean', describe: 'dumps of this job keep the container’s writable layer (as dump --rootfs)' };
+
 /** The flags given, as details. */
 export function detailsOf(argv: Record<string, unknown>): ContainerdDetails {
   const out: ContainerdDetails = {};
@@ -37,7 +40,11 @@ export const runCmd: PluginCommand = {
   options: {
     image: { type: 'string', describe: 'image reference, as containerd names it', demandOption: true },
     id: id(true),
-    snapshotter: { type: 'string', describe: 'snapshotter of the container’s rootfs (default overlayfs)' },
+    snapshotter: {
+      type: 'string',
+      describe: 'snapshotter of the container’s rootfs (default overlayfs; the image is unpacked for it if need be)',
+    },
+    rootfs: jobRootfs,
     'containerd-address': address,
     namespace,
   },
@@ -46,7 +53,7 @@ export const runCmd: PluginCommand = {
 
 export const manageCmd: PluginCommand = {
   describe: 'Manage a containerd container whose task is already running',
-  options: { id: id(true), 'containerd-address': address, namespace },
+  options: { id: id(true), rootfs: jobRootfs, 'containerd-address': address, namespace },
   details,
 };
 

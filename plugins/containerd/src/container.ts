@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { ExitStatus, Logger, Started } from '@cedana/plugin-sdk';
 import { CedanaError } from '@cedana/plugin-sdk';
 import { Containerd, isNotFound } from './client.js';
-import type { ResolvedImage } from './image.js';
+import { type ResolvedImage, unpackImage } from './image.js';
 import { Options } from './proto/gen/containerd/runc/options.js';
 import { type Container, ContainersService } from './proto/gen/containerd/services/containers.js';
 import { SnapshotsService } from './proto/gen/containerd/services/snapshots.js';
@@ -43,6 +43,7 @@ export interface NewContainer {
 export async function createContainer(cd: Containerd, c: NewContainer): Promise<{ mounts: Mount[]; instance: string }> {
   const instance = randomBytes(8).toString('hex');
   return cd.withLease(async () => {
+    if (!c.image.unpacked) await unpackImage(cd, c.image, c.snapshotter);
     const prepared = await cd
       .call(
         SnapshotsService.prepare,

@@ -4,10 +4,11 @@
  * folder) and the chain ID of its layers, which names the committed snapshot a
  * container's rootfs is prepared from.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { CedanaError } from '@cedana/plugin-sdk';
 import { type Containerd, isNotFound } from './client.js';
 import { ContentService } from './proto/gen/containerd/services/content.js';
+import { DiffService } from './proto/gen/containerd/services/diff.js';
 import { ImagesService } from './proto/gen/containerd/services/images.js';
 import { SnapshotsService } from './proto/gen/containerd/services/snapshots.js';
 import type { Descriptor } from './proto/gen/containerd/types/descriptor.js';
@@ -27,6 +28,10 @@ export interface ResolvedImage {
   config: ImageConfig;
   /** The snapshot (in `snapshotter`) holding the image's unpacked layers. */
   chainId: string;
+  /** The layers, and the diff ID (uncompressed digest) of each. */
+  layers: { desc: Descriptor; diffId: string }[];
+  /** False when the layers are not unpacked for the snapshotter yet (createContainer unpacks them). */
+  unpacked: boolean;
 }
 
 const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
@@ -34,9 +39,10 @@ const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd
 const MAX_JSON = 4 * 1024 * 1024;
 
 /**
- * The image `ref` in the connection's namespace, with its layers unpacked in `snapshotter`.
+ * The image `ref` in the connection's namespace: its config, layers and chain ID, and
+ * whether it is unpacked in `snapshotter`.
  *
- * @throws CedanaError CEDANA_ERR_IMAGE_NOT_FOUND (no such image, or not unpacked there)
+ * @throws CedanaError CEDANA_ERR_IMAGE_NOT_FOUND (no such image, or a broken one)
  */
 export async function resolveImage(cd: Containerd, ref: string, snapshotter: string): Promise<ResolvedImage> {
   const image = await cd.call(ImagesService.get, { name: ref }, `find image ${ref}`).catch((err) => {
@@ -59,23 +65,79 @@ export async function resolveImage(cd: Containerd, ref: string, snapshotter: str
     if (!chosen) throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `image "${ref}" lists no manifest for linux/${arch}`);
     target = chosen;
   }
-  const manifest = (await readJson(cd, target)) as { config?: Descriptor };
+  const manifest = (await readJson(cd, target)) as { config?: Descriptor; layers?: Descriptor[] };
   if (!manifest.config) throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `the manifest of image "${ref}" names no config`);
   const config = (await readJson(cd, manifest.config)) as ImageConfig;
-  const chainId = chainIdOf(config.rootfs?.diff_ids ?? []);
-  await cd.call(SnapshotsService.stat, { snapshotter, key: chainId }, `find the unpacked layers of ${ref}`).catch((err) => {
-    if (isNotFound(err)) {
-      throw new CedanaError(
-        'CEDANA_ERR_IMAGE_NOT_FOUND',
-        `image "${ref}" is not unpacked for snapshotter ${snapshotter} in namespace ${cd.namespace} (no snapshot ${chainId})`,
-        {
-          hint: `unpack it for that snapshotter (\`ctr -n ${cd.namespace} image import\` unpacks; or \`ctr -n ${cd.namespace} run --snapshotter ${snapshotter}\` once)`,
-        },
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  const chainId = chainIdOf(diffIds);
+  const layers = (manifest.layers ?? []).map((desc, i) => ({
+    desc: { ...desc, annotations: desc.annotations ?? {} },
+    diffId: diffIds[i] ?? '',
+  }));
+  if (layers.length !== diffIds.length) {
+    throw new CedanaError(
+      'CEDANA_ERR_IMAGE_NOT_FOUND',
+      `image "${ref}" is broken: its manifest has ${layers.length} layers, its config ${diffIds.length}`,
+    );
+  }
+  const unpacked = await cd.call(SnapshotsService.stat, { snapshotter, key: chainId }, `find the unpacked layers of ${ref}`).then(
+    () => true,
+    (err) => {
+      if (isNotFound(err)) return false;
+      throw err;
+    },
+  );
+  return { name: ref, manifest: target.digest, config, chainId, layers, unpacked };
+}
+
+/**
+ * Unpacks the image's layers into `snapshotter` (what `ctr image pull` does): each layer
+ * applied (Diff.Apply, which decompresses) onto a snapshot of the ones below it, committed
+ * under its chain ID. Call it inside a lease; the container's snapshot then keeps the
+ * chain from garbage collection.
+ */
+export async function unpackImage(cd: Containerd, image: ResolvedImage, snapshotter: string): Promise<void> {
+  let parent = '';
+  for (let i = 0; i < image.layers.length; i++) {
+    const layer = image.layers[i] as ResolvedImage['layers'][number];
+    const chain = chainIdOf(image.layers.slice(0, i + 1).map((l) => l.diffId));
+    const exists = await cd.call(SnapshotsService.stat, { snapshotter, key: chain }, 'find a layer').then(
+      () => true,
+      (err) => {
+        if (isNotFound(err)) return false;
+        throw err;
+      },
+    );
+    if (!exists) {
+      const key = `cedana-extract-${randomBytes(6).toString('hex')} ${chain}`;
+      const prepared = await cd.call(
+        SnapshotsService.prepare,
+        { snapshotter, key, parent, labels: {} },
+        `prepare layer ${i + 1} of ${image.name}`,
       );
+      try {
+        const applied = await cd.call(
+          DiffService.apply,
+          { diff: layer.desc, mounts: prepared.mounts, payloads: {} },
+          `unpack layer ${layer.desc.digest}`,
+        );
+        if (applied.applied?.digest !== layer.diffId) {
+          throw new CedanaError(
+            'CEDANA_ERR_IMAGE_NOT_FOUND',
+            `layer ${layer.desc.digest} of image "${image.name}" unpacks to ${applied.applied?.digest}, not its diff ID ${layer.diffId}`,
+          );
+        }
+        await cd
+          .call(SnapshotsService.commit, { snapshotter, name: chain, key, labels: {} }, `commit layer ${i + 1} of ${image.name}`)
+          .catch((err) => {
+            if ((err as CedanaError).code !== 'CEDANA_ERR_CONTAINER_EXISTS') throw err; // unpacked meanwhile by someone else
+          });
+      } finally {
+        await cd.call(SnapshotsService.remove, { snapshotter, key }, 'remove the unpacking snapshot').catch(() => {});
+      }
     }
-    throw err;
-  });
-  return { name: ref, manifest: target.digest, config, chainId };
+    parent = chain;
+  }
 }
 
 /** The OCI chain ID of a stack of layers: sha256 of "parent diff" per layer. */

@@ -26,6 +26,7 @@ export async function containerdManage(ctx: ManageContext, req: ManageReq, res: 
       id,
       image: container.image,
       snapshotter: container.snapshotter,
+      rootfs: d.rootfs,
     });
     res.pid = task.pid;
     ctx.log.info({ id, pid: task.pid, namespace }, 'managing containerd container');

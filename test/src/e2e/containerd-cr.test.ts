@@ -160,6 +160,41 @@ describe('containerd containers go on where they stopped', () => {
     await d.ok(['job', 'kill', jid]);
   });
 
+  it('unpacks the image for another snapshotter (native), and `dump job` keeps the layer of a job run with --rootfs', async () => {
+    const ns = await c.namespace();
+    const id = containerId();
+    const jid = `ctd-${id}`;
+    const script = 'echo native > /marker; i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done';
+    await d.ok([
+      'run',
+      'containerd',
+      '--image',
+      IMAGE,
+      '--id',
+      id,
+      '--namespace',
+      ns,
+      '--jid',
+      jid,
+      '--snapshotter',
+      'native',
+      '--rootfs',
+      '--',
+      'sh',
+      '-c',
+      script,
+    ]);
+    const j = await job(jid);
+    assert.deepEqual(j.details?.containerd, { address: c.socket, namespace: ns, id, image: IMAGE, snapshotter: 'native', rootfs: true });
+    await waitForCount(j.log, 3);
+    await d.ok(['dump', 'job', jid]);
+    const atDump = await stopped(j.log);
+    await d.ok(['restore', 'job', jid]);
+    assert.equal(await readFile(`/proc/${c.task(ns, id)?.pid}/root/marker`, 'utf8'), 'native\n', 'the writable layer came along');
+    await wentOn(j.log, atDump);
+    await d.ok(['job', 'kill', jid]);
+  });
+
   it('manages a container containerd already runs, dumps and restores it', async () => {
     const ns = await c.namespace();
     const id = containerId('ctr');
