@@ -7,10 +7,12 @@
  *   accept(fd)   -> fd     the next connection
  *   recvFd(fd)   -> fd     the descriptor sent with the next (1-byte) message, or -1 at EOF
  *   shutdown(fd)           wakes a thread blocked in accept or read on fd (so it can end)
+ *   setPipeSize(fd, bytes) -> bytes   F_SETPIPE_SZ: a bigger pipe, fewer and larger reads (-1: refused)
  * Errors throw with errno's text.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <node_api.h>
 #include <string.h>
@@ -101,12 +103,25 @@ static napi_value do_shutdown(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value do_set_pipe_size(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd, size;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int32(env, argv[1], &size) != napi_ok) {
+    napi_throw_type_error(env, NULL, "setPipeSize(fd, bytes): two integers");
+    return NULL;
+  }
+  return number(env, fcntl(fd, F_SETPIPE_SZ, size));
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"listen", NULL, do_listen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"accept", NULL, do_accept, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recvFd", NULL, do_recv_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"shutdown", NULL, do_shutdown, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setPipeSize", NULL, do_set_pipe_size, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof *props, props);
   return exports;

@@ -5,9 +5,10 @@
  * is written, and at most a few chunks per shard are in memory: when that many are in
  * flight, reading CRIU's pipes pauses and CRIU waits.
  */
+import { close as closeCb, read as readCb } from 'node:fs';
 import { type FileHandle, open, writeFile } from 'node:fs/promises';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { CodecPool } from './codec-pool.js';
 import type { ControlData, ControlEvent } from './control.js';
@@ -24,6 +25,7 @@ import {
   shardName,
 } from './format.js';
 import { collectEvery } from './gc.js';
+import { loadAddon } from './native.js';
 
 export interface ShardStats {
   shard: string;
@@ -70,7 +72,9 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
     });
   }
   const images: ImageEntry[] = [];
-  const pipes = new Set<Socket>();
+  /** CRIU's pipes being read, by fd. */
+  const pipes = new Set<number>();
+  const waiting: (() => void)[] = [];
   const pending = new Set<Promise<void>>();
   const maxInFlight = 2 * opts.streams + 2;
   let inFlight = 0;
@@ -80,6 +84,7 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
   let storedTotal = 0;
 
   const pool = new CodecPool(opts.streams);
+  const addon = loadAddon(opts.addonPath);
   const controlFds: number[] = [];
   const result = new Promise<void>((resolve, reject) => {
     const worker = new Worker(new URL('./control.js', import.meta.url), {
@@ -89,7 +94,9 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
     const fail = (err: Error) => {
       if (failed) return;
       failed = err;
-      for (const p of pipes) p.destroy(); // CRIU's next write fails: its dump fails and the process goes on
+      // The readers stop at their next chunk and close their pipes: CRIU's next write fails, its dump
+      // fails, and the process goes on.
+      for (const wake of waiting.splice(0)) wake();
       stopControl(opts.addonPath, controlFds); // CRIU's next request fails too
       reject(err);
     };
@@ -100,7 +107,6 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
 
     const submit = (image: number, seq: number, raw: Buffer) => {
       inFlight++;
-      if (inFlight >= maxInFlight) for (const p of pipes) p.pause();
       // Round robin: shards of equal share, so a restore reads them all at once.
       const shard = shards[chunkCount++ % shards.length] as Shard;
       const stream = shards.indexOf(shard);
@@ -129,47 +135,55 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
         () => {
           pending.delete(job);
           inFlight--;
-          if (inFlight < maxInFlight && !failed) for (const p of pipes) p.resume();
+          if (inFlight < maxInFlight) for (const wake of waiting.splice(0)) wake();
           maybeDone();
         },
         (err: Error) => fail(err),
       );
     };
 
-    const take = (name: string, fd: number) => {
+    /** Room for one more chunk in flight (compressing or being written): until then reading waits, and so does CRIU. */
+    const room = (): Promise<void> => (inFlight < maxInFlight || failed ? Promise.resolve() : new Promise((wake) => waiting.push(wake)));
+
+    /**
+     * Reads one image from its pipe straight into chunk buffers, on libuv's pool (a
+     * blocking read per MiB rather than a callback per 64 KiB), all of CRIU's open
+     * pipes at once: CRIU writes pagemap-N.img and pages-N.img side by side.
+     */
+    const take = async (name: string, fd: number) => {
       const image = images.push({ name, size: 0, chunks: [] }) - 1;
-      const pipe = new Socket({ fd, readable: true, writable: false });
-      pipes.add(pipe);
-      if (inFlight >= maxInFlight) pipe.pause();
-      let buf = freshChunk();
-      let used = 0;
-      let seq = 0;
-      pipe.on('data', (data: Buffer) => {
-        let at = 0;
-        while (at < data.length) {
-          const n = data.copy(buf, used, at);
-          used += n;
-          at += n;
-          if (used === CHUNK_SIZE) {
-            submit(image, seq++, buf);
-            buf = freshChunk();
-            used = 0;
+      pipes.add(fd);
+      addon.setPipeSize(fd, PIPE_SIZE);
+      try {
+        for (let seq = 0, eof = false; !eof; ) {
+          await room();
+          if (failed) break;
+          const buf = freshChunk();
+          let used = 0;
+          while (used < CHUNK_SIZE) {
+            const { bytesRead } = await read(fd, buf, used, CHUNK_SIZE - used, null);
+            if (bytesRead === 0) {
+              eof = true;
+              break;
+            }
+            used += bytesRead;
           }
+          (images[image] as ImageEntry).size += used;
+          if (used > 0) submit(image, seq++, used === CHUNK_SIZE ? buf : buf.subarray(0, used));
         }
-        (images[image] as ImageEntry).size += data.length;
-      });
-      pipe.on('end', () => {
-        if (used > 0) submit(image, seq++, buf.subarray(0, used));
-        pipes.delete(pipe);
+      } catch (err) {
+        fail(new Error(`reading image ${name} from CRIU: ${(err as Error).message}`));
+      } finally {
+        await close(fd).catch(() => {});
+        pipes.delete(fd);
         maybeDone();
-      });
-      pipe.on('error', (err) => fail(new Error(`reading image ${name} from CRIU: ${err.message}`)));
+      }
     };
 
     worker.on('message', (e: ControlEvent) => {
       if (e.type === 'listening' || e.type === 'connected') controlFds.push(e.fd);
       if (e.type === 'listening') opts.onListening?.();
-      else if (e.type === 'open') take(e.name, e.fd);
+      else if (e.type === 'open') void take(e.name, e.fd);
       else if (e.type === 'end') {
         criuDone = true;
         maybeDone();
@@ -203,6 +217,11 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
     await pool.close();
   }
 }
+
+const read = promisify(readCb);
+const close = promisify(closeCb);
+/** CRIU's pipes are made this big (the kernel's default limit for unprivileged users; we are root). */
+const PIPE_SIZE = 1 << 20;
 
 /** A chunk buffer that owns its whole ArrayBuffer, so it can move to a codec worker without a copy. */
 function freshChunk(): Buffer {

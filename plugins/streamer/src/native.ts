@@ -18,6 +18,7 @@ export interface FdPass {
   accept(fd: number): number;
   recvFd(fd: number): number;
   shutdown(fd: number): void;
+  setPipeSize(fd: number, bytes: number): number;
 }
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -5,9 +5,10 @@
  * checked before CRIU gets a byte of it: a damaged shard fails the restore before the
  * restored process ever runs, and the error names the shard, the offset and the image.
  */
+import { close as closeCb, write as writeCb } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { ShardStats, StreamStats } from './capture.js';
 import { DamagedChunk } from './chunk.js';
@@ -16,6 +17,7 @@ import type { ControlData, ControlEvent } from './control.js';
 import { socketName, stopControl } from './control.js';
 import { type ImageEntry, INDEX_FILE, parseIndex, type StreamIndex, shardName } from './format.js';
 import { collectEvery } from './gc.js';
+import { loadAddon } from './native.js';
 
 export interface ServeOptions {
   dir: string;
@@ -54,6 +56,11 @@ export async function openShards(dir: string, index: StreamIndex): Promise<FileH
   return files;
 }
 
+const write = promisify(writeCb);
+const close = promisify(closeCb);
+/** CRIU's pipes are made this big: one write per chunk. */
+const PIPE_SIZE = 1 << 20;
+
 /** Runs until CRIU has read every image it asked for; rejects on the first damaged chunk. */
 export async function serve(opts: ServeOptions): Promise<StreamStats> {
   const started = Date.now();
@@ -74,29 +81,42 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
   const ahead = 2 * opts.streams + 1;
   let rawDone = 0;
   let served = 0;
-  const open = new Set<Socket>();
   const serving = new Set<Promise<void>>();
+  const addon = loadAddon(opts.addonPath);
+  let failed = false;
 
-  const sendImage = async (image: number, pipe: Socket): Promise<void> => {
+  /**
+   * Writes image number `image` into CRIU's pipe `fd`, in order, while the next chunks
+   * are read and checked ahead in parallel (by the codec workers). Blocking writes of a
+   * whole chunk on libuv's pool: a 1 MiB pipe takes it in one go once CRIU reads.
+   */
+  const sendImage = async (image: number, fd: number): Promise<void> => {
     const entry = index.images[image] as ImageEntry;
+    addon.setPipeSize(fd, PIPE_SIZE);
     const loads: (Promise<Buffer> | undefined)[] = [];
     const load = (k: number) => {
       const c = entry.chunks[k];
       if (c) loads[k] = pool.decode(join(opts.dir, shardName(c.s)), image, entry.name, c);
       loads[k]?.catch(() => {}); // awaited in order below
     };
-    for (let k = 0; k < Math.min(ahead, entry.chunks.length); k++) load(k);
-    for (let k = 0; k < entry.chunks.length; k++) {
-      const raw = await (loads[k] as Promise<Buffer>);
-      delete loads[k]; // the chunk is ours now: the list must not keep the whole image alive
-      load(k + ahead);
-      if (pipe.destroyed) return; // CRIU closed the image early: it had read what it needed
-      if (!pipe.write(raw)) await new Promise<void>((resolve) => pipe.once('drain', resolve).once('close', resolve));
-      rawDone += raw.length;
-      collectEvery(++served);
-      opts.onProgress?.(rawDone, rawTotal);
+    try {
+      for (let k = 0; k < Math.min(ahead, entry.chunks.length); k++) load(k);
+      for (let k = 0; k < entry.chunks.length; k++) {
+        const raw = await (loads[k] as Promise<Buffer>);
+        delete loads[k]; // the chunk is ours now: the list must not keep the whole image alive
+        load(k + ahead);
+        if (failed) return;
+        for (let at = 0; at < raw.length; ) at += (await write(fd, raw, at, raw.length - at)).bytesWritten;
+        rawDone += raw.length;
+        collectEvery(++served);
+        opts.onProgress?.(rawDone, rawTotal);
+      }
+    } catch (err) {
+      // CRIU closed the image early: it had read what it needed (or it failed, and says why).
+      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+    } finally {
+      await close(fd).catch(() => {}); // CRIU reads the end of the image (or, after a failure, a short one)
     }
-    await new Promise<void>((resolve) => pipe.end(resolve));
   };
 
   try {
@@ -109,11 +129,9 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
           images: index.images.map((i) => i.name),
         } satisfies ControlData,
       });
-      let failed = false;
       const fail = (err: Error) => {
         if (failed) return;
-        failed = true;
-        for (const p of open) p.destroy(); // CRIU reads a short image: its restore fails, nothing runs
+        failed = true; // every image stops at its next chunk: CRIU reads a short image, its restore fails, nothing runs
         stopControl(opts.addonPath, controlFds); // CRIU's next request fails too
         reject(err);
       };
@@ -121,17 +139,12 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
         if (e.type === 'listening' || e.type === 'connected') controlFds.push(e.fd);
         if (e.type === 'listening') opts.onListening?.();
         else if (e.type === 'open') {
-          const pipe = new Socket({ fd: e.fd, readable: false, writable: true });
-          open.add(pipe);
-          pipe.on('error', (err: NodeJS.ErrnoException) => {
-            if (err.code !== 'EPIPE') fail(new Error(`writing image ${e.name} to CRIU: ${err.message}`));
-          });
-          const job = sendImage(byName.get(e.name) as number, pipe);
+          const job = sendImage(byName.get(e.name) as number, e.fd);
           serving.add(job);
-          job.then(() => {
-            serving.delete(job);
-            open.delete(pipe);
-          }, fail);
+          job.then(
+            () => serving.delete(job),
+            (err: Error) => fail(err instanceof DamagedChunk ? err : new Error(`writing image ${e.name} to CRIU: ${err.message}`)),
+          );
         } else if (e.type === 'end') Promise.all(serving).then(() => resolve(), fail);
         else if (e.type === 'error') fail(new Error(`talking to CRIU over its stream socket: ${e.message}`));
       });

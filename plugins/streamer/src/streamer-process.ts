@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CedanaError } from '@cedana/plugin-sdk';
@@ -31,8 +30,9 @@ export function startStreamer(
   addonPath: string,
   onProgress?: (done: number, total: number) => void,
 ): StreamerRun {
-  // Compression, hashing and file I/O all run on libuv's pool: one thread per stream and one for reads.
-  const pool = Math.max(4, streams + 2, availableParallelism());
+  // libuv's pool does the blocking reads of CRIU's pipes (several are open at once), the
+  // writes into them on restore, and the shard writes: more threads than open pipes.
+  const pool = 16 + streams;
   const child = spawn(process.execPath, ['--expose-gc', MAIN, mode, dir, String(streams), addonPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, UV_THREADPOOL_SIZE: String(pool) },

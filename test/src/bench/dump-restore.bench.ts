@@ -2,21 +2,29 @@
  * Benchmark (not a test): `cedana dump job` / `cedana restore job` against raw
  * `criu dump` / `criu restore` of the same kind of process, 1 GiB of dirty memory
  * (each 4 KiB page half random, half zeros: about 2:1 for lz4), images on tmpfs.
- * Medians of ROUNDS rounds, measured in one run, with their ratios.
+ * Medians of ROUNDS rounds, measured in one run (variants interleaved), with ratios:
  *
- *   pnpm bench            (ROUNDS=5 MEM_MIB=1024 by default)
+ * - raw:           `criu dump` to tmpfs, `criu restore -d` from it
+ * - raw + lz4 -1:  `criu dump`, then `lz4 -1` of every image (the sequential pipeline)
+ * - none, lz4:     cedana with --compression (tar archive / folder)
+ * - streams N:     cedana with --compression lz4 --streams N (the streamer plugin), N = 1, 2, 4
+ *
+ * Also the daemon's peak RSS (VmHWM, reset before each dump and restore) and the streamer
+ * process's, sampled while it runs.
+ *
+ *   pnpm bench            (ROUNDS=3 MEM_MIB=1024 by default; VARIANTS=raw,streams-2 to pick)
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 
 const run = promisify(execFile);
-const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const MEM_MIB = Number(process.env.MEM_MIB ?? 1024);
 const SHM = '/dev/shm/cedana-bench';
-/** The kernel keeps a dumped PID for about 2 s; both sides wait it out untimed. */
+/** The kernel keeps a dumped PID for about 2 s; every variant waits it out untimed. */
 const PID_SETTLE_MS = 2500;
 
 // Fills MEM_MIB of memory, each 4 KiB page half random and half zeros, then idles.
@@ -28,6 +36,15 @@ for (let o = 0; o < b.length; o += 4096) { crypto.randomFillSync(half); half.cop
 require('node:fs').writeFileSync(process.argv[1], 'ready');
 setInterval(() => { b[0]++; }, 1000);
 `;
+
+interface Round {
+  dump: number;
+  restore: number;
+  /** Peak RSS in MiB (0: not measured). */
+  daemonDumpMiB: number;
+  daemonRestoreMiB: number;
+  streamerMiB: number;
+}
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
@@ -42,83 +59,149 @@ async function waitReady(flag: string): Promise<void> {
   await waitFor('memory filled', () => (existsSync(flag) ? true : undefined), 120_000);
 }
 
-async function rawRound(round: number): Promise<{ dump: number; restore: number }> {
-  const dir = join(SHM, `raw-${round}`);
-  const flag = join(SHM, `raw-${round}.ready`);
-  await mkdir(dir, { recursive: true });
+function startHog(flag: string): number {
   const child = spawn(process.execPath, ['-e', HOG, flag], {
     detached: true,
     stdio: 'ignore',
     env: { ...process.env, UV_USE_IO_URING: '0' },
   });
   child.unref();
-  await waitReady(flag);
-  const pid = child.pid as number;
-  const dump = await time(() => run('criu', ['dump', '-t', String(pid), '-D', dir, '-o', 'dump.log']));
-  await sleep(PID_SETTLE_MS);
-  const restore = await time(() => run('criu', ['restore', '-D', dir, '-o', 'restore.log', '-d']));
-  process.kill(pid, 'SIGKILL');
-  await rm(dir, { recursive: true, force: true });
-  return { dump, restore };
+  return child.pid as number;
 }
 
-async function cedanaRound(d: TestDaemon, round: number, compression: string): Promise<{ dump: number; restore: number }> {
-  const jid = `bench-${compression}-${round}`;
+async function rawRound(round: number, compress: boolean): Promise<Round> {
+  const dir = join(SHM, `raw-${compress ? 'lz4' : 'none'}-${round}`);
+  const flag = `${dir}.ready`;
+  await mkdir(dir, { recursive: true });
+  const pid = startHog(flag);
+  await waitReady(flag);
+  const dump = await time(async () => {
+    await run('criu', ['dump', '-t', String(pid), '-D', dir, '-o', 'dump.log']);
+    if (compress) {
+      const images = (await readdir(dir)).filter((f) => f.endsWith('.img')).map((f) => join(dir, f));
+      await run('lz4', ['-1', '-q', '-m', ...images]);
+    }
+  });
+  await sleep(PID_SETTLE_MS);
+  // The sequential pipeline's restore would decompress first; only the raw restore is a baseline.
+  const restore = compress ? 0 : await time(() => run('criu', ['restore', '-D', dir, '-o', 'restore.log', '-d']));
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {}
+  await rm(dir, { recursive: true, force: true });
+  return { dump, restore, daemonDumpMiB: 0, daemonRestoreMiB: 0, streamerMiB: 0 };
+}
+
+/** Resets the daemon's peak RSS, runs `fn`, returns the new peak in MiB. */
+async function daemonPeak(d: TestDaemon, fn: () => Promise<unknown>): Promise<number> {
+  await writeFile(`/proc/${d.pid}/clear_refs`, '5');
+  await fn();
+  const status = await readFile(`/proc/${d.pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** Samples the peak RSS of streamer processes until stopped. */
+function watchStreamer(): { stop(): Promise<number> } {
+  let peak = 0;
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      const pids = await run('pgrep', ['-f', 'dist/main.js (capture|serve)']).then(
+        (r) => r.stdout.trim().split('\n').filter(Boolean),
+        () => [] as string[],
+      );
+      for (const pid of pids) {
+        const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+        peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+      }
+      await sleep(50);
+    }
+  })();
+  return {
+    stop: async () => {
+      on = false;
+      await loop;
+      return peak;
+    },
+  };
+}
+
+async function cedanaRound(d: TestDaemon, round: number, compression: string, streams: number): Promise<Round> {
+  const jid = `bench-${compression}-${streams}-${round}`;
   const flag = join(SHM, `${jid}.ready`);
   await d.ok(['run', 'process', '--jid', jid, '--env', 'UV_USE_IO_URING=0', '--', process.execPath, '-e', HOG, flag]);
   await waitReady(flag);
-  const dump = await time(() => d.ok(['dump', 'job', jid, '--compression', compression]));
+  const streamer = watchStreamer();
+  let dump = 0;
+  let restore = 0;
+  const daemonDumpMiB = await daemonPeak(d, async () => {
+    dump = await time(() => d.ok(['dump', 'job', jid, '--compression', compression, '--streams', String(streams)]));
+  });
   await sleep(PID_SETTLE_MS);
-  const restore = await time(() => d.ok(['restore', 'job', jid]));
+  const daemonRestoreMiB = await daemonPeak(d, async () => {
+    restore = await time(() => d.ok(['restore', 'job', jid]));
+  });
+  const streamerMiB = await streamer.stop();
   await d.ok(['job', 'kill', jid]);
   await sleep(500);
   await d.ok(['job', 'delete', jid]).catch(() => {});
-  return { dump, restore };
+  await rm(join(SHM, 'checkpoints'), { recursive: true, force: true });
+  return { dump, restore, daemonDumpMiB, daemonRestoreMiB, streamerMiB };
 }
 
+const VARIANTS: [string, string, (d: TestDaemon, r: number) => Promise<Round>][] = [
+  ['raw', 'raw criu dump/restore -d', (_, r) => rawRound(r, false)],
+  ['raw-lz4', 'raw criu dump + lz4 -1', (_, r) => rawRound(r, true)],
+  ['none', 'cedana --compression none', (d, r) => cedanaRound(d, r, 'none', 0)],
+  ['lz4', 'cedana --compression lz4', (d, r) => cedanaRound(d, r, 'lz4', 0)],
+  ['streams-1', 'cedana lz4 --streams 1', (d, r) => cedanaRound(d, r, 'lz4', 1)],
+  ['streams-2', 'cedana lz4 --streams 2', (d, r) => cedanaRound(d, r, 'lz4', 2)],
+  ['streams-4', 'cedana lz4 --streams 4', (d, r) => cedanaRound(d, r, 'lz4', 4)],
+];
+
 async function main(): Promise<void> {
+  const picked = process.env.VARIANTS?.split(',');
+  const variants = VARIANTS.filter(([name]) => !picked || picked.includes(name) || name === 'raw' || name === 'raw-lz4');
   await rm(SHM, { recursive: true, force: true });
   await mkdir(SHM, { recursive: true });
-  const d = await TestDaemon.start({ CEDANA_CHECKPOINT_DIR: join(SHM, 'checkpoints'), CEDANA_LOG_LEVEL: 'warn' });
+  // A daemon per variant: the peak RSS of one variant must not be what another left behind.
+  const daemons = new Map<string, TestDaemon>();
+  for (const [name] of variants) {
+    daemons.set(name, await TestDaemon.start({ CEDANA_CHECKPOINT_DIR: join(SHM, 'checkpoints'), CEDANA_LOG_LEVEL: 'warn' }));
+  }
+  const d = daemons.get('none') ?? (daemons.values().next().value as TestDaemon);
   try {
     const cliStart = median(await Promise.all([0, 1, 2].map(() => time(() => d.ok(['--version'])))));
-    const results: Record<string, { dump: number[]; restore: number[] }> = {
-      raw: { dump: [], restore: [] },
-      none: { dump: [], restore: [] },
-      lz4: { dump: [], restore: [] },
-    };
+    const results = new Map<string, Round[]>(variants.map(([name]) => [name, []]));
     for (let r = 0; r < ROUNDS; r++) {
       // Interleaved, so drift of this noisy VM hits every variant alike.
-      for (const [name, f] of [
-        ['raw', () => rawRound(r)],
-        ['none', () => cedanaRound(d, r, 'none')],
-        ['lz4', () => cedanaRound(d, r, 'lz4')],
-      ] as const) {
-        const x = await f();
-        results[name]?.dump.push(x.dump);
-        results[name]?.restore.push(x.restore);
+      for (const [name, , f] of variants) {
+        const x = await f(daemons.get(name) as TestDaemon, r);
+        results.get(name)?.push(x);
         process.stderr.write(`round ${r + 1}/${ROUNDS} ${name}: dump ${x.dump.toFixed(2)} s, restore ${x.restore.toFixed(2)} s\n`);
       }
     }
-    const raw = results.raw as { dump: number[]; restore: number[] };
+    const med = (name: string, key: keyof Round) => median((results.get(name) ?? []).map((x) => x[key]));
+    const rawDump = med('raw', 'dump');
+    const rawRestore = med('raw', 'restore');
+    const seqDump = med('raw-lz4', 'dump');
     console.log(
-      `\n${MEM_MIB} MiB dirty memory, images on tmpfs, medians of ${ROUNDS} rounds (CLI start-up ${cliStart.toFixed(2)} s included in cedana's)`,
+      `\n${MEM_MIB} MiB dirty memory (2:1 for lz4), images on tmpfs, medians of ${ROUNDS} rounds; cedana's times include the CLI (start-up ${cliStart.toFixed(2)} s)`,
     );
-    console.log('variant                      dump s   x raw   restore s   x raw');
-    for (const [name, label] of [
-      ['raw', 'raw criu dump/restore -d'],
-      ['none', 'cedana, --compression none'],
-      ['lz4', 'cedana, --compression lz4'],
-    ] as const) {
-      const x = results[name] as { dump: number[]; restore: number[] };
-      const dm = median(x.dump);
-      const rm_ = median(x.restore);
+    console.log('variant                       dump s  x raw  x seq   restore s  x raw   daemon MiB dump/restore  streamer MiB');
+    for (const [name, label] of variants) {
+      const dm = med(name, 'dump');
+      const rs = med(name, 'restore');
+      const mib = (k: keyof Round) => (med(name, k) ? med(name, k).toFixed(0) : '-');
       console.log(
-        `${label.padEnd(28)} ${dm.toFixed(2).padStart(6)}   ${(dm / median(raw.dump)).toFixed(2).padStart(5)}   ${rm_.toFixed(2).padStart(9)}   ${(rm_ / median(raw.restore)).toFixed(2).padStart(5)}`,
+        `${label.padEnd(28)} ${dm.toFixed(2).padStart(6)}  ${(dm / rawDump).toFixed(2).padStart(5)}  ${(dm / seqDump).toFixed(2).padStart(5)}   ${
+          rs ? rs.toFixed(2).padStart(9) : '        -'
+        }  ${rs ? (rs / rawRestore).toFixed(2).padStart(5) : '    -'}   ${`${mib('daemonDumpMiB')}/${mib('daemonRestoreMiB')}`.padStart(22)}  ${mib('streamerMiB').padStart(12)}`,
       );
     }
+    console.log('targets (issue 6): streams 2 dump <= 1.3 x raw and <= 0.6 x seq; restore <= 1.3 x raw; daemon < 256 MiB');
   } finally {
-    await d.stop();
+    for (const daemon of daemons.values()) await daemon.stop();
     await rm(SHM, { recursive: true, force: true });
   }
 }

@@ -45,6 +45,11 @@ export class TestDaemon {
     return this.env.CEDANA_ADDRESS as string;
   }
 
+  /** The daemon's PID (0 when it is not running). */
+  get pid(): number {
+    return this.proc?.pid ?? 0;
+  }
+
   /** Runs `cedana ARGS` against this daemon. */
   cli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
     return runCli(args, { ...this.env, ...opts.env }, opts);
