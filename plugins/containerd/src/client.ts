@@ -7,7 +7,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { CedanaError, type ErrorCode } from '@cedana/plugin-sdk';
-import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { Client, connectivityState, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { LeasesService } from './proto/gen/containerd/services/leases.js';
 
 /** A unary or server-streaming method of a ts-proto service definition. */
@@ -59,9 +59,7 @@ export class Containerd {
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
       'grpc.max_send_message_length': 64 * 1024 * 1024,
     });
-    await new Promise<void>((resolve, reject) => {
-      client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (err) => (err ? reject(err) : resolve()));
-    }).catch((err: Error) => {
+    await ready(client, Date.now() + CONNECT_TIMEOUT_MS).catch((err: Error) => {
       client.close();
       throw new CedanaError('CEDANA_ERR_CONTAINERD_UNREACHABLE', `cannot reach containerd at ${address}: ${err.message}`, {
         hint: 'check that containerd runs and listens on that socket (`ctr --address SOCKET version`)',
@@ -188,6 +186,25 @@ export class Containerd {
     (e as CedanaError & { grpcCode?: number }).grpcCode = err.code;
     return e;
   }
+}
+
+/**
+ * Resolves once the channel is connected; rejects at the first failure to connect (a socket
+ * nobody listens on is refused at once: no need to wait for grpc-js's retries) or at `deadline`.
+ */
+function ready(client: Client, deadline: number): Promise<void> {
+  const channel = client.getChannel();
+  return new Promise<void>((resolve, reject) => {
+    const check = () => {
+      const state = channel.getConnectivityState(true);
+      if (state === connectivityState.READY) return resolve();
+      if (state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN) {
+        return reject(new Error('the connection was refused'));
+      }
+      channel.watchConnectivityState(state, deadline, (err) => (err ? reject(new Error('no answer in time')) : check()));
+    };
+    check();
+  });
 }
 
 /** The gRPC status of a failed call (NOT_FOUND: 5, ALREADY_EXISTS: 6), when it came from containerd. */
