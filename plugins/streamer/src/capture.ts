@@ -17,7 +17,6 @@ import {
   CHUNK_HEADER,
   CHUNK_SIZE,
   type ChunkEntry,
-  chunkHeader,
   type ImageEntry,
   INDEX_FILE,
   INDEX_FORMAT,
@@ -32,6 +31,8 @@ export interface ShardStats {
   rawBytes: number;
   storedBytes: number;
   chunks: number;
+  /** sha256 of the whole shard (capture only). */
+  sha256?: string;
 }
 
 export interface StreamStats {
@@ -112,18 +113,19 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
       const stream = shards.indexOf(shard);
       const length = raw.length; // before raw's memory moves to the codec worker
       const job = (async () => {
-        const { stored, sha256: digest } = await pool.compress(stream, raw);
+        const { chunk, sha256: digest } = await pool.compress(stream, image, raw);
+        const stored = chunk.length - CHUNK_HEADER;
         const write = shard.writing.then(async () => {
           if (failed) return;
-          const entry: ChunkEntry = { s: stream, o: shard.size, n: stored.length, r: length, h: digest };
-          await shard.file.writev([chunkHeader(image, length, stored.length), stored]);
-          shard.size += CHUNK_HEADER + stored.length;
+          const entry: ChunkEntry = { s: stream, o: shard.size, n: stored, r: length, h: digest };
+          await shard.file.write(chunk);
+          shard.size += chunk.length;
           (images[image] as ImageEntry).chunks[seq] = entry;
           shard.stats.rawBytes += length;
-          shard.stats.storedBytes += CHUNK_HEADER + stored.length;
+          shard.stats.storedBytes += chunk.length;
           shard.stats.chunks++;
           rawTotal += length;
-          storedTotal += CHUNK_HEADER + stored.length;
+          storedTotal += chunk.length;
           opts.onProgress?.(rawTotal, storedTotal);
           collectEvery(shard.stats.chunks);
         });
@@ -195,6 +197,7 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
   try {
     await result;
     for (const s of shards) await s.writing;
+    for (const [i, s] of shards.entries()) s.stats.sha256 = await pool.shardDigest(i);
     const index: StreamIndex = {
       format: INDEX_FORMAT,
       streams: opts.streams,

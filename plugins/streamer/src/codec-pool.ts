@@ -38,11 +38,21 @@ export class CodecPool {
     });
   }
 
-  /** Compresses `raw` (its memory moves to the worker: do not use it afterwards). */
-  async compress(stream: number, raw: Buffer): Promise<{ stored: Buffer; sha256: string }> {
-    const ab = raw.buffer.byteLength === raw.length && raw.byteOffset === 0 ? (raw.buffer as ArrayBuffer) : copy(raw);
-    const r = await this.call(stream, { op: 'compress', raw: ab, length: raw.length }, [ab]);
-    return { stored: Buffer.from(r.data), sha256: r.sha256 as string };
+  /**
+   * Compresses `raw`, a chunk of image number `image`, for `stream`: the chunk as stored
+   * (header and body) and the body's sha256. Calls for one stream must come in the order
+   * its chunks are written (see shardDigest). `raw`'s memory moves to the worker.
+   */
+  async compress(stream: number, image: number, raw: Buffer): Promise<{ chunk: Buffer; sha256: string }> {
+    const length = raw.length;
+    const ab = raw.buffer.byteLength === length && raw.byteOffset === 0 ? (raw.buffer as ArrayBuffer) : copy(raw);
+    const r = await this.call(stream, { op: 'compress', raw: ab, length, image }, [ab]);
+    return { chunk: Buffer.from(r.data), sha256: r.sha256 as string };
+  }
+
+  /** The sha256 of everything `compress` returned for `stream`, in order: its shard's digest. */
+  async shardDigest(stream: number): Promise<string> {
+    return (await this.call(stream, { op: 'shardDigest' })).sha256 as string;
   }
 
   /** Reads chunk `chunk` of image number `image` from the shard at `path`, checks and decompresses it. */

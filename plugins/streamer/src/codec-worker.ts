@@ -11,11 +11,12 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { compressSync } from 'lz4-napi';
 import { DamagedChunk, decodeChunk } from './chunk.js';
-import { CHUNK_HEADER, type ChunkEntry } from './format.js';
+import { CHUNK_HEADER, type ChunkEntry, chunkHeader } from './format.js';
 import { collectEvery } from './gc.js';
 
 export type CodecRequest =
-  | { id: number; op: 'compress'; raw: ArrayBuffer; length: number }
+  | { id: number; op: 'compress'; raw: ArrayBuffer; length: number; image: number }
+  | { id: number; op: 'shardDigest' }
   | { id: number; op: 'decode'; path: string; image: number; name: string; chunk: ChunkEntry };
 
 export type CodecReply =
@@ -24,6 +25,7 @@ export type CodecReply =
 
 const files = new Map<string, number>();
 let handled = 0;
+let shardHash = createHash('sha256');
 
 function owned(buf: Buffer): ArrayBuffer {
   const out = new ArrayBuffer(buf.length);
@@ -33,8 +35,21 @@ function owned(buf: Buffer): ArrayBuffer {
 
 function handle(req: CodecRequest): { data: ArrayBuffer; sha256?: string } {
   if (req.op === 'compress') {
+    // This worker compresses its stream's chunks in the order they are written to its shard:
+    // it hashes the whole shard as it goes, so the daemon need not read it again.
     const stored = compressSync(Buffer.from(req.raw, 0, req.length));
-    return { data: owned(stored), sha256: createHash('sha256').update(stored).digest('hex') };
+    const header = chunkHeader(req.image, req.length, stored.length);
+    shardHash.update(header).update(stored);
+    const data = new ArrayBuffer(header.length + stored.length);
+    const out = new Uint8Array(data);
+    out.set(header);
+    out.set(stored, header.length);
+    return { data, sha256: createHash('sha256').update(stored).digest('hex') };
+  }
+  if (req.op === 'shardDigest') {
+    const digest = shardHash.digest('hex');
+    shardHash = createHash('sha256');
+    return { data: new ArrayBuffer(0), sha256: digest };
   }
   const c = req.chunk;
   let fd = files.get(req.path);

@@ -30,10 +30,19 @@ export interface CheckpointManifest extends ManifestFacts {
   checkedOnRead?: string[];
 }
 
-/** Hashes every file of `dir` (on the hashing workers) and writes checkpoint.json with `facts`. */
+/**
+ * Hashes every file of `dir` (on the hashing workers) and writes checkpoint.json with
+ * `facts`. A plugin that wrote files and hashed them as it wrote (the streamer's shards)
+ * leaves their digests in `facts.fileDigests`: those files are not read again when
+ * their size still matches. The key itself is not written.
+ */
 export async function writeManifest(dir: string, facts: ManifestFacts): Promise<CheckpointManifest> {
-  const files = await hashFiles(dir, await listFiles(dir));
-  const manifest = buildManifest(facts, files, new Date().toISOString());
+  const { fileDigests, ...rest } = facts as ManifestFacts & { fileDigests?: Record<string, FileDigest> };
+  const sizes = await listFiles(dir);
+  const known = Object.entries(fileDigests ?? {}).filter(([name, d]) => sizes[name] === d.size);
+  const toHash = Object.fromEntries(Object.entries(sizes).filter(([name]) => !known.some(([k]) => k === name)));
+  const files = { ...(await hashFiles(dir, toHash)), ...Object.fromEntries(known) };
+  const manifest = buildManifest(rest, files, new Date().toISOString());
   const tmp = join(dir, `.${MANIFEST_FILE}.tmp`);
   await writeFile(tmp, manifestText(manifest));
   await rename(tmp, join(dir, MANIFEST_FILE));
