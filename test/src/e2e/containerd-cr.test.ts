@@ -215,6 +215,23 @@ describe('containerd containers go on where they stopped', () => {
     await d.ok(['job', 'kill', `m-${id}`]);
   });
 
+  it('dumps and restores a container job after the daemon restarted (the container never depended on it)', async () => {
+    const ns = await c.namespace();
+    const id = containerId();
+    const jid = `ctd-${id}`;
+    await d.ok(['run', 'containerd', '--image', IMAGE, '--id', id, '--namespace', ns, '--jid', jid, '--', ...COUNTER]);
+    const log = (await job(jid)).log;
+    await waitForCount(log, 3);
+    await d.restart();
+    assert.equal((await job(jid)).state.status, 'running', 'the job was found again');
+    await d.ok(['dump', 'job', jid]);
+    const atDump = await stopped(log);
+    await d.ok(['restore', 'job', jid]);
+    await wentOn(log, atDump);
+    await d.ok(['job', 'kill', jid]);
+    await waitFor('container removed', () => (c.containers(ns).length === 0 ? true : undefined));
+  });
+
   it('lists containers, tasks and images in `query containerd`, as tables and as JSON', async () => {
     const ns = await c.namespace();
     const id = containerId();
