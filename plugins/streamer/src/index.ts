@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { definePlugin } from '@cedana/plugin-sdk';
+import { streamerHealthCheck } from './health.js';
 import { streamDump, streamRestore } from './middleware.js';
 import { readStreamedImages } from './read-images.js';
 
@@ -18,5 +19,6 @@ export default definePlugin({
     DumpMiddleware: [streamDump],
     RestoreMiddleware: [streamRestore],
     ImageReader: readStreamedImages,
+    HealthChecks: [streamerHealthCheck],
   },
 });
