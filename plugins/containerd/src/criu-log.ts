@@ -17,12 +17,14 @@ export function criuErrors(text: string): string[] {
 }
 
 /**
- * The line that says what went wrong: the last Error line that is no summary, without its
+ * The line that says what went wrong: the last Error line that is no summary (one that
+ * says what could not be done, if any), without its
  * timestamp and source location ("(00.04) 1: Error (criu/mount.c:2955): mnt: Can't ..."
  * gives "mnt: Can't ...").
  */
 export function criuHeadline(lines: string[]): string | undefined {
   const specific = lines.filter((l) => !SUMMARY.some((re) => re.test(l)));
-  const line = specific.at(-1) ?? lines.at(-1);
+  // "Can't dump ghost file /big ..." says more than the "Dump files ... failed" that follows it.
+  const line = specific.filter((l) => /Can't|cannot|No such|Permission denied/.test(l)).at(-1) ?? specific.at(-1) ?? lines.at(-1);
   return line?.replace(/^.*?\bError\b(?:\s*\([^)]*\))?:?\s*/, '').trim();
 }

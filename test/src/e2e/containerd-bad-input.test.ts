@@ -137,6 +137,26 @@ describe('containerd bad input', () => {
     assert.equal(j?.state.status, 'running');
   });
 
+  it('leaves the task running when CRIU fails to dump it, with CRIU’s reason', async () => {
+    const ns = await c.namespace();
+    const id = containerId('ghost');
+    // A deleted file of 2 MiB held open: larger than CRIU's ghost-file limit (1 MiB).
+    const script =
+      'dd if=/dev/zero of=/big bs=1M count=2 2>/dev/null; exec 3</big; rm /big; i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done';
+    const log = await run(ns, id, ['sh', '-c', script]);
+    await waitForCount(log, 3);
+    const dir = join(d.dir, 'ghost');
+    const r = await d.cli(['dump', 'job', `j-${id}`, '--dir', dir]);
+    failsWith(r, 'CEDANA_ERR_CONTAINERD_DUMP', /Can't dump ghost file \/big .*; the task was left running/);
+    assert.equal(c.task(ns, id)?.status, 'running');
+    await waitForCount(log, (await lastCount(log)) + 2);
+    assert.deepEqual(await readdir(dir).catch(() => []), [], 'no checkpoint folder was left');
+    assert.equal(
+      (await d.json<{ jid: string; state: { status: string } }[]>(['ps'])).find((x) => x.jid === `j-${id}`)?.state.status,
+      'running',
+    );
+  });
+
   it('keeps the checkpoint and leaves no container when a restore fails (ID taken, image gone, CRIU failing)', async () => {
     const ns = await c.namespace();
     const id = containerId();
@@ -169,7 +189,7 @@ describe('containerd bad input', () => {
       ?.lastCheckpoint?.path as string;
     const heldBefore = await readdir(held);
     const r = await d.cli(['restore', 'job', `j-${holder}`]);
-    failsWith(r, 'CEDANA_ERR_CONTAINERD_RESTORE', /held/);
+    failsWith(r, 'CEDANA_ERR_CONTAINERD_RESTORE', /Can't open file held on restore/);
     assert.match(r.stderr, /dump it again with --rootfs/, 'the hint says how to avoid it');
     assert.equal(c.containers(ns).includes(holder), false, 'the half-made container was removed');
     assert.deepEqual(await readdir(held), heldBefore, 'the checkpoint folder is as it was');

@@ -171,7 +171,7 @@ async function buildImage(dir: string): Promise<string> {
   const rootfs = join(dir, 'rootfs');
   for (const d of ['bin', 'tmp', 'proc', 'dev', 'sys', 'etc', 'run']) await mkdir(join(rootfs, d), { recursive: true });
   await copyFile(BUSYBOX, join(rootfs, 'bin', 'busybox'));
-  for (const name of ['sh', 'sleep', 'echo', 'cat', 'true', 'ls']) await symlink('busybox', join(rootfs, 'bin', name));
+  for (const name of ['sh', 'sleep', 'echo', 'cat', 'true', 'ls', 'dd', 'rm']) await symlink('busybox', join(rootfs, 'bin', name));
   const layout = join(dir, 'layout');
   const blobs = join(layout, 'blobs', 'sha256');
   await mkdir(blobs, { recursive: true });
