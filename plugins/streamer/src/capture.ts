@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { CodecPool } from './codec-pool.js';
 import type { ControlData, ControlEvent } from './control.js';
-import { socketName, stopControl } from './control.js';
+import { listenForCriu, stopControl } from './control.js';
 import {
   CHUNK_HEADER,
   CHUNK_SIZE,
@@ -86,10 +86,12 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
 
   const pool = new CodecPool(opts.streams);
   const addon = loadAddon(opts.addonPath);
-  const controlFds: number[] = [];
+  const listenFd = listenForCriu(opts.addonPath, opts.dir, 'capture');
+  const controlFds: number[] = [listenFd];
+  opts.onListening?.();
   const result = new Promise<void>((resolve, reject) => {
     const worker = new Worker(new URL('./control.js', import.meta.url), {
-      workerData: { socketPath: join(opts.dir, socketName('capture')), mode: 'capture', addonPath: opts.addonPath } satisfies ControlData,
+      workerData: { listenFd, mode: 'capture', addonPath: opts.addonPath } satisfies ControlData,
     });
     let criuDone = false;
     const fail = (err: Error) => {
@@ -183,8 +185,7 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
     };
 
     worker.on('message', (e: ControlEvent) => {
-      if (e.type === 'listening' || e.type === 'connected') controlFds.push(e.fd);
-      if (e.type === 'listening') opts.onListening?.();
+      if (e.type === 'connected') controlFds.push(e.fd);
       else if (e.type === 'open') void take(e.name, e.fd);
       else if (e.type === 'end') {
         criuDone = true;

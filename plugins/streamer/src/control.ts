@@ -9,13 +9,15 @@
  * more images will be opened.
  */
 import { readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadAddon } from './native.js';
+import { type FdPass, loadAddon } from './native.js';
 
 export type ControlMode = 'capture' | 'serve';
 
 export interface ControlData {
-  socketPath: string;
+  /** The socket CRIU connects to, already listening (see listenForCriu). */
+  listenFd: number;
   mode: ControlMode;
   addonPath: string;
   /** serve: the images there are. */
@@ -23,7 +25,6 @@ export interface ControlData {
 }
 
 export type ControlEvent =
-  | { type: 'listening'; fd: number }
   | { type: 'connected'; fd: number }
   | { type: 'open'; name: string; fd: number }
   | { type: 'missing'; name: string }
@@ -31,6 +32,11 @@ export type ControlEvent =
   | { type: 'error'; message: string };
 
 export const socketName = (mode: ControlMode): string => (mode === 'capture' ? 'streamer-capture.sock' : 'streamer-serve.sock');
+
+/** Listens where CRIU will connect, on the calling thread: once this returns, CRIU may start. */
+export function listenForCriu(addonPath: string, dir: string, mode: ControlMode): number {
+  return loadAddon(addonPath).listen(join(dir, socketName(mode)));
+}
 
 /** Decodes an img_streamer_request_entry: the only field is 1, a length-delimited string. */
 export function requestName(body: Buffer): string {
@@ -67,18 +73,13 @@ function readExactly(fd: number, n: number): Buffer | undefined {
   return buf;
 }
 
-function converse(data: ControlData, post: (e: ControlEvent) => void): void {
-  const addon = loadAddon(data.addonPath);
-  const listener = addon.listen(data.socketPath);
-  post({ type: 'listening', fd: listener });
-  const conn = addon.accept(listener);
-  post({ type: 'connected', fd: conn });
-  const images = new Set(data.images ?? []);
+/** One CRIU run: its requests until it closes the connection. */
+function converse(addon: FdPass, conn: number, images: Set<string>, mode: ControlMode, post: (e: ControlEvent) => void): void {
   for (;;) {
     const head = readExactly(conn, 4); // returns at CRIU's end, or when stopControl shut the socket
     if (!head) break;
     const name = requestName(readExactly(conn, head.readUInt32LE(0)) ?? Buffer.alloc(0));
-    if (data.mode === 'serve') {
+    if (mode === 'serve') {
       const exists = images.has(name);
       writeSync(conn, replyFrame(exists));
       if (!exists) {
@@ -93,10 +94,24 @@ function converse(data: ControlData, post: (e: ControlEvent) => void): void {
   post({ type: 'end' });
 }
 
+/**
+ * Capture: one CRIU run. Serve: one after another until stopped, since a restore may run
+ * CRIU again (the criu plugin retries while the kernel still holds the checkpoint's PID).
+ */
+function control(data: ControlData, post: (e: ControlEvent) => void): void {
+  const addon = loadAddon(data.addonPath);
+  const images = new Set(data.images ?? []);
+  do {
+    const conn = addon.accept(data.listenFd);
+    post({ type: 'connected', fd: conn });
+    converse(addon, conn, images, data.mode, post);
+  } while (data.mode === 'serve');
+}
+
 if (parentPort) {
   const port = parentPort;
   try {
-    converse(workerData as ControlData, (e) => port.postMessage(e));
+    control(workerData as ControlData, (e) => port.postMessage(e));
   } catch (err) {
     port.postMessage({ type: 'error', message: (err as Error).message } satisfies ControlEvent);
   }

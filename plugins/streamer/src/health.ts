@@ -3,7 +3,8 @@
  * (or is it there), so that `--streams N` works.
  */
 import type { HealthCheck, HealthResult } from '@cedana/plugin-sdk';
-import { ensureAddon, loadAddon } from './native.js';
+import { ensureAddon } from './build-addon.js';
+import { loadAddon } from './native.js';
 
 export const streamerHealthCheck: HealthCheck = async function streamerHealthCheck() {
   const result: HealthResult = { name: 'streamer', data: {}, warnings: [], errors: [] };

@@ -5,6 +5,7 @@
  *   {"event":"progress","done":N,"total":N}         raw image bytes (total 0 when unknown)
  *   {"event":"done","stats":{...}}                  every image is written / served
  *   {"event":"error","message":"...","damaged":bool}
+ * A serving streamer goes on until its stdin closes (the restore may run CRIU more than once).
  * It is a process of its own so that the daemon's memory and event loop stay out of
  * the data path, and so that a streamer that dies is just a child that exited.
  */
@@ -53,6 +54,7 @@ async function main(argv: string[]): Promise<void> {
           addonPath,
           onListening,
           onProgress: throttled((done, total) => emit({ event: 'progress', done, total })),
+          stopped: new Promise<void>((resolve) => process.stdin.on('end', resolve).on('close', resolve).resume()),
         });
   emit({ event: 'done', stats });
 }

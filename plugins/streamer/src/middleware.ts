@@ -13,10 +13,10 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CedanaError, type DumpAdapter, type Measured, type RestoreAdapter } from '@cedana/plugin-sdk';
+import { ensureAddon } from './build-addon.js';
 import type { StreamStats } from './capture.js';
 import { socketName } from './control.js';
 import { INDEX_FILE } from './format.js';
-import { ensureAddon } from './native.js';
 import { type StreamerRun, startStreamer } from './streamer-process.js';
 
 /** How long a streamer may take to end by itself once CRIU failed. */
@@ -115,6 +115,7 @@ export const streamRestore: RestoreAdapter = (next) =>
       } catch (err) {
         throw await explain(err, streamer);
       }
+      streamer.stop();
       const stats = await streamer.done;
       addStats(ctx, stats);
       ctx.log.info({ streams, rawBytes: stats.rawBytes, ms: stats.durationMs }, 'served the images from streams');
@@ -126,11 +127,12 @@ export const streamRestore: RestoreAdapter = (next) =>
   };
 
 /**
- * CRIU failed. CRIU's end closes the stream socket, so the streamer ends on its own
- * within moments; when it failed first (a damaged chunk, a full disk), its reason is
+ * CRIU failed. CRIU's end closes the stream socket, and stop() ends a serving streamer,
+ * so the streamer ends within moments; when it failed first (a damaged chunk, a full disk), its reason is
  * the one to tell, with CRIU's words after it.
  */
 async function explain(criuError: unknown, streamer: StreamerRun): Promise<unknown> {
+  streamer.stop();
   const settled = streamer.done.then(
     () => undefined,
     (err: unknown) => err,

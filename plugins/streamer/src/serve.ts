@@ -14,7 +14,7 @@ import type { ShardStats, StreamStats } from './capture.js';
 import { DamagedChunk } from './chunk.js';
 import { CodecPool } from './codec-pool.js';
 import type { ControlData, ControlEvent } from './control.js';
-import { socketName, stopControl } from './control.js';
+import { listenForCriu, stopControl } from './control.js';
 import { type ImageEntry, INDEX_FILE, parseIndex, type StreamIndex, shardName } from './format.js';
 import { collectEvery } from './gc.js';
 import { loadAddon } from './native.js';
@@ -25,6 +25,8 @@ export interface ServeOptions {
   addonPath: string;
   onListening?(): void;
   onProgress?(rawBytes: number, rawTotal: number): void;
+  /** Settles when the caller is done with CRIU (it may run CRIU more than once until then). */
+  stopped: Promise<void>;
 }
 
 export async function readIndex(dir: string, streams: number): Promise<StreamIndex> {
@@ -61,13 +63,18 @@ const close = promisify(closeCb);
 /** CRIU's pipes are made this big: one write per chunk. */
 const PIPE_SIZE = 1 << 20;
 
-/** Runs until CRIU has read every image it asked for; rejects on the first damaged chunk. */
+/**
+ * Serves every CRIU run that connects until `opts.stopped`, then returns once the
+ * images it was writing are done; rejects on the first damaged chunk.
+ */
 export async function serve(opts: ServeOptions): Promise<StreamStats> {
   const started = Date.now();
   const index = await readIndex(opts.dir, opts.streams);
   const files = await openShards(opts.dir, index);
   const pool = new CodecPool(opts.streams);
-  const controlFds: number[] = [];
+  const listenFd = listenForCriu(opts.addonPath, opts.dir, 'serve');
+  const controlFds: number[] = [listenFd];
+  opts.onListening?.();
   const byName = new Map(index.images.map((entry, i) => [entry.name, i]));
   const rawTotal = index.images.reduce((sum, i) => sum + i.size, 0);
   const stats: ShardStats[] = index.shards.map((size, i) => ({ shard: shardName(i), rawBytes: 0, storedBytes: size, chunks: 0 }));
@@ -84,6 +91,7 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
   const serving = new Set<Promise<void>>();
   const addon = loadAddon(opts.addonPath);
   let failed = false;
+  let stopping = false;
 
   /**
    * Writes image number `image` into CRIU's pipe `fd`, in order, while the next chunks
@@ -123,7 +131,7 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
     await new Promise<void>((resolve, reject) => {
       const worker = new Worker(new URL('./control.js', import.meta.url), {
         workerData: {
-          socketPath: join(opts.dir, socketName('serve')),
+          listenFd,
           mode: 'serve',
           addonPath: opts.addonPath,
           images: index.images.map((i) => i.name),
@@ -136,8 +144,7 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
         reject(err);
       };
       worker.on('message', (e: ControlEvent) => {
-        if (e.type === 'listening' || e.type === 'connected') controlFds.push(e.fd);
-        if (e.type === 'listening') opts.onListening?.();
+        if (e.type === 'connected') controlFds.push(e.fd);
         else if (e.type === 'open') {
           const job = sendImage(byName.get(e.name) as number, e.fd);
           serving.add(job);
@@ -145,10 +152,14 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
             () => serving.delete(job),
             (err: Error) => fail(err instanceof DamagedChunk ? err : new Error(`writing image ${e.name} to CRIU: ${err.message}`)),
           );
-        } else if (e.type === 'end') Promise.all(serving).then(() => resolve(), fail);
-        else if (e.type === 'error') fail(new Error(`talking to CRIU over its stream socket: ${e.message}`));
+        } else if (e.type === 'error' && !stopping) fail(new Error(`talking to CRIU over its stream socket: ${e.message}`));
       });
       worker.on('error', fail);
+      opts.stopped.then(() => {
+        stopping = true; // the worker's accept fails once its socket is shut: that is the end, not an error
+        stopControl(opts.addonPath, controlFds);
+        Promise.all(serving).then(() => resolve(), fail);
+      });
     });
   } finally {
     stopControl(opts.addonPath, controlFds);

@@ -17,6 +17,8 @@ export interface StreamerRun {
   pid: number;
   ready: Promise<void>;
   done: Promise<StreamStats>;
+  /** Tells a serving streamer that CRIU is done (a capturing one ends by itself). */
+  stop(): void;
   kill(): void;
 }
 
@@ -34,7 +36,7 @@ export function startStreamer(
   // writes into them on restore, and the shard writes: more threads than open pipes.
   const pool = 16 + streams;
   const child = spawn(process.execPath, ['--expose-gc', MAIN, mode, dir, String(streams), addonPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, UV_THREADPOOL_SIZE: String(pool) },
   });
   let stderr = '';
@@ -74,7 +76,9 @@ export function startStreamer(
   done.catch(() => {}); // awaited by the caller; a failure before that must not go unhandled
   // A streamer that dies before listening must not leave the caller waiting for `ready`.
   const readyOrDead = Promise.race([ready, done.then(() => {})]);
+  child.stdin.on('error', () => {}); // a streamer that died: its exit says why
   return {
+    stop: () => child.stdin.end(),
     pid: child.pid ?? 0,
     ready: readyOrDead,
     done,
