@@ -18,6 +18,7 @@ import { TasksService } from './proto/gen/containerd/services/tasks.js';
 import type { Mount } from './proto/gen/containerd/types/mount.js';
 import { Status } from './proto/gen/containerd/types/task.js';
 import { type OciSpec, SPEC_TYPE_URL } from './spec.js';
+import { closeStdio, type TaskStdio } from './stdio.js';
 import { exitStatusOf, processStartTime, untilGone } from './watch.js';
 
 export const RUNTIME = 'io.containerd.runc.v2';
@@ -90,8 +91,8 @@ function taken(err: unknown, id: string, namespace: string, what: string): unkno
 export interface StartTask {
   id: string;
   mounts: Mount[];
-  /** The job's log: the shim appends the task's stdout and stderr to it. */
-  log: string;
+  /** Where the task's stdin, stdout and stderr go (stdio.ts). */
+  stdio: TaskStdio;
   /** Restore from these raw CRIU images (runc's criu_image_path), with CRIU's logs in `criuWorkPath`. */
   criuImagePath?: string;
   criuWorkPath?: string;
@@ -107,15 +108,14 @@ export async function startTask(cd: Containerd, t: StartTask): Promise<number> {
         ),
       }
     : undefined;
-  const stdio = `file://${t.log}`;
   await cd.call(
     TasksService.create,
     {
       containerId: t.id,
       rootfs: t.mounts,
-      stdin: '',
-      stdout: stdio,
-      stderr: stdio,
+      stdin: t.stdio.stdin,
+      stdout: t.stdio.stdout,
+      stderr: t.stdio.stderr,
       terminal: false,
       checkpoint: undefined,
       options,
@@ -189,7 +189,8 @@ function ignoreNotFound(err: unknown): void {
 
 /**
  * The task's end, from Tasks.Wait on a connection of its own (or /proc when that fails);
- * `onExit` runs before the exit is reported (a container cedana made is removed then).
+ * `onExit` runs before the exit is reported (a container cedana made is removed then); an
+ * attachable task's streams are handed to the daemon, and closed once the task has ended.
  */
 export async function watchTask(
   address: string,
@@ -198,6 +199,7 @@ export async function watchTask(
   pid: number,
   log: Logger,
   onExit?: (cd: Containerd) => Promise<void>,
+  stdio?: TaskStdio,
 ): Promise<Started> {
   const start = await processStartTime(pid);
   const exited = (async (): Promise<ExitStatus> => {
@@ -214,7 +216,9 @@ export async function watchTask(
       return { code: null, signal: null };
     } finally {
       cd?.close();
+      // The shim has copied the last output by now; a moment for the daemon to read it.
+      if (stdio?.ends) setTimeout(() => void closeStdio(stdio), 500).unref();
     }
   })();
-  return { pid, exited };
+  return { pid, exited, ...(stdio?.ends ? { stdio: stdio.ends } : {}) };
 }

@@ -37,6 +37,8 @@ export interface DumpedContainer {
   rootfs: boolean;
   /** containerd's version at the dump. */
   version?: string;
+  /** The task's stdio were FIFOs the daemon held (an attachable job): its restore gets new ones. */
+  attachable?: boolean;
 }
 
 interface Target {
@@ -69,6 +71,7 @@ const findContainerdTaskForDump: DumpAdapter = (next) =>
         );
       }
       const dumped: DumpedContainer = { id, address, namespace, image: container.image, snapshotter: container.snapshotter, rootfs };
+      if (task.stdin) dumped.attachable = true;
       dumped.version = (await cd.call(VersionService.version, {}, 'tell its version').catch(() => undefined))?.version;
       ctx.manifest.containerd = dumped;
       targets.set(ctx, { cd, container, rootfs });

@@ -26,6 +26,7 @@ import { type DumpedContainer, SAVED_SPEC } from './dump.js';
 import { type ResolvedImage, resolveImage } from './image.js';
 import { applyRootfsDiff, ROOTFS_DIFF } from './rootfs.js';
 import { type OciSpec, specForRestore } from './spec.js';
+import { attachStdio, closeStdio, logStdio } from './stdio.js';
 
 interface Target {
   cd: Containerd;
@@ -36,6 +37,7 @@ interface Target {
   snapshotter: string;
   spec: OciSpec;
   rootfs: boolean;
+  attachable: boolean;
   /** Set by the handler once the container exists. */
   instance?: string;
 }
@@ -76,7 +78,17 @@ const prepareContainerdRestore: RestoreAdapter = (next) =>
       }
       const spec = JSON.parse(await readFile(join(ctx.imagesDir, SAVED_SPEC), 'utf8')) as OciSpec;
       const image = await resolveImage(cd, dumped.image, snapshotter);
-      target = { cd, address, namespace, id, image, snapshotter, spec: specForRestore(spec, namespace, id), rootfs: dumped.rootfs };
+      target = {
+        cd,
+        address,
+        namespace,
+        id,
+        image,
+        snapshotter,
+        spec: specForRestore(spec, namespace, id),
+        rootfs: dumped.rootfs,
+        attachable: dumped.attachable === true,
+      };
       targets.set(ctx, target);
       const started = await next(ctx, req, res);
       // A container restored with its writable layer keeps it in later dumps of the job.
@@ -119,10 +131,13 @@ export async function containerdRestore(ctx: RestoreContext, req: RestoreReq, re
   t.instance = instance;
   if (t.rootfs) await applyRootfsDiff(t.cd, join(ctx.imagesDir, ROOTFS_DIFF), mounts);
   const work = await mkdtemp(join(tmpdir(), 'cedana-containerd-'));
+  // The restored process finds the same kind of stdio it had: the shim's pipes to FIFOs the daemon holds, or to the log.
+  const stdio = t.attachable ? await attachStdio() : logStdio(log);
   let pid: number;
   try {
-    pid = await startTask(t.cd, { id: t.id, mounts, log, criuImagePath: ctx.imagesDir, criuWorkPath: work });
+    pid = await startTask(t.cd, { id: t.id, mounts, stdio, criuImagePath: ctx.imagesDir, criuWorkPath: work });
   } catch (err) {
+    await closeStdio(stdio);
     const criu = await criuErrorLines(join(work, 'restore.log'));
     const missingFile = !t.rootfs && criu.some((l) => /Can't open file .* on restore: No such file/.test(l));
     throw new CedanaError(
@@ -143,5 +158,5 @@ export async function containerdRestore(ctx: RestoreContext, req: RestoreReq, re
   res.pid = pid;
   ctx.log.info({ id: t.id, pid, namespace: t.namespace }, 'containerd restored the container');
   const id = t.id;
-  return watchTask(t.address, t.namespace, id, pid, ctx.log, (w) => removeContainer(w, id, instance));
+  return watchTask(t.address, t.namespace, id, pid, ctx.log, (w) => removeContainer(w, id, instance), stdio);
 }

@@ -5,10 +5,12 @@ import { createContainer, DEFAULT_SNAPSHOTTER, removeContainer, startTask, watch
 import { addressOf, containerdDetails, namespaceOf, requireId, withContainerdDetails } from './details.js';
 import { resolveImage } from './image.js';
 import { commandOf, makeSpec } from './spec.js';
+import { attachStdio, closeStdio, logStdio, type TaskStdio } from './stdio.js';
 
 /**
  * Creates the container from the image (the command after `--`, else the image's) and
- * starts its task, its output appended to the job's log. On any failure nothing is left.
+ * starts its task, its output appended to the job's log (or, attachable, held by the
+ * daemon through FIFOs). On any failure nothing is left.
  *
  * @throws CedanaError CEDANA_ERR_INVALID_ARGUMENT, CEDANA_ERR_CONTAINERD_UNREACHABLE,
  *   CEDANA_ERR_IMAGE_NOT_FOUND, CEDANA_ERR_CONTAINER_EXISTS, CEDANA_ERR_CONTAINERD_FAILED
@@ -18,15 +20,6 @@ export async function containerdRun(ctx: RunContext, req: RunReq, res: RunResp):
   const d = containerdDetails(req.details);
   const id = requireId(d, 'run');
   if (!d.image) throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'no image: give `cedana run containerd --image REF --id ID`');
-  if (req.attachable) {
-    throw new CedanaError(
-      'CEDANA_ERR_INVALID_ARGUMENT',
-      'containerd containers cannot be attachable yet: their output goes to the job log',
-      {
-        hint: 'leave out --attachable and read the output with `tail -f` of the job log (`cedana ps` shows it)',
-      },
-    );
-  }
   const address = addressOf(d);
   const namespace = namespaceOf(d);
   const snapshotter = d.snapshotter ?? DEFAULT_SNAPSHOTTER;
@@ -40,16 +33,19 @@ export async function containerdRun(ctx: RunContext, req: RunReq, res: RunResp):
     const spec = makeSpec({ namespace, id, image: image.config, args, env: req.process?.env ?? [], cwd: req.process?.workingDir ?? '' });
     const { mounts, instance } = await createContainer(cd, { id, image, snapshotter, spec });
     let pid: number;
+    let stdio: TaskStdio | undefined;
     try {
-      pid = await startTask(cd, { id, mounts, log: req.log });
+      stdio = req.attachable ? await attachStdio() : logStdio(req.log);
+      pid = await startTask(cd, { id, mounts, stdio });
     } catch (err) {
+      if (stdio) await closeStdio(stdio);
       await removeContainer(cd, id, instance).catch((e) => ctx.log.error({ err: e, id }, 'could not remove the container of a failed run'));
       throw err;
     }
     req.details = withContainerdDetails(req.details, { address, namespace, id, image: d.image, snapshotter, rootfs: d.rootfs });
     res.pid = pid;
     ctx.log.info({ id, pid, namespace, image: d.image }, 'containerd container started');
-    return await watchTask(address, namespace, id, pid, ctx.log, (w) => removeContainer(w, id, instance));
+    return await watchTask(address, namespace, id, pid, ctx.log, (w) => removeContainer(w, id, instance), stdio);
   } finally {
     cd.close();
   }

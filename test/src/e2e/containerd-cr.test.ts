@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import { attachUntil } from '../harness/attach.js';
 import { IMAGE, TestContainerd } from '../harness/containerd.js';
 import { counts, lastCount, waitForCount } from '../harness/counter.js';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
@@ -15,6 +16,7 @@ interface JobJson {
   jid: string;
   type: string;
   log: string;
+  attachable?: boolean;
   state: { pid: number; status: string; exitCode?: number; exitSignal?: string };
   details?: { containerd?: { id?: string; namespace?: string; image?: string; address?: string } };
   lastCheckpoint?: { path: string; compression: string };
@@ -228,6 +230,51 @@ describe('containerd containers go on where they stopped', () => {
     const atDump = await stopped(log);
     await d.ok(['restore', 'job', jid]);
     await wentOn(log, atDump);
+    await d.ok(['job', 'kill', jid]);
+    await waitFor('container removed', () => (c.containers(ns).length === 0 ? true : undefined));
+  });
+
+  it('streams an attachable container’s output to `cedana attach`, and takes input, also after a restore under a new ID', async () => {
+    const ns = await c.namespace();
+    const id = containerId('att');
+    const jid = `ctd-${id}`;
+    const script = 'i=0; while :; do i=$((i+1)); echo "tick $i"; if read -t 0.1 line; then echo "got $line"; fi; done';
+    await d.ok([
+      'run',
+      'containerd',
+      '--image',
+      IMAGE,
+      '--id',
+      id,
+      '--namespace',
+      ns,
+      '--jid',
+      jid,
+      '--attachable',
+      '--',
+      'sh',
+      '-c',
+      script,
+    ]);
+    assert.equal((await job(jid)).attachable, true);
+    const first = await attachUntil(d, jid, /got hello\n/, 'hello\n');
+    assert.equal(first.code, 0, 'detaching exits 0');
+
+    await d.ok(['dump', 'job', jid]);
+    const moved = containerId('att-moved');
+    await d.ok(['restore', 'job', jid, '--id', moved]);
+    assert.equal(c.task(ns, moved)?.status, 'running');
+    assert.equal((await job(jid)).attachable, true, 'the restored job is attachable again');
+    const ticks = (out: string) => [...out.matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
+    const lastBefore = Math.max(...ticks(first.out));
+    const second = await attachUntil(d, jid, /got again\n/, 'again\n');
+    await attachUntil(d, jid, new RegExp(`tick ${lastBefore + 10}\n`));
+    const all = ticks(second.out);
+    assert.deepEqual(
+      all.filter((t, i) => i > 0 && t !== (all[i - 1] as number) + 1),
+      [],
+      'one unbroken count: the restored container went on, it did not start again',
+    );
     await d.ok(['job', 'kill', jid]);
     await waitFor('container removed', () => (c.containers(ns).length === 0 ? true : undefined));
   });
