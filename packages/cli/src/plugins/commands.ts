@@ -87,18 +87,23 @@ export function pluginDetails(pc: PluginCmd, symbol: string, argv: Record<string
  * The flags of every plugin's `cmd`, on a command that serves the jobs of any plugin
  * (`restore job JID --id NEW`): none required and none defaulted (the job's record has
  * the rest), grouped under the plugin's name, and never replacing a flag of the command
- * (`taken`, aliases included) or of a plugin listed before.
+ * (`taken`, aliases included). A flag several plugins declare (runc's and containerd's
+ * `--id`) is added once, under the first, and given to each of them: the daemon hands a
+ * job's plugin its own details.
  */
 export function addOptionalPluginOptions(y: Argv, pcs: readonly PluginCmd[], taken: readonly string[]): Argv {
   let out = y;
+  const added = new Set<string>();
   for (const [pc, names] of optionalFlags(pcs, taken)) {
-    for (const name of names) {
+    const own = names.filter((name) => !added.has(name));
+    for (const name of own) {
       const spec = pc.cmd.options?.[name];
       if (!spec) continue;
       const { demandOption: _required, default: _default, ...optional } = spec;
       out = out.option(name, toYargsOption(optional));
+      added.add(name);
     }
-    if (names.length > 0) out = out.group(names, `${pc.plugin} options (for ${pc.plugin} jobs):`);
+    if (own.length > 0) out = out.group(own, `${pc.plugin} options (for ${pc.plugin} jobs):`);
   }
   return out;
 }
@@ -115,17 +120,14 @@ export function givenPluginDetails(
   return Object.assign({}, ...given.map((pc) => pluginDetails(pc, symbol, argv)));
 }
 
+/** Each plugin's flags that the command does not take itself (`taken`, aliases included); a flag may belong to several plugins. */
 function optionalFlags(pcs: readonly PluginCmd[], taken: readonly string[]): Map<PluginCmd, string[]> {
-  const seen = new Set(taken);
+  const reserved = new Set(taken);
   const out = new Map<PluginCmd, string[]>();
   for (const pc of pcs) {
-    const names: string[] = [];
-    for (const [name, spec] of Object.entries(pc.cmd.options ?? {})) {
-      if (seen.has(name) || (spec.alias !== undefined && seen.has(spec.alias))) continue;
-      seen.add(name);
-      if (spec.alias !== undefined) seen.add(spec.alias);
-      names.push(name);
-    }
+    const names = Object.entries(pc.cmd.options ?? {})
+      .filter(([name, spec]) => !reserved.has(name) && (spec.alias === undefined || !reserved.has(spec.alias)))
+      .map(([name]) => name);
     out.set(pc, names);
   }
   return out;
