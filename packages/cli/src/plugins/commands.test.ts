@@ -118,3 +118,20 @@ describe('plugins', () => {
     await rm(dir, { recursive: true, force: true });
   });
 });
+
+describe('a flag several plugins declare on `restore job`', () => {
+  it('goes to each of them, so the job’s own plugin gets it whatever the order', async () => {
+    const { givenPluginDetails } = await import('./commands.js');
+    const idOf = (name: string) => ({
+      plugin: name,
+      cmd: {
+        describe: name,
+        options: { id: { type: 'string' as const, alias: 'i', describe: 'container ID' } },
+        details: (argv: Record<string, unknown>) => ({ id: argv.id }),
+      },
+    });
+    const details = givenPluginDetails([idOf('containerd'), idOf('runc')], 'RestoreCmd', { id: 'web2' }, ['jid', 'path']);
+    assert.deepEqual(details, { containerd: { id: 'web2' }, runc: { id: 'web2' } });
+    assert.equal(givenPluginDetails([idOf('containerd'), idOf('runc')], 'RestoreCmd', {}, ['jid']), undefined);
+  });
+});
