@@ -174,7 +174,13 @@ export async function removeContainer(cd: Containerd, id: string, instance?: str
     await cd.call(TasksService.kill, { containerId: id, execId: '', signal: 9, all: true }, `kill the task of ${id}`).catch(() => {});
     await cd.call(TasksService.wait, { containerId: id, execId: '' }, `wait for ${id}`).catch(() => {});
   }
-  if (task) await cd.call(TasksService.delete, { containerId: id }, `delete the task of ${id}`).catch(ignoreNotFound);
+  if (task) {
+    await cd.call(TasksService.delete, { containerId: id }, `delete the task of ${id}`).catch(async (err) => {
+      // Deleted meanwhile (the dump and the task's watcher both clean up after a dump): no error.
+      if (isNotFound(err) || !(await getTask(cd, id).catch(() => undefined))) return;
+      throw err;
+    });
+  }
   await cd.call(ContainersService.delete, { id }, `delete container ${id}`).catch(ignoreNotFound);
   if (c.snapshotKey) {
     await cd

@@ -45,14 +45,17 @@ const MAX_JSON = 4 * 1024 * 1024;
  * @throws CedanaError CEDANA_ERR_IMAGE_NOT_FOUND (no such image, or a broken one)
  */
 export async function resolveImage(cd: Containerd, ref: string, snapshotter: string): Promise<ResolvedImage> {
-  const image = await cd.call(ImagesService.get, { name: ref }, `find image ${ref}`).catch((err) => {
-    if (isNotFound(err)) {
-      throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `no image "${ref}" in namespace ${cd.namespace}`, {
-        hint: `list the images with \`cedana query containerd --namespace ${cd.namespace}\` (a full name such as docker.io/library/busybox:latest); import or pull it into that namespace first`,
-      });
-    }
-    throw err;
-  });
+  let image: Awaited<ReturnType<typeof getImage>> | undefined;
+  for (const name of new Set([ref, normalizeRef(ref)])) {
+    image = await getImage(cd, name);
+    if (image) break;
+  }
+  if (!image) {
+    throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `no image "${ref}" in namespace ${cd.namespace}`, {
+      hint: `list the images with \`cedana query containerd --namespace ${cd.namespace}\` (full names, such as docker.io/library/busybox:latest); import or pull it into that namespace first`,
+    });
+  }
+  ref = image.image?.name || ref;
   let target = image.image?.target;
   if (!target) throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `image "${ref}" has no target descriptor`);
   if (INDEX_TYPES.includes(target.mediaType)) {
@@ -138,6 +141,28 @@ export async function unpackImage(cd: Containerd, image: ResolvedImage, snapshot
     }
     parent = chain;
   }
+}
+
+function getImage(cd: Containerd, name: string) {
+  return cd.call(ImagesService.get, { name }, `find image ${name}`).catch((err) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+}
+
+/**
+ * A short reference as docker and nerdctl read it: `busybox` is docker.io/library/busybox:latest,
+ * `me/app:1` is docker.io/me/app:1 (containerd itself knows images only by their full name).
+ */
+export function normalizeRef(ref: string): string {
+  if (ref.includes('@')) return ref;
+  const slash = ref.indexOf('/');
+  const first = slash < 0 ? '' : ref.slice(0, slash);
+  const hasDomain = first.includes('.') || first.includes(':') || first === 'localhost';
+  let name = hasDomain ? ref : slash < 0 ? `docker.io/library/${ref}` : `docker.io/${ref}`;
+  const last = name.slice(name.lastIndexOf('/') + 1);
+  if (!last.includes(':')) name += ':latest';
+  return name;
 }
 
 /** The OCI chain ID of a stack of layers: sha256 of "parent diff" per layer. */

@@ -42,9 +42,9 @@ export async function containerdRun(ctx: RunContext, req: RunReq, res: RunResp):
       await removeContainer(cd, id, instance).catch((e) => ctx.log.error({ err: e, id }, 'could not remove the container of a failed run'));
       throw err;
     }
-    req.details = withContainerdDetails(req.details, { address, namespace, id, image: d.image, snapshotter, rootfs: d.rootfs });
+    req.details = withContainerdDetails(req.details, { address, namespace, id, image: image.name, snapshotter, rootfs: d.rootfs });
     res.pid = pid;
-    ctx.log.info({ id, pid, namespace, image: d.image }, 'containerd container started');
+    ctx.log.info({ id, pid, namespace, image: image.name }, 'containerd container started');
     return await watchTask(address, namespace, id, pid, ctx.log, (w) => removeContainer(w, id, instance), stdio);
   } finally {
     cd.close();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkpointOptions } from './flags.js';
-import { chainIdOf } from './image.js';
+import { chainIdOf, normalizeRef } from './image.js';
 import { commandOf, makeSpec, specForRestore } from './spec.js';
 import { exitStatusOf } from './watch.js';
 
@@ -31,6 +31,16 @@ describe('image', () => {
     assert.equal(chainIdOf([a]), a);
     assert.match(chainIdOf([a, b]), /^sha256:[0-9a-f]{64}$/);
     assert.notEqual(chainIdOf([a, b]), chainIdOf([b, a]));
+  });
+});
+
+describe('image references', () => {
+  it('reads short names as docker does', () => {
+    assert.equal(normalizeRef('busybox'), 'docker.io/library/busybox:latest');
+    assert.equal(normalizeRef('me/app:1'), 'docker.io/me/app:1');
+    assert.equal(normalizeRef('cedana.test/busybox:1'), 'cedana.test/busybox:1');
+    assert.equal(normalizeRef('localhost:5000/app'), 'localhost:5000/app:latest');
+    assert.equal(normalizeRef('ghcr.io/a/b@sha256:abc'), 'ghcr.io/a/b@sha256:abc');
   });
 });
 
