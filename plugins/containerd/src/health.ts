@@ -33,6 +33,15 @@ export const containerdHealthCheck: HealthCheck = async function containerdHealt
     });
   }
   const path = process.env.PATH ?? '';
+  const shim = await findOnPath('containerd-shim-runc-v2', `${path}:/usr/bin:/usr/local/bin`);
+  if (!shim) {
+    result.errors.push({
+      message: 'containerd-shim-runc-v2 is not installed: containerd cannot run runc containers (io.containerd.runc.v2)',
+      fix: 'apt-get install containerd (it brings the shim)',
+    });
+  } else {
+    result.data.shim = shim;
+  }
   const runc = await findOnPath('runc', path);
   if (!runc) {
     result.errors.push({

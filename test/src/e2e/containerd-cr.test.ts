@@ -319,6 +319,7 @@ describe('containerd containers go on where they stopped', () => {
     assert.match(ctd.data.version ?? '', /^1\.6\./);
     assert.equal(ctd.data.address, c.socket);
     assert.match(ctd.data.runc ?? '', /runc 1\./);
+    assert.match(ctd.data.shim ?? '', /containerd-shim-runc-v2$/);
     assert.match(ctd.data.criu ?? '', /criu 4\.\d/);
     assert.deepEqual(ctd.errors, []);
     assert.deepEqual(ctd.warnings, []);
