@@ -136,7 +136,12 @@ export async function containerdDump(ctx: DumpContext, _req: DumpReq, res: DumpR
       res.messages.push(`container ${id} was checkpointed, but could not be removed: ${(err as Error).message}`);
     });
   } else if (paused) {
-    await cd.call(TasksService.resume, { containerId: id }, `resume ${id}`);
+    await cd.call(TasksService.resume, { containerId: id }, `resume ${id}`).catch(async (err) => {
+      if ((await getTask(cd, id).catch(() => undefined))?.status === Status.RUNNING) return; // CRIU let it go already
+      res.messages.push(
+        `container ${id} was checkpointed but is still paused (${(err as Error).message}): \`ctr -n ${cd.namespace} task resume ${id}\``,
+      );
+    });
   }
   ctx.log.info({ id, pid: ctx.pid, imagesDir: ctx.imagesDir, exit: options.exit }, 'containerd checkpointed the task');
 }

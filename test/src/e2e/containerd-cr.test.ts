@@ -135,6 +135,10 @@ describe('containerd containers go on where they stopped', () => {
     await d.ok(['run', 'containerd', '--image', IMAGE, '--id', id, '--namespace', ns, '--jid', `ctd-${id}`, '--', 'sh', '-c', script]);
     const log = (await job(`ctd-${id}`)).log;
     await waitForCount(log, 4);
+    // With --leave-running, the task (paused for the layer's diff) goes on.
+    await d.ok(['dump', 'containerd', '--id', id, '--namespace', ns, '--rootfs', '--leave-running', '--dir', `${d.dir}/rootfs-lr`]);
+    assert.equal(c.task(ns, id)?.status, 'running');
+    await waitForCount(log, (await lastCount(log)) + 2);
     const dir = `${d.dir}/rootfs-ckpt`;
     const out = await d.ok(['dump', 'containerd', '--id', id, '--namespace', ns, '--rootfs', '--dir', dir, '--compression', 'gzip']);
     const path = /to (\S+\.tar\.gz) /.exec(out)?.[1];
