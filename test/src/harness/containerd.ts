@@ -5,12 +5,13 @@
  * imported with `ctr` (setup only: the plugin never runs ctr). Each test uses its own
  * namespace: the runc shim keeps its state under /run/containerd whatever `state` says.
  * `stop()` removes every container, stops containerd and its shims, unmounts what is
- * left under the temp dir and removes it, also after a failed test.
+ * left under the temp dir and removes it, also after a failed test; a watchdog does the
+ * same if the test process dies without calling it (killed, or its output pipe closed).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sleep } from './daemon.js';
 
@@ -48,6 +49,7 @@ export class TestContainerd {
     );
     const log = openSync(join(dir, 'containerd.log'), 'a');
     c.proc = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
+    spawn('sh', ['-c', WATCHDOG, 'watchdog', String(process.pid), dir, String(c.proc.pid)], { detached: true, stdio: 'ignore' }).unref();
     const deadline = Date.now() + 15_000;
     while (!existsSync(c.socket) || !c.answers()) {
       if (c.proc.exitCode !== null)
@@ -78,6 +80,7 @@ export class TestContainerd {
   async namespace(prefix = 't'): Promise<string> {
     const ns = `${prefix}-${randomBytes(4).toString('hex')}`;
     this.namespaces.add(ns);
+    await appendFile(join(this.dir, 'namespaces'), `${ns}\n`);
     this.ctr(ns, ['image', 'import', await this.imageTar()]);
     return ns;
   }
@@ -139,10 +142,47 @@ export class TestContainerd {
         execFileSync('umount', ['-l', mp], { stdio: 'ignore' });
       } catch {}
     }
-    for (const ns of this.namespaces) await rm(join('/run/containerd/runc', ns), { recursive: true, force: true }).catch(() => {});
+    for (const ns of this.namespaces) {
+      await rm(join('/run/containerd/runc', ns), { recursive: true, force: true }).catch(() => {});
+      for (const cg of cgroupsOf(ns)) await rmdir(cg).catch(() => {});
+    }
     await rm(this.dir, { recursive: true, force: true }).catch(() => {});
   }
 }
+
+/** The cgroup folders runc made for a namespace's containers (/NS/ID under each v1 controller, or v2). */
+function cgroupsOf(ns: string): string[] {
+  const roots = existsSync('/sys/fs/cgroup/cgroup.controllers')
+    ? ['/sys/fs/cgroup']
+    : readdirSync('/sys/fs/cgroup').map((c) => join('/sys/fs/cgroup', c));
+  return roots.map((r) => join(r, ns)).filter((p) => existsSync(p));
+}
+
+/**
+ * Cleanup when the test process ($1) is gone before `stop()` ran: kill containerd ($3), its
+ * shims and the containers' processes, unmount and remove the temp dir ($2).
+ */
+const WATCHDOG = `
+parent=$1 dir=$2 ctd=$3
+while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+[ -d "$dir" ] || exit 0
+kill -9 "$ctd" 2>/dev/null
+for p in /proc/[0-9]*; do
+  case "$(tr '\\0' ' ' < "$p/cmdline" 2>/dev/null)" in
+    *containerd-shim-runc-v2*"$dir/containerd.sock"*) kill -9 "\${p#/proc/}" 2>/dev/null ;;
+  esac
+done
+for ns in $(cat "$dir/namespaces" 2>/dev/null); do
+  for cg in /sys/fs/cgroup/$ns/* /sys/fs/cgroup/*/$ns/*; do
+    [ -f "$cg/cgroup.procs" ] && for pid in $(cat "$cg/cgroup.procs"); do kill -9 "$pid" 2>/dev/null; done
+  done
+  sleep 0.5
+  for cg in /sys/fs/cgroup/$ns/* /sys/fs/cgroup/*/$ns/* /sys/fs/cgroup/$ns /sys/fs/cgroup/*/$ns; do [ -d "$cg" ] && rmdir "$cg" 2>/dev/null; done
+  rm -rf "/run/containerd/runc/$ns"
+done
+grep " $dir/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l
+rm -rf "$dir"
+`;
 
 /** PIDs of containerd-shim-runc-v2 processes started for the containerd at `socket`. */
 function shimsOf(socket: string): number[] {
