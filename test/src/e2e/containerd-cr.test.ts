@@ -52,7 +52,7 @@ describe('containerd containers go on where they stopped', () => {
     return at;
   };
 
-  it('runs a container from an image, dumps and restores it twice (C/R/C/R), and its count goes on', async () => {
+  it('runs a container from an image, dumps and restores it twice (C/R/C/R, containerd issue 8401 avoided), and its count goes on', async () => {
     const ns = await c.namespace();
     const id = containerId();
     const jid = `ctd-${id}`;
@@ -102,7 +102,7 @@ describe('containerd containers go on where they stopped', () => {
     await waitFor('container removed', () => (c.containers(ns).length === 0 ? true : undefined));
   });
 
-  it('checkpoints the same running container again and again with --leave-running', async () => {
+  it('checkpoints the same running container again and again with --leave-running (containerd issue 8401 avoided)', async () => {
     const ns = await c.namespace();
     const id = containerId();
     const jid = `ctd-${id}`;
