@@ -107,18 +107,26 @@ export class Containerd {
     });
   }
 
-  /** A server-streaming call, every message collected (Content.Read). */
-  stream<Req, Res>(def: MethodDef<Req, Res>, req: Req, what: string, onMessage: (m: Res) => void): Promise<void> {
+  /** A server-streaming call (Content.Read); `onMessage` may return a promise to pause the stream until it settles. */
+  stream<Req, Res>(def: MethodDef<Req, Res>, req: Req, what: string, onMessage: (m: Res) => undefined | Promise<void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const call = this.client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, req, this.metadata(), {
         deadline: Date.now() + CALL_TIMEOUT_MS,
       });
+      const fail = (err: unknown) => {
+        call.cancel();
+        reject(err);
+      };
       call.on('data', (m: Res) => {
         try {
-          onMessage(m);
+          // A promise means "wait": the stream pauses until it settles (backpressure of a file being written).
+          const wait = onMessage(m);
+          if (wait) {
+            call.pause();
+            wait.then(() => call.resume(), fail);
+          }
         } catch (err) {
-          call.cancel();
-          reject(err);
+          fail(err);
         }
       });
       call.on('error', (err: ServiceError) => reject(this.failure(err, what)));

@@ -177,9 +177,10 @@ export function chainIdOf(diffIds: string[]): string {
 async function readJson(cd: Containerd, d: Descriptor): Promise<unknown> {
   if (d.size > MAX_JSON) throw new CedanaError('CEDANA_ERR_CONTAINERD_FAILED', `blob ${d.digest} (${d.mediaType}) is too large to be JSON`);
   const chunks: Buffer[] = [];
-  await cd.stream(ContentService.read, { digest: d.digest, offset: 0, size: 0 }, `read ${d.digest}`, (m) =>
-    chunks.push(Buffer.from(m.data)),
-  );
+  await cd.stream(ContentService.read, { digest: d.digest, offset: 0, size: 0 }, `read ${d.digest}`, (m) => {
+    chunks.push(Buffer.from(m.data));
+    return undefined;
+  });
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (err) {

@@ -42,9 +42,9 @@ export async function saveRootfsDiff(cd: Containerd, snapshotter: string, key: s
       if (!desc) throw new CedanaError('CEDANA_ERR_CONTAINERD_FAILED', `containerd computed no diff of ${key}`);
       const out = createWriteStream(file);
       try {
-        await cd.stream(ContentService.read, { digest: desc.digest, offset: 0, size: 0 }, `read the writable layer ${desc.digest}`, (m) => {
-          out.write(m.data);
-        });
+        await cd.stream(ContentService.read, { digest: desc.digest, offset: 0, size: 0 }, `read the writable layer ${desc.digest}`, (m) =>
+          out.write(m.data) ? undefined : new Promise<void>((r) => out.once('drain', () => r())),
+        );
       } finally {
         out.end();
         await finished(out);
