@@ -7,7 +7,8 @@ import { runningTask } from './target.js';
 
 /**
  * Adopts a running task: the job's PID is the task's init; its end comes from Tasks.Wait.
- * The container is containerd's (or its owner's): cedana never removes it.
+ * The container is containerd's (or its owner's): cedana does not remove it when the task
+ * ends (a dump that ends the task removes it, as for every dumped container).
  *
  * @throws CedanaError CEDANA_ERR_CONTAINER_NOT_FOUND, CEDANA_ERR_CONTAINER_NOT_RUNNING,
  *   CEDANA_ERR_CONTAINERD_UNREACHABLE, CEDANA_ERR_INVALID_ARGUMENT
