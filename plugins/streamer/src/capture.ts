@@ -1,28 +1,19 @@
 /**
  * Dump side: takes every image CRIU streams (control.ts hands over its pipe), cuts it
- * into chunks, compresses them on the thread pool and appends each to the shard with
- * the least queued bytes, so N shards are written in parallel. Nothing uncompressed
- * is written, and at most a few chunks per shard are in memory: when that many are in
- * flight, reading CRIU's pipes pauses and CRIU waits.
+ * into chunks and hands them round robin to the N stream workers, each of which
+ * compresses its chunks and appends them to its own shard: N shards written in
+ * parallel. Nothing uncompressed is written, and at most a few chunks per stream are in
+ * memory: when that many are in flight, reading CRIU's pipes pauses and CRIU waits.
  */
 import { close as closeCb, read as readCb } from 'node:fs';
-import { type FileHandle, open, writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { CodecPool } from './codec-pool.js';
 import type { ControlData, ControlEvent } from './control.js';
 import { listenForCriu, stopControl } from './control.js';
-import {
-  CHUNK_HEADER,
-  CHUNK_SIZE,
-  type ChunkEntry,
-  type ImageEntry,
-  INDEX_FILE,
-  INDEX_FORMAT,
-  type StreamIndex,
-  shardName,
-} from './format.js';
+import { CHUNK_HEADER, CHUNK_SIZE, type ImageEntry, INDEX_FILE, INDEX_FORMAT, type StreamIndex, shardName } from './format.js';
 import { collectEvery } from './gc.js';
 import { loadAddon } from './native.js';
 
@@ -52,25 +43,13 @@ export interface CaptureOptions {
   onProgress?(rawBytes: number, storedBytes: number): void;
 }
 
-interface Shard {
-  file: FileHandle;
-  /** Bytes written, and the offset of the next chunk. */
-  size: number;
-  writing: Promise<void>;
-  stats: ShardStats;
-}
-
 /** Runs until CRIU has closed every image and the index is written; rejects on the first failure. */
 export async function capture(opts: CaptureOptions): Promise<StreamStats> {
   const started = Date.now();
-  const shards: Shard[] = [];
+  const shards: ShardStats[] = [];
   for (let i = 0; i < opts.streams; i++) {
-    shards.push({
-      file: await open(join(opts.dir, shardName(i)), 'wx'),
-      size: 0,
-      writing: Promise.resolve(),
-      stats: { shard: shardName(i), rawBytes: 0, storedBytes: 0, chunks: 0 },
-    });
+    await (await open(join(opts.dir, shardName(i)), 'wx')).close(); // new, or the dump is refused
+    shards.push({ shard: shardName(i), rawBytes: 0, storedBytes: 0, chunks: 0 });
   }
   const images: ImageEntry[] = [];
   /** CRIU's pipes being read, by fd. */
@@ -111,28 +90,19 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
     const submit = (image: number, seq: number, raw: Buffer) => {
       inFlight++;
       // Round robin: shards of equal share, so a restore reads them all at once.
-      const shard = shards[chunkCount++ % shards.length] as Shard;
-      const stream = shards.indexOf(shard);
-      const length = raw.length; // before raw's memory moves to the codec worker
+      const stream = chunkCount++ % shards.length;
+      const stats = shards[stream] as ShardStats;
+      const length = raw.length; // before raw's memory moves to the stream's worker
       const job = (async () => {
-        const { chunk, sha256: digest } = await pool.compress(stream, image, raw);
-        const stored = chunk.length - CHUNK_HEADER;
-        const write = shard.writing.then(async () => {
-          if (failed) return;
-          const entry: ChunkEntry = { s: stream, o: shard.size, n: stored, r: length, h: digest };
-          await shard.file.write(chunk);
-          shard.size += chunk.length;
-          (images[image] as ImageEntry).chunks[seq] = entry;
-          shard.stats.rawBytes += length;
-          shard.stats.storedBytes += chunk.length;
-          shard.stats.chunks++;
-          rawTotal += length;
-          storedTotal += chunk.length;
-          opts.onProgress?.(rawTotal, storedTotal);
-          collectEvery(shard.stats.chunks);
-        });
-        shard.writing = write;
-        await write;
+        const { offset, stored, sha256 } = await pool.append(stream, join(opts.dir, stats.shard), image, raw);
+        (images[image] as ImageEntry).chunks[seq] = { s: stream, o: offset, n: stored, r: length, h: sha256 };
+        stats.rawBytes += length;
+        stats.storedBytes += CHUNK_HEADER + stored;
+        stats.chunks++;
+        rawTotal += length;
+        storedTotal += CHUNK_HEADER + stored;
+        opts.onProgress?.(rawTotal, storedTotal);
+        collectEvery(chunkCount);
       })();
       pending.add(job);
       job.then(
@@ -197,15 +167,14 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
 
   try {
     await result;
-    for (const s of shards) await s.writing;
-    for (const [i, s] of shards.entries()) s.stats.sha256 = await pool.shardDigest(i);
+    for (const [i, s] of shards.entries()) s.sha256 = await pool.finish(i);
     const index: StreamIndex = {
       format: INDEX_FORMAT,
       streams: opts.streams,
       compression: 'lz4',
       chunkSize: CHUNK_SIZE,
       images,
-      shards: shards.map((s) => s.size),
+      shards: shards.map((s) => s.storedBytes),
     };
     await writeFile(join(opts.dir, INDEX_FILE), JSON.stringify(index));
     return {
@@ -213,11 +182,10 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
       rawBytes: rawTotal,
       storedBytes: storedTotal,
       durationMs: Date.now() - started,
-      shards: shards.map((s) => s.stats),
+      shards,
     };
   } finally {
     stopControl(opts.addonPath, controlFds);
-    await Promise.allSettled(shards.map((s) => s.file.close()));
     await pool.close();
   }
 }

@@ -39,20 +39,20 @@ export class CodecPool {
   }
 
   /**
-   * Compresses `raw`, a chunk of image number `image`, for `stream`: the chunk as stored
-   * (header and body) and the body's sha256. Calls for one stream must come in the order
-   * its chunks are written (see shardDigest). `raw`'s memory moves to the worker.
+   * Compresses `raw`, a chunk of image number `image`, and appends it to `stream`'s shard
+   * at `shardPath` (the worker writes it); returns where it went and the body's sha256.
+   * `raw`'s memory moves to the worker.
    */
-  async compress(stream: number, image: number, raw: Buffer): Promise<{ chunk: Buffer; sha256: string }> {
+  async append(stream: number, shardPath: string, image: number, raw: Buffer): Promise<{ offset: number; stored: number; sha256: string }> {
     const length = raw.length;
     const ab = raw.buffer.byteLength === length && raw.byteOffset === 0 ? (raw.buffer as ArrayBuffer) : copy(raw);
-    const r = await this.call(stream, { op: 'compress', raw: ab, length, image }, [ab]);
-    return { chunk: Buffer.from(r.data), sha256: r.sha256 as string };
+    const r = await this.call(stream, { op: 'append', shard: shardPath, raw: ab, length, image }, [ab]);
+    return { offset: r.offset as number, stored: r.stored as number, sha256: r.sha256 as string };
   }
 
-  /** The sha256 of everything `compress` returned for `stream`, in order: its shard's digest. */
-  async shardDigest(stream: number): Promise<string> {
-    return (await this.call(stream, { op: 'shardDigest' })).sha256 as string;
+  /** Closes `stream`'s shard after every append before this call; its sha256. */
+  async finish(stream: number): Promise<string> {
+    return (await this.call(stream, { op: 'finish' })).sha256 as string;
   }
 
   /** Reads chunk `chunk` of image number `image` from the shard at `path`, checks and decompresses it. */

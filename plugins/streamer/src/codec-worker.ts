@@ -1,13 +1,14 @@
 /**
- * One stream's compressor: a worker thread that compresses chunks for capture, or
- * reads, checks and decompresses them for serve, with lz4-napi's synchronous calls.
+ * One stream's worker thread: for capture it compresses its stream's chunks and appends
+ * them to its shard itself (nothing comes back but where each chunk went), for serve it
+ * reads, checks and decompresses chunks, with lz4-napi's synchronous calls.
  * Synchronous on purpose: lz4-napi's async calls allocate on libuv's threads and free
  * on the main thread, which its allocator does not give back (a 270 MiB restore grew
  * the process to 320 MiB). Results go back as transferred ArrayBuffers; see gc.ts for
  * the collections.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, openSync, readSync, writevSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { compressSync } from 'lz4-napi';
 import { DamagedChunk, decodeChunk } from './chunk.js';
@@ -15,17 +16,18 @@ import { CHUNK_HEADER, type ChunkEntry, chunkHeader } from './format.js';
 import { collectEvery } from './gc.js';
 
 export type CodecRequest =
-  | { id: number; op: 'compress'; raw: ArrayBuffer; length: number; image: number }
-  | { id: number; op: 'shardDigest' }
+  | { id: number; op: 'append'; shard: string; raw: ArrayBuffer; length: number; image: number }
+  | { id: number; op: 'finish' }
   | { id: number; op: 'decode'; path: string; image: number; name: string; chunk: ChunkEntry };
 
 export type CodecReply =
-  | { id: number; ok: true; data: ArrayBuffer; sha256?: string }
+  | { id: number; ok: true; data: ArrayBuffer; sha256?: string; offset?: number; stored?: number }
   | { id: number; ok: false; message: string; damaged: boolean };
 
 const files = new Map<string, number>();
 let handled = 0;
-let shardHash = createHash('sha256');
+/** capture: this worker's shard, how much of it is written, and its running sha256. */
+let shard: { fd: number; size: number; hash: Hash } | undefined;
 
 function owned(buf: Buffer): ArrayBuffer {
   const out = new ArrayBuffer(buf.length);
@@ -33,23 +35,25 @@ function owned(buf: Buffer): ArrayBuffer {
   return out;
 }
 
-function handle(req: CodecRequest): { data: ArrayBuffer; sha256?: string } {
-  if (req.op === 'compress') {
-    // This worker compresses its stream's chunks in the order they are written to its shard:
-    // it hashes the whole shard as it goes, so the daemon need not read it again.
+function handle(req: CodecRequest): { data: ArrayBuffer; sha256?: string; offset?: number; stored?: number } {
+  if (req.op === 'append') {
+    // Chunks come in the order of the shard: hash the whole shard as it is written, so the
+    // daemon need not read it again.
+    shard ??= { fd: openSync(req.shard, 'a'), size: 0, hash: createHash('sha256') };
     const stored = compressSync(Buffer.from(req.raw, 0, req.length));
     const header = chunkHeader(req.image, req.length, stored.length);
-    shardHash.update(header).update(stored);
-    const data = new ArrayBuffer(header.length + stored.length);
-    const out = new Uint8Array(data);
-    out.set(header);
-    out.set(stored, header.length);
-    return { data, sha256: createHash('sha256').update(stored).digest('hex') };
+    writevSync(shard.fd, [header, stored]);
+    shard.hash.update(header).update(stored);
+    const offset = shard.size;
+    shard.size += header.length + stored.length;
+    return { data: new ArrayBuffer(0), sha256: createHash('sha256').update(stored).digest('hex'), offset, stored: stored.length };
   }
-  if (req.op === 'shardDigest') {
-    const digest = shardHash.digest('hex');
-    shardHash = createHash('sha256');
-    return { data: new ArrayBuffer(0), sha256: digest };
+  if (req.op === 'finish') {
+    if (!shard) return { data: new ArrayBuffer(0), sha256: createHash('sha256').digest('hex') };
+    closeSync(shard.fd);
+    const sha256 = shard.hash.digest('hex');
+    shard = undefined;
+    return { data: new ArrayBuffer(0), sha256 };
   }
   const c = req.chunk;
   let fd = files.get(req.path);
