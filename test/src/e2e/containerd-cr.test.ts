@@ -126,6 +126,13 @@ describe('containerd containers go on where they stopped', () => {
     const rjid = /restored job (\S+)/.exec(restored)?.[1] ?? '';
     assert.equal(c.task(ns, copy)?.status, 'running');
     await d.ok(['job', 'kill', rjid]);
+
+    // The second, into another namespace (which has the image too), keeping the container ID.
+    const other = await c.namespace('other');
+    const moved = await d.ok(['restore', 'containerd', '--path', paths[1] as string, '--namespace', other]);
+    assert.equal(c.task(other, id)?.status, 'running');
+    await waitFor('nothing left in the first namespace', () => (c.containers(ns).length === 0 ? true : undefined));
+    await d.ok(['job', 'kill', /restored job (\S+)/.exec(moved)?.[1] ?? '']);
   });
 
   it('keeps the writable layer with --rootfs, restores under a new ID, and checkpoints the restored container again', async () => {
