@@ -1,0 +1,122 @@
+/**
+ * A damaged checkpoint is refused before anything starts, with the reason and the file,
+ * and the checkpoint is left as it was: folders and archives made by real CRIU dumps.
+ * (Streamed checkpoints: streams.test.ts; paths escaping an archive: checkpoint/unpack.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { cp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { counterScript, waitForCount } from '../harness/counter.js';
+import { TestDaemon, waitFor } from '../harness/daemon.js';
+
+interface JobJson {
+  jid: string;
+  state: { pid: number; status: string };
+  lastCheckpoint?: { path: string };
+}
+
+async function flipByte(path: string, at: (size: number) => number): Promise<void> {
+  const f = await open(path, 'r+');
+  const { size } = await f.stat();
+  const b = Buffer.alloc(1);
+  await f.read(b, 0, 1, at(size));
+  b[0] = (b[0] as number) ^ 0xff;
+  await f.write(b, 0, 1, at(size));
+  await f.close();
+}
+
+/** sha256 of every file under `path` (or of the file): to show a refused restore changed nothing. */
+async function fingerprint(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  if ((await stat(path)).isFile()) return hash.update(await readFile(path)).digest('hex');
+  for (const name of (await readdir(path)).sort()) hash.update(name).update(await readFile(join(path, name)));
+  return hash.digest('hex');
+}
+
+describe('a damaged checkpoint is refused and left as it was', () => {
+  let d: TestDaemon;
+  let folder: string;
+  let archive: string;
+  before(async () => {
+    d = await TestDaemon.start();
+    const file = join(d.dir, 'src.count');
+    await d.ok(['run', 'process', '--jid', 'src', '--', ...counterScript(file)]);
+    await waitForCount(file, 3);
+    const job = async () => (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === 'src') as JobJson;
+    await d.ok(['dump', 'job', 'src', '--leave-running', '--compression', 'none']);
+    folder = (await job()).lastCheckpoint?.path as string;
+    await d.ok(['dump', 'job', 'src', '--leave-running', '--compression', 'lz4']);
+    archive = (await job()).lastCheckpoint?.path as string;
+    await d.ok(['job', 'kill', 'src']);
+    await waitFor('src exited', async () => ((await job()).state.status === 'exited' ? true : undefined));
+  });
+  after(async () => {
+    await d.stop();
+  });
+
+  const copyOf = async (src: string, name: string) => {
+    const dest = join(d.dir, `${name}${src.endsWith('.tar.lz4') ? '.tar.lz4' : ''}`);
+    await cp(src, dest, { recursive: true });
+    return dest;
+  };
+  const refused = async (path: string, jid: string, pattern: RegExp) => {
+    const before = await fingerprint(path);
+    const r = await d.cli(['restore', 'process', '--path', path, '--jid', jid]);
+    assert.notEqual(r.code, 0, 'the restore must fail');
+    assert.match(r.stderr, pattern);
+    assert.match(r.stderr, /CEDANA_ERR_CHECKPOINT_INVALID/);
+    assert.ok(!(await d.json<JobJson[]>(['ps'])).some((j) => j.jid === jid && j.state.status === 'running'), 'nothing started');
+    assert.equal(await fingerprint(path), before, 'the checkpoint is left as it was');
+  };
+  const pagesOf = async (dir: string) => (await readdir(dir)).find((f) => f.startsWith('pages-')) as string;
+
+  it('a folder with a changed byte in its pages', async () => {
+    const dir = await copyOf(folder, 'changed');
+    const pages = await pagesOf(dir);
+    await flipByte(join(dir, pages), (size) => Math.floor(size / 2));
+    await refused(dir, 'changed', new RegExp(`${pages} does not match its sha256`));
+  });
+
+  it('a folder with a truncated image', async () => {
+    const dir = await copyOf(folder, 'truncated');
+    const pages = await pagesOf(dir);
+    await truncate(join(dir, pages), 4096);
+    await refused(dir, 'truncated', new RegExp(`${pages} has 4096 bytes, expected \\d+`));
+  });
+
+  it('a folder with an image missing', async () => {
+    const dir = await copyOf(folder, 'incomplete');
+    const core = (await readdir(dir)).find((f) => f.startsWith('core-')) as string;
+    await rm(join(dir, core));
+    await refused(dir, 'incomplete', new RegExp(`${core} is missing`));
+  });
+
+  it('a checkpoint made by an incompatible version', async () => {
+    const dir = await copyOf(folder, 'future');
+    const manifest = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8'));
+    manifest.format = 99;
+    manifest.host.cedana = '9.0.0';
+    await writeFile(join(dir, 'checkpoint.json'), JSON.stringify(manifest));
+    await refused(dir, 'future', /checkpoint format 99 \(made by cedana 9\.0\.0\) is not format 1/);
+  });
+
+  it('an lz4 archive with a changed byte', async () => {
+    const file = await copyOf(archive, 'changed-archive');
+    await flipByte(file, (size) => Math.floor(size * 0.6));
+    await refused(file, 'changed-archive', /changed-archive\.tar\.lz4|does not match|checksum/);
+  });
+
+  it('a truncated lz4 archive', async () => {
+    const file = await copyOf(archive, 'cut-archive');
+    await truncate(file, Math.floor((await stat(file)).size / 2));
+    await refused(file, 'cut-archive', /cut-archive\.tar\.lz4/);
+  });
+
+  it('and the undamaged ones still restore', async () => {
+    await d.ok(['restore', 'process', '--path', archive, '--jid', 'good']);
+    assert.equal((await d.json<JobJson[]>(['ps'])).find((j) => j.jid === 'good')?.state.status, 'running');
+    await d.ok(['job', 'kill', 'good']);
+  });
+});
