@@ -13,6 +13,7 @@ import { CedanaError } from '@cedana/core';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { ByteQueue } from './byte-queue.js';
 import { type FrameHeader, readBlock, readFrameHeader, singleBlockFrame } from './lz4-frame.js';
+import { PieceEncoder, type PieceEncoderOptions, settledLater } from './piece-encoder.js';
 
 /**
  * 1 MiB pieces, one LZ4 block each. lz4-napi allocates its outputs in its own mimalloc,
@@ -25,48 +26,12 @@ const INFLIGHT = 2;
 /** Frames up to this size are decoded whole; cedana's own are ~1 MiB, `lz4` CLI output is one frame per file. */
 const MAX_FRAME_BYTES = 32 << 20;
 
-export interface Lz4EncoderOptions {
-  pieceBytes?: number;
-  inflight?: number;
-}
+export type Lz4EncoderOptions = PieceEncoderOptions;
 
-export class Lz4FrameEncoder extends Transform {
-  readonly #queue = new ByteQueue();
-  readonly #inflight: Promise<Buffer>[] = [];
-  readonly #pieceBytes: number;
-  readonly #maxInflight: number;
-  #frames = 0;
-
+export class Lz4FrameEncoder extends PieceEncoder {
   constructor(opts: Lz4EncoderOptions = {}) {
-    super();
-    this.#pieceBytes = opts.pieceBytes ?? PIECE_BYTES;
-    this.#maxInflight = opts.inflight ?? INFLIGHT;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#queue.push(chunk);
-    this.#compressFullPieces().then(() => callback(), callback);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.#finish().then(() => callback(), callback);
-  }
-
-  async #compressFullPieces(): Promise<void> {
-    while (this.#queue.length >= this.#pieceBytes) await this.#submit(this.#queue.take(this.#pieceBytes));
-  }
-
-  async #finish(): Promise<void> {
-    // An empty input still becomes one (empty) frame, so the output is valid LZ4.
-    if (this.#queue.length > 0 || this.#frames === 0) await this.#submit(this.#queue.take(this.#queue.length));
-    while (this.#inflight.length > 0) this.push(await this.#inflight.shift());
-  }
-
-  async #submit(piece: Buffer): Promise<void> {
-    this.#frames++;
     // Content checksums make a corrupted archive fail to decode instead of restoring garbage.
-    this.#inflight.push(settledLater(compressFrame(piece, { contentChecksum: true })));
-    if (this.#inflight.length >= this.#maxInflight) this.push(await this.#inflight.shift());
+    super((piece) => compressFrame(piece, { contentChecksum: true }), { pieceBytes: PIECE_BYTES, inflight: INFLIGHT }, opts);
   }
 }
 
@@ -220,7 +185,3 @@ export class Lz4FrameDecoder extends Transform {
 }
 
 /** Marks a promise as handled now (it is awaited later, in order), so an early rejection is not an unhandled one. */
-function settledLater<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
-}

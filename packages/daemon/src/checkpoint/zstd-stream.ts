@@ -17,6 +17,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { CedanaError } from '@cedana/core';
 import { compress, decompress } from '@mongodb-js/zstd';
 import { ByteQueue } from './byte-queue.js';
+import { PieceEncoder, type PieceEncoderOptions, settledLater } from './piece-encoder.js';
 import { readZstdBlock, readZstdFrameHeader } from './zstd-frame.js';
 
 /**
@@ -29,47 +30,11 @@ const INFLIGHT = 2;
 /** Frames up to this size are decoded; cedana's own hold 4 MiB of input each. */
 const MAX_FRAME_BYTES = 64 << 20;
 
-export interface ZstdEncoderOptions {
-  pieceBytes?: number;
-  inflight?: number;
-}
+export type ZstdEncoderOptions = PieceEncoderOptions;
 
-export class ZstdFrameEncoder extends Transform {
-  readonly #queue = new ByteQueue();
-  readonly #inflight: Promise<Buffer>[] = [];
-  readonly #pieceBytes: number;
-  readonly #maxInflight: number;
-  #frames = 0;
-
+export class ZstdFrameEncoder extends PieceEncoder {
   constructor(opts: ZstdEncoderOptions = {}) {
-    super();
-    this.#pieceBytes = opts.pieceBytes ?? PIECE_BYTES;
-    this.#maxInflight = opts.inflight ?? INFLIGHT;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#queue.push(chunk);
-    this.#compressFullPieces().then(() => callback(), callback);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.#finish().then(() => callback(), callback);
-  }
-
-  async #compressFullPieces(): Promise<void> {
-    while (this.#queue.length >= this.#pieceBytes) await this.#submit(this.#queue.take(this.#pieceBytes));
-  }
-
-  async #finish(): Promise<void> {
-    // An empty input still becomes one (empty) frame, so the output is valid zstd.
-    if (this.#queue.length > 0 || this.#frames === 0) await this.#submit(this.#queue.take(this.#queue.length));
-    while (this.#inflight.length > 0) this.push(await this.#inflight.shift());
-  }
-
-  async #submit(piece: Buffer): Promise<void> {
-    this.#frames++;
-    this.#inflight.push(settledLater(compress(piece)));
-    if (this.#inflight.length >= this.#maxInflight) this.push(await this.#inflight.shift());
+    super((piece) => compress(piece), { pieceBytes: PIECE_BYTES, inflight: INFLIGHT }, opts);
   }
 }
 
@@ -194,7 +159,3 @@ export class ZstdFrameDecoder extends Transform {
 }
 
 /** Marks a promise as handled now (it is awaited later, in order), so an early rejection is not an unhandled one. */
-function settledLater<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
-}
