@@ -94,8 +94,8 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
       const stats = shards[stream] as ShardStats;
       const length = raw.length; // before raw's memory moves to the stream's worker
       const job = (async () => {
-        const { offset, stored, sha256 } = await pool.append(stream, join(opts.dir, stats.shard), image, raw);
-        (images[image] as ImageEntry).chunks[seq] = { s: stream, o: offset, n: stored, r: length, h: sha256 };
+        const { offset, stored, crc32 } = await pool.append(stream, join(opts.dir, stats.shard), image, raw);
+        (images[image] as ImageEntry).chunks[seq] = { s: stream, o: offset, n: stored, r: length, c: crc32 };
         stats.rawBytes += length;
         stats.storedBytes += CHUNK_HEADER + stored;
         stats.chunks++;

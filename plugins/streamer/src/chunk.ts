@@ -1,5 +1,5 @@
 /** Checking and decoding one stored chunk (format.ts), the same for restore and for inspect. */
-import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { uncompressSync } from 'lz4-napi';
 import { CHUNK_HEADER, type ChunkEntry, headerMismatch, INDEX_FILE, shardName } from './format.js';
 
@@ -19,8 +19,8 @@ export function decodeChunk(stored: Buffer, got: number, image: number, name: st
       : headerMismatch(stored.subarray(0, CHUNK_HEADER), image, c);
   if (bad) throw new DamagedChunk(`${where}: ${bad}`);
   const body = stored.subarray(CHUNK_HEADER, CHUNK_HEADER + c.n);
-  if (createHash('sha256').update(body).digest('hex') !== c.h) {
-    throw new DamagedChunk(`${where} does not match its sha256 in ${INDEX_FILE}: the shard was changed or corrupted`);
+  if (crc32(body) !== c.c) {
+    throw new DamagedChunk(`${where} does not match its crc32 in ${INDEX_FILE}: the shard was changed or corrupted`);
   }
   const raw = uncompressSync(body);
   if (raw.length !== c.r) throw new DamagedChunk(`${where} decompressed to ${raw.length} bytes, expected ${c.r}`);

@@ -40,14 +40,14 @@ export class CodecPool {
 
   /**
    * Compresses `raw`, a chunk of image number `image`, and appends it to `stream`'s shard
-   * at `shardPath` (the worker writes it); returns where it went and the body's sha256.
+   * at `shardPath` (the worker writes it); returns where it went and the body's crc32.
    * `raw`'s memory moves to the worker.
    */
-  async append(stream: number, shardPath: string, image: number, raw: Buffer): Promise<{ offset: number; stored: number; sha256: string }> {
+  async append(stream: number, shardPath: string, image: number, raw: Buffer): Promise<{ offset: number; stored: number; crc32: number }> {
     const length = raw.length;
     const ab = raw.buffer.byteLength === length && raw.byteOffset === 0 ? (raw.buffer as ArrayBuffer) : copy(raw);
     const r = await this.call(stream, { op: 'append', shard: shardPath, raw: ab, length, image }, [ab]);
-    return { offset: r.offset as number, stored: r.stored as number, sha256: r.sha256 as string };
+    return { offset: r.offset as number, stored: r.stored as number, crc32: r.crc32 as number };
   }
 
   /** Closes `stream`'s shard after every append before this call; its sha256. */

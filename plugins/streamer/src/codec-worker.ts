@@ -10,6 +10,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync, writevSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { crc32 } from 'node:zlib';
 import { compressSync } from 'lz4-napi';
 import { DamagedChunk, decodeChunk } from './chunk.js';
 import { CHUNK_HEADER, type ChunkEntry, chunkHeader } from './format.js';
@@ -21,7 +22,7 @@ export type CodecRequest =
   | { id: number; op: 'decode'; path: string; image: number; name: string; chunk: ChunkEntry };
 
 export type CodecReply =
-  | { id: number; ok: true; data: ArrayBuffer; sha256?: string; offset?: number; stored?: number }
+  | { id: number; ok: true; data: ArrayBuffer; sha256?: string; crc32?: number; offset?: number; stored?: number }
   | { id: number; ok: false; message: string; damaged: boolean };
 
 const files = new Map<string, number>();
@@ -35,7 +36,7 @@ function owned(buf: Buffer): ArrayBuffer {
   return out;
 }
 
-function handle(req: CodecRequest): { data: ArrayBuffer; sha256?: string; offset?: number; stored?: number } {
+function handle(req: CodecRequest): { data: ArrayBuffer; sha256?: string; crc32?: number; offset?: number; stored?: number } {
   if (req.op === 'append') {
     // Chunks come in the order of the shard: hash the whole shard as it is written, so the
     // daemon need not read it again.
@@ -46,7 +47,7 @@ function handle(req: CodecRequest): { data: ArrayBuffer; sha256?: string; offset
     shard.hash.update(header).update(stored);
     const offset = shard.size;
     shard.size += header.length + stored.length;
-    return { data: new ArrayBuffer(0), sha256: createHash('sha256').update(stored).digest('hex'), offset, stored: stored.length };
+    return { data: new ArrayBuffer(0), crc32: crc32(stored), offset, stored: stored.length };
   }
   if (req.op === 'finish') {
     if (!shard) return { data: new ArrayBuffer(0), sha256: createHash('sha256').digest('hex') };

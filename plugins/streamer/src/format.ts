@@ -2,13 +2,14 @@
  * The layout of a streamed checkpoint, beside checkpoint.json in the checkpoint folder:
  *
  *   img-0.lz4 ... img-(N-1).lz4   shards: chunks of CRIU's images, lz4-compressed, written in parallel
- *   img-index.json                which chunks make each image, where they are, and their sha256
+ *   img-index.json                which chunks make each image, where they are, and their crc32
  *
  * A chunk is a 16-byte header (magic, image number, raw length, stored length; little
  * endian) and an lz4 block (lz4-napi `compress`: the raw length, then the block). Every
- * byte of a shard belongs to exactly one chunk the index lists, in order, so the index
- * (itself covered by checkpoint.json's sha256) and each chunk's sha256 account for
- * every byte: a restore checks each chunk before CRIU gets a byte of it.
+ * byte of a shard belongs to exactly one chunk the index lists. Trust comes from
+ * checkpoint.json, which has the sha256 of every shard and of the index (a restore
+ * checks them all before CRIU starts); a chunk's crc32 catches damage where a shard is
+ * read without being hashed whole (inspect) and names the chunk.
  * Images are read back by position, not in the order they were written: CRIU restores
  * inventory.img first, which it dumps last.
  */
@@ -32,8 +33,8 @@ export interface ChunkEntry {
   n: number;
   /** Raw bytes it decompresses to. */
   r: number;
-  /** sha256 (hex) of the stored bytes. */
-  h: string;
+  /** crc32 of the stored bytes. */
+  c: number;
 }
 
 export interface ImageEntry {

@@ -64,8 +64,6 @@ export const streamDump: DumpAdapter = (next) =>
         throw err;
       }
       if (stopInstead) await signalTree(ctx.pid, 'SIGKILL');
-      // Every chunk has its sha256 in the index: restore checks the shards as it reads them.
-      ctx.manifest.checkedOnRead = stats.shards.map((s) => s.shard);
       // Hashed as they were written: checkpoint.json takes these instead of reading the shards again.
       ctx.manifest.fileDigests = Object.fromEntries(stats.shards.map((s) => [s.shard, { size: s.storedBytes, sha256: s.sha256 }]));
       ctx.manifest.streamer = {

@@ -22,12 +22,6 @@ export interface CheckpointManifest extends ManifestFacts {
   createdAt: string;
   host: { cedana: string; node: string; kernel: string; hostname: string };
   files: Record<string, FileDigest>;
-  /**
-   * Files whose content the plugin that reads them checks piece by piece (the streamer's
-   * shards: every chunk has its sha256 in the streamer's index). Restore checks only their
-   * size up front, so it need not read them twice. Their sha256 is still in `files`.
-   */
-  checkedOnRead?: string[];
 }
 
 /**
@@ -108,11 +102,8 @@ export async function verifyManifest(dir: string): Promise<CheckpointManifest> {
     if (!got?.isFile()) throw missingFile(name, dir);
     if (got.size !== want.size) throw wrongSize(name, got.size, want.size);
   }
-  // Files a plugin checks piece by piece as it reads them (checkpoint streams): sizes only here.
-  const later = new Set(Array.isArray(m.checkedOnRead) ? m.checkedOnRead : []);
-  const hashed = listed.filter(([name]) => !later.has(name));
-  const digests = await hashFiles(dir, Object.fromEntries(hashed.map(([name, want]) => [name, want.size])));
-  for (const [name, want] of hashed) checkDigest(name, digests[name] as FileDigest, want);
+  const digests = await hashFiles(dir, Object.fromEntries(listed.map(([name, want]) => [name, want.size])));
+  for (const [name, want] of listed) checkDigest(name, digests[name] as FileDigest, want);
   return m;
 }
 
