@@ -49,6 +49,7 @@ export function startStreamer(
   const ready = new Promise<void>((resolve) => {
     onReady = resolve;
   });
+  let settle: (e: StreamerEvent) => void = () => {};
   createInterface({ input: child.stdout }).on('line', (line) => {
     let e: StreamerEvent;
     try {
@@ -58,16 +59,22 @@ export function startStreamer(
     }
     if (e.event === 'listening') onReady();
     else if (e.event === 'progress') onProgress?.(e.done, e.total);
-    else result = e;
+    else settle(e);
   });
+  // Settles on the streamer's last word ("done" or "error"), without waiting for its exit;
+  // on its exit when it died without one.
   const done = new Promise<StreamStats>((resolve, reject) => {
+    settle = (e) => {
+      result ??= e;
+      if (e.event === 'done') return resolve(e.stats);
+      if (e.event === 'error') {
+        const code = e.damaged ? 'CEDANA_ERR_CHECKPOINT_INVALID' : 'CEDANA_ERR_STREAMER_FAILED';
+        reject(new CedanaError(code, `streamer (${mode}): ${e.message}`));
+      }
+    };
     child.on('error', (err) => reject(failure(`cannot start the streamer: ${err.message}`)));
     child.on('close', (code, signal) => {
-      if (result?.event === 'done') return resolve(result.stats);
-      if (result?.event === 'error') {
-        const code = result.damaged ? 'CEDANA_ERR_CHECKPOINT_INVALID' : 'CEDANA_ERR_STREAMER_FAILED';
-        return reject(new CedanaError(code, `streamer (${mode}): ${result.message}`));
-      }
+      if (result) return;
       if (stopping) return reject(new StreamerStopped('the streamer was stopped'));
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       reject(failure(`the streamer (${mode}, PID ${child.pid}) ${how} before it finished`, stderr));
