@@ -45,7 +45,16 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
     it(`dumps into ${streams} lz4 stream(s) and restores from them: the count goes on`, async () => {
       const jid = `streams-${streams}`;
       const file = await start(jid);
-      await d.ok(['dump', 'job', jid, '--streams', String(streams)]);
+      const dump = await d.cli(['dump', 'job', jid, '--streams', String(streams), '--progress', '--print-stats']);
+      assert.equal(dump.code, 0, dump.stderr);
+      assert.match(dump.stderr, new RegExp(`^dumping job ${jid}: stream \\d+% `, 'm'), 'progress of the streams');
+      for (let i = 0; i < streams; i++) {
+        assert.match(
+          dump.stderr,
+          new RegExp(`^ {2}stream ${i} +\\d+\\.\\d MiB -> \\d+\\.\\d MiB .*img-${i}\\.lz4$`, 'm'),
+          `stats of stream ${i}`,
+        );
+      }
       const dumped = await job(jid);
       assert.equal(dumped.lastCheckpoint?.compression, 'lz4');
       assert.equal(dumped.lastCheckpoint?.streams, streams);
