@@ -27,7 +27,13 @@ export const CONFIG_KEYS = {
   'connection.auth_token': { type: 'string', default: '', describe: 'token for the Cedana endpoint' },
   'checkpoint.dir': { type: 'string', default: '/var/lib/cedana/checkpoints', describe: 'where checkpoints go when a dump names no --dir' },
   'checkpoint.compression': { type: 'string', default: 'none', values: COMPRESSIONS, describe: 'default compression of checkpoints' },
-  'checkpoint.streams': { type: 'number', default: 0, min: 0, describe: 'parallel checkpoint streams (0: off; needs the streamer plugin)' },
+  'checkpoint.streams': {
+    type: 'number',
+    default: 0,
+    min: 0,
+    describe:
+      'parallel lz4 checkpoint streams of process dumps (0: off; needs the streamer plugin; not applied to runc or containerd, nor with another compression)',
+  },
   'checkpoint.keep': {
     type: 'number',
     default: 0,

@@ -1,11 +1,22 @@
-import type { DumpAdapter } from '@cedana/core';
+import { type DumpAdapter, features } from '@cedana/core';
 
-/** Fills what the request left out from the config: dir, compression, streams, type. */
+/**
+ * Fills what the request left out from the config: dir, compression, streams, type.
+ * The config's `checkpoint.streams` applies only where streams can be written: the final
+ * handler is CRIU's own (runc and containerd run CRIU without its --stream mode) and the
+ * compression is lz4 (or left out, and then it is lz4). An explicit --streams is left
+ * for validation to judge.
+ */
 export const fillMissingDumpDefaults: DumpAdapter = (next) =>
   async function fillMissingDumpDefaults(ctx, req, res) {
     req.type ||= 'process';
     req.dir ||= ctx.config['checkpoint.dir'];
+    if (req.streams === undefined) {
+      const ownHandler = req.type !== 'process' && features.DumpHandler.isAvailable(req.type);
+      const lz4 = !req.compression || req.compression === 'lz4';
+      req.streams = ownHandler || !lz4 ? 0 : ctx.config['checkpoint.streams'];
+    }
+    if (req.streams > 0) req.compression ||= 'lz4';
     req.compression ||= ctx.config['checkpoint.compression'];
-    req.streams ??= ctx.config['checkpoint.streams'];
     return next(ctx, req, res);
   };
