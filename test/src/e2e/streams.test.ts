@@ -243,3 +243,23 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
 
   void sleep;
 });
+
+describe('checkpoint.streams in the config', () => {
+  it('streams a process dump that does not say --streams, in lz4 whatever checkpoint.compression says', async () => {
+    const d = await TestDaemon.start({ CEDANA_CHECKPOINT_STREAMS: '2', CEDANA_CHECKPOINT_COMPRESSION: 'gzip' });
+    try {
+      const file = join(d.dir, 'cfg.count');
+      await d.ok(['run', 'process', '--jid', 'cfg', '--', ...bigCounter(file, 4)]);
+      await waitForCount(file, 3);
+      await d.ok(['dump', 'job', 'cfg']);
+      const c = (await d.json<{ jid: string; compression: string; streams: number }[]>(['checkpoints'])).find((x) => x.jid === 'cfg');
+      assert.deepEqual([c?.compression, c?.streams], ['lz4', 2]);
+      const atDump = await lastCount(file);
+      await d.ok(['restore', 'job', 'cfg']);
+      await waitForCount(file, atDump + 2);
+      await d.ok(['job', 'kill', 'cfg']);
+    } finally {
+      await d.stop();
+    }
+  });
+});

@@ -49,7 +49,7 @@ export function dumpRequest(
     dir: argv.dir ?? '',
     name: argv.name ?? '',
     compression: argv.compression ?? '',
-    streams: countOf(argv.streams, 'streams') ?? 0,
+    streams: countOf(argv.streams, 'streams'), // left out: the daemon applies checkpoint.streams where it can
     criu: criuOpts(argv),
     details: 'details' in target ? target.details : undefined,
   };
