@@ -52,6 +52,11 @@ export class JobManager {
   /** Checkpoints that restores are reading: retention leaves them alone. */
   private readonly readers = new CheckpointReaders();
 
+  /** True while a restore reads the checkpoint at `path`: it must not be deleted under it. */
+  isBeingRestored(path: string): boolean {
+    return this.readers.has(path);
+  }
+
   constructor(
     private readonly store: Store,
     private readonly plugins: PluginSource,

@@ -152,6 +152,11 @@ async function deleteCheckpoints(d: ServiceDeps, ids: string[]) {
   for (const id of ids) {
     const c = await d.store.getCheckpoint(id);
     if (!c) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `no checkpoint with ID "${id}"`);
+    if (d.jobs.isBeingRestored(c.path)) {
+      throw new CedanaError('CEDANA_ERR_JOB_BUSY', `checkpoint ${id} (${c.path}) is being restored right now: it was not deleted`, {
+        hint: 'wait for the restore to finish, then delete it',
+      });
+    }
     await rm(c.path, { recursive: true, force: true });
     await d.store.deleteCheckpoint(id);
     messages.push(`deleted checkpoint ${id} (${c.path})`);
