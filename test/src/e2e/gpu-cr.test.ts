@@ -77,6 +77,29 @@ describe('GPU jobs with the stand-in cuda-checkpoint (real CRIU)', () => {
     await d.ok(['job', 'kill', jid]);
   });
 
+  it('stand-in: a GPU job dumped as streams (--streams 2): the GPU steps run around CRIU, streams and all', async () => {
+    const jid = 'gpu-streams';
+    const file = join(d.dir, `${jid}.count`);
+    await d.ok(['run', 'process', '--gpu-enabled', '--jid', jid, '--', ...counterScript(file)]);
+    const pid = (await job(jid)).state.pid;
+    await waitForCount(file, 3);
+    const mine = async () => (await calls()).filter((c) => c.startsWith(`${pid} `));
+
+    await d.ok(['dump', 'job', jid, '--streams', '2']);
+    const j = await job(jid);
+    const manifest = JSON.parse(await readFile(join(j.lastCheckpoint?.path as string, 'checkpoint.json'), 'utf8'));
+    assert.equal(manifest.streamer.streams, 2);
+    assert.deepEqual(manifest.gpu.steps, ['lock', 'checkpoint']);
+    assert.deepEqual(await mine(), [`${pid} lock`, `${pid} checkpoint`]);
+
+    const atDump = await lastCount(file);
+    await d.ok(['restore', 'job', jid]);
+    assert.deepEqual(await mine(), [`${pid} lock`, `${pid} checkpoint`, `${pid} restore`, `${pid} unlock`]);
+    assert.equal(await cudaState(pid), 'running');
+    await waitForCount(file, atDump + 2);
+    await d.ok(['job', 'kill', jid]);
+  });
+
   it('stand-in: --leave-running restores and unlocks the CUDA state after CRIU, the job goes on', async () => {
     const jid = 'gpu-leave';
     await d.ok(['run', 'process', '--gpu-enabled', '--jid', jid, '--', 'sleep', '300']);
