@@ -73,3 +73,7 @@ export type {
   RunReq,
   RunResp,
 } from '@cedana/core/proto';
+
+// Helpers first-party plugins share (plugins can share code only through the SDK).
+export { criuErrorLines, criuErrors, criuHeadline } from './helpers/criu-log.js';
+export { findOnPath } from './helpers/search-path.js';

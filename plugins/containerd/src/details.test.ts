@@ -37,7 +37,7 @@ describe('details.containerd', () => {
 
 describe('CRIU log', () => {
   it('heads an error with the line that says what could not be done', async () => {
-    const { criuHeadline } = await import('./criu-log.js');
+    const { criuHeadline } = await import('@cedana/plugin-sdk');
     const lines = [
       "(00.143254) Error (criu/files-reg.c:1031): Can't dump ghost file /big of 9900032 size, increase limit",
       '(00.143267) Error (criu/cr-dump.c:1545): Dump files (pid: 1381) failed with -1',

@@ -9,10 +9,18 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError, type DumpAdapter, type DumpContext, type DumpMiddleware, type DumpReq, type DumpResp } from '@cedana/plugin-sdk';
+import {
+  CedanaError,
+  criuErrorLines,
+  criuHeadline,
+  type DumpAdapter,
+  type DumpContext,
+  type DumpMiddleware,
+  type DumpReq,
+  type DumpResp,
+} from '@cedana/plugin-sdk';
 import { Containerd } from './client.js';
 import { getTask, RUNC_CHECKPOINT_OPTIONS_URL, removeContainer, statusName } from './container.js';
-import { criuErrorLines, criuHeadline } from './criu-log.js';
 import { addressOf, containerdDetails, namespaceOf, requireId } from './details.js';
 import { checkpointOptions } from './flags.js';
 import { CheckpointOptions } from './proto/gen/containerd/runc/options.js';

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CedanaError,
+  criuErrorLines,
+  criuHeadline,
   type RestoreAdapter,
   type RestoreContext,
   type RestoreMiddleware,
@@ -20,7 +22,6 @@ import {
 } from '@cedana/plugin-sdk';
 import { Containerd } from './client.js';
 import { createContainer, DEFAULT_SNAPSHOTTER, getContainer, removeContainer, startTask, watchTask } from './container.js';
-import { criuErrorLines, criuHeadline } from './criu-log.js';
 import { assertIdentifier, containerdDetails, withContainerdDetails } from './details.js';
 import { type DumpedContainer, SAVED_SPEC } from './dump.js';
 import { type ResolvedImage, resolveImage } from './image.js';

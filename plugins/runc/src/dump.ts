@@ -6,10 +6,18 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CedanaError, type DumpAdapter, type DumpContext, type DumpMiddleware, type DumpReq, type DumpResp } from '@cedana/plugin-sdk';
+import {
+  CedanaError,
+  criuErrorLines,
+  criuHeadline,
+  type DumpAdapter,
+  type DumpContext,
+  type DumpMiddleware,
+  type DumpReq,
+  type DumpResp,
+} from '@cedana/plugin-sdk';
 import { type OciConfig, readConfig } from './bundle.js';
 import { type BundleNeeds, bundleNeeds } from './bundle-match.js';
-import { criuErrorLines, criuHeadline } from './criu-log.js';
 import { requireId, runcDetails } from './details.js';
 import { checkpointFlags } from './flags.js';
 import { mountsOf } from './proc.js';

@@ -5,8 +5,8 @@
  * (the shim).
  */
 import type { HealthCheck, HealthResult } from '@cedana/plugin-sdk';
+import { findOnPath } from '@cedana/plugin-sdk';
 import { runRunc } from './runc-cli.js';
-import { findOnPath } from './search-path.js';
 import { parseRuncVersion } from './version.js';
 
 /** CRIU older than this fails on this kernel or cannot dump sockets (see the criu plugin). */

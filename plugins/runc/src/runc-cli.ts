@@ -4,8 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { CedanaError } from '@cedana/plugin-sdk';
-import { findOnPath } from './search-path.js';
+import { CedanaError, findOnPath } from '@cedana/plugin-sdk';
 
 /** How a runc run ended. */
 export interface RuncRun {

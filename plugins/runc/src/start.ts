@@ -2,8 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CedanaError, type Started } from '@cedana/plugin-sdk';
-import { criuErrorLines, criuHeadline } from './criu-log.js';
+import { CedanaError, criuErrorLines, criuHeadline, type Started } from '@cedana/plugin-sdk';
 import { describeExit, globalArgs, readRuncLog, runcErrors } from './runc-cli.js';
 import { startThroughShim } from './shim.js';
 

@@ -1,4 +1,7 @@
-/** The telling lines of the CRIU log that the runc shim leaves in its work path (dump.log, restore.log). */
+/**
+ * The telling lines of a CRIU log (dump.log, restore.log) that a runtime leaves in its work
+ * path, for plugins whose final handler runs CRIU through a runtime (runc, containerd).
+ */
 import { readFile } from 'node:fs/promises';
 
 /** Printed on every CRIU run here, and says nothing about a failure. */
