@@ -3,15 +3,12 @@
  * unpacking it. packCheckpoint stores checkpoint.json first, so this reads and
  * decodes only the archive's first bytes, then stops.
  */
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { CedanaError } from '@cedana/core';
-import { Parser, type ReadEntry } from 'tar';
+import { readArchiveEntries } from './archive-entries.js';
 import { sourceError } from './archive-errors.js';
-import { CODECS } from './codecs.js';
+import type { CODECS } from './codecs.js';
 import { detectFormat } from './format.js';
 
 /** Larger is no manifest. */
@@ -37,46 +34,17 @@ export async function readManifestFromArchive(path: string, name: string): Promi
 }
 
 async function readEntry(path: string, format: keyof typeof CODECS, name: string): Promise<Buffer> {
-  const source = `the checkpoint archive ${path}`;
-  const found = new AbortController();
-  let body: Buffer | undefined;
-  let problem: Error | undefined;
-  const parser = new Parser({ strict: true });
-  parser.on('error', (err: Error) => {
-    problem ??= new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${source} is truncated or damaged: ${err.message}`);
-  });
-  parser.on('entry', (entry: ReadEntry) => {
-    if (entry.path.replace(/^\.\//, '') !== name || entry.type !== 'File') return entry.resume();
-    if (entry.size > MAX_JSON_BYTES) {
-      problem = new CedanaError(
+  const entries = await readArchiveEntries(path, format, {
+    wanted: (entry) => entry === name,
+    maxBytes: MAX_JSON_BYTES,
+    tooLarge: (_, size) =>
+      new CedanaError(
         'CEDANA_ERR_CHECKPOINT_INVALID',
-        `${source} holds a ${name} of ${entry.size} bytes, too large for a manifest`,
-      );
-      return entry.resume();
-    }
-    const chunks: Buffer[] = [];
-    entry.on('data', (chunk: Buffer) => chunks.push(chunk));
-    entry.on('end', () => {
-      body = Buffer.concat(chunks);
-      found.abort();
-    });
+        `the checkpoint archive ${path} holds a ${name} of ${size} bytes, too large for a manifest`,
+      ),
+    expected: new Set([name]),
   });
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      if (problem) return callback(problem);
-      if (parser.write(chunk)) callback();
-      else parser.once('drain', () => callback());
-    },
-    final(callback) {
-      parser.end();
-      callback(problem);
-    },
-  });
-  try {
-    await pipeline([createReadStream(path), ...CODECS[format].decoders(source), sink], { signal: found.signal });
-  } catch (err) {
-    if (body === undefined) throw problem ?? sourceError(err, path);
-  }
-  if (body === undefined) throw problem ?? new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${source} holds no ${name}`);
+  const body = entries.get(name);
+  if (body === undefined) throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `the checkpoint archive ${path} holds no ${name}`);
   return body;
 }

@@ -4,15 +4,12 @@
  * only the entries wanted, and stops as soon as every one that checkpoint.json lists
  * has been seen.
  */
-import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { CedanaError } from '@cedana/core';
-import { Parser, type ReadEntry } from 'tar';
+import { readArchiveEntries } from '../archive-entries.js';
 import { sourceError } from '../archive-errors.js';
-import { CODECS } from '../codecs.js';
+import type { CODECS } from '../codecs.js';
 
 /** No image inspect reads comes near this; a larger one is damage, not data. */
 export const MAX_IMAGE_BYTES = 64 << 20;
@@ -49,57 +46,18 @@ export async function loadImagesFromArchive(
   format: keyof typeof CODECS,
   opts: ArchiveLoadOptions = {},
 ): Promise<Map<string, Buffer>> {
-  const source = `the checkpoint archive ${path}`;
-  const pending = opts.files === undefined ? undefined : new Set(opts.files.filter(isSummaryImage));
-  const images = new Map<string, Buffer>();
-  const done = new AbortController();
-  let problem: Error | undefined;
-  /** The wanted entry being read, until its end. */
-  let reading: string | undefined;
-  const parser = new Parser({ strict: true });
-  parser.on('error', (err: Error) => {
-    problem ??= new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${source} is truncated or damaged: ${err.message}`);
+  const expected = opts.files === undefined ? undefined : new Set(opts.files.filter(isSummaryImage));
+  const images = await readArchiveEntries(path, format, {
+    wanted: isSummaryImage,
+    maxBytes: MAX_IMAGE_BYTES,
+    tooLarge: (name, size) => tooLarge(name, path, size),
+    ...(expected ? { expected } : {}),
   });
-  parser.on('entry', (entry: ReadEntry) => {
-    const name = entry.path.replace(/^\.\//, '');
-    if (entry.type !== 'File' || !isSummaryImage(name)) return entry.resume();
-    if (entry.size > MAX_IMAGE_BYTES) {
-      problem ??= tooLarge(name, path, entry.size);
-      return entry.resume();
-    }
-    const chunks: Buffer[] = [];
-    reading = name;
-    entry.on('data', (chunk: Buffer) => chunks.push(chunk));
-    entry.on('end', () => {
-      reading = undefined;
-      images.set(name, Buffer.concat(chunks));
-      pending?.delete(name);
-      if (pending?.size === 0) done.abort();
-    });
-  });
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      if (problem) return callback(problem);
-      if (parser.write(chunk)) callback();
-      else parser.once('drain', () => callback());
-    },
-    final(callback) {
-      parser.end();
-      if (reading !== undefined) problem ??= new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${source} is truncated inside ${reading}`);
-      callback(problem);
-    },
-  });
-  if (pending?.size === 0) return images;
-  try {
-    await pipeline([createReadStream(path), ...CODECS[format].decoders(source), sink], { signal: done.signal });
-  } catch (err) {
-    if (!done.signal.aborted) throw problem ?? sourceError(err, path);
-  }
-  if (problem) throw problem;
-  if (pending !== undefined && pending.size > 0) {
+  const missing = [...(expected ?? [])].filter((name) => !images.has(name)).sort();
+  if (missing.length > 0) {
     throw new CedanaError(
       'CEDANA_ERR_CHECKPOINT_INVALID',
-      `${source} ends before ${[...pending].sort().join(', ')}, which its checkpoint.json lists`,
+      `the checkpoint archive ${path} ends before ${missing.join(', ')}, which its checkpoint.json lists`,
     );
   }
   return images;
