@@ -1,4 +1,5 @@
-import { type DumpAdapter, features } from '@cedana/core';
+import type { DumpAdapter } from '@cedana/core';
+import { canStream } from '../pipelines/stream-adapters.js';
 
 /**
  * Fills what the request left out from the config: dir, compression, streams, type.
@@ -12,9 +13,8 @@ export const fillMissingDumpDefaults: DumpAdapter = (next) =>
     req.type ||= 'process';
     req.dir ||= ctx.config['checkpoint.dir'];
     if (req.streams === undefined) {
-      const ownHandler = req.type !== 'process' && features.DumpHandler.isAvailable(req.type);
       const lz4 = !req.compression || req.compression === 'lz4';
-      req.streams = ownHandler || !lz4 ? 0 : ctx.config['checkpoint.streams'];
+      req.streams = canStream(req.type) && lz4 ? ctx.config['checkpoint.streams'] : 0;
     }
     if (req.streams > 0) req.compression ||= 'lz4';
     req.compression ||= ctx.config['checkpoint.compression'];

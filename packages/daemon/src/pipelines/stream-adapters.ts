@@ -16,6 +16,15 @@ function missing(what: string): CedanaError {
   });
 }
 
+/**
+ * Whether a dump of `type` can be written as streams: its final handler is CRIU's own
+ * (the criu plugin's), which the streamer feeds through --stream. runc and containerd
+ * export their own handlers, which run CRIU without it.
+ */
+export function canStream(type: string): boolean {
+  return type === 'process' || !features.DumpHandler.isAvailable(type);
+}
+
 /** The stream count a checkpoint was written with (0: not streamed). */
 export function streamsOf(manifest: Record<string, unknown>): number {
   return Number((manifest.streamer as { streams?: unknown } | undefined)?.streams ?? 0) || 0;

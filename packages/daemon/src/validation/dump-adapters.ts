@@ -1,4 +1,5 @@
 import { CedanaError, COMPRESSIONS, type Compression, type DumpAdapter, features } from '@cedana/core';
+import { canStream } from '../pipelines/stream-adapters.js';
 
 /** Refuses a dump request that cannot work, before anything is touched. */
 export const validateDumpRequest: DumpAdapter = (next) =>
@@ -28,7 +29,7 @@ export const validateDumpRequest: DumpAdapter = (next) =>
         },
       );
     }
-    if (streams > 0 && req.type !== 'process' && features.DumpHandler.isAvailable(req.type)) {
+    if (streams > 0 && !canStream(req.type)) {
       throw new CedanaError(
         'CEDANA_ERR_INVALID_ARGUMENT',
         `--streams is not offered for ${req.type}: its plugin runs CRIU itself, without CRIU's --stream mode`,
