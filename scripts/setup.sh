@@ -12,9 +12,9 @@ say() { echo "[setup] $*"; }
 # Debian packages: iptables comes with install-criu.sh; perl-base runs the criu restore shim and
 # the runc shim; runc and busybox-static (the rootfs of the runc tests' containers) for the runc plugin;
 # containerd (and its ctr) for the containerd plugin: its tests start a containerd of their own;
-# gcc and libc6-dev build the streamer plugin's small native helper (against Node's own headers).
+# gcc, libc6-dev and liblz4-dev build the streamer plugin's small native helper (against Node's own headers, linking liblz4).
 need=()
-for pkg in perl-base lz4 procps runc busybox-static containerd gcc libc6-dev; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+for pkg in perl-base lz4 procps runc busybox-static containerd gcc libc6-dev liblz4-dev; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if ((${#need[@]})); then
   say "apt-get install ${need[*]}"
   apt-get update -qq >/dev/null

@@ -1,8 +1,9 @@
 /**
- * Builds the native helper (native/fdpass.c) with the machine's C compiler against the
- * running Node's own headers the first time it is needed, into build/ of this package.
- * N-API's ABI is stable, so one build serves every Node that can load it; a changed
- * source is rebuilt. Runs in the daemon (middleware, health check), never in the streamer.
+ * Builds the native helper (native/*.c) with the machine's C compiler against the
+ * running Node's own headers and liblz4 the first time it is needed, into build/ of this
+ * package. N-API's ABI is stable, so one build serves every Node that can load it; a
+ * changed source is rebuilt. Runs in the daemon (middleware, inspect, health check),
+ * never in the streamer.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -10,11 +11,17 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CedanaError } from '@cedana/plugin-sdk';
-import { ADDON_PATH, ADDON_SOURCE } from './native.js';
+import { ADDON_LIBRARIES, ADDON_PATH, ADDON_SOURCES } from './native.js';
 
-/** The helper's path, built first if missing or older than its source. */
+/** What to install when the build fails, for `daemon check` and the error's hint. */
+export const BUILD_NEEDS = 'a C compiler and the liblz4 headers (Debian: apt-get install gcc libc6-dev liblz4-dev)';
+
+const isCurrent = (): boolean =>
+  existsSync(ADDON_PATH) && ADDON_SOURCES.every((src) => statSync(ADDON_PATH).mtimeMs >= statSync(src).mtimeMs);
+
+/** The helper's path, built first if missing or older than a source. */
 export async function ensureAddon(cc = process.env.CC || 'cc'): Promise<string> {
-  if (existsSync(ADDON_PATH) && statSync(ADDON_PATH).mtimeMs >= statSync(ADDON_SOURCE).mtimeMs) return ADDON_PATH;
+  if (isCurrent()) return ADDON_PATH;
   const include = join(dirname(dirname(process.execPath)), 'include', 'node');
   if (!existsSync(join(include, 'node_api.h'))) {
     throw new CedanaError(
@@ -27,14 +34,21 @@ export async function ensureAddon(cc = process.env.CC || 'cc'): Promise<string> 
   }
   await mkdir(dirname(ADDON_PATH), { recursive: true });
   const tmp = `${ADDON_PATH}.${process.pid}.tmp`;
+  const libs = ADDON_LIBRARIES.map((l) => `-l${l}`);
   try {
-    await promisify(execFile)(cc, ['-O2', '-shared', '-fPIC', '-Wall', `-I${include}`, '-o', tmp, ADDON_SOURCE]);
+    await promisify(execFile)(cc, ['-O2', '-shared', '-fPIC', '-Wall', `-I${include}`, '-o', tmp, ...ADDON_SOURCES, ...libs]);
     await rename(tmp, ADDON_PATH);
   } catch (err) {
     await rm(tmp, { force: true });
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     const why = e.code === 'ENOENT' ? `no C compiler "${cc}" on PATH` : (e.stderr || e.message).trim();
-    throw new CedanaError('CEDANA_ERR_STREAMER_UNAVAILABLE', `cannot build the streamer's native helper ${ADDON_SOURCE}: ${why}`);
+    throw new CedanaError(
+      'CEDANA_ERR_STREAMER_UNAVAILABLE',
+      `cannot build the streamer's native helper from ${ADDON_SOURCES.join(' ')}: ${why}`,
+      {
+        hint: `install ${BUILD_NEEDS}, or dump with --streams 0`,
+      },
+    );
   }
   return ADDON_PATH;
 }

@@ -63,7 +63,7 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
   let rawTotal = 0;
   let storedTotal = 0;
 
-  const pool = new CodecPool(opts.streams);
+  const pool = new CodecPool(opts.streams, opts.addonPath);
   const addon = loadAddon(opts.addonPath);
   const listenFd = listenForCriu(opts.addonPath, opts.dir, 'capture');
   const controlFds: number[] = [listenFd];

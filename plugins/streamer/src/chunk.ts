@@ -1,17 +1,18 @@
 /** Checking and decoding one stored chunk (format.ts), the same for restore and for inspect. */
 import { crc32 } from 'node:zlib';
-import { uncompressSync } from 'lz4-napi';
 import { CHUNK_HEADER, type ChunkEntry, headerMismatch, INDEX_FILE, shardName } from './format.js';
+import type { Lz4Block } from './native.js';
 
 /** A chunk or a shard does not match the index: the checkpoint is damaged (not the streamer). */
 export class DamagedChunk extends Error {}
 
 /**
  * The raw bytes of chunk `c` of image number `image` (named `name`), from `stored`: the
- * header and body read at the chunk's place (`got` bytes of them could be read).
+ * header and body read at the chunk's place (`got` bytes of them could be read),
+ * decompressed by `lz4` into a new buffer of its own.
  * @throws DamagedChunk naming the image, the shard and the offset
  */
-export function decodeChunk(stored: Buffer, got: number, image: number, name: string, c: ChunkEntry): Buffer {
+export function decodeChunk(lz4: Lz4Block, stored: Buffer, got: number, image: number, name: string, c: ChunkEntry): Buffer {
   const where = `chunk of ${name} at byte ${c.o} of ${shardName(c.s)}`;
   const bad =
     got < CHUNK_HEADER + c.n
@@ -22,7 +23,7 @@ export function decodeChunk(stored: Buffer, got: number, image: number, name: st
   if (crc32(body) !== c.c) {
     throw new DamagedChunk(`${where} does not match its crc32 in ${INDEX_FILE}: the shard was changed or corrupted`);
   }
-  const raw = uncompressSync(body);
-  if (raw.length !== c.r) throw new DamagedChunk(`${where} decompressed to ${raw.length} bytes, expected ${c.r}`);
+  const raw = Buffer.from(new ArrayBuffer(c.r));
+  if (lz4.decompress(body, raw) !== c.r) throw new DamagedChunk(`${where} is not an lz4 block of ${c.r} bytes`);
   return raw;
 }

@@ -12,9 +12,10 @@ export class CodecPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
 
-  constructor(size: number) {
+  /** `addonPath`: the native helper, whose lz4 the workers use. */
+  constructor(size: number, addonPath: string) {
     this.workers = Array.from({ length: size }, () => {
-      const w = new Worker(new URL('./codec-worker.js', import.meta.url));
+      const w = new Worker(new URL('./codec-worker.js', import.meta.url), { workerData: { addonPath } });
       w.on('message', (r: CodecReply) => {
         const p = this.pending.get(r.id);
         this.pending.delete(r.id);

@@ -1,20 +1,18 @@
 /**
  * One stream's worker thread: for capture it compresses its stream's chunks and appends
  * them to its shard itself (nothing comes back but where each chunk went), for serve it
- * reads, checks and decompresses chunks, with lz4-napi's synchronous calls.
- * Synchronous on purpose: lz4-napi's async calls allocate on libuv's threads and free
- * on the main thread, which its allocator does not give back (a 270 MiB restore grew
- * the process to 320 MiB). Results go back as transferred ArrayBuffers; see gc.ts for
- * the collections.
+ * reads, checks and decompresses chunks, with the native helper's liblz4 (lz4block.c):
+ * synchronous calls into buffers this thread owns, one reused buffer for compressed
+ * chunks and a fresh ArrayBuffer per decompressed chunk, transferred back (see gc.ts).
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync, writevSync } from 'node:fs';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { compressSync } from 'lz4-napi';
 import { DamagedChunk, decodeChunk } from './chunk.js';
 import { CHUNK_HEADER, type ChunkEntry, chunkHeader } from './format.js';
 import { collectEvery } from './gc.js';
+import { loadAddon } from './native.js';
 
 export type CodecRequest =
   | { id: number; op: 'append'; shard: string; raw: ArrayBuffer; length: number; image: number }
@@ -25,23 +23,22 @@ export type CodecReply =
   | { id: number; ok: true; data: ArrayBuffer; sha256?: string; crc32?: number; offset?: number; stored?: number }
   | { id: number; ok: false; message: string; damaged: boolean };
 
+const lz4 = loadAddon((workerData as { addonPath: string }).addonPath);
 const files = new Map<string, number>();
+/** capture: where chunks are compressed to, grown to the largest chunk's bound. */
+let out = Buffer.alloc(0);
 let handled = 0;
 /** capture: this worker's shard, how much of it is written, and its running sha256. */
 let shard: { fd: number; size: number; hash: Hash } | undefined;
-
-function owned(buf: Buffer): ArrayBuffer {
-  const out = new ArrayBuffer(buf.length);
-  new Uint8Array(out).set(buf);
-  return out;
-}
 
 function handle(req: CodecRequest): { data: ArrayBuffer; sha256?: string; crc32?: number; offset?: number; stored?: number } {
   if (req.op === 'append') {
     // Chunks come in the order of the shard: hash the whole shard as it is written, so the
     // daemon need not read it again.
     shard ??= { fd: openSync(req.shard, 'a'), size: 0, hash: createHash('sha256') };
-    const stored = compressSync(Buffer.from(req.raw, 0, req.length));
+    const bound = lz4.compressBound(req.length);
+    if (out.length < bound) out = Buffer.allocUnsafe(bound);
+    const stored = out.subarray(0, lz4.compress(new Uint8Array(req.raw, 0, req.length), out));
     const header = chunkHeader(req.image, req.length, stored.length);
     writevSync(shard.fd, [header, stored]);
     shard.hash.update(header).update(stored);
@@ -63,8 +60,8 @@ function handle(req: CodecRequest): { data: ArrayBuffer; sha256?: string; crc32?
     files.set(req.path, fd);
   }
   const buf = Buffer.allocUnsafe(CHUNK_HEADER + c.n);
-  const raw = decodeChunk(buf, readSync(fd, buf, 0, buf.length, c.o), req.image, req.name, c);
-  return { data: owned(raw) };
+  const raw = decodeChunk(lz4, buf, readSync(fd, buf, 0, buf.length, c.o), req.image, req.name, c);
+  return { data: raw.buffer as ArrayBuffer };
 }
 
 if (parentPort) {

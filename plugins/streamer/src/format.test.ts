@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
-import { it } from 'node:test';
+import { randomFillSync } from 'node:crypto';
+import { before, it } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { compressSync } from 'lz4-napi';
+import { compressSync, uncompressSync } from 'lz4-napi';
+import { ensureAddon } from './build-addon.js';
 import { DamagedChunk, decodeChunk } from './chunk.js';
 import { replyFrame, requestName } from './control.js';
 import { CHUNK_HEADER, type ChunkEntry, chunkHeader, INDEX_FORMAT, parseIndex, type StreamIndex } from './format.js';
+import { type Lz4Block, loadAddon } from './native.js';
+
+let lz4: Lz4Block;
+before(async () => {
+  lz4 = loadAddon(await ensureAddon());
+});
 
 /** Two images over two shards: a (2 chunks: shard 0 then 1) and b (1 chunk, shard 0 after a's first). */
 function index(): StreamIndex {
@@ -53,20 +61,44 @@ it('decodes a chunk and names the image, shard and offset of a damaged one', () 
   const body = compressSync(raw);
   const c: ChunkEntry = { s: 1, o: 4096, n: body.length, r: raw.length, c: crc32(body) };
   const stored = Buffer.concat([chunkHeader(3, raw.length, body.length), body]);
-  assert.deepEqual(decodeChunk(stored, stored.length, 3, 'pages-1.img', c), raw);
+  assert.deepEqual(decodeChunk(lz4, stored, stored.length, 3, 'pages-1.img', c), raw);
 
   const flipped = Buffer.from(stored);
   flipped[CHUNK_HEADER + 2] = (flipped[CHUNK_HEADER + 2] as number) ^ 1;
   assert.throws(
-    () => decodeChunk(flipped, stored.length, 3, 'pages-1.img', c),
+    () => decodeChunk(lz4, flipped, stored.length, 3, 'pages-1.img', c),
     (e: Error) => {
       assert.ok(e instanceof DamagedChunk);
       assert.match(e.message, /chunk of pages-1\.img at byte 4096 of img-1\.lz4 does not match its crc32/);
       return true;
     },
   );
-  assert.throws(() => decodeChunk(stored, stored.length - 1, 3, 'pages-1.img', c), /only \d+ of \d+ bytes could be read/);
-  assert.throws(() => decodeChunk(stored, stored.length, 4, 'pages-1.img', c), /header says image 3/);
+  assert.throws(() => decodeChunk(lz4, stored, stored.length - 1, 3, 'pages-1.img', c), /only \d+ of \d+ bytes could be read/);
+  assert.throws(() => decodeChunk(lz4, stored, stored.length, 4, 'pages-1.img', c), /header says image 3/);
+
+  const cut = Buffer.concat([chunkHeader(3, raw.length, body.length - 1), body.subarray(0, -1)]);
+  const cutEntry = { ...c, n: body.length - 1, c: crc32(body.subarray(0, -1)) };
+  assert.throws(() => decodeChunk(lz4, cut, cut.length, 3, 'pages-1.img', cutEntry), /is not an lz4 block of 23 bytes/);
+});
+
+it("writes and reads lz4-napi's layout: either codec reads the other's chunks", () => {
+  const page = (o: number, data: Buffer) => randomFillSync(data, o, 2048); // half random, half zeros
+  const halfRandom = Buffer.alloc(1 << 20);
+  for (let o = 0; o < halfRandom.length; o += 4096) page(o, halfRandom);
+  for (const raw of [halfRandom, randomFillSync(Buffer.alloc(65536)), Buffer.from('x'), Buffer.alloc(0)]) {
+    const out = Buffer.alloc(lz4.compressBound(raw.length));
+    const mine = out.subarray(0, lz4.compress(raw, out));
+    assert.deepEqual(uncompressSync(mine), raw);
+    const theirs = compressSync(raw);
+    const back = Buffer.alloc(raw.length);
+    assert.equal(lz4.decompress(theirs, back), raw.length);
+    assert.deepEqual(back, raw);
+  }
+  const packed = Buffer.alloc(lz4.compressBound(halfRandom.length));
+  assert.ok(lz4.compress(halfRandom, packed) < halfRandom.length * 0.55, 'half-random pages compress about 2:1');
+  assert.equal(lz4.decompress(Buffer.from([5, 0, 0, 0, 0xff]), Buffer.alloc(5)), -1, 'a block cut short');
+  assert.equal(lz4.decompress(compressSync(halfRandom), Buffer.alloc(1000)), -1, 'a destination too small');
+  assert.throws(() => lz4.compress(halfRandom, Buffer.alloc(10)), /smaller than compressBound/);
 });
 
 it("speaks CRIU's img-streamer protobufs", () => {

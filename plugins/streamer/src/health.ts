@@ -3,7 +3,7 @@
  * (or is it there), so that `--streams N` works.
  */
 import type { HealthCheck, HealthResult } from '@cedana/plugin-sdk';
-import { ensureAddon } from './build-addon.js';
+import { BUILD_NEEDS, ensureAddon } from './build-addon.js';
 import { loadAddon } from './native.js';
 
 export const streamerHealthCheck: HealthCheck = async function streamerHealthCheck() {
@@ -15,7 +15,7 @@ export const streamerHealthCheck: HealthCheck = async function streamerHealthChe
   } catch (err) {
     result.errors.push({
       message: `--streams cannot work: ${(err as Error).message}`,
-      fix: "install a C compiler (Debian: apt-get install gcc); Node's headers come with Node.js (include/node beside bin/node)",
+      fix: `install ${BUILD_NEEDS}; Node's headers come with Node.js (include/node beside bin/node)`,
     });
   }
   return result;

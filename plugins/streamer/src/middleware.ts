@@ -101,11 +101,13 @@ export const streamRestore: RestoreAdapter = (next) =>
       );
     }
     if (streams <= 0) return next(ctx, req, res);
+    const startedAt = Date.now();
     const addon = await ensureAddon();
     const progress = ctx.progress;
     const streamer = startStreamer('serve', ctx.imagesDir, streams, addon, (done, total) => progress?.(done, total, 'stream'));
     try {
       await streamer.ready;
+      ctx.log.debug({ streams, ms: Date.now() - startedAt }, 'the streamer is ready');
       ctx.criu.extraArgs.push('--stream');
       let started: Awaited<ReturnType<typeof next>>;
       try {

@@ -1,7 +1,8 @@
 /**
- * The native helper (native/fdpass.c), loaded like any addon once build-addon.ts built
- * it. This module is imported by the streamer process and its threads: it must stay
- * light (no SDK: importing it costs ~0.1 s per thread). Why native at all: see fdpass.c.
+ * The native helper (native/fdpass.c and native/lz4block.c, one addon), loaded like any
+ * addon once build-addon.ts built it. This module is imported by the streamer process and
+ * its threads: it must stay light (no SDK: importing it costs ~0.1 s per thread). Why
+ * native at all: see the two C files.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -15,11 +16,23 @@ export interface FdPass {
   setPipeSize(fd: number, bytes: number): number;
 }
 
+/** lz4 blocks with liblz4, in lz4-napi's layout (the raw length, then the block): lz4block.c. */
+export interface Lz4Block {
+  compressBound(rawLength: number): number;
+  compress(src: Uint8Array, dst: Uint8Array): number;
+  /** Bytes written to dst, or -1 when src is not a whole block or dst is too small. */
+  decompress(src: Uint8Array, dst: Uint8Array): number;
+}
+
+export type NativeHelper = FdPass & Lz4Block;
+
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const ADDON_SOURCE = join(packageDir, 'native', 'fdpass.c');
-export const ADDON_PATH = join(packageDir, 'build', 'fdpass.node');
+export const ADDON_SOURCES = ['fdpass.c', 'lz4block.c'].map((name) => join(packageDir, 'native', name));
+/** Libraries the helper links with (their headers must be installed to build it). */
+export const ADDON_LIBRARIES = ['lz4'];
+export const ADDON_PATH = join(packageDir, 'build', 'streamer.node');
 
 /** Loads the helper built by ensureAddon (in a worker thread too: each thread loads it once). */
-export function loadAddon(path = ADDON_PATH): FdPass {
-  return createRequire(import.meta.url)(path) as FdPass;
+export function loadAddon(path = ADDON_PATH): NativeHelper {
+  return createRequire(import.meta.url)(path) as NativeHelper;
 }

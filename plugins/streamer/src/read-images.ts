@@ -6,13 +6,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CedanaError, type ImageReaderFn } from '@cedana/plugin-sdk';
+import { ensureAddon } from './build-addon.js';
 import { DamagedChunk, decodeChunk } from './chunk.js';
 import { CHUNK_HEADER } from './format.js';
+import { loadAddon } from './native.js';
 import { openShards, readIndex } from './serve.js';
 
 export const readStreamedImages: ImageReaderFn = async (dir, wanted) => {
   try {
     const manifest = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')) as { streamer?: { streams?: number } };
+    const lz4 = loadAddon(await ensureAddon());
     const index = await readIndex(dir, Number(manifest.streamer?.streams ?? 0));
     const files = await openShards(dir, index);
     try {
@@ -23,7 +26,7 @@ export const readStreamedImages: ImageReaderFn = async (dir, wanted) => {
         for (const c of entry.chunks) {
           const buf = Buffer.allocUnsafe(CHUNK_HEADER + c.n);
           const { bytesRead } = await (files[c.s] as (typeof files)[number]).read(buf, 0, buf.length, c.o);
-          parts.push(decodeChunk(buf, bytesRead, i, entry.name, c));
+          parts.push(decodeChunk(lz4, buf, bytesRead, i, entry.name, c));
         }
         out.set(entry.name, Buffer.concat(parts));
       }

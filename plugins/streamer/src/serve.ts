@@ -71,7 +71,7 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
   const started = Date.now();
   const index = await readIndex(opts.dir, opts.streams);
   const files = await openShards(opts.dir, index);
-  const pool = new CodecPool(opts.streams);
+  const pool = new CodecPool(opts.streams, opts.addonPath);
   const listenFd = listenForCriu(opts.addonPath, opts.dir, 'serve');
   const controlFds: number[] = [listenFd];
   opts.onListening?.();

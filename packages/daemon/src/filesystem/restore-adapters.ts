@@ -22,6 +22,7 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
       });
       ctx.imagesDir = req.path;
       const size = manifestBytes(ctx.manifest as never);
+      ctx.log.debug({ bytes: size, ms: Math.round(verifyNs / 1e6) }, 'verified the checkpoint');
       if (ctx.stats) Object.assign(ctx.stats, { writeNs: verifyNs, bytesRaw: size, bytesStored: size, compression: 'none' });
       return restoreMeasured(next, ctx, req, res);
     }
