@@ -20,6 +20,7 @@ describe('hashing on workers', () => {
       'pages-1.img': randomBytes(9 << 20),
       'pages-2.img': randomBytes(5 << 20),
       'empty.img': Buffer.alloc(0),
+      'inventory.img': randomBytes(300), // small: hashed on this thread
     };
     for (const [name, data] of Object.entries(files)) await writeFile(join(root, name), data);
     const sizes = Object.fromEntries(Object.entries(files).map(([name, data]) => [name, data.length]));
@@ -30,7 +31,8 @@ describe('hashing on workers', () => {
   });
 
   it('hashFiles rejects with the errno of a missing file', async () => {
-    await assert.rejects(hashFiles(root, { 'missing.img': 1 }), { code: 'ENOENT' });
+    await assert.rejects(hashFiles(root, { 'missing.img': 1 }), { code: 'ENOENT' }); // on this thread
+    await assert.rejects(hashFiles(root, { 'missing-pages.img': 8 << 20 }), { code: 'ENOENT' }); // on a worker
   });
 
   it('StreamHash hashes chunks in order, larger than its ring and many at once', async () => {

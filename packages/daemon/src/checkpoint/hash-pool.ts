@@ -2,7 +2,9 @@
  * sha256 on worker threads, so that hashing neither holds the daemon's event loop
  * nor waits for it: a main thread busy hashing starves the LZ4 and file stages it
  * feeds. hashFiles hashes whole files, one per core at once, the largest first (one
- * pages-N.img per process of a tree); a StreamHash hashes bytes the caller already
+ * pages-N.img per process of a tree); files under INLINE_BYTES (logs, small images,
+ * a stream index) are hashed on the calling thread instead: well under a millisecond
+ * each, where starting a worker costs ~40 ms. A StreamHash hashes bytes the caller already
  * has in memory (the packer's reads, the extractor's writes), copied to the worker.
  * Workers start on first use; up to one per core stay for IDLE_MS after their last
  * work (about 11 MiB each, plus their 8 MiB ring), and they keep the process alive
@@ -11,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FileDigest } from './file-digest.js';
+import { digestFile, type FileDigest } from './file-digest.js';
 import type { HashReply, HashRequest } from './hash-worker.js';
 
 const WORKER_URL = new URL('./hash-worker.js', import.meta.url);
@@ -22,6 +24,8 @@ const LANES = Math.max(1, Math.min(availableParallelism(), 4));
  */
 const SLOT_BYTES = 1 << 20;
 const SLOTS = 8;
+/** Files smaller than this are hashed on the calling thread. */
+const INLINE_BYTES = 1 << 20;
 /** An idle worker is stopped after this long. */
 const IDLE_MS = 30_000;
 
@@ -139,8 +143,13 @@ function digestOf(reply: HashReply, path?: string): FileDigest {
 
 /** The size and sha256 of each of `files` (name -> size, which only orders the work), under `dir`. */
 export async function hashFiles(dir: string, files: Record<string, number>): Promise<Record<string, FileDigest>> {
-  const queue = Object.keys(files).sort((a, b) => (files[b] ?? 0) - (files[a] ?? 0));
+  const names = Object.keys(files);
+  const small = names.filter((name) => (files[name] ?? 0) < INLINE_BYTES);
+  const queue = names.filter((name) => !small.includes(name)).sort((a, b) => (files[b] ?? 0) - (files[a] ?? 0));
   const digests: Record<string, FileDigest> = {};
+  const inline = async () => {
+    for (const name of small) digests[name] = await digestFile(join(dir, name));
+  };
   const lane = async () => {
     const worker = acquire();
     try {
@@ -152,7 +161,7 @@ export async function hashFiles(dir: string, files: Record<string, number>): Pro
       release(worker);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(LANES, queue.length) }, lane));
+  await Promise.all([inline(), ...Array.from({ length: Math.min(LANES, queue.length) }, lane)]);
   return Object.fromEntries(Object.keys(files).map((name) => [name, digests[name] as FileDigest]));
 }
 
