@@ -1,6 +1,8 @@
 /**
- * The streamer process: `node main.js capture|serve DIR STREAMS ADDON`. It runs beside
- * CRIU for one dump or restore and reports on stdout, one JSON object per line:
+ * The streamer process: `node main.js ADDON`, started ahead of its job (spare.ts), which
+ * comes as the first line of its stdin: {"mode":"capture"|"serve","dir":DIR,"streams":N}.
+ * Its stdin closing before that ends it quietly. It runs beside CRIU for one dump or
+ * restore and reports on stdout, one JSON object per line:
  *   {"event":"listening"}                           CRIU may start now
  *   {"event":"progress","done":N,"total":N}         raw image bytes (total 0 when unknown)
  *   {"event":"done","stats":{...}}                  every image is written / served
@@ -32,12 +34,49 @@ function throttled(fn: (done: number, total: number) => void): (done: number, to
   };
 }
 
-async function main(argv: string[]): Promise<void> {
-  const [mode, dir, streamsText, addonPath] = argv;
-  const streams = Number(streamsText);
-  if ((mode !== 'capture' && mode !== 'serve') || !dir || !addonPath || !Number.isInteger(streams) || streams < 1) {
-    throw new Error(`usage: main.js capture|serve DIR STREAMS ADDON (got ${argv.join(' ')})`);
+export interface StreamerJob {
+  mode: 'capture' | 'serve';
+  dir: string;
+  streams: number;
+}
+
+/** The first line of stdin, or undefined when stdin ends before one. */
+function readJob(): Promise<StreamerJob | undefined> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (data: Buffer) => {
+      text += data.toString('utf8');
+      const end = text.indexOf('\n');
+      if (end < 0) return;
+      process.stdin.off('data', onData).off('end', onEnd);
+      try {
+        resolve(parseJob(text.slice(0, end)));
+      } catch (err) {
+        reject(err);
+      }
+    };
+    const onEnd = () => resolve(undefined);
+    process.stdin.on('data', onData).on('end', onEnd);
+  });
+}
+
+function parseJob(line: string): StreamerJob {
+  const job = JSON.parse(line) as Partial<StreamerJob>;
+  const { mode, dir, streams } = job;
+  if ((mode !== 'capture' && mode !== 'serve') || !dir || !Number.isInteger(streams) || (streams as number) < 1) {
+    throw new Error(`a streamer job is {"mode":"capture"|"serve","dir":DIR,"streams":N}, got ${line}`);
   }
+  return { mode, dir, streams: streams as number };
+}
+
+async function main(argv: string[]): Promise<'idle' | undefined> {
+  const [addonPath] = argv;
+  if (!addonPath) throw new Error(`usage: main.js ADDON (got ${argv.join(' ')})`);
+  process.title = 'cedana-streamer standby';
+  const job = await readJob();
+  if (!job) return 'idle';
+  const { mode, dir, streams } = job;
+  process.title = `cedana-streamer ${mode} ${dir}`;
   const onListening = () => emit({ event: 'listening' });
   const stats =
     mode === 'capture'
@@ -57,6 +96,7 @@ async function main(argv: string[]): Promise<void> {
           stopped: new Promise<void>((resolve) => process.stdin.on('end', resolve).on('close', resolve).resume()),
         });
   emit({ event: 'done', stats });
+  return undefined;
 }
 
 main(process.argv.slice(2)).then(

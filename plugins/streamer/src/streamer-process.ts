@@ -1,17 +1,17 @@
 /**
- * Starts the streamer process (main.ts) for one dump or restore and follows its
- * events. `ready` settles once CRIU may connect; `done` with the stats, or with the
- * reason it failed or died.
+ * Gives a streamer process (main.ts; the spare when there is one, spare.ts) its job for
+ * one dump or restore and follows its events. `ready` settles once CRIU may connect;
+ * `done` with the stats, or with the reason it failed or died.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { CedanaError } from '@cedana/plugin-sdk';
 import type { StreamStats } from './capture.js';
-import type { StreamerEvent } from './main.js';
+import type { StreamerEvent, StreamerJob } from './main.js';
+import { prepareSpare, takeStreamer } from './spare.js';
 
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+/** A spare for the next operation is started this long after one ends (once its request is answered). */
+const SPARE_DELAY_MS = 1000;
 
 export interface StreamerRun {
   pid: number;
@@ -32,13 +32,8 @@ export function startStreamer(
   addonPath: string,
   onProgress?: (done: number, total: number) => void,
 ): StreamerRun {
-  // libuv's pool does the blocking reads of CRIU's pipes (several are open at once), the
-  // writes into them on restore, and the shard writes: more threads than open pipes.
-  const pool = 16 + streams;
-  const child = spawn(process.execPath, ['--expose-gc', MAIN, mode, dir, String(streams), addonPath], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, UV_THREADPOOL_SIZE: String(pool) },
-  });
+  const child = takeStreamer(addonPath, streams);
+  child.stdin.write(`${JSON.stringify({ mode, dir, streams } satisfies StreamerJob)}\n`);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     stderr = (stderr + d).slice(-4000);
@@ -81,6 +76,8 @@ export function startStreamer(
     });
   });
   done.catch(() => {}); // awaited by the caller; a failure before that must not go unhandled
+  const spareLater = () => setTimeout(() => prepareSpare(addonPath), SPARE_DELAY_MS).unref();
+  child.on('close', spareLater);
   // A streamer that dies before listening must not leave the caller waiting for `ready`.
   const readyOrDead = Promise.race([ready, done.then(() => {})]);
   child.stdin.on('error', () => {}); // a streamer that died: its exit says why

@@ -106,7 +106,7 @@ function watchStreamer(): { stop(): Promise<number> } {
   let on = true;
   const loop = (async () => {
     while (on) {
-      const pids = await run('pgrep', ['-f', 'dist/main.js (capture|serve)']).then(
+      const pids = await run('pgrep', ['-f', 'cedana-streamer (capture|serve)']).then(
         (r) => r.stdout.trim().split('\n').filter(Boolean),
         () => [] as string[],
       );

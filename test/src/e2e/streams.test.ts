@@ -192,7 +192,7 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
             )
           : 0;
         if (size < 1 << 20) return undefined;
-        const pids = execFileSync('pgrep', ['-f', 'dist/main.js capture'], { encoding: 'utf8' }).trim().split('\n');
+        const pids = execFileSync('pgrep', ['-f', 'cedana-streamer capture'], { encoding: 'utf8' }).trim().split('\n');
         for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
         return pids;
       },
@@ -258,8 +258,32 @@ describe('checkpoint.streams in the config', () => {
       await d.ok(['restore', 'job', 'cfg']);
       await waitForCount(file, atDump + 2);
       await d.ok(['job', 'kill', 'cfg']);
+
+      // After streamed work the daemon keeps one spare streamer waiting; it must end with the daemon.
+      const spares = () => {
+        try {
+          return execFileSync('pgrep', ['-P', String(d.pid), '-f', 'cedana-streamer standby'], { encoding: 'utf8' })
+            .trim()
+            .split('\n');
+        } catch {
+          return undefined; // pgrep exits 1 when nothing matches
+        }
+      };
+      const spare = await waitFor('a spare streamer', spares, 10_000);
+      assert.equal(spare.length, 1, 'one spare');
+      process.kill(d.pid, 'SIGKILL');
+      await waitFor('the spare to end with the daemon', () => (isGone(Number(spare[0])) ? true : undefined), 10_000);
     } finally {
       await d.stop();
     }
   });
 });
+
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
