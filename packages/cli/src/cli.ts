@@ -4,7 +4,7 @@
  * plugin, completion), plus the subcommands of installed plugins.
  * runCli() never exits the process: it returns the exit code (exit-codes.ts).
  */
-import { CONFIG_KEYS, HOST_VERSION, type LoadedPlugin, loadConfig } from '@cedana/core';
+import { HOST_VERSION, type LoadedPlugin, loadConfig } from '@cedana/core';
 import yargs, { type CommandModule } from 'yargs';
 import { daemonCommand } from './commands/daemon.js';
 import { dumpCommand } from './commands/dump.js';
@@ -17,7 +17,9 @@ import { queryCommand } from './commands/query.js';
 import { restoreCommand } from './commands/restore.js';
 import { runCommand, runProcessCommand } from './commands/run.js';
 import { EXIT_CODES_HELP, UsageError } from './exit-codes.js';
-import { configFlag, needsPlugins } from './plugins/load.js';
+import { GLOBAL_OPTIONS } from './global-options.js';
+import { needsPlugins } from './plugin-free.js';
+import { configFlag } from './plugins/load.js';
 import { type CliDeps, Session } from './session.js';
 
 const EPILOGUE = `${EXIT_CODES_HELP}
@@ -28,7 +30,11 @@ variables (CEDANA_ADDRESS, CEDANA_CHECKPOINT_DIR, ...), overridden by flags.`;
 export async function runCli(args: readonly string[], deps: CliDeps): Promise<number> {
   const session = new Session(deps);
   const plugins = needsPlugins(args) ? await preloadPlugins(session, args) : [];
+  return runWithPlugins(session, args, plugins);
+}
 
+/** Runs the command line with the subcommands and flags of `plugins` (runCli decides whether the installed ones are needed). */
+export async function runWithPlugins(session: Session, args: readonly string[], plugins: readonly LoadedPlugin[]): Promise<number> {
   const builtins: CommandModule[] = [
     daemonCommand(session),
     runCommand(session, plugins),
@@ -47,12 +53,8 @@ export async function runCli(args: readonly string[], deps: CliDeps): Promise<nu
     .scriptName('cedana')
     .usage('$0 <command> [options]\n\nCheckpoint/restore daemon and CLI for Linux processes and containers.')
     .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
-    .option('config', { type: 'string', describe: 'config file (default: ~/.cedana/config.json)' })
-    .option('address', { type: 'string', describe: 'daemon address: socket path, or host:port with --protocol tcp' })
-    .option('protocol', { type: 'string', choices: CONFIG_KEYS.protocol.values, describe: 'how to reach the daemon' })
-    .option('log-level', { type: 'string', choices: CONFIG_KEYS.log_level.values, describe: 'daemon log level' })
-    .option('profiling', { type: 'boolean', describe: 'print the time of each step of the request' })
-    .group(['config', 'address', 'protocol', 'log-level', 'profiling', 'help', 'version'], 'Global options:');
+    .options(GLOBAL_OPTIONS)
+    .group([...Object.keys(GLOBAL_OPTIONS), 'help', 'version'], 'Global options:');
   for (const command of [...builtins, ...helperCommands(session, plugins, reserved)]) cli = cli.command(command);
   cli = cli
     .completion('completion', 'Print a shell completion script (bash, zsh): cedana completion >> ~/.bashrc')

@@ -1,4 +1,4 @@
-/** @cedana/cli: the `cedana` binary is dist/main.js; this entry is for tests and tools that drive it in-process. */
+/** @cedana/cli: the `cedana` binary is dist/bundle/main.js (dist/main.js bundled); this entry is for tests and tools that drive it in-process. */
 export { runCli } from './cli.js';
 export { connect } from './client.js';
 export type { AttachCall, ConnectOptions, DaemonApi } from './daemon-api.js';

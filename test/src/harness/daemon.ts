@@ -9,7 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
+/** The `cedana` binary users run (/usr/local/bin/cedana): the bundle of packages/cli (scripts/bundle-cli.mjs). */
+export const CLI = fileURLToPath(new URL('../../../packages/cli/dist/bundle/main.js', import.meta.url));
 
 export interface CliResult {
   code: number;

@@ -4,7 +4,8 @@
  */
 import { features, type LoadedPlugin } from '@cedana/core';
 import type { RestoreReq } from '@cedana/core/proto';
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
+import { GLOBAL_OPTIONS } from '../global-options.js';
 import { formatStats } from '../output/stats.js';
 import {
   addOptionalPluginOptions,
@@ -28,16 +29,35 @@ export interface RestoreArgs extends GlobalArgs, ProgressArgs {
   streams?: number;
 }
 
+const IO_OPTIONS = {
+  attach: { alias: 'a', type: 'boolean', describe: "attach to the restored job's I/O (Ctrl+C detaches)" },
+  attachable: { type: 'boolean', describe: "keep the job's I/O for `cedana attach` later" },
+  log: { type: 'string', describe: "file for the restored job's stdout and stderr" },
+  streams: {
+    type: 'number',
+    describe: 'stream count of a streamed checkpoint (read from its checkpoint.json when left out; a different count is refused)',
+  },
+} as const;
+
 function ioOptions(y: Argv): Argv {
-  return y
-    .option('attach', { alias: 'a', type: 'boolean', describe: "attach to the restored job's I/O (Ctrl+C detaches)" })
-    .option('attachable', { type: 'boolean', describe: "keep the job's I/O for `cedana attach` later" })
-    .option('log', { type: 'string', describe: "file for the restored job's stdout and stderr" })
-    .option('streams', {
-      type: 'number',
-      describe: 'stream count of a streamed checkpoint (read from its checkpoint.json when left out; a different count is refused)',
-    })
-    .options(MEASURE_OPTIONS);
+  return y.options(IO_OPTIONS).options(MEASURE_OPTIONS);
+}
+
+/**
+ * Every flag `restore job` has of its own (aliases included), `--help` aside: plugins never
+ * redefine one of them, and a command line with no other flag needs no plugin (plugin-free.ts).
+ */
+export const RESTORE_JOB_FLAGS: readonly string[] = [
+  'jid',
+  'path',
+  ...flagNames(IO_OPTIONS),
+  ...flagNames(MEASURE_OPTIONS),
+  ...flagNames(GLOBAL_OPTIONS),
+  'version',
+];
+
+function flagNames(options: Record<string, Options>): string[] {
+  return Object.entries(options).flatMap(([name, spec]) => [name, ...[spec.alias ?? []].flat()]);
 }
 
 export function restoreRequest(argv: RestoreArgs, type: string, pluginDetails?: Record<string, unknown>): RestoreReq {
@@ -95,7 +115,6 @@ export function restoreCommand(session: Session, plugins: readonly LoadedPlugin[
     describe: 'Restore a job, a process, or a container of a runtime plugin',
     builder: (y: Argv) => {
       const plugged = pluginCommands(plugins, features.RestoreCmd, ['job', 'process']);
-      const own = ['jid', 'path', 'attach', 'a', 'attachable', 'log', 'streams'];
       let out = y
         .command({
           command: 'job <jid>',
@@ -107,7 +126,7 @@ export function restoreCommand(session: Session, plugins: readonly LoadedPlugin[
                 describe: 'checkpoint folder or archive (default: the job’s last checkpoint)',
               }),
               plugged,
-              own,
+              RESTORE_JOB_FLAGS,
             )
               .example('$0 restore job web', 'restore job "web" from its last checkpoint')
               .example('$0 restore job web -a', 'restore it and attach'),
@@ -115,7 +134,11 @@ export function restoreCommand(session: Session, plugins: readonly LoadedPlugin[
             restore(
               session,
               argv,
-              restoreRequest(argv, '', givenPluginDetails(plugged, features.RestoreCmd.symbol, argv as Record<string, unknown>, own)),
+              restoreRequest(
+                argv,
+                '',
+                givenPluginDetails(plugged, features.RestoreCmd.symbol, argv as Record<string, unknown>, RESTORE_JOB_FLAGS),
+              ),
             ),
           ),
         })

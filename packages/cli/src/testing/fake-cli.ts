@@ -7,9 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadedPlugin } from '@cedana/core';
-import { runCli } from '../cli.js';
+import { runCli, runWithPlugins } from '../cli.js';
 import type { DaemonApi } from '../daemon-api.js';
-import type { CliDeps } from '../session.js';
+import { type CliDeps, Session } from '../session.js';
 
 /** An empty config file, so a ~/.cedana/config.json on the test machine plays no part. */
 const EMPTY_CONFIG = join(mkdtempSync(join(tmpdir(), 'cedana-cli-test-')), 'config.json');
@@ -32,6 +32,8 @@ export async function cli(
     env?: NodeJS.ProcessEnv;
     /** Reports a watchProgress call receives at once. */
     progress?: { phase: string; bytesDone: number; bytesTotal: number }[];
+    /** Gives the command line `plugins` even where runCli would load none. */
+    forcePlugins?: boolean;
   } = {},
 ): Promise<Run> {
   const calls: [string, unknown][] = [];
@@ -69,6 +71,6 @@ export async function cli(
     startDaemon: async () => ({ stop: async () => {} }),
     onSignal: () => () => {},
   };
-  const code = await runCli(args, deps);
+  const code = opts.forcePlugins ? await runWithPlugins(new Session(deps), args, opts.plugins ?? []) : await runCli(args, deps);
   return { code, stdout, stderr, calls };
 }
