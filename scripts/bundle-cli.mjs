@@ -37,23 +37,30 @@ function patch(name, suffix, from, to) {
 }
 
 /**
- * string-width 7 (under cliui and wrap-ansi, which lay out yargs' help) segments every string with
- * Intl.Segmenter, ~25 µs a call; yargs lays out the help of the command it runs even when it does
- * not print it, ~20 ms of every start. Printable ASCII is one column a character in every version,
- * so those strings are measured by their length and all others by string-width itself.
+ * string-width (7 under cliui and wrap-ansi, 8 under yargs; they lay out the help, which yargs does
+ * for the command it runs even when it prints nothing) costs ~25 ms to import (an Intl.Segmenter and
+ * Unicode-set regexps made at load) and ~25 µs a call. Every import of it gets this stand-in: text
+ * that is printable ASCII, or that plus typographic quotes (East Asian ambiguous, one column unless
+ * the caller asks for ambiguous as wide), is one column a character in every version, so it is
+ * measured by its length; any other text loads string-width (on first use) and asks it.
  */
-const asciiStringWidth = {
-  name: 'ascii-string-width',
+const stringWidthOnDemand = {
+  name: 'string-width-on-demand',
   setup(b) {
     b.onResolve({ filter: /^string-width$/ }, (args) =>
       args.kind === 'import-statement' && args.namespace === 'file'
-        ? { path: args.importer, namespace: 'ascii-string-width', pluginData: { resolveDir: args.resolveDir } }
+        ? { path: args.importer, namespace: 'string-width-on-demand', pluginData: { resolveDir: args.resolveDir } }
         : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'ascii-string-width' }, (args) => ({
-      contents: `import stringWidth from 'string-width';
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-export default (text, options) => (typeof text === 'string' && PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text, options));`,
+    b.onLoad({ filter: /.*/, namespace: 'string-width-on-demand' }, (args) => ({
+      contents: `const ONE_COLUMN = /^[\\x20-\\x7e]*$/;
+const ONE_COLUMN_IF_NARROW = /^[\\x20-\\x7e\\u2018\\u2019\\u201c\\u201d]*$/;
+let stringWidth;
+export default (text, options) => {
+  if (typeof text === 'string' && (ONE_COLUMN.test(text) || (options?.ambiguousIsNarrow !== false && ONE_COLUMN_IF_NARROW.test(text)))) return text.length;
+  stringWidth ??= require('string-width').default;
+  return stringWidth(text, options);
+};`,
       resolveDir: args.pluginData.resolveDir,
       loader: 'js',
     }));
@@ -81,7 +88,7 @@ await build({
   // The CommonJS packages inside (grpc-js, cli-table3, semver) call require() for Node's modules.
   banner: { js: "import { createRequire as __cedanaRequire } from 'node:module'; const require = __cedanaRequire(import.meta.url);" },
   plugins: [
-    asciiStringWidth,
+    stringWidthOnDemand,
     // HOST_VERSION is read from core's package.json next to core's own files; inside the bundle
     // that would be the CLI's, so the version is written in at build time.
     patch(
