@@ -14,8 +14,8 @@ import { CodecPool } from './codec-pool.js';
 import type { ControlData, ControlEvent } from './control.js';
 import { listenForCriu, stopControl } from './control.js';
 import { CHUNK_HEADER, CHUNK_SIZE, type ImageEntry, INDEX_FILE, INDEX_FORMAT, type StreamIndex, shardName } from './format.js';
-import { collectEvery } from './gc.js';
 import { loadAddon } from './native.js';
+import { type Slot, SlotPool, slotBytes } from './slots.js';
 
 export interface ShardStats {
   shard: string;
@@ -64,6 +64,7 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
   let storedTotal = 0;
 
   const pool = new CodecPool(opts.streams, opts.addonPath);
+  const slots = new SlotPool();
   const addon = loadAddon(opts.addonPath);
   const listenFd = listenForCriu(opts.addonPath, opts.dir, 'capture');
   const controlFds: number[] = [listenFd];
@@ -87,14 +88,15 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
       Promise.all(pending).then(() => resolve(), fail);
     };
 
-    const submit = (image: number, seq: number, raw: Buffer) => {
+    const submit = (image: number, seq: number, slot: Slot, length: number) => {
       inFlight++;
       // Round robin: shards of equal share, so a restore reads them all at once.
       const stream = chunkCount++ % shards.length;
       const stats = shards[stream] as ShardStats;
-      const length = raw.length; // before raw's memory moves to the stream's worker
       const job = (async () => {
-        const { offset, stored, crc32 } = await pool.append(stream, join(opts.dir, stats.shard), image, raw);
+        const { offset, stored, crc32 } = await pool
+          .append(stream, join(opts.dir, stats.shard), image, slot, length)
+          .finally(() => slots.give(slot));
         (images[image] as ImageEntry).chunks[seq] = { s: stream, o: offset, n: stored, r: length, c: crc32 };
         stats.rawBytes += length;
         stats.storedBytes += CHUNK_HEADER + stored;
@@ -102,7 +104,6 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
         rawTotal += length;
         storedTotal += CHUNK_HEADER + stored;
         opts.onProgress?.(rawTotal, storedTotal);
-        collectEvery(chunkCount);
       })();
       pending.add(job);
       job.then(
@@ -132,18 +133,23 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
         for (let seq = 0, eof = false; !eof; ) {
           await room();
           if (failed) break;
-          const buf = freshChunk();
+          const slot = slots.take();
+          const buf = slotBytes(slot);
           let used = 0;
-          while (used < CHUNK_SIZE) {
-            const { bytesRead } = await read(fd, buf, used, CHUNK_SIZE - used, null);
-            if (bytesRead === 0) {
-              eof = true;
-              break;
+          try {
+            while (used < CHUNK_SIZE) {
+              const { bytesRead } = await read(fd, buf, used, CHUNK_SIZE - used, null);
+              if (bytesRead === 0) {
+                eof = true;
+                break;
+              }
+              used += bytesRead;
             }
-            used += bytesRead;
+          } finally {
+            if (used === 0) slots.give(slot);
           }
           (images[image] as ImageEntry).size += used;
-          if (used > 0) submit(image, seq++, used === CHUNK_SIZE ? buf : buf.subarray(0, used));
+          if (used > 0) submit(image, seq++, slot, used);
         }
       } catch (err) {
         fail(new Error(`reading image ${name} from CRIU: ${(err as Error).message}`));
@@ -194,8 +200,3 @@ const read = promisify(readCb);
 const close = promisify(closeCb);
 /** CRIU's pipes are made this big (the kernel's default limit for unprivileged users; we are root). */
 const PIPE_SIZE = 1 << 20;
-
-/** A chunk buffer that owns its whole ArrayBuffer, so it can move to a codec worker without a copy. */
-function freshChunk(): Buffer {
-  return Buffer.from(new ArrayBuffer(CHUNK_SIZE));
-}

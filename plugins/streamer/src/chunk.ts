@@ -9,10 +9,18 @@ export class DamagedChunk extends Error {}
 /**
  * The raw bytes of chunk `c` of image number `image` (named `name`), from `stored`: the
  * header and body read at the chunk's place (`got` bytes of them could be read),
- * decompressed by `lz4` into a new buffer of its own.
+ * decompressed by `lz4` into `into` (at least `c.r` bytes), or into a new buffer.
  * @throws DamagedChunk naming the image, the shard and the offset
  */
-export function decodeChunk(lz4: Lz4Block, stored: Buffer, got: number, image: number, name: string, c: ChunkEntry): Buffer {
+export function decodeChunk(
+  lz4: Lz4Block,
+  stored: Buffer,
+  got: number,
+  image: number,
+  name: string,
+  c: ChunkEntry,
+  into: Buffer = Buffer.allocUnsafeSlow(c.r),
+): Buffer {
   const where = `chunk of ${name} at byte ${c.o} of ${shardName(c.s)}`;
   const bad =
     got < CHUNK_HEADER + c.n
@@ -23,7 +31,7 @@ export function decodeChunk(lz4: Lz4Block, stored: Buffer, got: number, image: n
   if (crc32(body) !== c.c) {
     throw new DamagedChunk(`${where} does not match its crc32 in ${INDEX_FILE}: the shard was changed or corrupted`);
   }
-  const raw = Buffer.from(new ArrayBuffer(c.r));
+  const raw = into.subarray(0, c.r);
   if (lz4.decompress(body, raw) !== c.r) throw new DamagedChunk(`${where} is not an lz4 block of ${c.r} bytes`);
   return raw;
 }

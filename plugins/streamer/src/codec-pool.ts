@@ -1,8 +1,13 @@
-/** One codec worker (codec-worker.ts) per stream; calls name the stream whose worker does the work. */
+/**
+ * One codec worker (codec-worker.ts) per stream; calls name the stream whose worker does
+ * the work. Chunks travel in shared slots (slots.ts): a call lends the worker a slot and
+ * resolves when the worker is done with it.
+ */
 import { Worker } from 'node:worker_threads';
 import { DamagedChunk } from './chunk.js';
 import type { CodecReply, CodecRequest } from './codec-worker.js';
 import type { ChunkEntry } from './format.js';
+import type { Slot } from './slots.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve(r: CodecReply & { ok: true }): void; reject(e: Error): void };
@@ -31,23 +36,27 @@ export class CodecPool {
     });
   }
 
-  private call(stream: number, req: WithoutId<CodecRequest>, transfer: ArrayBuffer[] = []): Promise<CodecReply & { ok: true }> {
+  private call(stream: number, req: WithoutId<CodecRequest>): Promise<CodecReply & { ok: true }> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      (this.workers[stream % this.workers.length] as Worker).postMessage({ ...req, id }, transfer);
+      (this.workers[stream % this.workers.length] as Worker).postMessage({ ...req, id });
     });
   }
 
   /**
-   * Compresses `raw`, a chunk of image number `image`, and appends it to `stream`'s shard
-   * at `shardPath` (the worker writes it); returns where it went and the body's crc32.
-   * `raw`'s memory moves to the worker.
+   * Compresses the first `length` bytes of `slot`, a chunk of image number `image`, and
+   * appends it to `stream`'s shard at `shardPath` (the worker writes it); returns where it
+   * went and the body's crc32. The slot is free again once this resolves.
    */
-  async append(stream: number, shardPath: string, image: number, raw: Buffer): Promise<{ offset: number; stored: number; crc32: number }> {
-    const length = raw.length;
-    const ab = raw.buffer.byteLength === length && raw.byteOffset === 0 ? (raw.buffer as ArrayBuffer) : copy(raw);
-    const r = await this.call(stream, { op: 'append', shard: shardPath, raw: ab, length, image }, [ab]);
+  async append(
+    stream: number,
+    shardPath: string,
+    image: number,
+    slot: Slot,
+    length: number,
+  ): Promise<{ offset: number; stored: number; crc32: number }> {
+    const r = await this.call(stream, { op: 'append', shard: shardPath, slot: slot.buffer, length, image });
     return { offset: r.offset as number, stored: r.stored as number, crc32: r.crc32 as number };
   }
 
@@ -56,19 +65,12 @@ export class CodecPool {
     return (await this.call(stream, { op: 'finish' })).sha256 as string;
   }
 
-  /** Reads chunk `chunk` of image number `image` from the shard at `path`, checks and decompresses it. */
-  async decode(path: string, image: number, name: string, chunk: ChunkEntry): Promise<Buffer> {
-    const r = await this.call(chunk.s, { op: 'decode', path, image, name, chunk });
-    return Buffer.from(r.data);
+  /** Reads chunk `chunk` of image number `image` from the shard at `path`, checks it and decompresses it into `slot`. */
+  async decode(path: string, image: number, name: string, chunk: ChunkEntry, slot: Slot): Promise<void> {
+    await this.call(chunk.s, { op: 'decode', path, image, name, chunk, slot: slot.buffer });
   }
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
-}
-
-function copy(buf: Buffer): ArrayBuffer {
-  const out = new ArrayBuffer(buf.length);
-  new Uint8Array(out).set(buf);
-  return out;
 }

@@ -1,9 +1,9 @@
 /**
  * One stream's worker thread: for capture it compresses its stream's chunks and appends
  * them to its shard itself (nothing comes back but where each chunk went), for serve it
- * reads, checks and decompresses chunks, with the native helper's liblz4 (lz4block.c):
- * synchronous calls into buffers this thread owns, one reused buffer for compressed
- * chunks and a fresh ArrayBuffer per decompressed chunk, transferred back (see gc.ts).
+ * reads, checks and decompresses chunks, with the native helper's liblz4 (lz4block.c).
+ * Raw chunks are in slots shared with the main thread (slots.ts); the compressed side
+ * uses one buffer per direction, reused: nothing is allocated per chunk.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync, writevSync } from 'node:fs';
@@ -11,47 +11,49 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { DamagedChunk, decodeChunk } from './chunk.js';
 import { CHUNK_HEADER, type ChunkEntry, chunkHeader } from './format.js';
-import { collectEvery } from './gc.js';
 import { loadAddon } from './native.js';
 
 export type CodecRequest =
-  | { id: number; op: 'append'; shard: string; raw: ArrayBuffer; length: number; image: number }
+  | { id: number; op: 'append'; shard: string; slot: SharedArrayBuffer; length: number; image: number }
   | { id: number; op: 'finish' }
-  | { id: number; op: 'decode'; path: string; image: number; name: string; chunk: ChunkEntry };
+  | { id: number; op: 'decode'; path: string; image: number; name: string; chunk: ChunkEntry; slot: SharedArrayBuffer };
 
 export type CodecReply =
-  | { id: number; ok: true; data: ArrayBuffer; sha256?: string; crc32?: number; offset?: number; stored?: number }
+  | { id: number; ok: true; sha256?: string; crc32?: number; offset?: number; stored?: number }
   | { id: number; ok: false; message: string; damaged: boolean };
 
 const lz4 = loadAddon((workerData as { addonPath: string }).addonPath);
 const files = new Map<string, number>();
-/** capture: where chunks are compressed to, grown to the largest chunk's bound. */
-let out = Buffer.alloc(0);
-let handled = 0;
+/** capture: where chunks are compressed to; serve: where stored chunks are read to. Grown as needed. */
+let compressed = Buffer.alloc(0);
 /** capture: this worker's shard, how much of it is written, and its running sha256. */
 let shard: { fd: number; size: number; hash: Hash } | undefined;
 
-function handle(req: CodecRequest): { data: ArrayBuffer; sha256?: string; crc32?: number; offset?: number; stored?: number } {
+function room(bytes: number): Buffer {
+  if (compressed.length < bytes) compressed = Buffer.allocUnsafeSlow(bytes);
+  return compressed;
+}
+
+function handle(req: CodecRequest): Omit<CodecReply & { ok: true }, 'id' | 'ok'> {
   if (req.op === 'append') {
     // Chunks come in the order of the shard: hash the whole shard as it is written, so the
     // daemon need not read it again.
     shard ??= { fd: openSync(req.shard, 'a'), size: 0, hash: createHash('sha256') };
-    const bound = lz4.compressBound(req.length);
-    if (out.length < bound) out = Buffer.allocUnsafe(bound);
-    const stored = out.subarray(0, lz4.compress(new Uint8Array(req.raw, 0, req.length), out));
+    const out = room(lz4.compressBound(req.length));
+    const stored = out.subarray(0, lz4.compress(new Uint8Array(req.slot, 0, req.length), out));
     const header = chunkHeader(req.image, req.length, stored.length);
     writevSync(shard.fd, [header, stored]);
     shard.hash.update(header).update(stored);
     const offset = shard.size;
     shard.size += header.length + stored.length;
-    return { data: new ArrayBuffer(0), crc32: crc32(stored), offset, stored: stored.length };
+    return { crc32: crc32(stored), offset, stored: stored.length };
   }
   if (req.op === 'finish') {
-    if (!shard) return { data: new ArrayBuffer(0), sha256: createHash('sha256').digest('hex') };
+    if (!shard) return { sha256: createHash('sha256').digest('hex') };
     closeSync(shard.fd);
     const sha256 = shard.hash.digest('hex');
     shard = undefined;
-    return { data: new ArrayBuffer(0), sha256 };
+    return { sha256 };
   }
   const c = req.chunk;
   let fd = files.get(req.path);
@@ -59,9 +61,9 @@ function handle(req: CodecRequest): { data: ArrayBuffer; sha256?: string; crc32?
     fd = openSync(req.path, 'r');
     files.set(req.path, fd);
   }
-  const buf = Buffer.allocUnsafe(CHUNK_HEADER + c.n);
-  const raw = decodeChunk(lz4, buf, readSync(fd, buf, 0, buf.length, c.o), req.image, req.name, c);
-  return { data: raw.buffer as ArrayBuffer };
+  const buf = room(CHUNK_HEADER + c.n).subarray(0, CHUNK_HEADER + c.n);
+  decodeChunk(lz4, buf, readSync(fd, buf, 0, buf.length, c.o), req.image, req.name, c, Buffer.from(req.slot));
+  return {};
 }
 
 if (parentPort) {
@@ -72,10 +74,8 @@ if (parentPort) {
       files.clear();
       return;
     }
-    collectEvery(++handled);
     try {
-      const out = handle(req);
-      port.postMessage({ id: req.id, ok: true, ...out } satisfies CodecReply, [out.data]);
+      port.postMessage({ id: req.id, ok: true, ...handle(req) } satisfies CodecReply);
     } catch (err) {
       port.postMessage({
         id: req.id,

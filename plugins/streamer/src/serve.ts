@@ -15,9 +15,9 @@ import { DamagedChunk } from './chunk.js';
 import { CodecPool } from './codec-pool.js';
 import type { ControlData, ControlEvent } from './control.js';
 import { listenForCriu, stopControl } from './control.js';
-import { type ImageEntry, INDEX_FILE, parseIndex, type StreamIndex, shardName } from './format.js';
-import { collectEvery } from './gc.js';
+import { type ChunkEntry, type ImageEntry, INDEX_FILE, parseIndex, type StreamIndex, shardName } from './format.js';
 import { loadAddon } from './native.js';
+import { type Slot, SlotPool, slotBytes } from './slots.js';
 
 export interface ServeOptions {
   dir: string;
@@ -72,6 +72,7 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
   const index = await readIndex(opts.dir, opts.streams);
   const files = await openShards(opts.dir, index);
   const pool = new CodecPool(opts.streams, opts.addonPath);
+  const slots = new SlotPool();
   const listenFd = listenForCriu(opts.addonPath, opts.dir, 'serve');
   const controlFds: number[] = [listenFd];
   opts.onListening?.();
@@ -87,7 +88,6 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
   }
   const ahead = 2 * opts.streams + 1;
   let rawDone = 0;
-  let served = 0;
   const serving = new Set<Promise<void>>();
   const addon = loadAddon(opts.addonPath);
   let failed = false;
@@ -95,28 +95,34 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
 
   /**
    * Writes image number `image` into CRIU's pipe `fd`, in order, while the next chunks
-   * are read and checked ahead in parallel (by the codec workers). Blocking writes of a
-   * whole chunk on libuv's pool: a 1 MiB pipe takes it in one go once CRIU reads.
+   * are read, checked and decompressed ahead in parallel (by the codec workers, into
+   * slots). Blocking writes of a whole chunk on libuv's pool: a 1 MiB pipe takes it in
+   * one go once CRIU reads.
    */
   const sendImage = async (image: number, fd: number): Promise<void> => {
     const entry = index.images[image] as ImageEntry;
     addon.setPipeSize(fd, PIPE_SIZE);
-    const loads: (Promise<Buffer> | undefined)[] = [];
+    const loads = new Map<number, { slot: Slot; decoded: Promise<void> }>();
     const load = (k: number) => {
       const c = entry.chunks[k];
-      if (c) loads[k] = pool.decode(join(opts.dir, shardName(c.s)), image, entry.name, c);
-      loads[k]?.catch(() => {}); // awaited in order below
+      if (!c) return;
+      const slot = slots.take();
+      const decoded = pool.decode(join(opts.dir, shardName(c.s)), image, entry.name, c, slot);
+      decoded.catch(() => {}); // awaited in order below
+      loads.set(k, { slot, decoded });
     };
     try {
       for (let k = 0; k < Math.min(ahead, entry.chunks.length); k++) load(k);
       for (let k = 0; k < entry.chunks.length; k++) {
-        const raw = await (loads[k] as Promise<Buffer>);
-        delete loads[k]; // the chunk is ours now: the list must not keep the whole image alive
+        const { slot, decoded } = loads.get(k) as { slot: Slot; decoded: Promise<void> };
+        await decoded;
         load(k + ahead);
         if (failed) return;
+        const raw = slotBytes(slot, (entry.chunks[k] as ChunkEntry).r);
         for (let at = 0; at < raw.length; ) at += (await write(fd, raw, at, raw.length - at)).bytesWritten;
+        loads.delete(k);
+        slots.give(slot);
         rawDone += raw.length;
-        collectEvery(++served);
         opts.onProgress?.(rawDone, rawTotal);
       }
     } catch (err) {
@@ -124,6 +130,12 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
       if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
     } finally {
       await close(fd).catch(() => {}); // CRIU reads the end of the image (or, after a failure, a short one)
+      // A slot goes back only once no worker writes into it any more.
+      for (const { slot, decoded } of loads.values())
+        await decoded.then(
+          () => slots.give(slot),
+          () => slots.give(slot),
+        );
     }
   };
 

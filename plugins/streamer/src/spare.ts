@@ -23,7 +23,7 @@ const threadsFor = (streams: number) => 16 + streams;
 let spare: { child: ChildProcessWithoutNullStreams; addonPath: string; timer: NodeJS.Timeout } | undefined;
 
 function spawnStreamer(addonPath: string, streams: number): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--expose-gc', MAIN, addonPath], {
+  return spawn(process.execPath, [MAIN, addonPath], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, UV_THREADPOOL_SIZE: String(threadsFor(streams)) },
   });

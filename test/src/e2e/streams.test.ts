@@ -220,7 +220,7 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
     try {
       const r = await d.cli(['dump', 'job', jid, '--streams', '2', '--dir', small]);
       assert.notEqual(r.code, 0);
-      assert.match(r.stderr, /CEDANA_ERR_NO_SPACE|no space left/i);
+      assert.match(r.stderr, /CEDANA_ERR_NO_SPACE|no space left/i, `code ${r.code}, stdout: ${r.stdout}`);
       assert.equal((await job(jid)).state.status, 'running');
       const before = await lastCount(file);
       await waitForCount(file, before + 2);
