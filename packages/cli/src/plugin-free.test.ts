@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LoadedPlugin } from '@cedana/core';
+import { RESTORE_JOB_FLAGS } from './commands/restore.js';
 import { needsPlugins } from './plugin-free.js';
 import { cli } from './testing/fake-cli.js';
 
@@ -109,4 +110,12 @@ describe('plugin-free command lines', () => {
       assert.deepEqual(withPlugins, without);
     });
   }
+});
+
+describe('RESTORE_JOB_FLAGS', () => {
+  it('are the flags `restore job --help` lists, --help aside', async () => {
+    const { console: help } = await withConsole(() => cli(['restore', 'job', '--help']));
+    const listed = [...help.matchAll(/^ +(?:-(\w), )?--([\w-]+)/gm)].flatMap(([, alias, name]) => (alias ? [name, alias] : [name]));
+    assert.deepEqual([...listed, 'jid'].filter((f) => f !== 'help' && f !== 'h').sort(), [...RESTORE_JOB_FLAGS].sort());
+  });
 });
