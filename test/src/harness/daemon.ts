@@ -7,10 +7,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assertCliBundleFresh, CLI } from './cli-bundle.js';
 
-/** The `cedana` binary users run (/usr/local/bin/cedana): the bundle of packages/cli (scripts/bundle-cli.mjs). */
-export const CLI = fileURLToPath(new URL('../../../packages/cli/dist/bundle/main.js', import.meta.url));
+export { CLI };
 
 export interface CliResult {
   code: number;
@@ -28,6 +27,7 @@ export class TestDaemon {
 
   /** Starts a daemon; `env` adds or overrides CEDANA_* settings. */
   static async start(env: NodeJS.ProcessEnv = {}): Promise<TestDaemon> {
+    assertCliBundleFresh();
     const dir = await mkdtemp('/tmp/cedana-e2e-');
     const d = new TestDaemon(dir, {
       ...process.env,
