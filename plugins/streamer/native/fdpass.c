@@ -115,8 +115,9 @@ static napi_value do_set_pipe_size(napi_env env, napi_callback_info info) {
   return number(env, fcntl(fd, F_SETPIPE_SZ, size));
 }
 
-/* native/lz4block.c, built into the same addon. */
+/* native/lz4block.c and native/pipeio.c, built into the same addon. */
 napi_value lz4block_init(napi_env env, napi_value exports);
+napi_value pipeio_init(napi_env env, napi_value exports);
 
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
@@ -127,5 +128,5 @@ NAPI_MODULE_INIT() {
       {"setPipeSize", NULL, do_set_pipe_size, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof *props, props);
-  return lz4block_init(env, exports);
+  return pipeio_init(env, lz4block_init(env, exports));
 }

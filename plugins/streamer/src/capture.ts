@@ -5,7 +5,7 @@
  * parallel. Nothing uncompressed is written, and at most a few chunks per stream are in
  * memory: when that many are in flight, reading CRIU's pipes pauses and CRIU waits.
  */
-import { close as closeCb, read as readCb } from 'node:fs';
+import { close as closeCb } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import type { ControlData, ControlEvent } from './control.js';
 import { listenForCriu, stopControl } from './control.js';
 import { CHUNK_HEADER, CHUNK_SIZE, type ImageEntry, INDEX_FILE, INDEX_FORMAT, type StreamIndex, shardName } from './format.js';
 import { loadAddon } from './native.js';
+import { PIPE_PIECE, PIPE_SIZE } from './pipes.js';
 import { type Slot, SlotPool, slotBytes } from './slots.js';
 
 export interface ShardStats {
@@ -121,9 +122,9 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
     const room = (): Promise<void> => (inFlight < maxInFlight || failed ? Promise.resolve() : new Promise((wake) => waiting.push(wake)));
 
     /**
-     * Reads one image from its pipe straight into chunk buffers, on libuv's pool (a
-     * blocking read per MiB rather than a callback per 64 KiB), all of CRIU's open
-     * pipes at once: CRIU writes pagemap-N.img and pages-N.img side by side.
+     * Reads one image from its pipe straight into chunk slots, a chunk per job on
+     * libuv's pool (pipes.ts), all of CRIU's open pipes at once: CRIU writes
+     * pagemap-N.img and pages-N.img side by side.
      */
     const take = async (name: string, fd: number) => {
       const image = images.push({ name, size: 0, chunks: [] }) - 1;
@@ -137,14 +138,8 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
           const buf = slotBytes(slot);
           let used = 0;
           try {
-            while (used < CHUNK_SIZE) {
-              const { bytesRead } = await read(fd, buf, used, CHUNK_SIZE - used, null);
-              if (bytesRead === 0) {
-                eof = true;
-                break;
-              }
-              used += bytesRead;
-            }
+            used = await addon.readFull(fd, buf, PIPE_PIECE);
+            eof = used < CHUNK_SIZE;
           } finally {
             if (used === 0) slots.give(slot);
           }
@@ -196,7 +191,4 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
   }
 }
 
-const read = promisify(readCb);
 const close = promisify(closeCb);
-/** CRIU's pipes are made this big (the kernel's default limit for unprivileged users; we are root). */
-const PIPE_SIZE = 1 << 20;

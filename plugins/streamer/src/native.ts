@@ -24,10 +24,18 @@ export interface Lz4Block {
   decompress(src: Uint8Array, dst: Uint8Array): number;
 }
 
-export type NativeHelper = FdPass & Lz4Block;
+/** A chunk through one of CRIU's pipes in pieces, on libuv's pool: pipeio.c. */
+export interface PipeIo {
+  /** Reads until `buf` is full or the pipe's end; the bytes read. */
+  readFull(fd: number, buf: Uint8Array, piece: number): Promise<number>;
+  /** Writes all of `buf`; rejects with code EPIPE when the reader is gone. */
+  writeAll(fd: number, buf: Uint8Array, piece: number): Promise<number>;
+}
+
+export type NativeHelper = FdPass & Lz4Block & PipeIo;
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const ADDON_SOURCES = ['fdpass.c', 'lz4block.c'].map((name) => join(packageDir, 'native', name));
+export const ADDON_SOURCES = ['fdpass.c', 'lz4block.c', 'pipeio.c'].map((name) => join(packageDir, 'native', name));
 /** Libraries the helper links with (their headers must be installed to build it). */
 export const ADDON_LIBRARIES = ['lz4'];
 export const ADDON_PATH = join(packageDir, 'build', 'streamer.node');

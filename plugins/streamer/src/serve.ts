@@ -5,7 +5,7 @@
  * checked before CRIU gets a byte of it: a damaged shard fails the restore before the
  * restored process ever runs, and the error names the shard, the offset and the image.
  */
-import { close as closeCb, write as writeCb } from 'node:fs';
+import { close as closeCb } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ import type { ControlData, ControlEvent } from './control.js';
 import { listenForCriu, stopControl } from './control.js';
 import { type ChunkEntry, type ImageEntry, INDEX_FILE, parseIndex, type StreamIndex, shardName } from './format.js';
 import { loadAddon } from './native.js';
+import { PIPE_PIECE, PIPE_SIZE } from './pipes.js';
 import { type Slot, SlotPool, slotBytes } from './slots.js';
 
 export interface ServeOptions {
@@ -58,10 +59,7 @@ export async function openShards(dir: string, index: StreamIndex): Promise<FileH
   return files;
 }
 
-const write = promisify(writeCb);
 const close = promisify(closeCb);
-/** CRIU's pipes are made this big: one write per chunk. */
-const PIPE_SIZE = 1 << 20;
 
 /**
  * Serves every CRIU run that connects until `opts.stopped`, then returns once the
@@ -96,8 +94,7 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
   /**
    * Writes image number `image` into CRIU's pipe `fd`, in order, while the next chunks
    * are read, checked and decompressed ahead in parallel (by the codec workers, into
-   * slots). Blocking writes of a whole chunk on libuv's pool: a 1 MiB pipe takes it in
-   * one go once CRIU reads.
+   * slots). Each chunk goes into the pipe in pieces by one job on libuv's pool (pipes.ts).
    */
   const sendImage = async (image: number, fd: number): Promise<void> => {
     const entry = index.images[image] as ImageEntry;
@@ -119,7 +116,7 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
         load(k + ahead);
         if (failed) return;
         const raw = slotBytes(slot, (entry.chunks[k] as ChunkEntry).r);
-        for (let at = 0; at < raw.length; ) at += (await write(fd, raw, at, raw.length - at)).bytesWritten;
+        await addon.writeAll(fd, raw, PIPE_PIECE);
         loads.delete(k);
         slots.give(slot);
         rawDone += raw.length;
