@@ -30,6 +30,10 @@ export interface PipeIo {
   readFull(fd: number, buf: Uint8Array, piece: number): Promise<number>;
   /** Writes all of `buf`; rejects with code EPIPE when the reader is gone. */
   writeAll(fd: number, buf: Uint8Array, piece: number): Promise<number>;
+  /** vmsplice(2)s all of `buf` (no copy): `buf` must not change until the reader has read it. */
+  spliceAll(fd: number, buf: Uint8Array, piece: number): Promise<number>;
+  /** Resolves once the pipe is empty or its reader is gone. */
+  drain(fd: number): Promise<void>;
 }
 
 export type NativeHelper = FdPass & Lz4Block & PipeIo;

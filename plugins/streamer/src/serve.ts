@@ -94,11 +94,17 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
   /**
    * Writes image number `image` into CRIU's pipe `fd`, in order, while the next chunks
    * are read, checked and decompressed ahead in parallel (by the codec workers, into
-   * slots). Each chunk goes into the pipe in pieces by one job on libuv's pool (pipes.ts).
+   * slots). Each chunk is vmspliced into the pipe (no copy: the pipe holds the slot's
+   * pages), in pieces by one job on libuv's pool (pipes.ts), so a slot is reused only
+   * once CRIU has read it: when a pipe's worth more has gone in after it, or the pipe
+   * is drained at the end of the image.
    */
   const sendImage = async (image: number, fd: number): Promise<void> => {
     const entry = index.images[image] as ImageEntry;
-    addon.setPipeSize(fd, PIPE_SIZE);
+    const capacity = Math.max(PIPE_SIZE, addon.setPipeSize(fd, PIPE_SIZE));
+    /** Slots the pipe may still hold pages of, each with the byte count after which it has been read. */
+    const inPipe: { slot: Slot; readBy: number }[] = [];
+    let sent = 0;
     const loads = new Map<number, { slot: Slot; decoded: Promise<void> }>();
     const load = (k: number) => {
       const c = entry.chunks[k];
@@ -116,16 +122,23 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
         load(k + ahead);
         if (failed) return;
         const raw = slotBytes(slot, (entry.chunks[k] as ChunkEntry).r);
-        await addon.writeAll(fd, raw, PIPE_PIECE);
         loads.delete(k);
-        slots.give(slot);
+        inPipe.push({ slot, readBy: sent + raw.length + capacity });
+        await addon.spliceAll(fd, raw, PIPE_PIECE);
+        sent += raw.length;
+        while (inPipe[0] && inPipe[0].readBy <= sent) slots.give((inPipe.shift() as { slot: Slot }).slot);
         rawDone += raw.length;
         opts.onProgress?.(rawDone, rawTotal);
       }
+      await addon.drain(fd);
+      for (const { slot } of inPipe.splice(0)) slots.give(slot);
     } catch (err) {
       // CRIU closed the image early: it had read what it needed (or it failed, and says why).
+      // Nobody reads the pipe any more: its slots are free.
       if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      for (const { slot } of inPipe.splice(0)) slots.give(slot);
     } finally {
+      // After a failure CRIU may still read what the pipe holds: those slots are never reused.
       await close(fd).catch(() => {}); // CRIU reads the end of the image (or, after a failure, a short one)
       // A slot goes back only once no worker writes into it any more.
       for (const { slot, decoded } of loads.values())

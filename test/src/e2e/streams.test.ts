@@ -17,12 +17,19 @@ interface JobJson {
   lastCheckpoint?: { path: string; compression: string; streams: number };
 }
 
-/** A counter that also holds `mib` MiB of memory, half random: enough chunks to spread over every shard. */
+/**
+ * A counter that also holds `mib` MiB of memory, half random: enough chunks to spread over
+ * every shard. It appends the md5 of that memory to FILE.md5 when it starts and on SIGUSR1.
+ */
 function bigCounter(file: string, mib: number): string[] {
-  const script = `open(my $r, '<', '/dev/urandom'); my @m; for (1..${mib}) { read($r, my $b, 524288); push @m, $b . ("\\0" x 524288) }
+  const script = `use Digest::MD5 qw(md5_hex); open(my $r, '<', '/dev/urandom'); my @m; for (1..${mib}) { read($r, my $b, 524288); push @m, $b . ("\\0" x 524288) }
+    sub digest { open(my $h, '>>', '${file}.md5'); print $h md5_hex(@m), "\\n"; close $h } digest(); $SIG{USR1} = \\&digest;
     $| = 1; my $i = 0; while (1) { $i++; open(my $f, '>>', '${file}'); print $f "$i\\n"; close $f; select(undef, undef, undef, 0.1) }`;
   return ['perl', '-e', script];
 }
+
+/** The md5s the counter wrote to FILE.md5 so far. */
+const digests = async (file: string) => (await readFile(`${file}.md5`, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 
 describe('checkpoint streams (--streams N, the streamer plugin)', () => {
   let d: TestDaemon;
@@ -98,6 +105,13 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
       await waitForCount(file, atDump + 3);
       const all = await counts(file);
       assert.equal(all[all.indexOf(atDump) + 1], atDump + 1, 'the next count follows the last one before the dump');
+      // Its memory came back byte for byte (restore hands CRIU the pages without copying them: slots.ts).
+      process.kill((await job(jid)).state.pid, 'SIGUSR1');
+      const [before, after] = await waitFor('the md5 after the restore', async () => {
+        const seen = await digests(file);
+        return seen.length >= 2 ? seen : undefined;
+      });
+      assert.equal(after, before, 'the restored memory has the md5 it had when it was dumped');
       await d.ok(['job', 'kill', jid]);
     });
   }
