@@ -4,6 +4,7 @@ import { access, mkdir, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CedanaError, type DumpAdapter, isCedanaError } from '@cedana/core';
 import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
+import { type ArchiveCompression, archivePath, CODECS } from '../checkpoint/codecs.js';
 import { writeManifest } from '../checkpoint/manifest.js';
 import { watchDumpProgress } from './dump-progress.js';
 import { addCriuStats, phaseProgress, timed } from './measure.js';
@@ -18,9 +19,11 @@ export const prepareDumpDir: DumpAdapter = (next) =>
   async function prepareDumpDir(ctx, req, res) {
     await ensureWritable(req.dir);
     const id = randomBytes(6).toString('hex');
-    // A generated name is unique to the second; the ID tells two dumps within one second apart.
+    // A generated name is unique to the second; the ID tells two dumps within one second apart:
+    // the first one's folder, or the archive it was packed into (the folder is gone then), is there.
     const name = req.name || `dump-${req.type}-${req.jid || req.pid || id}-${timestamp()}`;
     let dir = join(req.dir, name);
+    if (!req.name && (await archiveExists(dir, req.compression))) dir = `${dir}-${id}`;
     await mkdir(dir).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code === 'EEXIST' && !req.name) {
         dir = `${dir}-${id}`;
@@ -89,6 +92,15 @@ export const prepareDumpDir: DumpAdapter = (next) =>
       streams: req.streams ?? 0,
     };
   };
+
+/** Whether the archive that packing `dir` with `compression` makes exists already. */
+async function archiveExists(dir: string, compression: string): Promise<boolean> {
+  if (!(compression in CODECS)) return false; // none: the folder itself
+  return access(archivePath(dir, compression as ArchiveCompression)).then(
+    () => true,
+    () => false,
+  );
+}
 
 async function ensureWritable(dir: string): Promise<void> {
   try {
