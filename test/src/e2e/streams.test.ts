@@ -190,29 +190,21 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
 
   it('a streamer that dies half way: the dump fails, the job keeps running, no checkpoint is recorded', async () => {
     const jid = 'streamer-dies';
-    const file = await start(jid, 160);
+    // Big enough to take a good fraction of a second to stream: the shards are watched every 10 ms.
+    const file = await start(jid, 512);
     const dir = join(d.dir, 'dies');
     await mkdir(dir);
     const dump = d.cli(['dump', 'job', jid, '--streams', '2', '--dir', dir]);
     // Kill the streamer once it has written some of the shards.
-    const killed = await waitFor(
-      'the streamer writing',
-      async () => {
-        const ckpt = (await readdir(dir).catch(() => [] as string[]))[0];
-        const size = ckpt
-          ? await stat(join(dir, ckpt, 'img-0.lz4')).then(
-              (s) => s.size,
-              () => 0,
-            )
-          : 0;
-        if (size < 1 << 20) return undefined;
-        const pids = execFileSync('pgrep', ['-f', 'cedana-streamer capture'], { encoding: 'utf8' }).trim().split('\n');
-        for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
-        return pids;
-      },
-      20_000,
-    );
-    assert.ok(killed.length > 0);
+    let killed: string[] = [];
+    for (const deadline = Date.now() + 20_000; killed.length === 0 && Date.now() < deadline; await sleep(10)) {
+      const ckpt = (await readdir(dir).catch(() => [] as string[]))[0];
+      const size = ckpt ? ((await stat(join(dir, ckpt, 'img-0.lz4')).catch(() => undefined))?.size ?? 0) : 0;
+      if (size < 1 << 20) continue;
+      killed = execFileSync('pgrep', ['-f', 'cedana-streamer capture'], { encoding: 'utf8' }).trim().split('\n');
+      for (const pid of killed) process.kill(Number(pid), 'SIGKILL');
+    }
+    assert.ok(killed.length > 0, 'the streamer was caught writing its shards');
     const r = await dump;
     assert.notEqual(r.code, 0, 'the dump must fail');
     assert.match(r.stderr, /streamer/i);
@@ -255,7 +247,6 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
     await d.ok(['job', 'kill', 'streams-gzip']);
   });
 
-  void sleep;
 });
 
 describe('checkpoint.streams in the config', () => {
