@@ -246,7 +246,6 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
     assert.equal((await job('streams-gzip')).state.status, 'running');
     await d.ok(['job', 'kill', 'streams-gzip']);
   });
-
 });
 
 describe('checkpoint.streams in the config', () => {
