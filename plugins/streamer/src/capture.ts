@@ -28,6 +28,8 @@ export interface ShardStats {
 }
 
 export interface StreamStats {
+  /** The streamer process's peak resident memory (main.ts adds it). */
+  peakRssBytes?: number;
   images: number;
   rawBytes: number;
   storedBytes: number;

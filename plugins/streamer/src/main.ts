@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<'idle' | undefined> {
           onProgress: throttled((done, total) => emit({ event: 'progress', done, total })),
           stopped: new Promise<void>((resolve) => process.stdin.on('end', resolve).on('close', resolve).resume()),
         });
-  emit({ event: 'done', stats });
+  emit({ event: 'done', stats: { ...stats, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
   return undefined;
 }
 

@@ -162,6 +162,7 @@ function addStats(ctx: Measured, stats: StreamStats): void {
   ctx.stats.bytesStored = stats.storedBytes;
   ctx.stats.writeNs = ns;
   ctx.stats.compression = 'lz4';
+  ctx.stats.streamsPeakRssBytes = stats.peakRssBytes ?? 0;
 }
 
 /** Resident memory of `pid` and its descendants, in bytes (0 when unreadable). */

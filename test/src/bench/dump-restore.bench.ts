@@ -10,7 +10,8 @@
  * - streams N:     cedana with --compression lz4 --streams N (the streamer plugin), N = 1, 2, 4
  *
  * Also the daemon's peak RSS (VmHWM, reset before each dump and restore) and the streamer
- * process's, sampled while it runs.
+ * process's (its own maxRSS, in the stats of the dump and the restore: nothing polls while
+ * cedana runs, which would take CPU from it and not from raw CRIU).
  *
  *   pnpm bench            (ROUNDS=3 MEM_MIB=1024 by default; VARIANTS=raw,streams-2 to pick)
  */
@@ -100,53 +101,37 @@ async function daemonPeak(d: TestDaemon, fn: () => Promise<unknown>): Promise<nu
   return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-/** Samples the peak RSS of streamer processes until stopped. */
-function watchStreamer(): { stop(): Promise<number> } {
-  let peak = 0;
-  let on = true;
-  const loop = (async () => {
-    while (on) {
-      const pids = await run('pgrep', ['-f', 'cedana-streamer (capture|serve)']).then(
-        (r) => r.stdout.trim().split('\n').filter(Boolean),
-        () => [] as string[],
-      );
-      for (const pid of pids) {
-        const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-        peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-      }
-      await sleep(50);
-    }
-  })();
-  return {
-    stop: async () => {
-      on = false;
-      await loop;
-      return peak;
-    },
-  };
+/** What `--json` prints of a dump or restore that this bench reads. */
+interface TimedResp {
+  stats?: { streamsPeakRssBytes?: number | string };
 }
+const streamerMiB = (r: TimedResp) => Number(r.stats?.streamsPeakRssBytes ?? 0) / (1 << 20);
 
 async function cedanaRound(d: TestDaemon, round: number, compression: string, streams: number): Promise<Round> {
   const jid = `bench-${compression}-${streams}-${round}`;
   const flag = join(SHM, `${jid}.ready`);
   await d.ok(['run', 'process', '--jid', jid, '--env', 'UV_USE_IO_URING=0', '--', process.execPath, '-e', HOG, flag]);
   await waitReady(flag);
-  const streamer = watchStreamer();
   let dump = 0;
   let restore = 0;
+  let dumped: TimedResp = {};
+  let restored: TimedResp = {};
   const daemonDumpMiB = await daemonPeak(d, async () => {
-    dump = await time(() => d.ok(['dump', 'job', jid, '--compression', compression, '--streams', String(streams)]));
+    dump = await time(async () => {
+      dumped = await d.json(['dump', 'job', jid, '--compression', compression, '--streams', String(streams)]);
+    });
   });
   await sleep(PID_SETTLE_MS);
   const daemonRestoreMiB = await daemonPeak(d, async () => {
-    restore = await time(() => d.ok(['restore', 'job', jid]));
+    restore = await time(async () => {
+      restored = await d.json(['restore', 'job', jid]);
+    });
   });
-  const streamerMiB = await streamer.stop();
   await d.ok(['job', 'kill', jid]);
   await sleep(500);
   await d.ok(['job', 'delete', jid]).catch(() => {});
   await rm(join(SHM, 'checkpoints'), { recursive: true, force: true });
-  return { dump, restore, daemonDumpMiB, daemonRestoreMiB, streamerMiB };
+  return { dump, restore, daemonDumpMiB, daemonRestoreMiB, streamerMiB: Math.max(streamerMiB(dumped), streamerMiB(restored)) };
 }
 
 const VARIANTS: [string, string, (d: TestDaemon, r: number) => Promise<Round>][] = [

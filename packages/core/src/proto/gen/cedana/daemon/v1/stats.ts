@@ -41,6 +41,8 @@ export interface CheckpointStats {
   compression: string;
   /** One entry per stream, when the checkpoint is written as streams. */
   streams: StreamStats[];
+  /** Peak resident memory of the process that wrote or served the streams (the streamer). */
+  streamsPeakRssBytes: number;
 }
 
 export interface StreamStats {
@@ -87,6 +89,7 @@ function createBaseCheckpointStats(): CheckpointStats {
     bytesStored: 0,
     compression: "",
     streams: [],
+    streamsPeakRssBytes: 0,
   };
 }
 
@@ -133,6 +136,9 @@ export const CheckpointStats: MessageFns<CheckpointStats> = {
     }
     for (const v of message.streams) {
       StreamStats.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.streamsPeakRssBytes !== 0) {
+      writer.uint32(120).uint64(message.streamsPeakRssBytes);
     }
     return writer;
   },
@@ -262,6 +268,14 @@ export const CheckpointStats: MessageFns<CheckpointStats> = {
             message.streams.push(StreamStats.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.streamsPeakRssBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -340,6 +354,11 @@ export const CheckpointStats: MessageFns<CheckpointStats> = {
       streams: globalThis.Array.isArray(object?.streams)
         ? object.streams.map((e: any) => StreamStats.fromJSON(e))
         : [],
+      streamsPeakRssBytes: isSet(object.streamsPeakRssBytes)
+        ? globalThis.Number(object.streamsPeakRssBytes)
+        : isSet(object.streams_peak_rss_bytes)
+        ? globalThis.Number(object.streams_peak_rss_bytes)
+        : 0,
     };
   },
 
@@ -387,6 +406,9 @@ export const CheckpointStats: MessageFns<CheckpointStats> = {
     if (message.streams?.length) {
       obj.streams = message.streams.map((e) => StreamStats.toJSON(e));
     }
+    if (message.streamsPeakRssBytes !== 0) {
+      obj.streamsPeakRssBytes = Math.round(message.streamsPeakRssBytes);
+    }
     return obj;
   },
 
@@ -409,6 +431,7 @@ export const CheckpointStats: MessageFns<CheckpointStats> = {
     message.bytesStored = object.bytesStored ?? 0;
     message.compression = object.compression ?? "";
     message.streams = object.streams?.map((e) => StreamStats.fromPartial(e)) || [];
+    message.streamsPeakRssBytes = object.streamsPeakRssBytes ?? 0;
     return message;
   },
 };
