@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <node_api.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -103,6 +104,17 @@ static napi_value queue(napi_env env, pipe_job *j) {
   return promise;
 }
 
+static pipe_job *new_job(napi_env env, int fd, enum how how) {
+  pipe_job *j = calloc(1, sizeof *j);
+  if (!j) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  j->fd = fd;
+  j->how = how;
+  return j;
+}
+
 static napi_value start(napi_env env, napi_callback_info info, enum how how) {
   size_t argc = 3;
   napi_value argv[3];
@@ -119,13 +131,8 @@ static napi_value start(napi_env env, napi_callback_info info, enum how how) {
     napi_throw_type_error(env, NULL, usage[how]);
     return NULL;
   }
-  pipe_job *j = calloc(1, sizeof *j);
-  if (!j) {
-    napi_throw_error(env, NULL, "out of memory");
-    return NULL;
-  }
-  j->fd = fd;
-  j->how = how;
+  pipe_job *j = new_job(env, fd, how);
+  if (!j) return NULL;
   j->data = data;
   j->length = length;
   j->piece = (size_t)piece;
@@ -146,14 +153,8 @@ static napi_value do_drain(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, usage[DRAIN]);
     return NULL;
   }
-  pipe_job *j = calloc(1, sizeof *j);
-  if (!j) {
-    napi_throw_error(env, NULL, "out of memory");
-    return NULL;
-  }
-  j->fd = fd;
-  j->how = DRAIN;
-  return queue(env, j);
+  pipe_job *j = new_job(env, fd, DRAIN);
+  return j ? queue(env, j) : NULL;
 }
 
 napi_value pipeio_init(napi_env env, napi_value exports) {

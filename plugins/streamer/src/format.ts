@@ -5,7 +5,8 @@
  *   img-index.json                which chunks make each image, where they are, and their crc32
  *
  * A chunk is a 16-byte header (magic, image number, raw length, stored length; little
- * endian) and an lz4 block (lz4-napi `compress`: the raw length, then the block). Every
+ * endian) and an lz4 block (the raw length, 4 bytes little endian, then the block: lz4-napi's
+ * `compress` layout, written by liblz4 in native/lz4block.c). Every
  * byte of a shard belongs to exactly one chunk the index lists. Trust comes from
  * checkpoint.json, which has the sha256 of every shard and of the index (a restore
  * checks them all before CRIU starts); a chunk's crc32 catches damage where a shard is

@@ -1,7 +1,7 @@
 /**
  * Chunk buffers shared by the streamer's main thread and its codec workers: capture
  * reads CRIU's pipes into a slot and a worker compresses from it; serve has a worker
- * decompress into a slot and writes it into CRIU's pipe. Slots are SharedArrayBuffers,
+ * decompress into a slot and vmsplices it into CRIU's pipe. Slots are SharedArrayBuffers,
  * reused from chunk to chunk: no chunk is copied between threads, and no memory is
  * allocated (zeroed, faulted in, collected) per chunk, which for 1 GiB was a quarter
  * of a million page faults and a GiB of memset. The pool grows to what is in flight
