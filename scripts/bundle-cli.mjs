@@ -118,18 +118,22 @@ export const { connect } = module.exports;`,
 // Built beside the old bundle and renamed into place: a `cedana` started meanwhile finds one or the other.
 const tmp = `${out}.${process.pid}.tmp`;
 rmSync(tmp, { recursive: true, force: true });
-await build({
-  entryPoints: { main: join(cli, 'dist/main.js') },
-  outdir: tmp,
+/** What both builds (the CLI, and its gRPC client as CommonJS) share. */
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
+};
+await build({
+  ...common,
+  entryPoints: { main: join(cli, 'dist/main.js') },
+  outdir: tmp,
+  splitting: true,
+  format: 'esm',
   external: ['@cedana/daemon', '@cedana/daemon/*', 'pacote', 'npm-package-arg', '@grpc/proto-loader'],
   // The CommonJS packages inside (grpc-js, cli-table3, semver) call require() for Node's modules.
   banner: { js: "import { createRequire as __cedanaRequire } from 'node:module'; const require = __cedanaRequire(import.meta.url);" },
@@ -142,16 +146,10 @@ await build({
   ],
 });
 await build({
+  ...common,
   entryPoints: [join(cli, 'dist/client.js')],
   outfile: join(tmp, 'client.cjs'),
-  bundle: true,
   format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'none',
-  logLevel: 'warning',
   external: ['@grpc/proto-loader'],
   plugins: [hostVersion],
 });
