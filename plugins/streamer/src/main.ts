@@ -69,12 +69,12 @@ function parseJob(line: string): StreamerJob {
   return { mode, dir, streams: streams as number };
 }
 
-async function main(argv: string[]): Promise<'idle' | undefined> {
+async function main(argv: string[]): Promise<void> {
   const [addonPath] = argv;
   if (!addonPath) throw new Error(`usage: main.js ADDON (got ${argv.join(' ')})`);
   process.title = 'cedana-streamer standby';
   const job = await readJob();
-  if (!job) return 'idle';
+  if (!job) return; // the daemon went away, or dropped its spare
   const { mode, dir, streams } = job;
   process.title = `cedana-streamer ${mode} ${dir}`;
   const onListening = () => emit({ event: 'listening' });
@@ -96,7 +96,6 @@ async function main(argv: string[]): Promise<'idle' | undefined> {
           stopped: new Promise<void>((resolve) => process.stdin.on('end', resolve).on('close', resolve).resume()),
         });
   emit({ event: 'done', stats: { ...stats, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
-  return undefined;
 }
 
 main(process.argv.slice(2)).then(

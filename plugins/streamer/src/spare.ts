@@ -70,11 +70,3 @@ export function prepareSpare(addonPath: string): void {
   timer.unref();
   spare = { child, addonPath, timer };
 }
-
-/** Stops the spare (tests, and a daemon that wants no idle child). */
-export function dropSpare(): void {
-  if (!spare) return;
-  clearTimeout(spare.timer);
-  spare.child.kill('SIGKILL');
-  spare = undefined;
-}
