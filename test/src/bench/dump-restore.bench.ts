@@ -184,6 +184,14 @@ async function main(): Promise<void> {
         }  ${rs ? (rs / rawRestore).toFixed(2).padStart(5) : '    -'}   ${`${mib('daemonDumpMiB')}/${mib('daemonRestoreMiB')}`.padStart(22)}  ${mib('streamerMiB').padStart(12)}`,
       );
     }
+    // Medians hide how far apart the rounds were: raw CRIU on a noisy VM can be bimodal.
+    for (const [name, label] of variants) {
+      const spread = (k: 'dump' | 'restore') => {
+        const xs = (results.get(name) ?? []).map((x) => x[k]).filter((x) => x > 0);
+        return xs.length ? `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)} s` : '-';
+      };
+      console.log(`rounds of ${label.trim()}: dump ${spread('dump')}, restore ${spread('restore')}`);
+    }
     console.log('targets (issue 6): streams 2 dump <= 1.3 x raw and <= 0.6 x seq; restore <= 1.3 x raw; daemon < 256 MiB');
   } finally {
     for (const daemon of daemons.values()) await daemon.stop();
