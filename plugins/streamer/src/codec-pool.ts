@@ -1,7 +1,8 @@
 /**
  * One codec worker (codec-worker.ts) per stream; calls name the stream whose worker does
  * the work. Chunks travel in shared slots (slots.ts): a call lends the worker a slot and
- * resolves when the worker is done with it.
+ * resolves when the worker is done with it. A streamer waiting for its job starts a few
+ * workers ahead (prewarm): starting one takes ~25 ms, which a small dump would wait for.
  */
 import { Worker } from 'node:worker_threads';
 import { DamagedChunk } from './chunk.js';
@@ -10,6 +11,24 @@ import type { ChunkEntry } from './format.js';
 import type { Slot } from './slots.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+const WORKER_URL = new URL('./codec-worker.js', import.meta.url);
+/** Workers started before there was a pool for them, taken first by the next one. */
+const warm: Worker[] = [];
+
+/** Starts `count` workers now, for the next pool to take. */
+export function prewarm(addonPath: string, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const w = new Worker(WORKER_URL, { workerData: { addonPath } });
+    w.on('error', () => {}); // its exit takes it off the list
+    w.once('exit', () => {
+      const at = warm.indexOf(w);
+      if (at >= 0) warm.splice(at, 1);
+    });
+    w.unref(); // an unused one does not keep the streamer alive
+    warm.push(w);
+  }
+}
 type Pending = { resolve(r: CodecReply & { ok: true }): void; reject(e: Error): void };
 
 export class CodecPool {
@@ -20,7 +39,8 @@ export class CodecPool {
   /** `addonPath`: the native helper, whose lz4 the workers use. */
   constructor(size: number, addonPath: string) {
     this.workers = Array.from({ length: size }, () => {
-      const w = new Worker(new URL('./codec-worker.js', import.meta.url), { workerData: { addonPath } });
+      const w = warm.shift() ?? new Worker(WORKER_URL, { workerData: { addonPath } });
+      w.ref();
       w.on('message', (r: CodecReply) => {
         const p = this.pending.get(r.id);
         this.pending.delete(r.id);

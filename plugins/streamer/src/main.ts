@@ -13,7 +13,11 @@
  */
 import { capture, type StreamStats } from './capture.js';
 import { DamagedChunk } from './chunk.js';
+import { prewarm } from './codec-pool.js';
 import { serve } from './serve.js';
+
+/** Codec workers started while waiting for a job: one per stream of the usual --streams 2. */
+const PREWARMED_CODECS = 2;
 
 export type StreamerEvent =
   | { event: 'listening' }
@@ -73,6 +77,7 @@ async function main(argv: string[]): Promise<void> {
   const [addonPath] = argv;
   if (!addonPath) throw new Error(`usage: main.js ADDON (got ${argv.join(' ')})`);
   process.title = 'cedana-streamer standby';
+  prewarm(addonPath, PREWARMED_CODECS);
   const job = await readJob();
   if (!job) return; // the daemon went away, or dropped its spare
   const { mode, dir, streams } = job;
