@@ -5,11 +5,12 @@
  * restore with streams is over, a spare is started; it waits, modules loaded and
  * doing nothing (~40 MiB), for the next one's job on its stdin, and is stopped after
  * SPARE_IDLE_MS unused. It is started only after the operation, never competing with
- * one for CPU, and it ends with the daemon (its stdin closes).
+ * one for CPU, and it ends with the daemon (its stdin closes; a working one is killed: parent-death.ts).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { dyingWithDaemon } from './parent-death.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 /** How long an unused spare is kept. */
@@ -23,7 +24,8 @@ const threadsFor = (streams: number) => 16 + streams;
 let spare: { child: ChildProcessWithoutNullStreams; addonPath: string; timer: NodeJS.Timeout } | undefined;
 
 function spawnStreamer(addonPath: string, streams: number): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [MAIN, addonPath], {
+  const [command, args] = dyingWithDaemon(process.execPath, [MAIN, addonPath]);
+  return spawn(command, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, UV_THREADPOOL_SIZE: String(threadsFor(streams)) },
   });

@@ -6,6 +6,7 @@ import { CedanaError, type DumpAdapter, isCedanaError } from '@cedana/core';
 import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
 import { type ArchiveCompression, archivePath, CODECS } from '../checkpoint/codecs.js';
 import { writeManifest } from '../checkpoint/manifest.js';
+import { type DumpIntent, NO_INTENT } from '../jobs/dump-journal.js';
 import { watchDumpProgress } from './dump-progress.js';
 import { addCriuStats, phaseProgress, timed } from './measure.js';
 
@@ -14,84 +15,105 @@ import { addCriuStats, phaseProgress, timed } from './measure.js';
  * checkpoint.json and packs the folder into its archive, hashing the images as it
  * packs them (one read). On failure it removes what it made, unless the process is
  * already gone: then the images are the only copy and stay, uncompressed.
+ * Each step is written to the dump journal before the next begins (`intent`), so that a
+ * daemon killed meanwhile finishes or undoes the dump when it starts again.
  */
-export const prepareDumpDir: DumpAdapter = (next) =>
-  async function prepareDumpDir(ctx, req, res) {
-    await ensureWritable(req.dir);
-    const id = randomBytes(6).toString('hex');
-    // A generated name is unique to the second; the ID tells two dumps within one second apart:
-    // the first one's folder, or the archive it was packed into (the folder is gone then), is there.
-    const name = req.name || `dump-${req.type}-${req.jid || req.pid || id}-${timestamp()}`;
-    let dir = join(req.dir, name);
-    if (!req.name && (await archiveExists(dir, req.compression))) dir = `${dir}-${id}`;
-    await mkdir(dir).catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EEXIST' && !req.name) {
-        dir = `${dir}-${id}`;
-        return mkdir(dir);
-      }
-      if (err.code === 'EEXIST')
-        throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `checkpoint ${dir} already exists`, {
-          hint: 'choose another --name, or remove the old checkpoint',
-        });
-      throw dirError(req.dir, err);
-    });
-    ctx.imagesDir = dir;
-    try {
-      const stopWatch = req.streams ? () => {} : watchDumpProgress(ctx, dir);
-      const criuNs = await timed(() => next(ctx, req, res)).finally(stopWatch);
-      if (ctx.stats) ctx.stats.criuNs = criuNs;
-    } catch (err) {
-      // Read the free space before the partial images are removed: CRIU's own log may not say ENOSPC.
-      const full = await nearlyFull(req.dir);
-      await rm(dir, { recursive: true, force: true });
-      throw noSpaceFrom(err, req.dir, full);
-    }
-    await addCriuStats(ctx, dir, 'dump');
-    const rawBytes = await checkpointSize(dir).catch(() => 0);
-    const packStarted = process.hrtime.bigint();
-    const createdAt = new Date().toISOString();
-    // Streams are compressed by the streamer as CRIU writes them: the folder itself is not packed.
-    const streamed = (req.streams ?? 0) > 0;
-    let compression = streamed ? 'lz4' : req.compression;
-    const facts = { id, pid: ctx.pid, type: req.type, jid: req.jid, compression, streams: req.streams, ...ctx.manifest };
-    let packed: { path: string; size: number };
-    try {
-      packed = await packCheckpoint(dir, (streamed ? 'none' : req.compression) as never, {
-        signal: ctx.signal,
-        manifest: facts,
-        onProgress: phaseProgress(ctx, 'pack'),
+export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
+  function prepareDumpDirAdapter(next) {
+    return async function prepareDumpDir(ctx, req, res) {
+      await ensureWritable(req.dir);
+      const id = randomBytes(6).toString('hex');
+      // A generated name is unique to the second; the ID tells two dumps within one second apart:
+      // the first one's folder, or the archive it was packed into (the folder is gone then), is there.
+      const name = req.name || `dump-${req.type}-${req.jid || req.pid || id}-${timestamp()}`;
+      let dir = join(req.dir, name);
+      if (!req.name && (await archiveExists(dir, req.compression))) dir = `${dir}-${id}`;
+      await mkdir(dir).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EEXIST' && !req.name) {
+          dir = `${dir}-${id}`;
+          return mkdir(dir);
+        }
+        if (err.code === 'EEXIST')
+          throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `checkpoint ${dir} already exists`, {
+            hint: 'choose another --name, or remove the old checkpoint',
+          });
+        throw dirError(req.dir, err);
       });
-    } catch (err) {
-      if (ctx.criu.leaveRunning) {
+      ctx.imagesDir = dir;
+      // Streams are compressed by the streamer as CRIU writes them: the folder itself is not packed.
+      const streamed = (req.streams ?? 0) > 0;
+      let compression = streamed ? 'lz4' : req.compression;
+      const factsNow = () => ({ id, pid: ctx.pid, type: req.type, jid: req.jid, compression, streams: req.streams, ...ctx.manifest });
+      try {
+        await intent.started({
+          id,
+          dir,
+          jid: req.jid,
+          type: req.type,
+          pid: ctx.pid || req.pid,
+          compression: req.compression,
+          streams: req.streams ?? 0,
+          leaveRunning: ctx.criu.leaveRunning,
+          facts: factsNow(),
+        });
+        const stopWatch = req.streams ? () => {} : watchDumpProgress(ctx, dir);
+        const criuNs = await timed(() => next(ctx, req, res)).finally(stopWatch);
+        if (ctx.stats) ctx.stats.criuNs = criuNs;
+      } catch (err) {
+        // Read the free space before the partial images are removed: CRIU's own log may not say ENOSPC.
+        const full = await nearlyFull(req.dir);
         await rm(dir, { recursive: true, force: true });
-        throw noSpaceFrom(err, req.dir);
+        throw noSpaceFrom(err, req.dir, full);
       }
-      // The process is gone: keep the images, uncompressed, rather than lose the job.
-      ctx.log.error({ err }, 'packing the checkpoint failed; keeping the uncompressed images');
-      res.messages.push(`compression ${req.compression} failed (${(err as Error).message}); the checkpoint was kept uncompressed`);
-      await writeManifest(dir, { ...facts, compression: 'none' }).catch(() => {});
-      packed = await packCheckpoint(dir, 'none');
-      compression = 'none';
-    }
-    if (ctx.stats) {
-      // A plugin that wrote the images as streams may have set these already.
-      ctx.stats.writeNs ||= Number(process.hrtime.bigint() - packStarted);
-      ctx.stats.bytesRaw ||= rawBytes;
-      ctx.stats.bytesStored ||= packed.size;
-      ctx.stats.compression ||= compression;
-    }
-    res.checkpoint = {
-      id,
-      jid: req.jid,
-      type: req.type,
-      path: packed.path,
-      compression,
-      size: packed.size,
-      createdAt,
-      pid: ctx.pid,
-      streams: req.streams ?? 0,
+      const createdAt = new Date().toISOString();
+      const facts = factsNow();
+      await intent.imagesDone(ctx.pid, facts, createdAt);
+      await addCriuStats(ctx, dir, 'dump');
+      const rawBytes = await checkpointSize(dir).catch(() => 0);
+      const packStarted = process.hrtime.bigint();
+      let packed: { path: string; size: number };
+      try {
+        packed = await packCheckpoint(dir, (streamed ? 'none' : req.compression) as never, {
+          signal: ctx.signal,
+          manifest: facts,
+          onProgress: phaseProgress(ctx, 'pack'),
+        });
+      } catch (err) {
+        if (ctx.criu.leaveRunning) {
+          await rm(dir, { recursive: true, force: true });
+          throw noSpaceFrom(err, req.dir);
+        }
+        // The process is gone: keep the images, uncompressed, rather than lose the job.
+        ctx.log.error({ err }, 'packing the checkpoint failed; keeping the uncompressed images');
+        res.messages.push(`compression ${req.compression} failed (${(err as Error).message}); the checkpoint was kept uncompressed`);
+        await writeManifest(dir, { ...facts, compression: 'none' }).catch(() => {});
+        packed = await packCheckpoint(dir, 'none');
+        compression = 'none';
+      }
+      if (ctx.stats) {
+        // A plugin that wrote the images as streams may have set these already.
+        ctx.stats.writeNs ||= Number(process.hrtime.bigint() - packStarted);
+        ctx.stats.bytesRaw ||= rawBytes;
+        ctx.stats.bytesStored ||= packed.size;
+        ctx.stats.compression ||= compression;
+      }
+      res.checkpoint = {
+        id,
+        jid: req.jid,
+        type: req.type,
+        path: packed.path,
+        compression,
+        size: packed.size,
+        createdAt,
+        pid: ctx.pid,
+        streams: req.streams ?? 0,
+      };
+      await intent.packed(res.checkpoint);
     };
   };
+
+/** Without a journal (unit tests). */
+export const prepareDumpDir: DumpAdapter = prepareDumpDirWith(NO_INTENT);
 
 /** Whether the archive that packing `dir` with `compression` makes exists already. */
 async function archiveExists(dir: string, compression: string): Promise<boolean> {

@@ -38,6 +38,8 @@ import { runPipeline } from '../pipelines/run.js';
 import { isAlive, processStartTime, signalName, signalNumber } from '../process/proc.js';
 import { watchProcess } from '../process/watch.js';
 import type { Store } from '../store/store.js';
+import { type DumpIntent, DumpJournal } from './dump-journal.js';
+import { recoverInterruptedDumps } from './dump-recovery.js';
 import { JobIo } from './job-io.js';
 import { CheckpointReaders, pruneCheckpoints } from './retention.js';
 import { JobRuntime } from './runtime.js';
@@ -51,6 +53,8 @@ export class JobManager {
   private readonly dumping = new Set<number>();
   /** Checkpoints that restores are reading: retention leaves them alone. */
   private readonly readers = new CheckpointReaders();
+  /** Each dump's intent, so that a daemon killed during one finishes or undoes it when it starts again. */
+  private readonly journal: DumpJournal;
 
   /** True while a restore reads the checkpoint at `path`: it must not be deleted under it. */
   isBeingRestored(path: string): boolean {
@@ -63,10 +67,16 @@ export class JobManager {
     private readonly log: Logger,
     /** Where restored processes' exit statuses are left for a daemon that restarted (RestoreContext.exitStatusFile). */
     private readonly exitDir: string,
-  ) {}
+  ) {
+    this.journal = new DumpJournal(store);
+  }
 
-  /** After a daemon restart: jobs whose process still lives are watched again, the others have exited. */
+  /**
+   * After a daemon restart: dumps it was killed during are finished or undone first
+   * (dump-recovery.ts); then jobs whose process still lives are watched again, the others have exited.
+   */
   async init(): Promise<void> {
+    await recoverInterruptedDumps({ store: this.store, journal: this.journal, log: this.log });
     for (const job of await this.store.listJobs()) {
       const state = job.state;
       if (state?.status !== 'running') continue;
@@ -204,6 +214,11 @@ export class JobManager {
   }
 
   async dump(base: BaseContext & Measured, req: DumpReq): Promise<DumpResp> {
+    const intent = this.journal.intent();
+    return this.journaledDump(base, req, intent).finally(() => intent.close());
+  }
+
+  private async journaledDump(base: BaseContext & Measured, req: DumpReq, intent: DumpIntent): Promise<DumpResp> {
     const ctx: DumpContext = {
       ...base,
       stats: CheckpointStats.create(),
@@ -213,7 +228,7 @@ export class JobManager {
       manifest: { plugins: this.pluginVersions() },
     };
     // A runtime plugin's container is named by its details, not a PID: nothing to lock by PID.
-    if (!req.jid) return req.pid ? this.withPidLock(req.pid, () => this.runDump(ctx, req)) : this.runDump(ctx, req);
+    if (!req.jid) return req.pid ? this.withPidLock(req.pid, () => this.runDump(ctx, req, intent)) : this.runDump(ctx, req, intent);
     const job = await this.get(req.jid);
     if (job.state?.status !== 'running') {
       throw new CedanaError(
@@ -236,7 +251,7 @@ export class JobManager {
       process: job.process,
     };
     return this.withJobLock(job.jid, async (rt) => {
-      const res = await this.withPidLock(req.pid, () => this.runDump(ctx, req));
+      const res = await this.withPidLock(req.pid, () => this.runDump(ctx, req, intent));
       job.lastCheckpoint = res.checkpoint;
       if (!ctx.criu.leaveRunning && job.state) {
         job.state.status = 'checkpointed';
@@ -321,10 +336,10 @@ export class JobManager {
     });
   }
 
-  private async runDump(ctx: DumpContext, req: DumpReq): Promise<DumpResp> {
+  private async runDump(ctx: DumpContext, req: DumpReq, intent: DumpIntent): Promise<DumpResp> {
     const res = DumpResp.create();
     res.stats = ctx.stats; // the same object: adapters and plugins fill it as the dump goes (create() would copy it)
-    await (await dumpPipeline(req.type || 'process'))(ctx, req, res);
+    await (await dumpPipeline(req.type || 'process', intent))(ctx, req, res);
     if (res.checkpoint) await this.store.putCheckpoint(res.checkpoint);
     return res;
   }

@@ -4,7 +4,8 @@
  */
 import { type DumpHandlerFn, features, withAdapters } from '@cedana/core';
 import { fillMissingDumpDefaults } from '../defaults/dump-adapters.js';
-import { prepareDumpDir } from '../filesystem/dump-adapters.js';
+import { prepareDumpDirWith } from '../filesystem/dump-adapters.js';
+import { type DumpIntent, NO_INTENT } from '../jobs/dump-journal.js';
 import { detectNetworkOptionsForDump } from '../network/dump-adapters.js';
 import { addExternalFilesForDump, detectShellJobForDump, fillProcessStateForDump } from '../process/dump-adapters.js';
 import { validateDumpRequest } from '../validation/dump-adapters.js';
@@ -12,12 +13,13 @@ import { gpuAdaptersForDump } from './gpu-adapters.js';
 import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
 import { streamAdaptersForDump } from './stream-adapters.js';
 
-export async function dumpPipeline(type: string): Promise<DumpHandlerFn> {
+/** `intent` is the dump's journal record (jobs/dump-journal.ts): what a daemon that restarts reads. */
+export async function dumpPipeline(type: string, intent: DumpIntent = NO_INTENT): Promise<DumpHandlerFn> {
   return withAdapters(
     await pluginHandler(features.DumpHandler, type, 'criu'),
     fillMissingDumpDefaults,
     validateDumpRequest,
-    prepareDumpDir,
+    prepareDumpDirWith(intent),
 
     ...(await pluginMiddleware(features.DumpMiddleware, type)), // by now the plugin has set ctx.pid
 

@@ -1,6 +1,7 @@
 /**
  * Jobs and checkpoints, kept in LevelDB (`db.path`). Values are the API's own
  * messages in their proto3 JSON form, so a record reads back as what clients see.
+ * Beside them, the dump journal's records (jobs/dump-journal.ts), which are the daemon's own.
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -10,6 +11,7 @@ import { Level } from 'level';
 
 const JOB = 'job/';
 const CHECKPOINT = 'checkpoint/';
+const DUMP = 'dump/';
 
 export class Store {
   private constructor(private readonly db: Level<string, unknown>) {}
@@ -66,6 +68,20 @@ export class Store {
   async listCheckpoints(jid?: string): Promise<Checkpoint[]> {
     const all = await this.list(CHECKPOINT, Checkpoint.fromJSON);
     return all.filter((c) => !jid || c.jid === jid).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** A dump's intent record (jobs/dump-journal.ts), as plain JSON. */
+  async putDump(id: string, record: unknown): Promise<void> {
+    await this.db.put(DUMP + id, record);
+  }
+
+  async deleteDump(id: string): Promise<void> {
+    await this.db.del(DUMP + id);
+  }
+
+  /** Every dump record left, in no particular order. */
+  async listDumps(): Promise<unknown[]> {
+    return this.list(DUMP, (v) => v);
   }
 
   private async list<T>(prefix: string, decode: (v: unknown) => T): Promise<T[]> {
