@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { counts, lastCount, waitForCount } from '../harness/counter.js';
+import { bigCounter, counts, digests, lastCount, waitForCount } from '../harness/counter.js';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 
 interface JobJson {
@@ -16,20 +16,6 @@ interface JobJson {
   state: { pid: number; status: string };
   lastCheckpoint?: { path: string; compression: string; streams: number };
 }
-
-/**
- * A counter that also holds `mib` MiB of memory, half random: enough chunks to spread over
- * every shard. It appends the md5 of that memory to FILE.md5 when it starts and on SIGUSR1.
- */
-function bigCounter(file: string, mib: number): string[] {
-  const script = `use Digest::MD5 qw(md5_hex); open(my $r, '<', '/dev/urandom'); my @m; for (1..${mib}) { read($r, my $b, 524288); push @m, $b . ("\\0" x 524288) }
-    sub digest { open(my $h, '>>', '${file}.md5'); print $h md5_hex(@m), "\\n"; close $h } digest(); $SIG{USR1} = \\&digest;
-    $| = 1; my $i = 0; while (1) { $i++; open(my $f, '>>', '${file}'); print $f "$i\\n"; close $f; select(undef, undef, undef, 0.1) }`;
-  return ['perl', '-e', script];
-}
-
-/** The md5s the counter wrote to FILE.md5 so far. */
-const digests = async (file: string) => (await readFile(`${file}.md5`, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 
 describe('checkpoint streams (--streams N, the streamer plugin)', () => {
   let d: TestDaemon;

@@ -28,3 +28,18 @@ export async function waitForCount(file: string, n: number, timeoutMs = 10_000):
     timeoutMs,
   );
 }
+
+/**
+ * A counter that also holds `mib` MiB of memory, half random: enough chunks to spread over
+ * every stream shard, and enough work for a compressor. It appends the md5 of that memory
+ * to FILE.md5 when it starts and on SIGUSR1.
+ */
+export function bigCounter(file: string, mib: number): string[] {
+  const script = `use Digest::MD5 qw(md5_hex); open(my $r, '<', '/dev/urandom'); my @m; for (1..${mib}) { read($r, my $b, 524288); push @m, $b . ("\\0" x 524288) }
+    sub digest { open(my $h, '>>', '${file}.md5'); print $h md5_hex(@m), "\\n"; close $h } digest(); $SIG{USR1} = \\&digest;
+    $| = 1; my $i = 0; while (1) { $i++; open(my $f, '>>', '${file}'); print $f "$i\\n"; close $f; select(undef, undef, undef, 0.1) }`;
+  return ['perl', '-e', script];
+}
+
+/** The md5s a bigCounter wrote to FILE.md5 so far. */
+export const digests = async (file: string) => (await readFile(`${file}.md5`, 'utf8').catch(() => '')).split('\n').filter(Boolean);
