@@ -75,7 +75,7 @@ describe('a daemon killed during a dump (kill -9) loses nothing', () => {
     return { file, dir };
   };
 
-  it('killed after CRIU finished a zstd dump: on restart the checkpoint is packed and registered, restore goes on counting', async () => {
+  it('killed after CRIU finished a zstd dump: on restart the checkpoint is packed and registered, restore goes on counting', async (t) => {
     const jid = 'packing';
     const { file, dir } = await start(jid, 600);
     const dump = d.cli(['dump', 'job', jid, '--compression', 'zstd', '--dir', dir]);
@@ -89,7 +89,9 @@ describe('a daemon killed during a dump (kill -9) loses nothing', () => {
     assert.ok(!existsSync(archive), 'the daemon was killed before its archive was complete');
     const atDump = await lastCount(file);
 
+    const restartedAt = Date.now();
     await d.restart();
+    t.diagnostic(`the daemon answered ${Date.now() - restartedAt} ms after it was started again (recovery packs first)`);
     const j = await job(jid);
     assert.equal(j.state.status, 'checkpointed');
     assert.equal(j.lastCheckpoint?.path, archive);
@@ -107,7 +109,7 @@ describe('a daemon killed during a dump (kill -9) loses nothing', () => {
     await d.ok(['job', 'kill', jid]);
   });
 
-  it('killed while CRIU dumps: after restart the job runs, or is checkpointed and restores; it is never lost', async () => {
+  it('killed while CRIU dumps: after restart the job runs, or is checkpointed and restores; it is never lost', async (t) => {
     const jid = 'freezing';
     const { file, dir } = await start(jid, 800);
     const dump = d.cli(['dump', 'job', jid, '--compression', 'lz4', '--dir', dir]);
@@ -125,6 +127,7 @@ describe('a daemon killed during a dump (kill -9) loses nothing', () => {
 
     await d.restart();
     const j = await job(jid);
+    t.diagnostic(`after the restart the job is ${j.state.status}`);
     assert.ok(['running', 'checkpointed'].includes(j.state.status), `job is ${j.state.status}`);
     if (j.state.status === 'checkpointed') {
       assert.deepEqual(await readdir(dir), [basename(j.lastCheckpoint?.path ?? '')], 'only the archive is left');
