@@ -28,8 +28,14 @@ function findSetpriv(): string | null {
   return null;
 }
 
+/** The setpriv that starts streamers, or null when there is none. */
+export function setprivPath(): string | null {
+  setpriv ??= findSetpriv();
+  return setpriv;
+}
+
 /** `command args` as a command line that is SIGKILLed when the daemon dies. */
 export function dyingWithDaemon(command: string, args: string[]): [string, string[]] {
-  setpriv ??= findSetpriv();
-  return setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', command, ...args]] : [command, args];
+  const path = setprivPath();
+  return path ? [path, ['--pdeathsig', 'SIGKILL', '--', command, ...args]] : [command, args];
 }
