@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { CedanaError, COMPRESSIONS, type Compression, type DumpAdapter, features } from '@cedana/core';
 import { canStream } from '../pipelines/stream-adapters.js';
 
@@ -15,6 +16,12 @@ export const validateDumpRequest: DumpAdapter = (next) =>
     }
     const streams = req.streams ?? 0;
     if (streams < 0) throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `--streams must be 0 or more, found ${req.streams}`);
+    const maxStreams = ctx.config['checkpoint.max_streams'];
+    if (streams > maxStreams) {
+      throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `--streams must be at most ${maxStreams}, found ${streams}`, {
+        hint: `a few streams per core is enough (this machine has ${availableParallelism()}); raise checkpoint.max_streams (CEDANA_CHECKPOINT_MAX_STREAMS) to allow more`,
+      });
+    }
     if (streams > 0 && !features.DumpMiddleware.isAvailable('streamer')) {
       throw new CedanaError('CEDANA_ERR_UNSUPPORTED_TYPE', `--streams ${req.streams} needs the streamer plugin, which is not installed`, {
         hint: 'install it with `cedana plugin install streamer`, or dump with --streams 0',
