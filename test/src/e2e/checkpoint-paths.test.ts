@@ -128,4 +128,18 @@ describe('checkpoints stay private and whole, streams whatever the path', () => 
     assert.equal((await job('many')).lastCheckpoint, undefined);
     await stopJob('many');
   });
+
+  it('gh-13: a --name that leaves --dir is refused, and nothing is made outside it', async () => {
+    await start('named');
+    const dir = join(d.dir, 'named', 'checkpoints');
+    for (const name of ['../escape', '..', 'a/b']) {
+      const r = await d.cli(['dump', 'job', 'named', '--leave-running', '--dir', dir, '--name', name]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /CEDANA_ERR_INVALID_ARGUMENT/);
+      assert.ok(r.stderr.includes(`--name ${JSON.stringify(name)} is not a plain folder name`), r.stderr);
+    }
+    assert.deepEqual(await readdir(join(d.dir, 'named')).catch(() => []), [], 'nothing was made');
+    assert.equal((await job('named')).state.status, 'running');
+    await stopJob('named');
+  });
 });
