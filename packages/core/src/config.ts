@@ -34,6 +34,13 @@ export const CONFIG_KEYS = {
     describe:
       'parallel lz4 checkpoint streams of process dumps (0: off; needs the streamer plugin; not applied to runc or containerd, nor with another compression)',
   },
+  'checkpoint.max_streams': {
+    type: 'number',
+    default: 64,
+    min: 1,
+    describe:
+      'the most --streams a dump may ask for: each stream is a compressing thread and a shard, and the job stays frozen while they all start',
+  },
   'checkpoint.keep': {
     type: 'number',
     default: 0,

@@ -32,6 +32,7 @@ export { Feature, type PluginSource, setPluginSource, wrapPluginError } from './
 export type { CheckpointStorage, FeatureName, FeatureValues, HelperCommand, ImageReaderFn, OptionSpec, PluginCommand } from './features.js';
 export * as features from './features.js';
 export type { HealthCheck, HealthIssue, HealthResult } from './health.js';
+export { escapeOf, insideFolder, isPlainName } from './inside-folder.js';
 export { featureMatrix } from './matrix.js';
 export type {
   CriuOptions,

@@ -17,6 +17,7 @@ import { ensureAddon } from './build-addon.js';
 import type { StreamStats } from './capture.js';
 import { socketName } from './control.js';
 import { INDEX_FILE } from './format.js';
+import { shortPathTo } from './short-path.js';
 import { type StreamerRun, startStreamer } from './streamer-process.js';
 
 /** How long a streamer may take to end by itself once CRIU failed. */
@@ -43,25 +44,28 @@ export const streamDump: DumpAdapter = (next) =>
     // The total is not known until CRIU is done: the tree's resident memory is the estimate.
     let estimate = await residentBytes(ctx.pid);
     const progress = ctx.progress;
-    const streamer = startStreamer('capture', ctx.imagesDir, streams, addon, (done) => {
+    // The socket's path must fit sun_path whatever the folder's length: CRIU and the streamer use a short name of it.
+    const short = await shortPathTo(ctx.imagesDir);
+    const streamer = startStreamer('capture', short.path, streams, addon, (done) => {
       estimate = Math.max(estimate, done);
       progress?.(done, estimate, 'stream');
     });
     const stopInstead = !ctx.criu.leaveRunning;
     try {
       await streamer.ready;
-      ctx.criu.extraArgs.push('--stream', ...(stopInstead ? ['--leave-stopped'] : []));
+      // A second -D wins over the handler's: CRIU's images dir (and so its socket path) is the short name.
+      ctx.criu.extraArgs.push('--stream', '-D', short.path, ...(stopInstead ? ['--leave-stopped'] : []));
       try {
         await next(ctx, req, res);
       } catch (err) {
-        throw await explain(err, streamer);
+        throw short.named(await explain(err, streamer), ctx.imagesDir);
       }
       let stats: StreamStats;
       try {
         stats = await streamer.done;
       } catch (err) {
         if (stopInstead) await signalTree(ctx.pid, 'SIGCONT');
-        throw err;
+        throw short.named(err, ctx.imagesDir);
       }
       if (stopInstead) await signalTree(ctx.pid, 'SIGKILL');
       // Hashed as they were written: checkpoint.json takes these instead of reading the shards again.
@@ -80,6 +84,7 @@ export const streamDump: DumpAdapter = (next) =>
     } finally {
       streamer.kill();
       await rm(join(ctx.imagesDir, socketName('capture')), { force: true });
+      await short.release();
     }
   };
 
@@ -104,16 +109,17 @@ export const streamRestore: RestoreAdapter = (next) =>
     const startedAt = Date.now();
     const addon = await ensureAddon();
     const progress = ctx.progress;
-    const streamer = startStreamer('serve', ctx.imagesDir, streams, addon, (done, total) => progress?.(done, total, 'stream'));
+    const short = await shortPathTo(ctx.imagesDir);
+    const streamer = startStreamer('serve', short.path, streams, addon, (done, total) => progress?.(done, total, 'stream'));
     try {
       await streamer.ready;
       ctx.log.debug({ streams, ms: Date.now() - startedAt }, 'the streamer is ready');
-      ctx.criu.extraArgs.push('--stream');
+      ctx.criu.extraArgs.push('--stream', '-D', short.path);
       let started: Awaited<ReturnType<typeof next>>;
       try {
         started = await next(ctx, req, res);
       } catch (err) {
-        throw await explain(err, streamer);
+        throw short.named(await explain(err, streamer), ctx.imagesDir);
       }
       streamer.stop();
       const stats = await streamer.done;
@@ -123,6 +129,7 @@ export const streamRestore: RestoreAdapter = (next) =>
     } finally {
       streamer.kill();
       await rm(join(ctx.imagesDir, socketName('serve')), { force: true });
+      await short.release();
     }
   };
 

@@ -31,7 +31,8 @@ export function dumpOptions(y: Argv): Argv {
       .option('compression', { type: 'string', choices: COMPRESSIONS, describe: 'archive format (default: config checkpoint.compression)' })
       .option('streams', {
         type: 'number',
-        describe: 'parallel checkpoint streams (needs the streamer plugin; default: config checkpoint.streams)',
+        describe:
+          'parallel checkpoint streams (needs the streamer plugin; default: config checkpoint.streams; at most checkpoint.max_streams)',
       })
       .options(MEASURE_OPTIONS),
   );

@@ -4,8 +4,7 @@
  * integrity catalog.json records), a tarball, a folder (packed by `npm pack`), or a
  * tarball URL. Every tarball is integrity-checked while it is unpacked.
  */
-import { join } from 'node:path';
-import { CedanaError } from '@cedana/core';
+import { CedanaError, insideFolder } from '@cedana/core';
 import type { PackageJson } from '@cedana/daemon/plugins';
 import pacote from 'pacote';
 import { type Catalog, pickFromCatalog } from './catalog.js';
@@ -44,7 +43,7 @@ export async function resolvePlugin(spec: PluginSpec, opts: FetchOptions): Promi
     if (spec.kind === 'registry' && !opts.registry) {
       const entry = pickFromCatalog(opts.catalog, spec.name, spec.range);
       if (!entry) throw notInCatalog(spec, opts.catalog);
-      const file = join(opts.catalog.dir, entry.file);
+      const file = insideFolder(opts.catalog.dir, [entry.file], (why) => new Error(`catalog entry ${entry.name}@${entry.version}: ${why}`));
       const manifest = await pacote.manifest(`file:${file}`, { ...pacoteOptions(opts), integrity: entry.integrity } as pacote.Options);
       return {
         spec,

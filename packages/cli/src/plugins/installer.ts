@@ -8,14 +8,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError, type Feature, features, type LoadedPlugin } from '@cedana/core';
+import { CedanaError, type Feature, features, insideFolder, type LoadedPlugin } from '@cedana/core';
 import { checkPluginPackage, HOST_PROVIDED, loadPlugin, type PackageJson, provideHostModules } from '@cedana/daemon/plugins';
 import semver from 'semver';
 import { extractPlugin, type FetchOptions, resolvePlugin } from './fetch.js';
 import { type InstalledRecord, readInstalled, scanInstalled, writeInstalled } from './installed.js';
 import { STAGING_DIR, TRASH_DIR } from './lock.js';
 import { installDependencies, runInstallScripts } from './npm.js';
-import type { PluginSpec } from './spec.js';
+import { checkPackageIdentity } from './package-identity.js';
+import { describeSpec, type PluginSpec } from './spec.js';
 
 export interface InstallOptions extends FetchOptions {
   pluginsDir: string;
@@ -38,9 +39,10 @@ export interface InstallResult {
 
 export async function installPlugin(spec: PluginSpec, opts: InstallOptions): Promise<InstallResult> {
   const r = await resolvePlugin(spec, opts);
+  // Name and version become paths below: both are checked before any path is built.
+  const { name, version } = checkPackageIdentity(r.manifest, describeSpec(spec));
   checkPluginPackage(r.manifest); // a cedana plugin, made for this host
   const plugin = r.manifest.cedana?.plugin as string;
-  const { name, version } = r.manifest;
 
   const records = await readInstalled(opts.pluginsDir);
   const current = (await scanInstalled(opts.pluginsDir)).find((p) => p.plugin === plugin);
@@ -59,11 +61,20 @@ export async function installPlugin(spec: PluginSpec, opts: InstallOptions): Pro
   }
 
   await provideHostModules(opts.pluginsDir); // the test load below imports the SDK from there
-  const staging = join(opts.pluginsDir, STAGING_DIR, `${plugin}-${version}-${randomBytes(4).toString('hex')}`);
-  const staged = join(staging, plugin, version);
+  const stagingName = `${plugin}-${version}-${randomBytes(4).toString('hex')}`;
+  const staging = inPluginsDir(opts.pluginsDir, STAGING_DIR, stagingName);
+  const staged = inPluginsDir(opts.pluginsDir, STAGING_DIR, stagingName, plugin, version);
   try {
     const integrity = await extractPlugin(r, staged, join(staging, 'pack'), opts);
     const pkg = JSON.parse(await readFile(join(staged, 'package.json'), 'utf8')) as PackageJson & { scripts?: Record<string, string> };
+    // What was unpacked is what gets installed: a registry's metadata may differ from the tarball's package.json.
+    const unpacked = checkPackageIdentity(pkg, describeSpec(spec));
+    if (unpacked.name !== name || unpacked.version !== version) {
+      throw new CedanaError(
+        'CEDANA_ERR_PLUGIN_MANIFEST',
+        `${describeSpec(spec)} was announced as ${name}@${version}, but its tarball's package.json says ${unpacked.name}@${unpacked.version}; nothing was installed`,
+      );
+    }
     const npmOpts = { registry: opts.registry, allowScripts: opts.allowScripts, timeoutMs: opts.timeoutMs, signal: opts.signal };
     const dependencies = await installDependencies(staged, pkg, join(staging, 'deps'), HOST_PROVIDED, npmOpts);
     if (opts.allowScripts) await runInstallScripts(staged, pkg, npmOpts);
@@ -132,18 +143,30 @@ export async function emptyTrash(pluginsDir: string): Promise<void> {
  * versions go to the trash, so exactly the installed one loads (a downgrade too).
  */
 async function commit(pluginsDir: string, plugin: string, version: string, staged: string): Promise<void> {
-  const dir = join(pluginsDir, plugin);
+  const dir = inPluginsDir(pluginsDir, plugin);
   await mkdir(dir, { recursive: true });
   const found = (await scanInstalled(pluginsDir)).find((p) => p.plugin === plugin);
-  if (found?.versions.includes(version)) await moveToTrash(pluginsDir, join(dir, version));
-  await rename(staged, join(dir, version));
-  for (const other of found?.versions ?? []) if (other !== version) await moveToTrash(pluginsDir, join(dir, other));
+  if (found?.versions.includes(version)) await moveToTrash(pluginsDir, inPluginsDir(pluginsDir, plugin, version));
+  await rename(staged, inPluginsDir(pluginsDir, plugin, version));
+  for (const other of found?.versions ?? []) if (other !== version) await moveToTrash(pluginsDir, inPluginsDir(pluginsDir, plugin, other));
 }
 
 async function moveToTrash(pluginsDir: string, path: string): Promise<void> {
-  const trash = join(pluginsDir, TRASH_DIR);
+  const trash = inPluginsDir(pluginsDir, TRASH_DIR);
   await mkdir(trash, { recursive: true });
   await rename(path, join(trash, randomBytes(6).toString('hex')));
+}
+
+/** Every path the installer writes: `parts` joined under the plugins dir, refused if it would leave it. */
+function inPluginsDir(pluginsDir: string, ...parts: string[]): string {
+  return insideFolder(
+    pluginsDir,
+    parts,
+    (reason) =>
+      new CedanaError('CEDANA_ERR_PLUGIN_INSTALL', `refusing to write outside the plugins folder ${pluginsDir}: ${reason}`, {
+        hint: 'the package names a path that leaves the plugins folder: it was not installed',
+      }),
+  );
 }
 
 function actionOf(previous: string | undefined, version: string): InstallResult['action'] {

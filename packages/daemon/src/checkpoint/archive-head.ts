@@ -9,6 +9,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CedanaError, type ManifestFacts } from '@cedana/core';
 import { buildManifest, type CheckpointManifest, type FileDigest, listFiles, MANIFEST_FILE, manifestText } from './manifest.js';
+import { PRIVATE_FILE_MODE } from './private-modes.js';
 import { fileEntry, type OnFileDigest } from './tar-pack.js';
 
 export interface ArchiveHead {
@@ -23,7 +24,7 @@ export interface ArchiveHead {
 }
 
 const PLACEHOLDER_SHA256 = '0'.repeat(64);
-const MANIFEST_MODE = 0o644;
+const MANIFEST_MODE = PRIVATE_FILE_MODE;
 
 /** The folder's own checkpoint.json as the head, or no head when it has none. */
 export async function existingHead(folder: string): Promise<ArchiveHead> {

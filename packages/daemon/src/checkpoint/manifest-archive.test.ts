@@ -240,7 +240,7 @@ describe('unpackCheckpoint verify', () => {
       [
         'link.tar',
         rawTar([
-          { path: MANIFEST_FILE, body: manifest },
+          { path: MANIFEST_FILE, body: Buffer.from(JSON.stringify(manifestOf({ ...listed, 'other.img': Buffer.from('abcdef') }))) },
           { path: 'other.img', body: Buffer.from('abcdef') },
           { path: 'pages-1.img', type: 'SymbolicLink', linkpath: 'other.img' },
           { path: 'core-1.img', body: Buffer.from('core') },

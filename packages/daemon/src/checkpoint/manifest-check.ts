@@ -4,10 +4,20 @@
  * stores checkpoint.json first, so each file is checked as soon as it is complete and
  * the first bad one stops the unpacking; a file that came before checkpoint.json (an
  * archive made otherwise) is checked when checkpoint.json arrives. `finish()` then
- * requires every listed file to have arrived, as a regular file.
+ * requires every listed file to have arrived, as a regular file. A file or link that
+ * checkpoint.json does not list is refused, naming it.
  */
 import { CedanaError } from '@cedana/core';
-import { type CheckpointManifest, checkDigest, type FileDigest, MANIFEST_FILE, missingFile, parseManifest } from './manifest.js';
+import {
+  type CheckpointManifest,
+  checkDigest,
+  type FileDigest,
+  MANIFEST_FILE,
+  missingFile,
+  parseManifest,
+  RESTORE_OUTPUTS,
+  unlistedFile,
+} from './manifest.js';
 
 export class ManifestCheck {
   readonly #source: string;
@@ -32,6 +42,7 @@ export class ManifestCheck {
     if (this.#manifest) throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${this.#source} holds ${MANIFEST_FILE} twice`);
     this.#manifest = parseManifest(text, `${MANIFEST_FILE} in ${this.#source}`);
     for (const [name, digest] of this.#files) this.#check(name, digest);
+    for (const name of this.#others) this.#checkListed(name);
   }
 
   /** A regular file was extracted whole; throws naming it when checkpoint.json lists other contents. */
@@ -43,10 +54,12 @@ export class ManifestCheck {
   }
 
   /** A folder or link was extracted at `path`. */
-  other(path: string): void {
+  other(path: string, folder = false): void {
     const name = normalize(path);
     this.#files.delete(name);
+    if (folder) return;
     this.#others.add(name);
+    this.#checkListed(name);
   }
 
   /** The verified manifest, once every file it lists arrived. */
@@ -66,7 +79,15 @@ export class ManifestCheck {
 
   #check(name: string, digest: FileDigest): void {
     const files = this.#manifest?.files;
+    this.#checkListed(name);
     if (files !== undefined && Object.hasOwn(files, name)) checkDigest(name, digest, files[name] as FileDigest);
+  }
+
+  /** Once checkpoint.json is known, an entry it does not list is refused. */
+  #checkListed(name: string): void {
+    const files = this.#manifest?.files;
+    if (files === undefined || Object.hasOwn(files, name) || RESTORE_OUTPUTS.includes(name)) return;
+    throw unlistedFile(name, this.#source);
   }
 }
 

@@ -4,18 +4,24 @@
  * packCheckpoint as it packs); restore verifies it before it touches anything, and
  * names the first bad file.
  */
-import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname, release } from 'node:os';
-import { join, relative } from 'node:path';
-import { CedanaError, HOST_VERSION, type ManifestFacts } from '@cedana/core';
+import { join, posix, relative } from 'node:path';
+import { CedanaError, escapeOf, HOST_VERSION, type ManifestFacts } from '@cedana/core';
 import type { FileDigest } from './file-digest.js';
 import { hashFiles } from './hash-pool.js';
+import { PRIVATE_FILE_MODE } from './private-modes.js';
 
 export type { FileDigest } from './file-digest.js';
 
 export const MANIFEST_FILE = 'checkpoint.json';
 /** Bumped when the layout changes incompatibly; restore refuses other formats. */
 export const MANIFEST_FORMAT = 1;
+/**
+ * What a restore writes into a folder checkpoint it restores in place (CRIU's log and
+ * figures): not part of the checkpoint, never read as images, and not refused as unlisted.
+ */
+export const RESTORE_OUTPUTS: readonly string[] = ['restore.log', 'stats-restore'];
 
 export interface CheckpointManifest extends ManifestFacts {
   format: number;
@@ -38,7 +44,7 @@ export async function writeManifest(dir: string, facts: ManifestFacts): Promise<
   const files = { ...(await hashFiles(dir, toHash)), ...Object.fromEntries(known) };
   const manifest = buildManifest(rest, files, new Date().toISOString());
   const tmp = join(dir, `.${MANIFEST_FILE}.tmp`);
-  await writeFile(tmp, manifestText(manifest));
+  await writeFile(tmp, manifestText(manifest), { mode: PRIVATE_FILE_MODE });
   await rename(tmp, join(dir, MANIFEST_FILE));
   return manifest;
 }
@@ -89,6 +95,19 @@ export function parseManifest(text: string, where: string): CheckpointManifest {
   if (typeof m.files !== 'object' || m.files === null) {
     throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${where} lists no files`);
   }
+  // Each name is joined to the checkpoint's folder: one that leaves it is refused before any file is opened.
+  for (const name of Object.keys(m.files)) {
+    const why =
+      escapeOf(name) ??
+      (posix.normalize(name) !== name || name.endsWith('/') || name === '.' ? 'it is not a plain relative path' : undefined);
+    if (why) {
+      throw new CedanaError(
+        'CEDANA_ERR_CHECKPOINT_INVALID',
+        `${where} lists the file ${JSON.stringify(name)}, which is not a path inside the checkpoint (${why}); nothing was read`,
+        { hint: 'this checkpoint.json was not written by cedana: restore from another checkpoint' },
+      );
+    }
+  }
   return m;
 }
 
@@ -96,11 +115,15 @@ export function parseManifest(text: string, where: string): CheckpointManifest {
 export async function verifyManifest(dir: string): Promise<CheckpointManifest> {
   const m = await readManifest(dir);
   const listed = Object.entries(m.files);
+  // What is there, without following links: a listed name must be a regular file of the folder itself.
+  const present = await scanFolder(dir);
+  const extra = [...Object.keys(present.files), ...present.others].filter((name) => !Object.hasOwn(m.files, name));
+  if (extra.length > 0) throw unlistedFile(extra.sort()[0] as string, dir, extra.length);
   // Sizes first: a missing or truncated file is refused before anything is hashed.
   for (const [name, want] of listed) {
-    const got = await stat(join(dir, name)).catch(() => undefined);
-    if (!got?.isFile()) throw missingFile(name, dir);
-    if (got.size !== want.size) throw wrongSize(name, got.size, want.size);
+    const size = present.files[name];
+    if (size === undefined) throw missingFile(name, dir);
+    if (size !== want.size) throw wrongSize(name, size, want.size);
   }
   const digests = await hashFiles(dir, Object.fromEntries(listed.map(([name, want]) => [name, want.size])));
   for (const [name, want] of listed) checkDigest(name, digests[name] as FileDigest, want);
@@ -118,6 +141,15 @@ export function checkDigest(name: string, got: FileDigest, want: FileDigest): vo
   }
 }
 
+/** A file the checkpoint holds that its checkpoint.json does not list (one of `count`). */
+export function unlistedFile(name: string, where: string, count = 1): CedanaError {
+  return new CedanaError(
+    'CEDANA_ERR_CHECKPOINT_INVALID',
+    `checkpoint file ${name} in ${where} is not listed in ${MANIFEST_FILE}${count > 1 ? ` (nor are ${count - 1} more)` : ''}: a checkpoint holds only what its dump wrote`,
+    { hint: `remove ${name} if it was added after the dump, or restore from another checkpoint` },
+  );
+}
+
 /** `where`: the folder, or "the checkpoint archive PATH". */
 export function missingFile(name: string, where: string): CedanaError {
   return new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `checkpoint file ${name} is missing from ${where}`);
@@ -132,8 +164,21 @@ function wrongSize(name: string, got: number, want: number): CedanaError {
 
 /** Every regular file under `dir` but checkpoint.json, by relative path, with its size. */
 export async function listFiles(dir: string): Promise<Record<string, number>> {
-  const entries = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
-  const names = entries.map((e) => relative(dir, join(e.parentPath, e.name))).filter((name) => name !== MANIFEST_FILE);
-  const sizes = await Promise.all(names.map(async (name) => (await stat(join(dir, name))).size));
-  return Object.fromEntries(names.map((name, i) => [name, sizes[i] as number]));
+  return (await scanFolder(dir)).files;
+}
+
+/**
+ * The regular files under `dir` (links are not followed) with their sizes, and the
+ * other entries that are neither folders nor sockets (links, FIFOs, devices): what a
+ * restore would find. checkpoint.json and RESTORE_OUTPUTS are left out.
+ */
+async function scanFolder(dir: string): Promise<{ files: Record<string, number>; others: string[] }> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const named = entries
+    .map((e) => ({ e, name: relative(dir, join(e.parentPath, e.name)) }))
+    .filter(({ name }) => name !== MANIFEST_FILE && !RESTORE_OUTPUTS.includes(name));
+  const regular = named.filter(({ e }) => e.isFile()).map(({ name }) => name);
+  const sizes = await Promise.all(regular.map(async (name) => (await lstat(join(dir, name))).size));
+  const others = named.filter(({ e }) => !e.isFile() && !e.isDirectory() && !e.isSocket()).map(({ name }) => name);
+  return { files: Object.fromEntries(regular.map((name, i) => [name, sizes[i] as number])), others };
 }

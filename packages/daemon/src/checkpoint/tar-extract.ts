@@ -20,6 +20,7 @@ import { CedanaError, isCedanaError } from '@cedana/core';
 import { Parser, type ReadEntry } from 'tar';
 import { StreamHash } from './hash-pool.js';
 import { ManifestCheck } from './manifest-check.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-modes.js';
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 const LINK_TYPES = new Set(['SymbolicLink', 'Link']);
@@ -180,13 +181,14 @@ export class TarExtractor extends Writable {
       return;
     }
     const target = join(this.#destDir, entry.path);
-    const mode = (entry.mode ?? 0o600) & 0o777;
-    if (!FILE_TYPES.has(entry.type)) this.#check?.other(entry.path);
+    // Private whatever the archive says: images hold the process's memory.
+    const mode = PRIVATE_FILE_MODE;
+    if (!FILE_TYPES.has(entry.type)) this.#check?.other(entry.path, entry.type === 'Directory');
     if (entry.type === 'Directory') {
-      await this.#makeDir(target, mode | 0o700);
+      await this.#makeDir(target, PRIVATE_DIR_MODE);
       return;
     }
-    await this.#makeDir(dirname(target), 0o700);
+    await this.#makeDir(dirname(target), PRIVATE_DIR_MODE);
     if (entry.type === 'SymbolicLink') await symlink(entry.linkpath ?? '', target);
     else if (entry.type === 'Link') await link(join(this.#destDir, entry.linkpath ?? ''), target);
     else await this.#writeFile(entry, target, mode);

@@ -6,6 +6,7 @@ import { CedanaError, type DumpAdapter, isCedanaError } from '@cedana/core';
 import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
 import { type ArchiveCompression, archivePath, CODECS } from '../checkpoint/codecs.js';
 import { writeManifest } from '../checkpoint/manifest.js';
+import { makePrivate, PRIVATE_DIR_MODE } from '../checkpoint/private-modes.js';
 import { type DumpIntent, NO_INTENT } from '../jobs/dump-journal.js';
 import { watchDumpProgress } from './dump-progress.js';
 import { addCriuStats, phaseProgress, timed } from './measure.js';
@@ -28,10 +29,10 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
       const name = req.name || `dump-${req.type}-${req.jid || req.pid || id}-${timestamp()}`;
       let dir = join(req.dir, name);
       if (!req.name && (await archiveExists(dir, req.compression))) dir = `${dir}-${id}`;
-      await mkdir(dir).catch(async (err: NodeJS.ErrnoException) => {
+      await mkdir(dir, { mode: PRIVATE_DIR_MODE }).catch(async (err: NodeJS.ErrnoException) => {
         if (err.code === 'EEXIST' && !req.name) {
           dir = `${dir}-${id}`;
-          return mkdir(dir);
+          return mkdir(dir, { mode: PRIVATE_DIR_MODE });
         }
         if (err.code === 'EEXIST')
           throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `checkpoint ${dir} already exists`, {
@@ -68,6 +69,8 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
       const createdAt = new Date().toISOString();
       const facts = factsNow();
       await intent.imagesDone(ctx.pid, facts, createdAt);
+      // CRIU's images and the streamer's shards were made with their own modes: 0600 now (the folder was 0700 all along).
+      await makePrivate(dir).catch((err: unknown) => ctx.log.warn({ err, dir }, 'cannot make the checkpoint files private'));
       await addCriuStats(ctx, dir, 'dump');
       const rawBytes = await checkpointSize(dir).catch(() => 0);
       const packStarted = process.hrtime.bigint();
@@ -126,7 +129,7 @@ async function archiveExists(dir: string, compression: string): Promise<boolean>
 
 async function ensureWritable(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     await access(dir, constants.W_OK);
   } catch (err) {
     throw dirError(dir, err as NodeJS.ErrnoException);

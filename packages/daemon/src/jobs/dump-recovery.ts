@@ -16,6 +16,7 @@ import { Checkpoint } from '@cedana/core/proto';
 import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
 import { type ArchiveCompression, archivePath, CODECS } from '../checkpoint/codecs.js';
 import { MANIFEST_FILE, writeManifest } from '../checkpoint/manifest.js';
+import { makePrivate } from '../checkpoint/private-modes.js';
 import { isAlive, processStartTime } from '../process/proc.js';
 import { continueStoppedTree, processesNaming, tracerOf } from '../process/tree.js';
 import type { Store } from '../store/store.js';
@@ -153,6 +154,7 @@ async function completeCheckpoint(r: DumpRecord): Promise<Checkpoint> {
 /** Packs the complete images as the dump would have (uncompressed when that fails: the images are the only copy). */
 async function finish(r: DumpRecord, log: Logger): Promise<Checkpoint> {
   const facts = { ...r.facts, pid: r.pid, recovered: true };
+  await makePrivate(r.dir); // the dump was killed before it made CRIU's files 0600
   if (r.streams > 0 || !(r.compression in CODECS)) {
     await writeManifest(r.dir, facts);
     return checkpointOf(r, r.dir, await checkpointSize(r.dir), r.streams > 0 ? 'lz4' : 'none');

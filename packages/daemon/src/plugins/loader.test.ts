@@ -52,6 +52,14 @@ describe('loadPlugin', () => {
   });
   after(() => rm(root, { recursive: true, force: true }));
 
+  it('gh-13: refuses an entry ("main") outside the plugin folder, without importing it', async () => {
+    // A good plugin entry sits outside: importing it would succeed.
+    await writeFile(join(root, 'outside.js'), goodEntry('escape'));
+    await writePlugin(root, 'escape', { pkg: { main: '../../../outside.js' }, entry: null });
+    const p = await loadPlugin(join(root, 'escape'), 'escape');
+    assertFailed(p, 'import', 'CEDANA_ERR_PLUGIN_MANIFEST', /must be a file inside .*: "\.\.\/\.\.\/\.\.\/outside\.js": it goes up/);
+  });
+
   it('loads a good plugin with status ok, its definition and version', async () => {
     const dir = await writePlugin(root, 'good', { version: '1.2.3' });
     const p = await loadPlugin(join(root, 'good'), 'good');

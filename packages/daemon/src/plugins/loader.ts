@@ -10,6 +10,7 @@ import {
   CedanaError,
   type ErrorCode,
   HOST_VERSION,
+  insideFolder,
   type LoadedPlugin,
   type LoadPhase,
   type PluginDefinition,
@@ -56,7 +57,14 @@ export async function loadPlugins(dir: string): Promise<LoadedPlugin[]> {
   }
   names.sort();
   await provideHostModules(dir);
-  return Promise.all(names.map((name) => loadPlugin(join(dir, name), name)));
+  return Promise.all(
+    names.map((name) =>
+      loadPlugin(
+        insideFolder(dir, [name], (why) => new Error(why)),
+        name,
+      ),
+    ),
+  );
 }
 
 /** Loads the highest installed version of the plugin whose versions live under `pluginDir`. */
@@ -96,7 +104,7 @@ async function resolveVersionDir(pluginDir: string): Promise<string> {
       'reinstall the plugin with `cedana plugin install NAME`',
     );
   }
-  return join(pluginDir, chosen);
+  return insideFolder(pluginDir, [chosen], (why) => new LoadFailure('resolve', 'CEDANA_ERR_PLUGIN_MANIFEST', `version folder ${why}`));
 }
 
 /**
@@ -174,7 +182,18 @@ function checkEngines(pkg: PackageJson): void {
 
 // import
 async function importEntry(dir: string, pkg: PackageJson): Promise<unknown> {
-  const entry = join(dir, entryOf(pkg));
+  // "main" or "exports" of ../../x.js would import a file of another folder.
+  const entry = insideFolder(
+    dir,
+    [entryOf(pkg)],
+    (why) =>
+      new LoadFailure(
+        'import',
+        'CEDANA_ERR_PLUGIN_MANIFEST',
+        `the entry of ${pkg.name} (its package.json's "exports" or "main") must be a file inside ${dir}: ${why}`,
+        'the package is broken: report it to its author',
+      ),
+  );
   const { mtimeMs } = await stat(entry).catch(() => {
     throw new LoadFailure('import', 'CEDANA_ERR_PLUGIN_IMPORT', `entry ${entry} does not exist`, 'the package is incomplete: reinstall it');
   });

@@ -1,4 +1,5 @@
-import { CedanaError, COMPRESSIONS, type Compression, type DumpAdapter, features } from '@cedana/core';
+import { availableParallelism } from 'node:os';
+import { CedanaError, COMPRESSIONS, type Compression, type DumpAdapter, features, isPlainName } from '@cedana/core';
 import { canStream } from '../pipelines/stream-adapters.js';
 
 /** Refuses a dump request that cannot work, before anything is touched. */
@@ -13,8 +14,19 @@ export const validateDumpRequest: DumpAdapter = (next) =>
         `unknown compression "${req.compression}": expected one of ${COMPRESSIONS.join(', ')}`,
       );
     }
+    if (req.name && !isPlainName(req.name)) {
+      throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `--name ${JSON.stringify(req.name)} is not a plain folder name`, {
+        hint: 'a checkpoint name is one folder name inside --dir (no "/", not "." or ".."): give --dir for another folder',
+      });
+    }
     const streams = req.streams ?? 0;
     if (streams < 0) throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `--streams must be 0 or more, found ${req.streams}`);
+    const maxStreams = ctx.config['checkpoint.max_streams'];
+    if (streams > maxStreams) {
+      throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `--streams must be at most ${maxStreams}, found ${streams}`, {
+        hint: `a few streams per core is enough (this machine has ${availableParallelism()}); raise checkpoint.max_streams (CEDANA_CHECKPOINT_MAX_STREAMS) to allow more`,
+      });
+    }
     if (streams > 0 && !features.DumpMiddleware.isAvailable('streamer')) {
       throw new CedanaError('CEDANA_ERR_UNSUPPORTED_TYPE', `--streams ${req.streams} needs the streamer plugin, which is not installed`, {
         hint: 'install it with `cedana plugin install streamer`, or dump with --streams 0',
