@@ -33,6 +33,7 @@ export type { CheckpointStorage, FeatureName, FeatureValues, HelperCommand, Imag
 export * as features from './features.js';
 export type { HealthCheck, HealthIssue, HealthResult } from './health.js';
 export { featureMatrix } from './matrix.js';
+export { checkName, fileNameFor, isValidName, NAME_PATTERN, NAME_RULE, type NamedThing } from './names.js';
 export type {
   CriuOptions,
   DumpAdapter,

@@ -7,6 +7,7 @@ import { fillMissingDumpDefaults } from '../defaults/dump-adapters.js';
 import { prepareDumpDir } from '../filesystem/dump-adapters.js';
 import { detectNetworkOptionsForDump } from '../network/dump-adapters.js';
 import { addExternalFilesForDump, detectShellJobForDump, fillProcessStateForDump } from '../process/dump-adapters.js';
+import { refuseProtectedPidForDump } from '../process/protected-pids.js';
 import { validateDumpRequest } from '../validation/dump-adapters.js';
 import { gpuAdaptersForDump } from './gpu-adapters.js';
 import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
@@ -22,6 +23,7 @@ export async function dumpPipeline(type: string): Promise<DumpHandlerFn> {
     ...(await pluginMiddleware(features.DumpMiddleware, type)), // by now the plugin has set ctx.pid
 
     fillProcessStateForDump,
+    refuseProtectedPidForDump, // never PID 1, the daemon, or a process the daemon runs under
     detectShellJobForDump,
     addExternalFilesForDump,
     detectNetworkOptionsForDump,

@@ -1,4 +1,4 @@
-import { CedanaError, COMPRESSIONS, type Compression, type DumpAdapter, features } from '@cedana/core';
+import { CedanaError, COMPRESSIONS, type Compression, checkName, type DumpAdapter, features } from '@cedana/core';
 import { canStream } from '../pipelines/stream-adapters.js';
 
 /** Refuses a dump request that cannot work, before anything is touched. */
@@ -7,6 +7,7 @@ export const validateDumpRequest: DumpAdapter = (next) =>
     if (req.type === 'process' && !req.pid) {
       throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'no PID to dump: give `cedana dump process PID` or `cedana dump job JID`');
     }
+    if (req.name) checkName('checkpoint name', req.name); // one folder inside --dir, never ../x
     if (!COMPRESSIONS.includes(req.compression as Compression)) {
       throw new CedanaError(
         'CEDANA_ERR_INVALID_ARGUMENT',
