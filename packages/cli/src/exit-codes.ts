@@ -24,7 +24,11 @@ export const EXIT_CODES_HELP = [
 
 /** A mistake in the command line, found before any request is sent. */
 export class UsageError extends CedanaError {
-  constructor(message: string, hint = 'run the command with --help to see what it expects', code: ErrorCode = 'CEDANA_ERR_INVALID_ARGUMENT') {
+  constructor(
+    message: string,
+    hint = 'run the command with --help to see what it expects',
+    code: ErrorCode = 'CEDANA_ERR_INVALID_ARGUMENT',
+  ) {
     super(code, message, { hint });
     this.name = 'UsageError';
   }

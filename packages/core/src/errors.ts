@@ -17,7 +17,7 @@ export const ERRORS = {
   CEDANA_ERR_INVALID_ARGUMENT: { status: 'INVALID_ARGUMENT', hint: 'run the command with --help to see what it expects' },
   CEDANA_ERR_INVALID_NAME: {
     status: 'INVALID_ARGUMENT',
-    hint: 'choose a JID or checkpoint --name of 1 to 128 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit (e.g. web-1)',
+    hint: 'JIDs and checkpoint names match [A-Za-z0-9][A-Za-z0-9._-]{0,127} (no /, spaces or newlines): choose one such as web-1',
   },
   CEDANA_ERR_PROTECTED_PROCESS: {
     status: 'FAILED_PRECONDITION',

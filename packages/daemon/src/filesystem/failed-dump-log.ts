@@ -18,7 +18,13 @@ export const KEEP_FAILED_DUMP_LOGS = 20;
  * and a `(full log: PATH)` line is added where none named it. Never throws: a log that
  * cannot be kept leaves the error as it was.
  */
-export async function keepFailedDumpLog(err: unknown, imagesDir: string, logDir: string, id: string, log: Logger): Promise<string | undefined> {
+export async function keepFailedDumpLog(
+  err: unknown,
+  imagesDir: string,
+  logDir: string,
+  id: string,
+  log: Logger,
+): Promise<string | undefined> {
   const from = join(imagesDir, DUMP_LOG);
   const folder = join(logDir, FAILED_DUMPS_DIR);
   const kept = join(folder, `${basename(imagesDir)}-${id}.${DUMP_LOG}`);
