@@ -90,12 +90,15 @@ export class TestDaemon {
   /** Stops the daemon, kills the jobs' processes it left and removes the temp dir. */
   async stop(): Promise<void> {
     const r = await this.cli(['ps', '--json']).catch(() => undefined);
+    const daemon = this.pid;
     await this.stopProcess();
     if (r?.code === 0) {
       for (const job of JSON.parse(r.stdout) as { state?: { pid?: number; status?: string } }[]) {
-        if (job.state?.status === 'running' && job.state.pid) {
+        // Never init, this test, or the daemon, should a test have made a job of one of them.
+        const pid = job.state?.pid ?? 0;
+        if (job.state?.status === 'running' && pid > 1 && pid !== process.pid && pid !== daemon) {
           try {
-            process.kill(job.state.pid, 'SIGKILL');
+            process.kill(pid, 'SIGKILL');
           } catch {}
         }
       }
