@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { wire } from '@cedana/core';
@@ -35,6 +35,15 @@ function codeOf(call: (cb: (err: ServiceError | null) => void) => unknown): Prom
   return new Promise((resolve) => {
     call((err) => resolve(err ? String((err.metadata as Metadata).get(wire.ERROR_CODE_KEY)[0] ?? err.message) : 'OK'));
   });
+}
+
+/** The sorted names in `dir`, [] while it does not exist. */
+const filesIn = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).sort();
+
+/** The parent PID of `pid`, from /proc. */
+async function parentOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 const jids = async () => (await d.json<{ jid: string }[]>(['ps'])).map((j) => j.jid);
@@ -141,7 +150,7 @@ describe('checkpoint --name', () => {
 describe('protected processes', () => {
   it("refuses to dump PID 1, the daemon's own PID, or a process the daemon runs under", async () => {
     const folder = join(d.dir, 'checkpoints');
-    const before = { checkpoints: (await d.json<unknown[]>(['checkpoints'])).length, files: (await readdir(folder)).sort() };
+    const before = { checkpoints: (await d.json<unknown[]>(['checkpoints'])).length, files: await filesIn(folder) };
     // This test process started the daemon: it is the daemon's parent.
     for (const pid of [1, d.pid, process.pid]) {
       const r = await d.cli(['dump', 'process', String(pid), '--leave-running']);
@@ -150,7 +159,25 @@ describe('protected processes', () => {
       assert.match(r.stderr, new RegExp(`PID ${pid}\\b`));
     }
     assert.equal((await d.json<unknown[]>(['checkpoints'])).length, before.checkpoints, 'no checkpoint was made');
-    assert.deepEqual((await readdir(folder)).sort(), before.files, 'nothing was left in the checkpoint folder');
+    assert.deepEqual(await filesIn(folder), before.files, 'nothing was left in the checkpoint folder');
+  });
+
+  it('refuses to dump a helper of the daemon: the restore shim that holds a restored job', async () => {
+    const file = join(d.dir, 'helped.count');
+    await d.ok(['run', 'process', '--jid', 'helped', '--', ...counterScript(file)]);
+    await waitForCount(file, 2);
+    await d.ok(['dump', 'job', 'helped']);
+    await d.ok(['restore', 'job', 'helped']);
+    const job = (await d.json<{ jid: string; state: { pid: number } }[]>(['ps'])).find((j) => j.jid === 'helped');
+    const shim = await parentOf(job?.state.pid as number);
+    assert.equal(await parentOf(shim), d.pid, 'the restored job runs under a child of the daemon');
+    const r = await d.cli(['dump', 'process', String(shim), '--leave-running']);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /CEDANA_ERR_PROTECTED_PROCESS/);
+    assert.match(r.stderr, /helper/);
+    await waitForCount(file, (await lastCount(file)) + 1);
+    await d.ok(['dump', 'process', String(job?.state.pid), '--leave-running']); // the job itself may be dumped
+    await d.ok(['job', 'kill', 'helped']);
   });
 
   it('refuses to manage PID 1 or the daemon', async () => {

@@ -38,7 +38,7 @@ import { dumpPipeline } from '../pipelines/dump.js';
 import { restorePipeline } from '../pipelines/restore.js';
 import { runPipeline } from '../pipelines/run.js';
 import { isAlive, processStartTime, signalName, signalNumber } from '../process/proc.js';
-import { refuseProtectedPid } from '../process/protected-pids.js';
+import { refuseDaemonHelper, refuseProtectedPid } from '../process/protected-pids.js';
 import { watchProcess } from '../process/watch.js';
 import type { Store } from '../store/store.js';
 import { JobIo } from './job-io.js';
@@ -217,6 +217,7 @@ export class JobManager {
       manifest: { plugins: this.pluginVersions() },
     };
     // A runtime plugin's container is named by its details, not a PID: nothing to lock by PID.
+    if (!req.jid && req.pid) await refuseDaemonHelper(req.pid, this);
     if (!req.jid) return req.pid ? this.withPidLock(req.pid, () => this.runDump(ctx, req)) : this.runDump(ctx, req);
     const job = await this.get(req.jid);
     if (job.state?.status !== 'running') {

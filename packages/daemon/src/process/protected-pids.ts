@@ -26,6 +26,27 @@ export async function refuseProtectedPid(pid: number, what: string): Promise<voi
   if (why) throw new CedanaError('CEDANA_ERR_PROTECTED_PROCESS', `refusing to ${what} PID ${pid}: ${why}`);
 }
 
+/**
+ * A child of the daemon that is no job is one of its helpers (a restore shim holding a
+ * restored job, the streamer, CRIU): `dump process PID` of one is refused. Jobs the daemon
+ * started are its children too, and may be dumped.
+ */
+export async function refuseDaemonHelper(pid: number, jobs: { byPid(pid: number): Promise<unknown> }): Promise<void> {
+  if ((await parentPid(pid)) !== process.pid) return;
+  if (
+    await jobs.byPid(pid).then(
+      () => true,
+      () => false,
+    )
+  )
+    return; // a running job's own PID
+  throw new CedanaError(
+    'CEDANA_ERR_PROTECTED_PROCESS',
+    `refusing to dump PID ${pid}: it is a helper process of the cedana daemon (its child, but no job)`,
+    { hint: 'dump the job it serves instead: `cedana ps` lists the jobs and their PIDs' },
+  );
+}
+
 /** By now ctx.pid names the process whose tree CRIU is about to freeze. */
 export const refuseProtectedPidForDump: DumpAdapter = (next) =>
   async function refuseProtectedPidForDump(ctx, req, res) {
