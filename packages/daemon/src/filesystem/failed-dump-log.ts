@@ -31,6 +31,7 @@ export async function keepFailedDumpLog(
   try {
     if (!(await stat(from).catch(() => undefined))?.isFile()) return undefined;
     await mkdir(folder, { recursive: true, mode: 0o700 });
+    await chmod(folder, 0o700); // also when an older folder was made with other modes
     await copyFile(from, kept);
     await chmod(kept, 0o600);
   } catch (e) {
