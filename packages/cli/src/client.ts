@@ -143,7 +143,7 @@ async function checkSocket(path: string, target: string): Promise<void> {
     throw unreachable(
       target,
       `permission denied on ${path}`,
-      'the daemon socket is only open to root (mode 0600): run cedana as root, e.g. with sudo',
+      'the daemon socket is only open to root (mode 0600): run cedana as root (a root shell: `su -`)',
     );
   }
 }

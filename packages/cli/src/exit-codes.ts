@@ -2,7 +2,7 @@
  * What `cedana` exits with. Scripts rely on these: keep them stable, and keep the
  * --help epilogue (EXIT_CODES_HELP) in step.
  */
-import { CedanaError, isCedanaError } from '@cedana/core';
+import { CedanaError, type ErrorCode, isCedanaError } from '@cedana/core';
 
 export const EXIT = {
   OK: 0,
@@ -24,8 +24,12 @@ export const EXIT_CODES_HELP = [
 
 /** A mistake in the command line, found before any request is sent. */
 export class UsageError extends CedanaError {
-  constructor(message: string, hint = 'run the command with --help to see what it expects') {
-    super('CEDANA_ERR_INVALID_ARGUMENT', message, { hint });
+  constructor(
+    message: string,
+    hint = 'run the command with --help to see what it expects',
+    code: ErrorCode = 'CEDANA_ERR_INVALID_ARGUMENT',
+  ) {
+    super(code, message, { hint });
     this.name = 'UsageError';
   }
 }

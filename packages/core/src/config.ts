@@ -21,8 +21,23 @@ type KeySpec =
 export const CONFIG_KEYS = {
   protocol: { type: 'string', default: 'unix', values: ['unix', 'tcp'], describe: 'how the daemon listens: a unix socket or TCP' },
   address: { type: 'string', default: '/run/cedana.sock', describe: 'socket path (unix) or host:port (tcp)' },
-  auth_token: { type: 'string', default: '', describe: 'bearer token the daemon requires on TCP (empty: none)' },
+  auth_token: {
+    type: 'string',
+    default: '',
+    describe: 'bearer token the daemon requires on TCP; a TCP daemon without one refuses to start unless `insecure` is set',
+  },
+  insecure: {
+    type: 'boolean',
+    default: false,
+    describe:
+      'let the daemon listen on TCP without auth_token (`daemon start --insecure`): whoever reaches the port acts as root, and every start logs a warning',
+  },
   log_level: { type: 'string', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error'], describe: 'daemon log level' },
+  'log.dir': {
+    type: 'string',
+    default: '/var/log/cedana',
+    describe: "the daemon's log folder (made 0700): CRIU's logs of failed dumps are kept in its failed-dumps/ folder, the newest 20",
+  },
   'connection.url': { type: 'string', default: '', describe: 'URL of a Cedana endpoint (unused by the local daemon)' },
   'connection.auth_token': { type: 'string', default: '', describe: 'token for the Cedana endpoint' },
   'checkpoint.dir': { type: 'string', default: '/var/lib/cedana/checkpoints', describe: 'where checkpoints go when a dump names no --dir' },

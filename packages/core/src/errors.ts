@@ -15,6 +15,14 @@ export const ERRORS = {
   CEDANA_ERR_CONFIG_VALUE: { status: 'INVALID_ARGUMENT', hint: 'see docs/configuration.md for the keys and their allowed values' },
   // requests
   CEDANA_ERR_INVALID_ARGUMENT: { status: 'INVALID_ARGUMENT', hint: 'run the command with --help to see what it expects' },
+  CEDANA_ERR_INVALID_NAME: {
+    status: 'INVALID_ARGUMENT',
+    hint: 'JIDs and checkpoint names match [A-Za-z0-9][A-Za-z0-9._-]{0,127} (no /, spaces or newlines): choose one such as web-1',
+  },
+  CEDANA_ERR_PROTECTED_PROCESS: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'PID 1, the daemon and the processes it runs under cannot be dumped (CRIU would freeze the daemon doing the dump): dump a job (`cedana ps`) or another PID',
+  },
   CEDANA_ERR_JOB_NOT_FOUND: { status: 'NOT_FOUND', hint: 'list jobs with `cedana ps`' },
   CEDANA_ERR_JOB_EXISTS: { status: 'ALREADY_EXISTS', hint: 'choose another --jid, or delete the old job with `cedana job delete JID`' },
   CEDANA_ERR_JOB_NOT_RUNNING: {
@@ -212,6 +220,10 @@ export const ERRORS = {
   },
   // daemon and client
   CEDANA_ERR_DAEMON_UNREACHABLE: { status: 'UNAVAILABLE', hint: 'start the daemon with `cedana daemon start`, or point --address at it' },
+  CEDANA_ERR_TCP_NO_TOKEN: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'set auth_token (CEDANA_AUTH_TOKEN), e.g. to `openssl rand -hex 32`, or use a unix socket; `daemon start --insecure` runs without one: whoever reaches the port acts as root',
+  },
   CEDANA_ERR_UNAUTHENTICATED: {
     status: 'UNAUTHENTICATED',
     hint: 'pass the daemon token with CEDANA_AUTH_TOKEN or auth_token in the config',

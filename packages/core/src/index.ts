@@ -34,6 +34,7 @@ export * as features from './features.js';
 export type { HealthCheck, HealthIssue, HealthResult } from './health.js';
 export { escapeOf, insideFolder, isPlainName } from './inside-folder.js';
 export { featureMatrix } from './matrix.js';
+export { checkName, fileNameFor, isValidName, NAME_PATTERN, NAME_RULE, type NamedThing } from './names.js';
 export type {
   CriuOptions,
   DumpAdapter,

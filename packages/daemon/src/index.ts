@@ -3,6 +3,7 @@ import type { Config, Logger } from '@cedana/core';
 import { coreChecks } from './health/core-checks.js';
 import type { JobManager } from './jobs/job-manager.js';
 import type { PluginRegistry } from './plugins/registry.js';
+import { refuseOpenTcp, warnIfOpenTcp } from './server/auth.js';
 import { listen, shutdown } from './server/server.js';
 import { daemonService } from './server/service.js';
 import { buildServices, TOKENS } from './services.js';
@@ -13,8 +14,10 @@ export interface RunningDaemon {
 }
 
 export async function startDaemon(config: Config): Promise<RunningDaemon> {
+  refuseOpenTcp(config);
   const c = await buildServices(config);
   const log = c.resolve<Logger>(TOKENS.Logger);
+  warnIfOpenTcp(config, log);
   const plugins = c.resolve<PluginRegistry>(TOKENS.PluginRegistry);
   const store = c.resolve<Store>(TOKENS.Store);
   const jobs = c.resolve<JobManager>(TOKENS.JobManager);

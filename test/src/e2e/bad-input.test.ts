@@ -1,7 +1,7 @@
 /** Bad input gets a clear error that says what to do next, and nothing is lost. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -108,6 +108,13 @@ describe('bad input', () => {
       assert.equal(r.code, 1, r.stdout);
       assert.match(r.stderr, /CEDANA_ERR_CRIU_DUMP/);
       assert.match(r.stderr, /Error \(criu\//, 'lines of the CRIU log');
+      // The partial checkpoint is gone, but the log the error names was kept in log.dir (issue 13).
+      const named = /\(full log: (.+)\)/.exec(r.stderr)?.[1];
+      assert.ok(named, `the error names the full log:\n${r.stderr}`);
+      assert.ok(named.startsWith(join(d.dir, 'logs', 'failed-dumps')), `kept in the daemon's log folder: ${named}`);
+      assert.match(await readFile(named, 'utf8'), /Dumping FAILED/, "it holds CRIU's whole dump log");
+      assert.equal((await stat(named)).mode & 0o777, 0o600);
+      assert.equal((await stat(join(d.dir, 'logs'))).mode & 0o777, 0o700);
       assert.equal(await status('criufail'), 'running');
       await stillCounting(file);
       await d.ok(['job', 'kill', 'criufail']);

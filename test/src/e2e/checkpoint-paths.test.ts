@@ -134,9 +134,8 @@ describe('checkpoints stay private and whole, streams whatever the path', () => 
     const dir = join(d.dir, 'named', 'checkpoints');
     for (const name of ['../escape', '..', 'a/b']) {
       const r = await d.cli(['dump', 'job', 'named', '--leave-running', '--dir', dir, '--name', name]);
-      assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /CEDANA_ERR_INVALID_ARGUMENT/);
-      assert.ok(r.stderr.includes(`--name ${JSON.stringify(name)} is not a plain folder name`), r.stderr);
+      assert.equal(r.code, 2, r.stderr); // a usage error: the CLI checks the name rule before asking the daemon
+      assert.match(r.stderr, /CEDANA_ERR_INVALID_NAME/);
     }
     assert.deepEqual(await readdir(join(d.dir, 'named')).catch(() => []), [], 'nothing was made');
     assert.equal((await job('named')).state.status, 'running');

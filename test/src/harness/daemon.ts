@@ -23,21 +23,28 @@ export class TestDaemon {
   private constructor(
     readonly dir: string,
     readonly env: NodeJS.ProcessEnv,
+    /** Flags after `cedana daemon start`. */
+    private readonly startArgs: string[] = [],
   ) {}
 
-  /** Starts a daemon; `env` adds or overrides CEDANA_* settings. */
-  static async start(env: NodeJS.ProcessEnv = {}): Promise<TestDaemon> {
+  /** Starts a daemon; `env` adds or overrides CEDANA_* settings, `args` are flags of `daemon start`. */
+  static async start(env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<TestDaemon> {
     assertCliBundleFresh();
     const dir = await mkdtemp('/tmp/cedana-e2e-');
-    const d = new TestDaemon(dir, {
-      ...process.env,
-      HOME: dir, // no ~/.cedana/config.json of the machine's
-      CEDANA_ADDRESS: join(dir, 'cedana.sock'),
-      CEDANA_DB_PATH: join(dir, 'db'),
-      CEDANA_CHECKPOINT_DIR: join(dir, 'checkpoints'),
-      CEDANA_LOG_LEVEL: 'debug',
-      ...env,
-    });
+    const d = new TestDaemon(
+      dir,
+      {
+        ...process.env,
+        HOME: dir, // no ~/.cedana/config.json of the machine's
+        CEDANA_ADDRESS: join(dir, 'cedana.sock'),
+        CEDANA_DB_PATH: join(dir, 'db'),
+        CEDANA_CHECKPOINT_DIR: join(dir, 'checkpoints'),
+        CEDANA_LOG_DIR: join(dir, 'logs'),
+        CEDANA_LOG_LEVEL: 'debug',
+        ...env,
+      },
+      args,
+    );
     await d.startProcess();
     return d;
   }
@@ -92,12 +99,15 @@ export class TestDaemon {
   /** Stops the daemon, kills the jobs' processes it left and removes the temp dir. */
   async stop(): Promise<void> {
     const r = await this.cli(['ps', '--json']).catch(() => undefined);
+    const daemon = this.pid;
     await this.stopProcess();
     if (r?.code === 0) {
       for (const job of JSON.parse(r.stdout) as { state?: { pid?: number; status?: string } }[]) {
-        if (job.state?.status === 'running' && job.state.pid) {
+        // Never init, this test, or the daemon, should a test have made a job of one of them.
+        const pid = job.state?.pid ?? 0;
+        if (job.state?.status === 'running' && pid > 1 && pid !== process.pid && pid !== daemon) {
           try {
-            process.kill(job.state.pid, 'SIGKILL');
+            process.kill(pid, 'SIGKILL');
           } catch {}
         }
       }
@@ -108,7 +118,7 @@ export class TestDaemon {
   private async startProcess(): Promise<void> {
     const { openSync } = await import('node:fs');
     const log = openSync(join(this.dir, 'daemon.log'), 'a');
-    this.proc = spawn(process.execPath, [CLI, 'daemon', 'start'], { env: this.env, stdio: ['ignore', log, log] });
+    this.proc = spawn(process.execPath, [CLI, 'daemon', 'start', ...this.startArgs], { env: this.env, stdio: ['ignore', log, log] });
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       if (this.proc.exitCode !== null) throw new Error(`daemon exited ${this.proc.exitCode}: see ${join(this.dir, 'daemon.log')}`);

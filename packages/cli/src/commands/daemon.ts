@@ -37,10 +37,18 @@ export function daemonCommand(session: Session): CommandModule {
           describe: 'Start the daemon in the foreground (Ctrl+C or SIGTERM stops it)',
           builder: (s: Argv) =>
             s
-              .example('sudo $0 daemon start', 'serve on /run/cedana.sock')
-              .example('$0 daemon start --protocol tcp --address 127.0.0.1:8080', 'serve on TCP'),
-          handler: action<GlobalArgs>(session, async (argv) => {
-            const handle = await session.deps.startDaemon(session.config(argv));
+              .option('insecure', {
+                type: 'boolean',
+                describe: 'listen on TCP without auth_token: anyone who reaches the port acts as root (logs a warning)',
+              })
+              .example('$0 daemon start', 'as root: serve on /run/cedana.sock')
+              .example(
+                'CEDANA_AUTH_TOKEN=$(openssl rand -hex 32) $0 daemon start --protocol tcp --address 127.0.0.1:8080',
+                'serve on TCP; clients pass the same CEDANA_AUTH_TOKEN',
+              ),
+          handler: action<GlobalArgs & { insecure?: boolean }>(session, async (argv) => {
+            const config = session.config(argv);
+            const handle = await session.deps.startDaemon(argv.insecure ? Object.freeze({ ...config, insecure: true }) : config);
             const signal = await new Promise<string>((resolve) => {
               const offs: (() => void)[] = [];
               const stop = (sig: string) => {

@@ -10,7 +10,7 @@ import { formatSize } from '../output/table.js';
 import { addPluginOptions, type PluginCmd, pluginCommands, pluginDetails } from '../plugins/commands.js';
 import { action, type GlobalArgs, type Session } from '../session.js';
 import { type CriuArgs, criuOptions, criuOpts } from './criu-flags.js';
-import { countOf, pidOf } from './validate.js';
+import { countOf, nameOf, pidOf } from './validate.js';
 import { MEASURE_OPTIONS, type ProgressArgs, withProgress } from './with-progress.js';
 
 export interface DumpArgs extends GlobalArgs, CriuArgs, ProgressArgs {
@@ -48,7 +48,7 @@ export function dumpRequest(
     type: 'type' in target ? target.type : 'pid' in target ? 'process' : '',
     pid: 'pid' in target ? target.pid : 0,
     dir: argv.dir ?? '',
-    name: argv.name ?? '',
+    name: nameOf(argv.name, 'checkpoint name'),
     compression: argv.compression ?? '',
     streams: countOf(argv.streams, 'streams'), // left out: the daemon applies checkpoint.streams where it can
     criu: criuOpts(argv),

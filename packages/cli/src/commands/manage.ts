@@ -4,7 +4,7 @@ import type { ManageReq } from '@cedana/core/proto';
 import type { Argv, CommandModule } from 'yargs';
 import { addPluginOptions, type PluginCmd, pluginCommands, pluginDetails } from '../plugins/commands.js';
 import { action, type GlobalArgs, type Session } from '../session.js';
-import { pidOf } from './validate.js';
+import { nameOf, pidOf } from './validate.js';
 
 export interface ManageArgs extends GlobalArgs {
   jid?: string;
@@ -20,7 +20,7 @@ function manageOptions(y: Argv): Argv {
 
 export function manageRequest(argv: ManageArgs, type: string, details?: Record<string, unknown>): ManageReq {
   return {
-    jid: argv.jid ?? '',
+    jid: nameOf(argv.jid, 'JID'),
     type,
     pid: type === 'process' ? pidOf(argv.pid, '--pid') : 0,
     gpuEnabled: Boolean(argv.gpuEnabled),

@@ -17,6 +17,7 @@ import {
 } from '../plugins/commands.js';
 import { action, type GlobalArgs, type Session } from '../session.js';
 import { attach } from './attach.js';
+import { nameOf } from './validate.js';
 import { MEASURE_OPTIONS, type ProgressArgs, withProgress } from './with-progress.js';
 
 export interface RestoreArgs extends GlobalArgs, ProgressArgs {
@@ -64,7 +65,8 @@ export function restoreRequest(argv: RestoreArgs, type: string, pluginDetails?: 
   // --streams is the streamer plugin's: it travels in the request's details under its name.
   const details = argv.streams ? { ...pluginDetails, streamer: { streams: argv.streams } } : pluginDetails;
   return {
-    jid: argv.jid ?? '',
+    // `restore job JID` looks a job up (one from before the name rule too); `--jid` names a new one.
+    jid: type === '' ? (argv.jid ?? '') : nameOf(argv.jid, 'JID'),
     path: argv.path ?? '',
     checkpointId: '',
     type,

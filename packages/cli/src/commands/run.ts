@@ -9,7 +9,7 @@ import { UsageError } from '../exit-codes.js';
 import { addPluginOptions, type PluginCmd, pluginCommands, pluginDetails } from '../plugins/commands.js';
 import { action, type GlobalArgs, type Session } from '../session.js';
 import { attach } from './attach.js';
-import { envOf } from './validate.js';
+import { envOf, nameOf } from './validate.js';
 
 export interface RunArgs extends GlobalArgs {
   jid?: string;
@@ -46,7 +46,7 @@ export function runRequest(argv: RunArgs, type: string, details?: Record<string,
   const args = [...(argv.cmd ?? []), ...(argv['--'] ?? [])].map(String);
   if (type === 'process' && args.length === 0) throw new UsageError('name the program to run: `cedana run process -- CMD ARGS...`');
   return {
-    jid: argv.jid ?? '',
+    jid: nameOf(argv.jid, 'JID'),
     type,
     process: { args, env: envOf(argv.env), workingDir: argv.cwd ?? '' },
     log: argv.log ?? '',

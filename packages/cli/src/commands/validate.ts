@@ -1,4 +1,5 @@
 /** Checks of flag values that yargs' types cannot express; failures are usage errors (exit 2). */
+import { checkName, isCedanaError, type NamedThing } from '@cedana/core';
 import { UsageError } from '../exit-codes.js';
 
 /** A PID: a positive integer. */
@@ -24,4 +25,15 @@ export function envOf(values: readonly unknown[] | undefined): string[] {
     if (!/^[^=]+=/.test(s)) throw new UsageError(`--env takes KEY=VALUE, got ${JSON.stringify(s)}`);
     return s;
   });
+}
+
+/** A --jid or --name the CLI can refuse before asking the daemon (which checks the same rule); '' when not given. */
+export function nameOf(value: unknown, what: NamedThing): string {
+  if (value === undefined || value === '') return '';
+  try {
+    return checkName(what, String(value));
+  } catch (err) {
+    if (isCedanaError(err)) throw new UsageError(err.message, err.hint, err.code);
+    throw err;
+  }
 }

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError, type DumpAdapter, isCedanaError } from '@cedana/core';
+import { CedanaError, type DumpAdapter, fileNameFor, isCedanaError } from '@cedana/core';
 import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
 import { type ArchiveCompression, archivePath, CODECS } from '../checkpoint/codecs.js';
 import { writeManifest } from '../checkpoint/manifest.js';
 import { makePrivate, PRIVATE_DIR_MODE } from '../checkpoint/private-modes.js';
 import { type DumpIntent, NO_INTENT } from '../jobs/dump-journal.js';
 import { watchDumpProgress } from './dump-progress.js';
+import { keepFailedDumpLog } from './failed-dump-log.js';
 import { addCriuStats, phaseProgress, timed } from './measure.js';
 
 /**
@@ -26,7 +27,8 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
       const id = randomBytes(6).toString('hex');
       // A generated name is unique to the second; the ID tells two dumps within one second apart:
       // the first one's folder, or the archive it was packed into (the folder is gone then), is there.
-      const name = req.name || `dump-${req.type}-${req.jid || req.pid || id}-${timestamp()}`;
+      // req.name follows the name rule (validateDumpRequest); a JID from before the rule is not put in a path as it is.
+      const name = req.name || `dump-${req.type}-${req.jid ? fileNameFor(req.jid) : req.pid || id}-${timestamp()}`;
       let dir = join(req.dir, name);
       if (!req.name && (await archiveExists(dir, req.compression))) dir = `${dir}-${id}`;
       await mkdir(dir, { mode: PRIVATE_DIR_MODE }).catch(async (err: NodeJS.ErrnoException) => {
@@ -63,6 +65,7 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
       } catch (err) {
         // Read the free space before the partial images are removed: CRIU's own log may not say ENOSPC.
         const full = await nearlyFull(req.dir);
+        await keepFailedDumpLog(err, dir, ctx.config['log.dir'], id, ctx.log); // CRIU's log outlives the partial images
         await rm(dir, { recursive: true, force: true });
         throw noSpaceFrom(err, req.dir, full);
       }

@@ -15,7 +15,7 @@ export function coreChecks(plugins: () => readonly LoadedPlugin[]): HealthCheck[
     if (process.getuid?.() !== 0)
       result.errors.push({
         message: 'the daemon is not running as root: CRIU needs root',
-        fix: 'start it with sudo: `sudo cedana daemon start`',
+        fix: 'start it as root: `cedana daemon start` from a root shell (e.g. `su -`)',
       });
     if (config['db.path'].startsWith('/tmp/')) {
       result.warnings.push({

@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import {
   type BaseContext,
   CedanaError,
+  checkName,
   type DumpContext,
   type ExitStatus,
   features,
+  fileNameFor,
   type Logger,
   type Measured,
   type PluginSource,
@@ -36,6 +38,7 @@ import { dumpPipeline } from '../pipelines/dump.js';
 import { restorePipeline } from '../pipelines/restore.js';
 import { runPipeline } from '../pipelines/run.js';
 import { isAlive, processStartTime, signalName, signalNumber } from '../process/proc.js';
+import { refuseDaemonHelper, refuseProtectedPid } from '../process/protected-pids.js';
 import { watchProcess } from '../process/watch.js';
 import type { Store } from '../store/store.js';
 import { type DumpIntent, DumpJournal } from './dump-journal.js';
@@ -94,7 +97,7 @@ export class JobManager {
 
   async run(ctx: BaseContext, req: RunReq): Promise<RunResp> {
     req.type ||= 'process';
-    req.jid ||= newJid();
+    req.jid = checkName('JID', req.jid || newJid());
     await this.ensureNew(req.jid);
     req.log ||= `/var/log/cedana-output-${req.jid}.log`;
     const res = RunResp.create({ jid: req.jid });
@@ -118,13 +121,14 @@ export class JobManager {
 
   async manage(ctx: BaseContext, req: ManageReq): Promise<ManageResp> {
     req.type ||= 'process';
-    req.jid ||= newJid();
+    req.jid = checkName('JID', req.jid || newJid());
     await this.ensureNew(req.jid);
     const res = ManageResp.create({ jid: req.jid, pid: req.pid });
     let started: Started | undefined;
     if (req.type === 'process') {
       if (!req.pid || !(await isAlive(req.pid)))
         throw new CedanaError('CEDANA_ERR_PROCESS_NOT_FOUND', `no running process with PID ${req.pid}`);
+      await refuseProtectedPid(req.pid, 'manage');
     } else {
       await features.ManageHandler.ifAvailable(async (_, handler) => {
         started = await handler(ctx, req, res);
@@ -228,6 +232,7 @@ export class JobManager {
       manifest: { plugins: this.pluginVersions() },
     };
     // A runtime plugin's container is named by its details, not a PID: nothing to lock by PID.
+    if (!req.jid && req.pid) await refuseDaemonHelper(req.pid, this);
     if (!req.jid) return req.pid ? this.withPidLock(req.pid, () => this.runDump(ctx, req, intent)) : this.runDump(ctx, req, intent);
     const job = await this.get(req.jid);
     if (job.state?.status !== 'running') {
@@ -300,7 +305,7 @@ export class JobManager {
       req.attachable ||= existing.attachable;
       req.details = mergeDetails(existing.details, req.details);
     }
-    const jid = existing?.jid ?? (req.jid || newJid());
+    const jid = existing?.jid ?? checkName('JID', req.jid || newJid()); // a new job's JID; an old job keeps its own
     return this.withJobLock(jid, async (rt) => {
       await Promise.race([rt.gone, sleep(GONE_TIMEOUT_MS)]);
       const res = RestoreResp.create({ jid });
@@ -325,7 +330,7 @@ export class JobManager {
           `the restored process writes to ${job.log || 'its old files'} as before: --log applies to attachable jobs and containers`,
         );
       }
-      job.log = (logFollows && req.log) || job.log || `/var/log/cedana-output-${jid}.log`;
+      job.log = (logFollows && req.log) || job.log || `/var/log/cedana-output-${fileNameFor(jid)}.log`;
       job.attachable = Boolean(started.stdio);
       if (req.details) job.details = req.details; // as the type's plugin left them (e.g. a new container ID)
       job.state = await runningState(started.pid);
@@ -381,7 +386,7 @@ export class JobManager {
   }
 
   private exitFile(jid: string): string {
-    return join(this.exitDir, `${jid}.json`);
+    return join(this.exitDir, `${fileNameFor(jid)}.json`); // a JID from before the name rule never makes the path
   }
 
   private async freshExitFile(jid: string): Promise<string> {

@@ -8,6 +8,7 @@ import { prepareDumpDirWith } from '../filesystem/dump-adapters.js';
 import { type DumpIntent, NO_INTENT } from '../jobs/dump-journal.js';
 import { detectNetworkOptionsForDump } from '../network/dump-adapters.js';
 import { addExternalFilesForDump, detectShellJobForDump, fillProcessStateForDump } from '../process/dump-adapters.js';
+import { refuseProtectedPidForDump } from '../process/protected-pids.js';
 import { validateDumpRequest } from '../validation/dump-adapters.js';
 import { gpuAdaptersForDump } from './gpu-adapters.js';
 import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
@@ -24,6 +25,7 @@ export async function dumpPipeline(type: string, intent: DumpIntent = NO_INTENT)
     ...(await pluginMiddleware(features.DumpMiddleware, type)), // by now the plugin has set ctx.pid
 
     fillProcessStateForDump,
+    refuseProtectedPidForDump, // never PID 1, the daemon, or a process the daemon runs under
     detectShellJobForDump,
     addExternalFilesForDump,
     detectNetworkOptionsForDump,

@@ -11,6 +11,12 @@ export async function processStartTime(pid: number): Promise<number | undefined>
   return Number(fields[19]);
 }
 
+/** Parent PID (field 4 of /proc/PID/stat), or undefined if gone. */
+export async function parentPid(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat === undefined ? undefined : Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
 /** State letter of /proc/PID/stat (R, S, Z, ...), or undefined if gone. */
 export async function processState(pid: number): Promise<string | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
