@@ -80,6 +80,15 @@ export class TestDaemon {
     await this.stopProcess();
   }
 
+  /** Kills the daemon with SIGKILL (no clean-up of its own) and leaves its jobs running; `restart()` brings it back. */
+  async killDaemon(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+  }
+
   /** Stops the daemon, kills the jobs' processes it left and removes the temp dir. */
   async stop(): Promise<void> {
     const r = await this.cli(['ps', '--json']).catch(() => undefined);
@@ -112,7 +121,7 @@ export class TestDaemon {
 
   private async stopProcess(): Promise<void> {
     const p = this.proc;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGTERM');
     await Promise.race([exited, sleep(5000)]);

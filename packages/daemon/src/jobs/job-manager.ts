@@ -38,6 +38,7 @@ import { runPipeline } from '../pipelines/run.js';
 import { isAlive, processStartTime, signalName, signalNumber } from '../process/proc.js';
 import { watchProcess } from '../process/watch.js';
 import type { Store } from '../store/store.js';
+import { type HeldStarted, holdStdio, reconnectHolder } from './io-holder.js';
 import { JobIo } from './job-io.js';
 import { CheckpointReaders, pruneCheckpoints } from './retention.js';
 import { JobRuntime } from './runtime.js';
@@ -63,6 +64,8 @@ export class JobManager {
     private readonly log: Logger,
     /** Where restored processes' exit statuses are left for a daemon that restarted (RestoreContext.exitStatusFile). */
     private readonly exitDir: string,
+    /** Where attachable jobs' I/O holders listen (io-holder.ts). */
+    private readonly ioDir: string,
   ) {}
 
   /** After a daemon restart: jobs whose process still lives are watched again, the others have exited. */
@@ -73,8 +76,13 @@ export class JobManager {
       const ticks = await processStartTime(state.pid);
       if (ticks !== undefined && (await isAlive(state.pid)) && (!state.startTicks || ticks === state.startTicks)) {
         this.log.info({ jid: job.jid, pid: state.pid }, 'job still running: watching it again');
-        const watched = watchProcess(state.pid, ticks);
-        this.track(job, { ...watched, exited: watched.exited.then(async (s) => (await this.exitFromFile(job.jid)) ?? s) });
+        const watched = () => watchProcess(state.pid, ticks).exited.then(async (s) => (await this.exitFromFile(job.jid)) ?? s);
+        const holder = job.attachable ? await reconnectHolder(this.ioDir, job.jid) : undefined;
+        const exited = holder ? holder.exited.then((s) => s ?? watched()) : watched();
+        const started: Started | HeldStarted = holder
+          ? { pid: state.pid, exited, stdio: holder.stdio, holder }
+          : { pid: state.pid, exited };
+        await this.track(job, started);
       } else {
         this.log.info({ jid: job.jid, pid: state.pid }, 'job ended while the daemon was down');
         await this.markExited(job.jid, (await this.exitFromFile(job.jid)) ?? { code: null, signal: null });
@@ -101,7 +109,7 @@ export class JobManager {
       state: await runningState(started.pid),
     });
     await this.store.putJob(job);
-    this.track(job, started);
+    await this.track(job, started);
     res.pid = started.pid;
     return res;
   }
@@ -131,7 +139,7 @@ export class JobManager {
       state: await runningState(pid),
     });
     await this.store.putJob(job);
-    this.track(job, started);
+    await this.track(job, started);
     res.pid = pid;
     return res;
   }
@@ -180,6 +188,7 @@ export class JobManager {
       }
       if (job.type !== 'process' && features.Cleanup.isAvailable(job.type))
         await features.Cleanup.ifAvailable((_, cleanup) => cleanup(job), job.type);
+      this.runtimes.get(jid)?.holder?.quit();
       this.runtimes.get(jid)?.io?.close();
       this.runtimes.delete(jid);
       await this.store.deleteJob(jid);
@@ -315,7 +324,7 @@ export class JobManager {
       if (req.details) job.details = req.details; // as the type's plugin left them (e.g. a new container ID)
       job.state = await runningState(started.pid);
       await this.store.putJob(job);
-      this.track(job, started);
+      await this.track(job, started);
       res.pid = started.pid;
       return res;
     });
@@ -329,16 +338,18 @@ export class JobManager {
     return res;
   }
 
-  private track(job: Job, started: Started): void {
+  private async track(job: Job, started: Started): Promise<void> {
     const rt = this.runtime(job.jid);
     const gen = ++rt.generation;
     rt.started = started;
     rt.gone = started.exited;
+    void started.exited.then((status) => this.onExit(job.jid, gen, status));
     if (started.stdio) {
       rt.io ??= new JobIo(job.log);
-      rt.io.connect(started.stdio);
+      const held = await holdStdio(started, { dir: this.ioDir, jid: job.jid, log: job.log }, this.log);
+      rt.holder = held.holder;
+      rt.io.connect(held.stdio, { logged: Boolean(held.holder) });
     }
-    void started.exited.then((status) => this.onExit(job.jid, gen, status));
   }
 
   private async onExit(jid: string, gen: number, status: ExitStatus): Promise<void> {
