@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, it } from 'node:test';
+import { after, afterEach, before, it } from 'node:test';
 import { CLI, TestDaemon, waitFor } from '../harness/daemon.js';
 
 interface JobJson {
@@ -29,6 +29,10 @@ before(async () => {
 });
 after(async () => {
   await d.stop();
+});
+// A test that failed with the daemon down leaves the next one a daemon.
+afterEach(async () => {
+  if ((await d.cli(['ps'])).code !== 0) await d.restart();
 });
 
 async function job(jid: string): Promise<JobJson | undefined> {
