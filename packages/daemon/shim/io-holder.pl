@@ -17,7 +17,9 @@
 #                exit status, also into FILE (--status-file, written atomically) for a daemon
 #                that was down when it ended
 #   --adopt LIST the job runs already (restored, or a container); fds 3, 4, 5 are the other
-#                ends of its stdin, stdout and stderr pipes, those LIST names ("0,1,2", "0,1")
+#                ends of its stdin, stdout and stderr pipes, those LIST names ("0,1,2", "0,1").
+#                Output the daemon read from them before it handed them over comes on stdin,
+#                as 'o' and 'e' frames (below), until EOF: it goes first into log and scrollback
 #
 # Events on stdout, one JSON line each, then the holder leaves the daemon's stdio alone:
 #   {"event":"ready","pid":N}       listening on PATH; N is the job's PID (0 with --adopt)
@@ -84,7 +86,7 @@ nonblocking($listener);
 $listening = 1;
 
 # The job's streams, as the holder sees them: $in is written, $out{o} and $out{e} are read.
-my ($in, %out, $child);
+my ($in, %out, $child, @early);
 if ($mode eq 'run') {
   local $/ = "\0";
   my @env = map { chomp; $_ } <STDIN>;
@@ -115,6 +117,14 @@ if ($mode eq 'run') {
   if ($why ne '') { waitpid($child, 0); fail($why); }
   ($in, $out{o}, $out{e}) = ($in_w, $out_r, $err_r);
 } else {
+  binmode STDIN;
+  local $/;
+  my $early = <STDIN> // '';
+  while (length($early) >= 5) {
+    my ($type, $len) = unpack('a N', $early);
+    push @early, [$type, substr($early, 5, $len)] if $type eq 'o' || $type eq 'e';
+    substr($early, 0, 5 + $len) = '';
+  }
   my %have = map { $_ => 1 } split /,/, $adopt;
   for ([0, 3, '>&='], [1, 4, '<&='], [2, 5, '<&=']) {
     my ($stream, $fd, $how) = @$_;
@@ -191,6 +201,8 @@ sub client_input {
     elsif ($type eq 'q') { finish(); }
   }
 }
+
+output(@$_) for @early;
 
 while (1) {
   if ($child && !defined $status) {

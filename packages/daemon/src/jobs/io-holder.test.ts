@@ -32,6 +32,14 @@ function text(stream: Readable): { until(re: RegExp): Promise<string>; all(): st
   };
 }
 
+async function waitUntil(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 async function gone(path: string): Promise<boolean> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
@@ -112,15 +120,17 @@ describe('io holder', () => {
     });
   });
 
-  it('adopts the streams of a job that runs already', async () => {
-    const job = spawn('sh', ['-c', 'read l; echo "adopted $l"; echo e >&2'], { stdio: 'pipe' });
+  it('adopts the streams of a job that runs already, with the output they had read before', async () => {
+    const job = spawn('sh', ['-c', 'echo first; read l; echo "adopted $l"; echo e >&2'], { stdio: 'pipe' });
+    // The daemon's end has read "first" already (a socket reads as soon as it is made).
+    await waitUntil(() => job.stdout.readableLength > 0);
     const p = place();
     const link = await adoptStdio(p, { stdin: job.stdin, stdout: job.stdout, stderr: job.stderr });
     const out = text(link.stdio.stdout);
     link.stdio.stdin.write('yes\n');
-    await out.until(/adopted yes\n/);
+    assert.equal(await out.until(/adopted yes\n/), 'first\nadopted yes\n');
     assert.equal(await link.exited, null, 'an adopted job has no exit status from its holder');
-    assert.match(await readFile(p.log, 'utf8'), /adopted yes\n/);
+    assert.equal(await readFile(p.log, 'utf8'), 'first\nadopted yes\ne\n');
   });
 
   it("refuses a sockets' folder that others may enter", async () => {

@@ -76,14 +76,36 @@ export async function startHeldRun(place: HolderPlace, run: HeldRun): Promise<{ 
 
 /**
  * Hands the streams of a job that runs already (restored, or a container) to a new holder;
- * the daemon's copies are closed once the holder has its own.
+ * the daemon's copies are closed once the holder has its own. What the daemon's streams had
+ * read already goes to the holder first, so no output is lost or reordered.
  */
 export async function adoptStdio(place: HolderPlace, stdio: NonNullable<Started['stdio']>): Promise<HolderLink> {
   const streams = [stdio.stdin, stdio.stdout, stdio.stderr];
   const present = streams.flatMap((s, i) => (s ? [i] : []));
-  const { link } = await startHolder(place, ['--adopt', present.join(',')], ['ignore', ...streams.map((s) => s ?? 'ignore')]);
-  for (const s of streams) s?.destroy();
-  return link;
+  const early = Buffer.concat([
+    ...takeRead(stdio.stdout).map((c) => encodeFrame('o', c)),
+    ...takeRead(stdio.stderr).map((c) => encodeFrame('e', c)),
+  ]);
+  try {
+    const { link } = await startHolder(place, ['--adopt', present.join(',')], ['pipe', ...streams.map((s) => s ?? 'ignore')], early);
+    return link;
+  } finally {
+    for (const s of streams) s?.destroy();
+  }
+}
+
+/**
+ * Stops a socket over a pipe from reading further (net.Socket starts reading its fd as soon
+ * as it is made) and returns what it had read. Node has no public call for this: the
+ * handle's readStop() stops libuv, and `reading` is left set so that read() takes the
+ * buffer without starting it again. A stream that is no such socket gives what it holds.
+ */
+function takeRead(stream: Readable | undefined): Buffer[] {
+  if (!stream) return [];
+  (stream as unknown as { _handle?: { readStop?(): number } })._handle?.readStop?.();
+  const chunks: Buffer[] = [];
+  for (let c = stream.read() as Buffer | null; c !== null; c = stream.read() as Buffer | null) chunks.push(c);
+  return chunks;
 }
 
 /**
@@ -119,7 +141,7 @@ async function startHolder(
   place: HolderPlace,
   mode: string[],
   stdio: ('pipe' | 'ignore' | Readable | Writable)[],
-  input?: string,
+  input?: string | Buffer,
 ): Promise<{ pid: number; link: HolderLink }> {
   await privateDir(place.dir);
   const socket = holderSocket(place.dir, place.jid);
