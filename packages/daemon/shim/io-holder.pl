@@ -16,10 +16,13 @@
 #                entries, each ended by a NUL, until EOF); the holder reaps it and reports its
 #                exit status, also into FILE (--status-file, written atomically) for a daemon
 #                that was down when it ended
-#   --adopt LIST the job runs already (restored, or a container); fds 3, 4, 5 are the other
+#   --adopt LIST [--pid PID]
+#                the job runs already (restored, or a container); fds 3, 4, 5 are the other
 #                ends of its stdin, stdout and stderr pipes, those LIST names ("0,1,2", "0,1").
 #                Output the daemon read from them before it handed them over comes on stdin,
-#                as 'o' and 'e' frames (below), until EOF: it goes first into log and scrollback
+#                as 'o' and 'e' frames (below), until EOF: it goes first into log and scrollback.
+#                With --pid, the job has also ended once PID is gone (a FIFO opened read-write,
+#                as containerd's, never reads EOF)
 #
 # Events on stdout, one JSON line each, then the holder leaves the daemon's stdio alone:
 #   {"event":"ready","pid":N}       listening on PATH; N is the job's PID (0 with --adopt)
@@ -31,8 +34,8 @@
 #                     {"signal":N}, --run only). A new client first gets the scrollback.
 #   client -> holder  'i' bytes for the job's stdin, 'c' close the job's stdin, 'q' quit
 #
-# The holder ends when the job's output pipes are closed (with --run: once the job is reaped,
-# after at most 1 s more of draining), or on 'q'. It ignores SIGHUP and SIGPIPE.
+# The holder ends when the job's output pipes are closed, or once the job is reaped (--run) or
+# its PID gone (--pid), after at most 1 s more of draining; or on 'q'. It ignores SIGHUP and SIGPIPE.
 use strict;
 use warnings;
 use POSIX qw(:sys_wait_h dup2 _exit setsid);
@@ -49,13 +52,14 @@ my $SCROLLBACK = 64 * 1024;
 my $CLIENT_MAX = 8 * 1024 * 1024;    # output queued for a client that does not read
 my $STDIN_MAX  = 8 * 1024 * 1024;    # input queued for a job that does not read
 
-my ($socket_path, $log, $status_file, $mode, $cwd, $adopt, @cmd);
+my ($socket_path, $log, $status_file, $mode, $cwd, $adopt, $watch, @cmd);
 while (@ARGV) {
   my $arg = shift @ARGV;
   if    ($arg eq '--socket')      { $socket_path = shift @ARGV; }
   elsif ($arg eq '--log')         { $log         = shift @ARGV; }
   elsif ($arg eq '--status-file') { $status_file = shift @ARGV; }
   elsif ($arg eq '--cwd')         { $cwd         = shift @ARGV; }
+  elsif ($arg eq '--pid')         { $watch       = shift @ARGV; }
   elsif ($arg eq '--adopt')       { $mode = 'adopt'; $adopt = shift @ARGV // ''; }
   elsif ($arg eq '--run')         { $mode = 'run'; }
   elsif ($arg eq '--' && ($mode // '') eq 'run') { @cmd = @ARGV; last; }
@@ -204,6 +208,11 @@ sub client_input {
 
 output(@$_) for @early;
 
+# A watched PID is gone when it is, when it is a zombie, or when another process now has it.
+sub start_time { open(my $fh, '<', "/proc/$_[0]/stat") or return; my $st = <$fh> // ''; return $st =~ /\)\s+([A-Za-z])\s+(?:\S+\s+){18}(\d+)/ ? ($1, $2) : (); }
+my $watch_start = $watch ? (start_time($watch))[1] : undef;
+sub watched_gone { my ($state, $start) = start_time($watch); return !defined $start || $state =~ /[ZX]/ || $start ne $watch_start; }
+
 while (1) {
   if ($child && !defined $status) {
     my $pid = waitpid($child, WNOHANG);
@@ -211,7 +220,8 @@ while (1) {
   }
   if ($in && $close_in && $inq eq '') { close $in; $in = undef; }
   my $open  = grep { defined } values %out;
-  my $ended = $mode eq 'run' ? defined $status && (!$open || time - $reaped_at >= 1) : !$open;
+  if ($watch && !defined $reaped_at && (!defined $watch_start || watched_gone())) { $reaped_at = time; }
+  my $ended = $mode eq 'run' ? defined $status && (!$open || time - $reaped_at >= 1) : !$open || (defined $reaped_at && time - $reaped_at >= 1);
   finish() if $ended && ($served || time > $first_client_by);
 
   my ($rin, $win) = ('', '');
@@ -220,7 +230,7 @@ while (1) {
   vec($rin, fileno($_), 1) = 1 for grep { defined } values %out;
   vec($win, fileno($client), 1) = 1 if $client && $cout ne '';
   vec($win, fileno($in), 1) = 1 if $in && $inq ne '';
-  my $n = select(my $rout = $rin, my $wout = $win, undef, $ended || defined $status ? 0.2 : 1);
+  my $n = select(my $rout = $rin, my $wout = $win, undef, $ended || defined $reaped_at ? 0.2 : 1);
   next if $n <= 0;
 
   for my $type ('o', 'e') {

@@ -133,6 +133,20 @@ describe('io holder', () => {
     assert.equal(await readFile(p.log, 'utf8'), 'first\nadopted yes\ne\n');
   });
 
+  it('ends with an adopted job whose output stays open elsewhere (as a FIFO opened read-write does)', async () => {
+    // The background sleep keeps stdout open after the job itself has exited.
+    const job = spawn('sh', ['-c', 'sleep 5 & read l; echo bye'], { stdio: 'pipe' });
+    const exit = new Promise((r) => job.once('exit', r));
+    const p = place();
+    const link = await adoptStdio(p, { stdin: job.stdin, stdout: job.stdout, stderr: job.stderr }, job.pid);
+    link.stdio.stdin.write('go\n');
+    await exit;
+    const started = Date.now();
+    assert.equal(await link.exited, null);
+    assert.ok(Date.now() - started < 4000, 'the holder did not wait for the background sleep');
+    assert.ok(await gone(holderSocket(dir, p.jid)));
+  });
+
   it("refuses a sockets' folder that others may enter", async () => {
     const open = join(root, 'open');
     await mkdir(open, { mode: 0o755 });

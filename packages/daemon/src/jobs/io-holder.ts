@@ -79,7 +79,7 @@ export async function startHeldRun(place: HolderPlace, run: HeldRun): Promise<{ 
  * the daemon's copies are closed once the holder has its own. What the daemon's streams had
  * read already goes to the holder first, so no output is lost or reordered.
  */
-export async function adoptStdio(place: HolderPlace, stdio: NonNullable<Started['stdio']>): Promise<HolderLink> {
+export async function adoptStdio(place: HolderPlace, stdio: NonNullable<Started['stdio']>, pid?: number): Promise<HolderLink> {
   const streams = [stdio.stdin, stdio.stdout, stdio.stderr];
   const present = streams.flatMap((s, i) => (s ? [i] : []));
   const early = Buffer.concat([
@@ -87,7 +87,8 @@ export async function adoptStdio(place: HolderPlace, stdio: NonNullable<Started[
     ...takeRead(stdio.stderr).map((c) => encodeFrame('e', c)),
   ]);
   try {
-    const { link } = await startHolder(place, ['--adopt', present.join(',')], ['pipe', ...streams.map((s) => s ?? 'ignore')], early);
+    const mode = ['--adopt', present.join(','), ...(pid ? ['--pid', String(pid)] : [])];
+    const { link } = await startHolder(place, mode, ['pipe', ...streams.map((s) => s ?? 'ignore')], early);
     return link;
   } finally {
     for (const s of streams) s?.destroy();
@@ -124,7 +125,7 @@ export async function holdStdio(
   }
   const stdio = started.stdio as NonNullable<Started['stdio']>;
   try {
-    const holder = await adoptStdio(place, stdio);
+    const holder = await adoptStdio(place, stdio, started.pid);
     return { stdio: holder.stdio, holder };
   } catch (err) {
     log.warn({ jid: place.jid, err: (err as Error).message }, 'no I/O holder for the job: its pipes stay with the daemon and end with it');
