@@ -74,6 +74,14 @@ sub event { print STDOUT "$_[0]\n"; }
 sub json_str { my ($s) = @_; $s =~ s/(["\\])/\\$1/g; $s =~ s/([\x00-\x1f])/sprintf('\\u%04x', ord $1)/ge; return "\"$s\""; }
 sub fail { unlink $socket_path if $listening; event('{"event":"failed","reason":' . json_str("io holder: $_[0]") . '}'); _exit(1); }
 
+# Nothing of the daemon's (Node passes on every fd without close-on-exec): only the adopted ends.
+if (opendir(my $dh, '/proc/self/fd')) {
+  my $keep = $mode eq 'adopt' ? 5 : 2;
+  my @fds = grep { /^\d+$/ && $_ > $keep } readdir $dh;
+  closedir $dh;
+  POSIX::close($_) for @fds;
+}
+
 sub nonblocking { my ($fh) = @_; my $fl = fcntl($fh, F_GETFL, 0) // 0; fcntl($fh, F_SETFL, $fl | O_NONBLOCK); }
 
 open(my $logfh, '>>', $log) or fail("cannot open the log $log: $!");

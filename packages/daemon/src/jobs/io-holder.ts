@@ -82,16 +82,17 @@ export async function startHeldRun(place: HolderPlace, run: HeldRun): Promise<{ 
 export async function adoptStdio(place: HolderPlace, stdio: NonNullable<Started['stdio']>, pid?: number): Promise<HolderLink> {
   const streams = [stdio.stdin, stdio.stdout, stdio.stderr];
   const present = streams.flatMap((s, i) => (s ? [i] : []));
-  const early = Buffer.concat([
-    ...takeRead(stdio.stdout).map((c) => encodeFrame('o', c)),
-    ...takeRead(stdio.stderr).map((c) => encodeFrame('e', c)),
-  ]);
+  const taken = [takeRead(stdio.stdout), takeRead(stdio.stderr)] as const;
+  const early = Buffer.concat([...taken[0].map((c) => encodeFrame('o', c)), ...taken[1].map((c) => encodeFrame('e', c))]);
   try {
     const mode = ['--adopt', present.join(','), ...(pid ? ['--pid', String(pid)] : [])];
     const { link } = await startHolder(place, mode, ['pipe', ...streams.map((s) => s ?? 'ignore')], early);
-    return link;
-  } finally {
     for (const s of streams) s?.destroy();
+    return link;
+  } catch (err) {
+    giveBack(stdio.stdout, taken[0]);
+    giveBack(stdio.stderr, taken[1]);
+    throw err;
   }
 }
 
@@ -103,10 +104,21 @@ export async function adoptStdio(place: HolderPlace, stdio: NonNullable<Started[
  */
 function takeRead(stream: Readable | undefined): Buffer[] {
   if (!stream) return [];
-  (stream as unknown as { _handle?: { readStop?(): number } })._handle?.readStop?.();
+  handleOf(stream)?.readStop?.();
   const chunks: Buffer[] = [];
   for (let c = stream.read() as Buffer | null; c !== null; c = stream.read() as Buffer | null) chunks.push(c);
   return chunks;
+}
+
+/** Undoes takeRead (no holder could be had): the stream reads again, what it had read first. */
+function giveBack(stream: Readable | undefined, chunks: Buffer[]): void {
+  if (!stream || stream.destroyed) return;
+  for (const c of [...chunks].reverse()) stream.unshift(c);
+  handleOf(stream)?.readStart?.();
+}
+
+function handleOf(stream: Readable): { readStop?(): number; readStart?(): number } | undefined {
+  return (stream as unknown as { _handle?: { readStop?(): number; readStart?(): number } })._handle;
 }
 
 /**
@@ -176,7 +188,19 @@ async function startHolder(
       hint: "an attachable job's streams are held by a perl process (Debian: apt-get install perl-base)",
     });
   }
-  return { pid: event.pid, link: await connectHolder(socket) };
+  try {
+    return { pid: event.pid, link: await connectHolder(socket) };
+  } catch (err) {
+    // A job the daemon cannot reach is one it does not know of: it must not run on.
+    if (event.pid > 0) process.kill(event.pid, 'SIGKILL');
+    throw new CedanaError(
+      'CEDANA_ERR_RUN_FAILED',
+      `the I/O holder is ready but its socket ${socket} does not answer: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
 }
 
 /** The holders' folder: created 0700, and refused when it is a symlink or someone else's. */

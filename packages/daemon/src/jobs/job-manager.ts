@@ -200,7 +200,12 @@ export class JobManager {
   /** The streams of an attachable job, and a way to hear of its exit. */
   async attach(job: Job): Promise<{ io: JobIo; onExit(listener: (s: ExitStatus) => void): () => void; exited?: ExitStatus }> {
     const rt = this.runtimes.get(job.jid);
-    if (!job.attachable || !rt?.io) throw new CedanaError('CEDANA_ERR_NOT_ATTACHABLE', `job "${job.jid}" is not attachable`);
+    if (!job.attachable) throw new CedanaError('CEDANA_ERR_NOT_ATTACHABLE', `job "${job.jid}" is not attachable`);
+    if (!rt?.io) {
+      throw new CedanaError('CEDANA_ERR_NOT_ATTACHABLE', `job "${job.jid}" was started attachable, but its I/O holder is gone`, {
+        hint: `its output so far is in ${job.log}; a holder ends only with its job, so something killed it`,
+      });
+    }
     const exited = job.state?.status === 'exited' ? { code: job.state.exitCode ?? null, signal: job.state.exitSignal || null } : undefined;
     return {
       io: rt.io,
