@@ -6,8 +6,8 @@
 # that dies would close them and the job would die of SIGPIPE at its next write. The holder
 # owns those ends instead: it appends the output to the job's log, keeps the last 64 KiB
 # (the scrollback), and relays both ways to the daemon over a private unix socket, which a
-# restarted daemon connects to again. It never blocks on the daemon: a daemon that does not
-# read is dropped (it reconnects and gets the scrollback), the job goes on writing.
+# restarted daemon connects to again. It never blocks on the daemon: while 8 MiB wait for a
+# daemon that does not read, it gets no more output (the log has all of it).
 #
 # Usage: perl io-holder.pl --socket PATH --log FILE [--status-file FILE] MODE
 #   --run [--cwd DIR] -- PROG ARG...
@@ -162,10 +162,11 @@ my (@scrollback, $scroll_bytes, $client, $served, $cin, $cout, $inq, $close_in, 
 
 sub frame { my ($type, $data) = @_; return $type . pack('N', length $data) . $data; }
 sub drop_client { close $client if $client; $client = undef; ($cin, $cout) = ('', ''); }
+# A client that does not keep up misses output (the log has all of it): the job never waits.
 sub to_client {
+  my ($frame, $always) = @_;
   return unless $client;
-  $cout .= $_[0];
-  drop_client() if length($cout) > $CLIENT_MAX;
+  $cout .= $frame if $always || length($cout) < $CLIENT_MAX;
 }
 
 sub output {
@@ -177,17 +178,18 @@ sub output {
   to_client(frame($type, $data));
 }
 
+sub status_json { return WIFSIGNALED($status) ? '{"signal":' . WTERMSIG($status) . '}' : '{"code":' . WEXITSTATUS($status) . '}'; }
+
+# At once, for a daemon that is down (written atomically); the client hears it only at the end.
+sub leave_status {
+  return unless defined $status_file && open(my $fh, '>', "$status_file.tmp");
+  print $fh status_json(), "\n";
+  close $fh;
+  rename("$status_file.tmp", $status_file);
+}
+
 sub finish {
-  my $st = '';
-  if (defined $status) {
-    $st = WIFSIGNALED($status) ? '{"signal":' . WTERMSIG($status) . '}' : '{"code":' . WEXITSTATUS($status) . '}';
-    if (defined $status_file && open(my $fh, '>', "$status_file.tmp")) {
-      print $fh "$st\n";
-      close $fh;
-      rename("$status_file.tmp", $status_file);
-    }
-    to_client(frame('x', $st));
-  }
+  to_client(frame('x', status_json()), 1) if defined $status;
   # What is left for the client: a short, bounded wait for it to take it.
   my $until = time + 2;
   while ($client && $cout ne '' && time < $until) {
@@ -224,7 +226,7 @@ sub watched_gone { my ($state, $start) = start_time($watch); return !defined $st
 while (1) {
   if ($child && !defined $status) {
     my $pid = waitpid($child, WNOHANG);
-    if ($pid == $child) { $status = $?; $reaped_at = time; }
+    if ($pid == $child) { $status = $?; $reaped_at = time; leave_status(); }
   }
   if ($in && $close_in && $inq eq '') { close $in; $in = undef; }
   my $open  = grep { defined } values %out;

@@ -1,11 +1,14 @@
 /** The real holder (perl) with real jobs: no daemon, the test is the holder's client. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { encodeFrame } from './holder-frames.js';
 import { adoptStdio, type HolderLink, holderSocket, reconnectHolder, startHeldRun } from './io-holder.js';
 
 /** Collects a stream's text; `until` resolves once it matches. */
@@ -107,6 +110,22 @@ describe('io holder', () => {
     again.stdio.stdin.end(); // EOF on the job's stdin
     assert.deepEqual(await again.exited, { code: 9, signal: null });
     assert.equal(await link.exited, null, 'the replaced client hears no exit');
+  });
+
+  it('never makes the job wait for a client that does not read: the log gets everything', async () => {
+    const p = place();
+    const statusFile = join(root, 'flood.json');
+    const { link } = await startHeldRun(p, sh('read go; head -c 20000000 /dev/zero; exit 3', statusFile));
+    const stuck = connect(holderSocket(dir, p.jid)); // replaces the link, and never reads
+    await new Promise((r) => stuck.once('connect', r));
+    stuck.pause();
+    stuck.write(encodeFrame('i', Buffer.from('go\n')));
+    assert.equal(await link.exited, null, 'the replaced client');
+    await waitUntil(() => existsSync(statusFile));
+    assert.equal((await readFile(statusFile, 'utf8')).trim(), '{"code":3}');
+    assert.ok(await gone(holderSocket(dir, p.jid)), 'the holder has drained the pipes and ended');
+    assert.equal((await stat(p.log)).size, 20_000_000);
+    stuck.destroy();
   });
 
   it('reports a signal, and fails the start when the program cannot be run', async () => {
