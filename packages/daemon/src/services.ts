@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { type Config, type Logger, setPluginSource } from '@cedana/core';
 import { container, type DependencyContainer, instanceCachingFactory } from 'tsyringe';
 import { JobManager } from './jobs/job-manager.js';
+import { exitDir, ioDir } from './jobs/state-paths.js';
 import { createLogger } from './log.js';
 import { PluginRegistry } from './plugins/registry.js';
 import { Store } from './store/store.js';
@@ -37,7 +38,8 @@ export async function buildServices(config: Config): Promise<DependencyContainer
           c.resolve(TOKENS.Store),
           c.resolve(TOKENS.PluginRegistry),
           c.resolve<Logger>(TOKENS.Logger).child({ component: 'jobs' }),
-          `${config['db.path']}-exits`,
+          exitDir(config),
+          ioDir(config),
         ),
     ),
   });

@@ -87,7 +87,7 @@ export class TestDaemon {
     await this.stopProcess();
   }
 
-  /** kill -9 of the daemon (nothing of it runs its shutdown): `restart()` brings it back. */
+  /** Kills the daemon with SIGKILL (no clean-up of its own) and leaves its jobs running; `restart()` brings it back. */
   async killDaemon(): Promise<void> {
     const p = this.proc;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;

@@ -1,7 +1,9 @@
 /**
- * The standard streams of an attachable job, held by the daemon: output is
- * appended to the job's log and fanned out to every attached client; the last
- * SCROLLBACK bytes are replayed to a client that attaches late.
+ * The standard streams of an attachable job, as the daemon sees them: output is
+ * fanned out to every attached client, and the last SCROLLBACK bytes are replayed
+ * to a client that attaches late. The streams are normally an I/O holder's
+ * (io-holder.ts), which appends the output to the job's log itself; streams that
+ * no holder relays are appended to the log here.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
@@ -16,15 +18,17 @@ export class JobIo {
   private scrollback: { stream: 'stdout' | 'stderr'; chunk: Buffer }[] = [];
   private scrollbackBytes = 0;
   private stdin?: Writable;
-  private log: WriteStream;
+  private log?: WriteStream;
+  private logged = false;
 
-  constructor(logPath: string) {
-    this.log = createWriteStream(logPath, { flags: 'a' });
-    this.log.on('error', () => {});
-  }
+  constructor(private readonly logPath: string) {}
 
-  /** Connects the streams of a (new) process incarnation: after run, and again after restore. */
-  connect(stdio: NonNullable<Started['stdio']>): void {
+  /**
+   * Connects the streams of a (new) process incarnation: after run, and again after restore.
+   * `logged`: they come from an I/O holder, which writes the log.
+   */
+  connect(stdio: NonNullable<Started['stdio']>, { logged = false } = {}): void {
+    this.logged = logged;
     this.stdin = stdio.stdin;
     stdio.stdin?.on('error', () => {});
     for (const name of ['stdout', 'stderr'] as const) {
@@ -50,16 +54,24 @@ export class JobIo {
   }
 
   close(): void {
-    this.log.end();
+    this.log?.end();
   }
 
   private emit(stream: 'stdout' | 'stderr', chunk: Buffer): void {
-    this.log.write(chunk);
+    if (!this.logged) this.appendToLog(chunk);
     this.scrollback.push({ stream, chunk });
     this.scrollbackBytes += chunk.length;
     while (this.scrollbackBytes > SCROLLBACK && this.scrollback.length > 1) {
       this.scrollbackBytes -= this.scrollback.shift()?.chunk.length ?? 0;
     }
     for (const l of this.listeners) l(stream, chunk);
+  }
+
+  private appendToLog(chunk: Buffer): void {
+    if (!this.log) {
+      this.log = createWriteStream(this.logPath, { flags: 'a' });
+      this.log.on('error', () => {});
+    }
+    this.log.write(chunk);
   }
 }

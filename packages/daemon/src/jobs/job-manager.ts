@@ -43,6 +43,7 @@ import { watchProcess } from '../process/watch.js';
 import type { Store } from '../store/store.js';
 import { type DumpIntent, DumpJournal } from './dump-journal.js';
 import { recoverInterruptedDumps } from './dump-recovery.js';
+import { type HeldStarted, holdStdio, reconnectHolder } from './io-holder.js';
 import { JobIo } from './job-io.js';
 import { CheckpointReaders, pruneCheckpoints } from './retention.js';
 import { JobRuntime } from './runtime.js';
@@ -70,6 +71,8 @@ export class JobManager {
     private readonly log: Logger,
     /** Where restored processes' exit statuses are left for a daemon that restarted (RestoreContext.exitStatusFile). */
     private readonly exitDir: string,
+    /** Where attachable jobs' I/O holders listen (io-holder.ts). */
+    private readonly ioDir: string,
   ) {
     this.journal = new DumpJournal(store);
   }
@@ -86,8 +89,13 @@ export class JobManager {
       const ticks = await processStartTime(state.pid);
       if (ticks !== undefined && (await isAlive(state.pid)) && (!state.startTicks || ticks === state.startTicks)) {
         this.log.info({ jid: job.jid, pid: state.pid }, 'job still running: watching it again');
-        const watched = watchProcess(state.pid, ticks);
-        this.track(job, { ...watched, exited: watched.exited.then(async (s) => (await this.exitFromFile(job.jid)) ?? s) });
+        const watched = () => watchProcess(state.pid, ticks).exited.then(async (s) => (await this.exitFromFile(job.jid)) ?? s);
+        const holder = job.attachable ? await reconnectHolder(this.ioDir, job.jid) : undefined;
+        const exited = holder ? holder.exited.then((s) => s ?? watched()) : watched();
+        const started: Started | HeldStarted = holder
+          ? { pid: state.pid, exited, stdio: holder.stdio, holder }
+          : { pid: state.pid, exited };
+        await this.track(job, started);
       } else {
         this.log.info({ jid: job.jid, pid: state.pid }, 'job ended while the daemon was down');
         await this.markExited(job.jid, (await this.exitFromFile(job.jid)) ?? { code: null, signal: null });
@@ -114,7 +122,7 @@ export class JobManager {
       state: await runningState(started.pid),
     });
     await this.store.putJob(job);
-    this.track(job, started);
+    await this.track(job, started);
     res.pid = started.pid;
     return res;
   }
@@ -145,7 +153,7 @@ export class JobManager {
       state: await runningState(pid),
     });
     await this.store.putJob(job);
-    this.track(job, started);
+    await this.track(job, started);
     res.pid = pid;
     return res;
   }
@@ -194,6 +202,7 @@ export class JobManager {
       }
       if (job.type !== 'process' && features.Cleanup.isAvailable(job.type))
         await features.Cleanup.ifAvailable((_, cleanup) => cleanup(job), job.type);
+      this.runtimes.get(jid)?.holder?.quit();
       this.runtimes.get(jid)?.io?.close();
       this.runtimes.delete(jid);
       await this.store.deleteJob(jid);
@@ -205,7 +214,12 @@ export class JobManager {
   /** The streams of an attachable job, and a way to hear of its exit. */
   async attach(job: Job): Promise<{ io: JobIo; onExit(listener: (s: ExitStatus) => void): () => void; exited?: ExitStatus }> {
     const rt = this.runtimes.get(job.jid);
-    if (!job.attachable || !rt?.io) throw new CedanaError('CEDANA_ERR_NOT_ATTACHABLE', `job "${job.jid}" is not attachable`);
+    if (!job.attachable) throw new CedanaError('CEDANA_ERR_NOT_ATTACHABLE', `job "${job.jid}" is not attachable`);
+    if (!rt?.io) {
+      throw new CedanaError('CEDANA_ERR_NOT_ATTACHABLE', `job "${job.jid}" was started attachable, but its I/O holder is gone`, {
+        hint: `its output so far is in ${job.log}; a holder ends only with its job, so something killed it`,
+      });
+    }
     const exited = job.state?.status === 'exited' ? { code: job.state.exitCode ?? null, signal: job.state.exitSignal || null } : undefined;
     return {
       io: rt.io,
@@ -335,7 +349,7 @@ export class JobManager {
       if (req.details) job.details = req.details; // as the type's plugin left them (e.g. a new container ID)
       job.state = await runningState(started.pid);
       await this.store.putJob(job);
-      this.track(job, started);
+      await this.track(job, started);
       res.pid = started.pid;
       return res;
     });
@@ -349,16 +363,18 @@ export class JobManager {
     return res;
   }
 
-  private track(job: Job, started: Started): void {
+  private async track(job: Job, started: Started): Promise<void> {
     const rt = this.runtime(job.jid);
     const gen = ++rt.generation;
     rt.started = started;
     rt.gone = started.exited;
+    void started.exited.then((status) => this.onExit(job.jid, gen, status));
     if (started.stdio) {
       rt.io ??= new JobIo(job.log);
-      rt.io.connect(started.stdio);
+      const held = await holdStdio(started, { dir: this.ioDir, jid: job.jid, log: job.log }, this.log);
+      rt.holder = held.holder;
+      rt.io.connect(held.stdio, { logged: Boolean(held.holder) });
     }
-    void started.exited.then((status) => this.onExit(job.jid, gen, status));
   }
 
   private async onExit(jid: string, gen: number, status: ExitStatus): Promise<void> {

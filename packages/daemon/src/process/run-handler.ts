@@ -1,18 +1,20 @@
-/** The daemon's own RunHandler for type "process": spawns the program detached. */
+/** The daemon's own RunHandler for type "process": spawns the program detached, or through an I/O holder. */
 import { spawn } from 'node:child_process';
-import { closeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { Socket } from 'node:net';
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CedanaError, type ExitStatus, type RunHandlerFn, type Started } from '@cedana/core';
+import { type HeldStarted, startHeldRun } from '../jobs/io-holder.js';
+import { exitDir, ioDir } from '../jobs/state-paths.js';
 import { cleanExec, resolveProgram } from './exec-clean.js';
-import { makePipe } from './pipes.js';
+import { processStartTime } from './proc.js';
+import { watchProcess } from './watch.js';
 
 /**
  * Starts the job's process in its own session with no terminal (what CRIU needs
- * to dump it without --shell-job). Output goes to the job's log file, or to pipes
- * the daemon holds when the job is attachable.
+ * to dump it without --shell-job). Output goes to the job's log file; an attachable
+ * job is started by its I/O holder (jobs/io-holder.ts), which holds its pipes.
  */
-export const runProcess: RunHandlerFn = async function runProcess(_ctx, req, res): Promise<Started> {
+export const runProcess: RunHandlerFn = async function runProcess(ctx, req, res): Promise<Started> {
   const [program, ...args] = req.process?.args ?? [];
   if (!program)
     throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'no program to run: give it after `--`, e.g. `cedana run process -- sleep 60`');
@@ -25,17 +27,23 @@ export const runProcess: RunHandlerFn = async function runProcess(_ctx, req, res
       `cannot start ${JSON.stringify(program)}: no such executable${program.includes('/') ? '' : ' in PATH'}`,
     );
   }
-  const log = req.attachable ? undefined : await open(req.log, 'a');
-  const pipes = req.attachable ? [await makePipe(), await makePipe(), await makePipe()] : [];
-  const [stdin, stdout, stderr] = pipes;
+  if (req.attachable) {
+    const exits = exitDir(ctx.config);
+    await mkdir(exits, { recursive: true });
+    const place = { dir: ioDir(ctx.config), jid: req.jid, log: req.log };
+    const statusFile = join(exits, `${req.jid}.json`);
+    const { pid, link } = await startHeldRun(place, { file: path, args, cwd, env, statusFile });
+    res.pid = pid;
+    const ticks = await processStartTime(pid);
+    // A holder that went away without a word (killed): watch the process instead.
+    const exited = link.exited.then((s) => s ?? watchProcess(pid, ticks).exited);
+    const started: HeldStarted = { pid, exited, stdio: link.stdio, holder: link };
+    return started;
+  }
+  const log = await open(req.log, 'a');
   try {
     const exec = cleanExec(path, args);
-    const child = spawn(exec.file, exec.args, {
-      detached: true,
-      cwd,
-      env,
-      stdio: log ? ['ignore', log.fd, log.fd] : [stdin?.read, stdout?.write, stderr?.write],
-    });
+    const child = spawn(exec.file, exec.args, { detached: true, cwd, env, stdio: ['ignore', log.fd, log.fd] });
     const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
@@ -52,23 +60,9 @@ export const runProcess: RunHandlerFn = async function runProcess(_ctx, req, res
     child.unref();
     const pid = child.pid as number;
     res.pid = pid;
-    if (!stdin || !stdout || !stderr) return { pid, exited };
-    return {
-      pid,
-      exited,
-      stdio: {
-        stdin: new Socket({ fd: stdin.write, readable: false, writable: true }),
-        stdout: new Socket({ fd: stdout.read, readable: true, writable: false }),
-        stderr: new Socket({ fd: stderr.read, readable: true, writable: false }),
-      },
-    };
-  } catch (err) {
-    for (const p of pipes) for (const fd of [p.read, p.write]) closeSync(fd);
-    throw err;
+    return { pid, exited };
   } finally {
-    await log?.close();
-    // The job holds its ends now; the daemon keeps only the other ones.
-    for (const fd of [stdin?.read, stdout?.write, stderr?.write]) if (fd !== undefined) closeSync(fd);
+    await log.close();
   }
 };
 
