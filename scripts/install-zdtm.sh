@@ -7,7 +7,7 @@
 # How: apt, with a private deb-src list and state under $DIR/apt, finds criu's source package and
 # prints its .orig.tar URI and SHA256 (`apt-get source --print-uris`); curl fetches the tarball,
 # sha256sum checks it, tar takes only test/zdtm/lib and the tests' .c files, gcc builds them into
-# $DIR/bin.
+# $DIR/bin, and statically linked into $DIR/bin/static (to run inside a busybox container).
 #
 # Idempotent: when $DIR/bin has every test of TESTS built from the same version, it exits at once.
 # Environment (optional): CEDANA_ZDTM_DIR (default /var/cache/cedana-zdtm), CEDANA_CRIU_SUITES
@@ -36,7 +36,7 @@ quiet() {
 built() { # version -> 0 when every test is there, built from that version
   [[ -f "$DIR/bin/VERSION" && "$(cat "$DIR/bin/VERSION")" == "$1" ]] || return 1
   local t
-  for t in $TESTS; do [[ -x "$DIR/bin/$t" ]] || return 1; done
+  for t in $TESTS; do [[ -x "$DIR/bin/$t" && -x "$DIR/bin/static/$t" ]] || return 1; done
 }
 
 host_mirror() {
@@ -102,7 +102,7 @@ fi
 
 src="$DIR/src"
 rm -rf "$src" "$DIR/bin"
-mkdir -p "$src" "$DIR/bin" "$DIR/obj"
+mkdir -p "$src" "$DIR/bin/static" "$DIR/obj"
 members=('*/test/zdtm/lib')
 for t in $TESTS; do members+=("*/test/zdtm/static/$t.c"); done
 quiet tar xf "$tarball" -C "$src" --strip-components=1 --wildcards "${members[@]}" || die "$tarball lacks test/zdtm/lib or a test of: $TESTS"
@@ -118,6 +118,8 @@ done
 quiet ar rcs "$DIR/obj/libzdtmtst.a" "${objs[@]}"
 for t in $TESTS; do
   quiet gcc "${cflags[@]}" "$src/test/zdtm/static/$t.c" "$DIR/obj/libzdtmtst.a" -o "$DIR/bin/$t" || die "gcc $t failed"
+  quiet gcc -static "${cflags[@]}" "$src/test/zdtm/static/$t.c" "$DIR/obj/libzdtmtst.a" -o "$DIR/bin/static/$t" ||
+    die "gcc -static $t failed (Debian: libc6-dev has the static libc)"
 done
 echo "$version" >"$DIR/bin/VERSION"
 say "built $TESTS (criu $version) in $DIR/bin"

@@ -13,16 +13,20 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Checkpoint } from '@cedana/core/proto';
 import { TestDaemon, waitFor } from '../harness/daemon.js';
+import { containerId, makeBundle, removeAllContainers, removeJobLogs } from '../harness/runc.js';
 
 const ZDTM_BIN = join(process.env.CEDANA_ZDTM_DIR ?? '/var/cache/cedana-zdtm', 'bin');
 const FILE_LOCKS00 = join(ZDTM_BIN, 'file_locks00');
 const missing = existsSync(FILE_LOCKS00) ? false : `${FILE_LOCKS00} is not built: run scripts/install-zdtm.sh`;
+/** Linked statically, for a busybox container. */
+const FILE_LOCKS00_STATIC = join(ZDTM_BIN, 'static', 'file_locks00');
+const missingStatic = existsSync(FILE_LOCKS00_STATIC) ? false : `${FILE_LOCKS00_STATIC} is not built: run scripts/install-zdtm.sh`;
 
 interface ZdtmTest {
   pid: number;
@@ -97,5 +101,64 @@ describe('ZDTM file_locks00 through cedana', { skip: missing }, () => {
     const out = await t.stop();
     assert.match(out, /FAIL: .*lock check failed/, `file_locks00's outfile:\n${out}`);
     assert.doesNotMatch(out, /\bPASS\b/);
+  });
+});
+
+/** The host PID of the process that is `nsPid` in the PID namespace of `inNsOf`. */
+async function hostPidOf(inNsOf: number, nsPid: number): Promise<number> {
+  const ns = await readlink(`/proc/${inNsOf}/ns/pid`);
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const same = await readlink(`/proc/${entry}/ns/pid`).then(
+      (l) => l === ns,
+      () => false,
+    );
+    if (!same) continue;
+    const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
+    const ids = /^NSpid:\s+(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/);
+    if (ids?.at(-1) === String(nsPid)) return Number(entry);
+  }
+  throw new Error(`no process is PID ${nsPid} in the PID namespace of ${inNsOf}`);
+}
+
+describe('ZDTM file_locks00 in a runc container through cedana', { skip: missingStatic }, () => {
+  let d: TestDaemon;
+  let root: string;
+  before(async () => {
+    d = await TestDaemon.start();
+    root = join(d.dir, 'runc-root');
+  });
+  after(async () => {
+    removeAllContainers(root);
+    await removeJobLogs(d);
+    await d.stop();
+  });
+
+  it('runc restore repeats the dump’s --file-locks: the test in the container says PASS', async () => {
+    const dir = join(d.dir, 'fl-runc');
+    // The container's init starts the test (which daemonizes, its files on the /data bind mount), then sleeps.
+    // It runs in /data, as zdtm.py runs a test in its folder: the pidfile is renamed into place there.
+    const args = ['sh', '-c', 'cd /data && /bin/file_locks00 --pidfile=t.pid --outfile=t.out --filename=t.test; exec sleep 1000000'];
+    const data = await makeBundle(dir, { args });
+    await copyFile(FILE_LOCKS00_STATIC, join(dir, 'rootfs', 'bin', 'file_locks00'));
+    const id = containerId('fl');
+    const jid = `runc-${id}`;
+    await d.ok(['run', 'runc', '--bundle', dir, '--id', id, '--root', root, '--jid', jid]);
+    const nsPid = await waitFor(
+      'the test’s pidfile',
+      async () => Number(await readFile(join(data, 't.pid'), 'utf8').catch(() => '')) || undefined,
+    );
+    const initPid = async () =>
+      (await d.json<{ jid: string; state: { pid: number } }[]>(['ps'])).find((j) => j.jid === jid)?.state.pid ?? 0;
+    assert.deepEqual(await locksOf(await hostPidOf(await initPid(), nsPid)), ['POSIX ADVISORY READ', 'POSIX ADVISORY WRITE']);
+
+    await d.ok(['dump', 'job', jid, '--file-locks']);
+    await d.ok(['restore', 'job', jid]);
+    const pid = await hostPidOf(await initPid(), nsPid);
+    assert.deepEqual(await locksOf(pid), ['POSIX ADVISORY READ', 'POSIX ADVISORY WRITE'], 'the restored container holds the locks');
+    process.kill(pid, 'SIGTERM');
+    const out = await waitFor('/data/t.out', () => readFile(join(data, 't.out'), 'utf8').catch(() => undefined), 20_000);
+    assert.match(out, /\bPASS\b/, `file_locks00's outfile:\n${out}`);
+    await d.ok(['job', 'kill', jid]);
   });
 });
