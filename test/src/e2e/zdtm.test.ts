@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Checkpoint } from '@cedana/core/proto';
+import { IMAGE, TestContainerd } from '../harness/containerd.js';
 import { TestDaemon, waitFor } from '../harness/daemon.js';
 import { containerId, makeBundle, removeAllContainers, removeJobLogs } from '../harness/runc.js';
 
@@ -159,6 +160,63 @@ describe('ZDTM file_locks00 in a runc container through cedana', { skip: missing
     process.kill(pid, 'SIGTERM');
     const out = await waitFor('/data/t.out', () => readFile(join(data, 't.out'), 'utf8').catch(() => undefined), 20_000);
     assert.match(out, /\bPASS\b/, `file_locks00's outfile:\n${out}`);
+    await d.ok(['job', 'kill', jid]);
+  });
+});
+
+describe('ZDTM file_locks00 in a containerd container through cedana', { skip: missingStatic }, () => {
+  let c: TestContainerd;
+  let d: TestDaemon;
+  before(async () => {
+    c = await TestContainerd.start({ extraBins: { [FILE_LOCKS00_STATIC]: 'file_locks00' } });
+    d = await TestDaemon.start({ CONTAINERD_ADDRESS: c.socket });
+  });
+  after(async () => {
+    await removeJobLogs(d).catch(() => {});
+    await d?.stop();
+    await c?.stop();
+  });
+
+  it('a restore through the runc shim repeats --file-locks (a CRIU config file): PASS, and the container dumps again', async () => {
+    const ns = await c.namespace();
+    const id = containerId('fl');
+    // In /tmp of the container's writable layer, kept by --rootfs: the test's files are open there.
+    const script = 'cd /tmp && /bin/file_locks00 --pidfile=t.pid --outfile=t.out --filename=t.test; exec sleep 1000000';
+    await d.ok(['run', 'containerd', '--image', IMAGE, '--id', id, '--namespace', ns, '--jid', `ctd-${id}`, '--', 'sh', '-c', script]);
+    const init = () => c.task(ns, id)?.pid ?? 0;
+    const nsPid = await waitFor(
+      'the test’s pidfile',
+      async () => Number(await readFile(`/proc/${init()}/root/tmp/t.pid`, 'utf8').catch(() => '')) || undefined,
+    );
+    const out = await d.ok([
+      'dump',
+      'containerd',
+      '--id',
+      id,
+      '--namespace',
+      ns,
+      '--rootfs',
+      '--file-locks',
+      '--dir',
+      join(d.dir, 'fl-ctd'),
+    ]);
+    const path = /to (\S+) \(/.exec(out)?.[1];
+    assert.ok(path, out);
+
+    const moved = containerId('fl-moved');
+    const restored = await d.ok(['restore', 'containerd', '--id', moved, '--path', path, '--namespace', ns]);
+    const jid = /restored job (\S+)/.exec(restored)?.[1] ?? '';
+    const movedInit = c.task(ns, moved)?.pid ?? 0;
+    const pid = await hostPidOf(movedInit, nsPid);
+    assert.deepEqual(await locksOf(pid), ['POSIX ADVISORY READ', 'POSIX ADVISORY WRITE'], 'the restored container holds the locks');
+    process.kill(pid, 'SIGTERM');
+    const result = await waitFor('/tmp/t.out', () => readFile(`/proc/${movedInit}/root/tmp/t.out`, 'utf8').catch(() => undefined), 20_000);
+    assert.match(result, /\bPASS\b/, `file_locks00's outfile:\n${result}`);
+
+    // The restored container names a CRIU config file that is gone now: CRIU ignores it at the next dump.
+    await d.ok(['dump', 'job', jid, '--compression', 'none']);
+    await d.ok(['restore', 'job', jid]);
+    assert.equal(c.task(ns, moved)?.status, 'running');
     await d.ok(['job', 'kill', jid]);
   });
 });
