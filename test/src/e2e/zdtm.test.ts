@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -29,6 +29,21 @@ const missing = existsSync(FILE_LOCKS00) ? false : `${FILE_LOCKS00} is not built
 const FILE_LOCKS00_STATIC = join(ZDTM_BIN, 'static', 'file_locks00');
 const missingStatic = existsSync(FILE_LOCKS00_STATIC) ? false : `${FILE_LOCKS00_STATIC} is not built: run scripts/install-zdtm.sh`;
 
+/** Host PIDs of the tests started, killed at the end if a failed test left one running (with its checker child). */
+const started = new Set<number>();
+function killStarted(): void {
+  for (const pid of started) {
+    const cmdline = (() => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    if (cmdline.includes('file_locks00')) process.kill(pid, 'SIGTERM'); // still the test, not a reused PID
+  }
+}
+
 interface ZdtmTest {
   pid: number;
   /** The outfile's text once the test has ended (zdtm.py's "result check"). */
@@ -42,10 +57,12 @@ async function startZdtm(bin: string, dir: string): Promise<ZdtmTest> {
   // The launcher exits once the daemon is ready and its PID is in the pidfile.
   await promisify(execFile)(bin, [`--pidfile=${name}.pid`, `--outfile=${name}.out`, `--filename=${name}.test`], { cwd: dir });
   const pid = Number((await readFile(`${name}.pid`, 'utf8')).trim());
+  started.add(pid);
   assert.ok(pid > 0, 'the pidfile holds the PID of the test');
   return {
     pid,
     async stop() {
+      started.delete(pid);
       process.kill(pid, 'SIGTERM');
       await waitFor(`PID ${pid} to end`, () => (existsSync(`/proc/${pid}`) ? undefined : true), 20_000);
       // The test renames .out.inprogress to .out as it exits.
@@ -71,6 +88,7 @@ describe('ZDTM file_locks00 through cedana', { skip: missing }, () => {
     d = await TestDaemon.start();
   });
   after(async () => {
+    killStarted();
     await d.stop();
   });
 
