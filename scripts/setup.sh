@@ -12,9 +12,10 @@ say() { echo "[setup] $*"; }
 # Debian packages: iptables comes with install-criu.sh; perl-base runs the criu restore shim and
 # the runc shim; runc and busybox-static (the rootfs of the runc tests' containers) for the runc plugin;
 # containerd (and its ctr) for the containerd plugin: its tests start a containerd of their own;
-# gcc, libc6-dev and liblz4-dev build the streamer plugin's small native helper (against Node's own headers, linking liblz4).
+# gcc, libc6-dev and liblz4-dev build the streamer plugin's small native helper (against Node's own headers, linking liblz4);
+# curl and xz-utils fetch and unpack CRIU's source for its ZDTM tests (install-zdtm.sh).
 need=()
-for pkg in perl-base lz4 procps runc busybox-static containerd gcc libc6-dev liblz4-dev; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+for pkg in perl-base lz4 procps runc busybox-static containerd gcc libc6-dev liblz4-dev curl xz-utils; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if ((${#need[@]})); then
   say "apt-get install ${need[*]}"
   apt-get update -qq >/dev/null
@@ -23,6 +24,8 @@ fi
 
 say "CRIU"
 bash scripts/install-criu.sh
+# CRIU's own ZDTM tests that test/src/e2e/zdtm.test.ts runs through cedana, built from criu's Debian source.
+bash scripts/install-zdtm.sh
 
 if ! command -v pnpm >/dev/null || [[ $(pnpm --version) != 9.* ]]; then
   say "pnpm 9 (npm install -g pnpm@9)"

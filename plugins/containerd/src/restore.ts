@@ -6,7 +6,7 @@
  * checkpoints), and creates its task from the raw CRIU images (the runc shim's
  * Options.criu_image_path): the process goes on where it stopped.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -24,9 +24,10 @@ import { Containerd } from './client.js';
 import { createContainer, DEFAULT_SNAPSHOTTER, getContainer, removeContainer, startTask, watchTask } from './container.js';
 import { assertIdentifier, containerdDetails, withContainerdDetails } from './details.js';
 import { type DumpedContainer, SAVED_SPEC } from './dump.js';
+import { restoreCriuConfig } from './flags.js';
 import { type ResolvedImage, resolveImage } from './image.js';
 import { applyRootfsDiff, ROOTFS_DIFF } from './rootfs.js';
-import { type OciSpec, specForRestore } from './spec.js';
+import { type OciSpec, specForRestore, withCriuConfig } from './spec.js';
 import { attachStdio, closeStdio, logStdio } from './stdio.js';
 
 interface Target {
@@ -39,6 +40,8 @@ interface Target {
   spec: OciSpec;
   rootfs: boolean;
   attachable: boolean;
+  /** Lines of the CRIU config file the restore needs (the options it repeats); empty: none. */
+  criuConfig: string[];
   /** Set by the handler once the container exists. */
   instance?: string;
 }
@@ -89,6 +92,7 @@ const prepareContainerdRestore: RestoreAdapter = (next) =>
         spec: specForRestore(spec, namespace, id),
         rootfs: dumped.rootfs,
         attachable: dumped.attachable === true,
+        criuConfig: restoreCriuConfig(ctx.criu),
       };
       targets.set(ctx, target);
       const started = await next(ctx, req, res);
@@ -128,10 +132,21 @@ export async function containerdRestore(ctx: RestoreContext, req: RestoreReq, re
   if (!t) throw new CedanaError('CEDANA_ERR_INTERNAL', 'the containerd RestoreHandler ran without its RestoreMiddleware');
   const jobLog = (ctx.manifest.job as { log?: string } | undefined)?.log;
   const log = req.log || jobLog || `/var/log/cedana-output-${res.jid}.log`;
-  const { mounts, instance } = await createContainer(t.cd, { id: t.id, image: t.image, snapshotter: t.snapshotter, spec: t.spec });
-  t.instance = instance;
-  if (t.rootfs) await applyRootfsDiff(t.cd, join(ctx.imagesDir, ROOTFS_DIFF), mounts);
   const work = await mkdtemp(join(tmpdir(), 'cedana-containerd-'));
+  let created: Awaited<ReturnType<typeof createContainer>>;
+  try {
+    // The CRIU options the restore repeats reach CRIU through a config file that runc passes on (flags.ts).
+    const criuConfig = t.criuConfig.length > 0 ? join(work, 'criu.conf') : undefined;
+    if (criuConfig) await writeFile(criuConfig, `${t.criuConfig.join('\n')}\n`);
+    const spec = withCriuConfig(t.spec, criuConfig);
+    created = await createContainer(t.cd, { id: t.id, image: t.image, snapshotter: t.snapshotter, spec });
+    t.instance = created.instance;
+    if (t.rootfs) await applyRootfsDiff(t.cd, join(ctx.imagesDir, ROOTFS_DIFF), created.mounts);
+  } catch (err) {
+    await rm(work, { recursive: true, force: true });
+    throw err;
+  }
+  const { mounts, instance } = created;
   // The restored process finds the same kind of stdio it had: the shim's pipes to FIFOs the daemon holds, or to the log.
   const stdio = t.attachable ? await attachStdio() : logStdio(log);
   let pid: number;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkpointOptions } from './flags.js';
+import { checkpointOptions, restoreCriuConfig } from './flags.js';
 import { chainIdOf, normalizeRef } from './image.js';
-import { commandOf, makeSpec, specForRestore } from './spec.js';
+import { CRIU_CONFIG_ANNOTATION, commandOf, makeSpec, specForRestore, withCriuConfig } from './spec.js';
 import { exitStatusOf } from './watch.js';
 
 const image = { config: { Env: ['PATH=/bin'], Entrypoint: ['/bin/sh', '-c'], Cmd: ['echo hi'], WorkingDir: '/w' } };
@@ -68,6 +68,32 @@ describe('checkpoint options', () => {
   it('refuses the CRIU options the runc shim cannot pass', () => {
     assert.throws(() => checkpointOptions({ ...criu, tcpClose: true }, '/ck', '/ck'), { code: 'CEDANA_ERR_INVALID_ARGUMENT' });
     assert.throws(() => checkpointOptions({ ...criu, external: ['x'] }, '/ck', '/ck'), /--external x/);
+  });
+});
+
+describe('restore options', () => {
+  const none = {
+    leaveRunning: true,
+    tcpEstablished: false,
+    tcpClose: false,
+    fileLocks: false,
+    shellJob: false,
+    extUnixSk: false,
+    linkRemap: false,
+    external: [],
+    extraArgs: [],
+  };
+
+  it('are the lines of a CRIU config file, none for a plain restore', () => {
+    assert.deepEqual(restoreCriuConfig({ ...none, fileLocks: true, tcpEstablished: true }), ['tcp-established', 'file-locks']);
+    assert.deepEqual(restoreCriuConfig(none), [], '--leave-running means nothing at restore');
+    assert.throws(() => restoreCriuConfig({ ...none, external: ['mnt[a]:/a'] }), /cannot pass --external mnt\[a\]:\/a/);
+  });
+
+  it('name the config file in the org.criu.config annotation, or drop an earlier restore’s', () => {
+    const spec = { annotations: { keep: 'me', [CRIU_CONFIG_ANNOTATION]: '/tmp/gone/criu.conf' } };
+    assert.deepEqual(withCriuConfig(spec, '/tmp/w/criu.conf').annotations, { keep: 'me', [CRIU_CONFIG_ANNOTATION]: '/tmp/w/criu.conf' });
+    assert.deepEqual(withCriuConfig(spec, undefined).annotations, { keep: 'me' });
   });
 });
 

@@ -106,3 +106,16 @@ export function cgroupsPathOf(namespace: string, id: string): string {
 export function specForRestore(spec: OciSpec, namespace: string, id: string): OciSpec {
   return { ...spec, linux: { ...spec.linux, cgroupsPath: cgroupsPathOf(namespace, id) } };
 }
+
+/** The annotation whose value runc passes to CRIU as its config file (runc's handleCriuConfigurationFile). */
+export const CRIU_CONFIG_ANNOTATION = 'org.criu.config';
+
+/**
+ * `spec` naming `configFile` in its `org.criu.config` annotation, or without that annotation
+ * when there is none (an earlier restore's file, gone since: CRIU would ignore it anyway).
+ */
+export function withCriuConfig(spec: OciSpec, configFile: string | undefined): OciSpec {
+  const { [CRIU_CONFIG_ANNOTATION]: _earlier, ...rest } = (spec.annotations ?? {}) as Record<string, string>;
+  const annotations = configFile ? { ...rest, [CRIU_CONFIG_ANNOTATION]: configFile } : rest;
+  return { ...spec, annotations };
+}

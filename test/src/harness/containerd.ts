@@ -22,15 +22,20 @@ export class TestContainerd {
   private proc?: ChildProcess;
   private readonly namespaces = new Set<string>();
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    /** Programs put into the image's /bin besides busybox (host path -> name). */
+    private readonly extraBins: Record<string, string> = {},
+  ) {}
 
   get socket(): string {
     return join(this.dir, 'containerd.sock');
   }
 
-  static async start(): Promise<TestContainerd> {
+  /** `extraBins`: programs to put into the image's /bin (host path -> name), e.g. a static test binary. */
+  static async start(opts: { extraBins?: Record<string, string> } = {}): Promise<TestContainerd> {
     const dir = await mkdtemp('/tmp/cedana-containerd-');
-    const c = new TestContainerd(dir);
+    const c = new TestContainerd(dir, opts.extraBins);
     await writeFile(
       join(dir, 'config.toml'),
       [
@@ -88,7 +93,7 @@ export class TestContainerd {
   private tar?: Promise<string>;
   /** The busybox image as a tar of an OCI layout, made once. */
   imageTar(): Promise<string> {
-    this.tar ??= buildImage(join(this.dir, 'image'));
+    this.tar ??= buildImage(join(this.dir, 'image'), this.extraBins);
     return this.tar;
   }
 
@@ -207,10 +212,11 @@ function mountsUnder(dir: string): string[] {
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** An OCI layout with one busybox layer, tarred; its index names it IMAGE. */
-async function buildImage(dir: string): Promise<string> {
+async function buildImage(dir: string, extraBins: Record<string, string>): Promise<string> {
   const rootfs = join(dir, 'rootfs');
   for (const d of ['bin', 'tmp', 'proc', 'dev', 'sys', 'etc', 'run']) await mkdir(join(rootfs, d), { recursive: true });
   await copyFile(BUSYBOX, join(rootfs, 'bin', 'busybox'));
+  for (const [from, name] of Object.entries(extraBins)) await copyFile(from, join(rootfs, 'bin', name));
   for (const name of ['sh', 'sleep', 'echo', 'cat', 'true', 'ls', 'dd', 'rm']) await symlink('busybox', join(rootfs, 'bin', name));
   const layout = join(dir, 'layout');
   const blobs = join(layout, 'blobs', 'sha256');

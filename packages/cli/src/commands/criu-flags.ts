@@ -1,6 +1,9 @@
-/** The CRIU flags of `dump`: only those the user gave go into CriuOpts (the rest take config defaults). */
+/**
+ * The CRIU flags of `dump` and `restore`: only those the user gave go into CriuOpts (the
+ * rest take the config's defaults at a dump, and the dump's recorded options at a restore).
+ */
 import type { CriuOpts } from '@cedana/core/proto';
-import type { Argv } from 'yargs';
+import type { Argv, Options } from 'yargs';
 
 export interface CriuArgs {
   leaveRunning?: boolean;
@@ -13,21 +16,50 @@ export interface CriuArgs {
   external?: string[];
 }
 
-export function criuOptions(y: Argv): Argv {
-  return y
-    .option('leave-running', { type: 'boolean', describe: 'keep the process running after the dump' })
-    .option('tcp-established', { type: 'boolean', describe: 'checkpoint established TCP connections' })
-    .option('tcp-close', { type: 'boolean', describe: 'close established TCP connections on restore' })
-    .option('file-locks', { type: 'boolean', describe: 'checkpoint file locks' })
-    .option('shell-job', { type: 'boolean', describe: 'the process was started from a shell (shares its session and terminal)' })
-    .option('ext-unix-sk', { type: 'boolean', describe: 'allow external unix sockets' })
-    .option('link-remap', { type: 'boolean', describe: 'allow open files that were deleted or linked elsewhere' })
-    .option('external', { type: 'string', array: true, nargs: 1, describe: 'external resource for CRIU (--external), repeatable' })
-    .group(
-      ['leave-running', 'tcp-established', 'tcp-close', 'file-locks', 'shell-job', 'ext-unix-sk', 'link-remap', 'external'],
-      'CRIU options:',
-    );
+type Stage = 'dump' | 'restore';
+
+/** Each flag with its help at the stages it exists for (a flag without `restore` is the dump's only). */
+const CRIU_FLAGS: Record<string, Partial<Record<Stage, string>>> = {
+  'leave-running': { dump: 'keep the process running after the dump' },
+  'tcp-established': {
+    dump: 'checkpoint established TCP connections',
+    restore: 'restore established TCP connections (default: as the dump had it)',
+  },
+  'tcp-close': { dump: 'close established TCP connections on restore', restore: 'restore established TCP connections closed' },
+  'file-locks': { dump: 'checkpoint file locks', restore: 'restore file locks (default: as the dump had it)' },
+  'shell-job': {
+    dump: 'the process was started from a shell (shares its session and terminal)',
+    restore: 'restore a process of a shell session (default: as the dump had it)',
+  },
+  'ext-unix-sk': {
+    dump: 'allow external unix sockets',
+    restore: 'allow external unix sockets (default: as the dump had it)',
+  },
+  'link-remap': { dump: 'allow open files that were deleted or linked elsewhere' },
+  external: {
+    dump: 'external resource for CRIU (--external), repeatable',
+    restore: "external resource for CRIU (--external), repeatable; the dump's mnt[PATH]:KEY come back as mnt[KEY]:PATH",
+  },
+};
+
+const GROUP = 'CRIU options:';
+
+/** The CRIU flags of `stage`, under their own heading in --help. */
+export function criuOptions(y: Argv, stage: Stage = 'dump'): Argv {
+  const flags = Object.entries(CRIU_FLAGS).filter(([, help]) => help[stage] !== undefined);
+  for (const [name, help] of flags) y = y.option(name, flagSpec(name, help[stage] as string));
+  return y.group(
+    flags.map(([name]) => name),
+    GROUP,
+  );
 }
+
+function flagSpec(name: string, describe: string): Options {
+  return name === 'external' ? { type: 'string', array: true, nargs: 1, describe } : { type: 'boolean', describe };
+}
+
+/** The flags `restore` takes (`restore job` has them of its own: plugins never redefine them). */
+export const RESTORE_CRIU_FLAGS: readonly string[] = Object.keys(CRIU_FLAGS).filter((name) => CRIU_FLAGS[name]?.restore);
 
 /** CriuOpts holding only the flags that were given; undefined when none was. */
 export function criuOpts(argv: CriuArgs): CriuOpts | undefined {

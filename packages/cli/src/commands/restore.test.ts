@@ -49,4 +49,30 @@ describe('restore job', () => {
     assert.equal(req.path, '/ckpt/x');
     assert.equal(req.details, undefined);
   });
+
+  it('sends only the CRIU flags given, off as well as on: the rest are the dump’s recorded ones', async () => {
+    const r = await cli(['restore', 'job', 'web', '--no-file-locks', '--tcp-close'], { plugins: [runc], responses: resp });
+    assert.equal(r.code, 0, r.stderr);
+    const req = r.calls[0]?.[1] as { criu?: Record<string, unknown> };
+    assert.deepEqual(req.criu, { external: [], fileLocks: false, tcpClose: true });
+    const plain = await cli(['restore', 'job', 'web'], { plugins: [runc], responses: resp });
+    assert.equal((plain.calls[0]?.[1] as { criu?: unknown } | undefined)?.criu, undefined);
+  });
+
+  it('has no --leave-running, which only a dump takes', async () => {
+    const r = await cli(['restore', 'job', 'web', '--leave-running'], { plugins: [runc], responses: resp });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /leave-running/);
+  });
+});
+
+describe('restore process', () => {
+  it('takes the CRIU flags of a restore', async () => {
+    const r = await cli(['restore', 'process', '--path', '/ckpt/x', '--file-locks', '--external', 'mnt[data]:/srv/data'], {
+      responses: { restore: { jid: 'j', pid: 7, messages: [] } },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const req = r.calls[0]?.[1] as { criu?: Record<string, unknown> };
+    assert.deepEqual(req.criu, { external: ['mnt[data]:/srv/data'], fileLocks: true });
+  });
 });

@@ -17,10 +17,11 @@ import {
 } from '../plugins/commands.js';
 import { action, type GlobalArgs, type Session } from '../session.js';
 import { attach } from './attach.js';
+import { type CriuArgs, criuOptions, criuOpts, RESTORE_CRIU_FLAGS } from './criu-flags.js';
 import { nameOf } from './validate.js';
 import { MEASURE_OPTIONS, type ProgressArgs, withProgress } from './with-progress.js';
 
-export interface RestoreArgs extends GlobalArgs, ProgressArgs {
+export interface RestoreArgs extends GlobalArgs, ProgressArgs, CriuArgs {
   printStats?: boolean;
   jid?: string;
   path?: string;
@@ -40,8 +41,13 @@ const IO_OPTIONS = {
   },
 } as const;
 
+/** How the CRIU options of a restore are chosen, under --help. */
+const RESTORE_EPILOGUE =
+  'A restore repeats the CRIU options its dump recorded in checkpoint.json (--tcp-established, --file-locks, ' +
+  '--shell-job, --ext-unix-sk, external mounts); a flag given here wins over the recorded one, e.g. --no-file-locks.';
+
 function ioOptions(y: Argv): Argv {
-  return y.options(IO_OPTIONS).options(MEASURE_OPTIONS);
+  return criuOptions(y.options(IO_OPTIONS).options(MEASURE_OPTIONS), 'restore');
 }
 
 /**
@@ -53,6 +59,7 @@ export const RESTORE_JOB_FLAGS: readonly string[] = [
   'path',
   ...flagNames(IO_OPTIONS),
   ...flagNames(MEASURE_OPTIONS),
+  ...RESTORE_CRIU_FLAGS,
   ...flagNames(GLOBAL_OPTIONS),
   'version',
 ];
@@ -70,7 +77,7 @@ export function restoreRequest(argv: RestoreArgs, type: string, pluginDetails?: 
     path: argv.path ?? '',
     checkpointId: '',
     type,
-    criu: undefined,
+    criu: criuOpts(argv), // left out: the dump's recorded options apply
     attachable: Boolean(argv.attach || argv.attachable),
     log: argv.log ?? '',
     details,
@@ -131,7 +138,9 @@ export function restoreCommand(session: Session, plugins: readonly LoadedPlugin[
               RESTORE_JOB_FLAGS,
             )
               .example('$0 restore job web', 'restore job "web" from its last checkpoint')
-              .example('$0 restore job web -a', 'restore it and attach'),
+              .example('$0 restore job web -a', 'restore it and attach')
+              .example('$0 restore job web --no-file-locks', 'restore it without the file locks its dump recorded')
+              .epilogue(RESTORE_EPILOGUE),
           handler: action<RestoreArgs>(session, (argv) =>
             restore(
               session,
@@ -152,7 +161,8 @@ export function restoreCommand(session: Session, plugins: readonly LoadedPlugin[
               .option('path', { type: 'string', demandOption: true, describe: 'checkpoint folder or archive' })
               .option('jid', { alias: 'j', type: 'string', describe: 'job ID of the restored process (default: a new random one)' })
               .example('$0 restore process --path /data/ckpt/dump-4242.tar.lz4', 'restore it as a new job')
-              .example('$0 restore process --path /data/ckpt/dump-4242.tar.lz4 -j train2', 'restore it as the job "train2"'),
+              .example('$0 restore process --path /data/ckpt/dump-4242.tar.lz4 -j train2', 'restore it as the job "train2"')
+              .epilogue(RESTORE_EPILOGUE),
           handler: action<RestoreArgs>(session, (argv) => restore(session, argv, restoreRequest(argv, 'process'))),
         });
       for (const pc of plugged) out = out.command(pluginRestoreCommand(session, pc));

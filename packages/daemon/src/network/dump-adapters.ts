@@ -16,7 +16,6 @@ export const detectNetworkOptionsForDump: DumpAdapter = (next) =>
         ctx.criu.tcpEstablished = true;
       }
     }
-    ctx.manifest.tcpEstablished = ctx.criu.tcpEstablished;
     return next(ctx, req, res);
   };
 

@@ -3,6 +3,7 @@
  * handler (CRIU, from the criu plugin) runs.
  */
 import { type DumpHandlerFn, features, withAdapters } from '@cedana/core';
+import { recordCriuOptionsForDump } from '../criu-options/dump-adapters.js';
 import { fillMissingDumpDefaults } from '../defaults/dump-adapters.js';
 import { prepareDumpDirWith } from '../filesystem/dump-adapters.js';
 import { type DumpIntent, NO_INTENT } from '../jobs/dump-journal.js';
@@ -29,6 +30,7 @@ export async function dumpPipeline(type: string, intent: DumpIntent = NO_INTENT)
     detectShellJobForDump,
     addExternalFilesForDump,
     detectNetworkOptionsForDump,
+    recordCriuOptionsForDump, // by now the CRIU options are chosen: those a restore repeats go into checkpoint.json
 
     gpuAdaptersForDump, // GPU jobs only: the gpu plugin's steps right around CRIU
     streamAdaptersForDump, // --streams N only: the streamer feeds on CRIU's --stream mode, innermost

@@ -22,7 +22,6 @@ export const detectShellJobForDump: DumpAdapter = (next) =>
       ctx.log.info({ pid: ctx.pid, sid: s.sid, tty: s.ttyNr }, 'process shares a session or has a terminal: dumping with --shell-job');
       ctx.criu.shellJob = true;
     }
-    ctx.manifest.shellJob = ctx.criu.shellJob;
     return next(ctx, req, res);
   };
 

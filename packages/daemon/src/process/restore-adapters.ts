@@ -8,6 +8,5 @@ export const inheritStdioForRestore: RestoreAdapter = (next) =>
       ctx.io = io;
       req.attachable = true;
     }
-    if (ctx.manifest.shellJob === true) ctx.criu.shellJob = true;
     return next(ctx, req, res);
   };
