@@ -10,6 +10,8 @@ export function definePlugin<const F extends Partial<FeatureValues>>(definition:
   name: string;
   version: string;
   features: F;
+  /** Job types its Dump/Restore/RunMiddleware also runs for: '*' (every type, `process` too) or a list. */
+  appliesTo?: '*' | readonly string[];
 }): PluginDefinition {
   return definition;
 }
