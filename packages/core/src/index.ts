@@ -18,6 +18,7 @@ export {
   envName,
   type LoadConfigOptions,
   loadConfig,
+  pluginConfig,
 } from './config.js';
 export {
   CedanaError,

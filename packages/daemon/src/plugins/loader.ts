@@ -228,7 +228,7 @@ async function importEntry(dir: string, pkg: PackageJson): Promise<unknown> {
       'CEDANA_ERR_PLUGIN_IMPORT',
       `import of ${entry} threw: ${message}`,
       host &&
-        `cedana provides ${host} to plugins through ${join(dir, '..', '..', HOST_MODULES_DIR)}: run a cedana command as the owner of the plugins folder (e.g. \`sudo cedana features\`) to create it`,
+        `cedana provides ${host} to plugins through ${join(dir, '..', '..', HOST_MODULES_DIR)}: run \`cedana features\` as the owner of the plugins folder (root for the default one) to create it`,
     );
   } finally {
     clearTimeout(timer);
