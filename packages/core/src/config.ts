@@ -66,6 +66,11 @@ export const CONFIG_KEYS = {
     describe: 'where plugins are installed, one folder per plugin and version',
   },
   'plugins.registry': { type: 'string', default: '', describe: 'npm registry for `cedana plugin install` (empty: the local catalog)' },
+  'plugins.auto_install': {
+    type: 'boolean',
+    default: false,
+    describe: 'install a first-party runtime plugin a command names (`cedana dump runc ...`) when it is missing, as --install does',
+  },
   'plugins.catalog': {
     type: 'string',
     default: '',
