@@ -14,6 +14,7 @@ import {
   loadedPlugins,
   wrapPluginError,
 } from '@cedana/core';
+import { recordPluginFault } from './plugin-faults.js';
 
 type AnyHandler = HandlerFn<never, never, never, unknown>;
 
@@ -88,7 +89,9 @@ function namedHandler<H extends AnyHandler>(h: H, plugin: string, symbol: string
       return await (h as AnyHandler)(...(args as [never, never, never]));
     } catch (err) {
       if (typeof err === 'object' && err !== null && passedThrough.has(err)) throw err;
-      throw wrapPluginError(err, plugin, symbol);
+      const wrapped = wrapPluginError(err, plugin, symbol);
+      recordPluginFault(args[0] as BaseContext | undefined, plugin, symbol, err, wrapped);
+      throw wrapped;
     }
   };
   Object.defineProperty(wrapped, 'name', { value: name });
