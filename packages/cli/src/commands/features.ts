@@ -54,7 +54,7 @@ export function featuresCommand(session: Session, command = 'features [plugins..
 /** What plugin code threw in the daemon (the Features RPC's faults); none when no daemon answers. */
 async function daemonFaults(session: Session, argv: FeaturesArgs, names: string[]): Promise<PluginFault[]> {
   try {
-    const { faults } = await (await session.client(argv)).features({});
+    const faults = (await (await session.client(argv)).features({})).faults ?? []; // an older daemon sends none
     return names.length === 0 ? faults : faults.filter((f) => names.includes(f.plugin));
   } catch (err) {
     if (isCedanaError(err) && err.code === 'CEDANA_ERR_DAEMON_UNREACHABLE') return [];
