@@ -9,7 +9,7 @@ import { EXIT } from '../exit-codes.js';
 import { type Catalog, catalogDir, latestInCatalog, readCatalog } from '../plugins/catalog.js';
 import { type FetchOptions, latestInRegistry } from '../plugins/fetch.js';
 import { scanInstalled } from '../plugins/installed.js';
-import { emptyTrash, type InstallOptions, type InstallResult, installPlugin, removePlugin } from '../plugins/installer.js';
+import { emptyTrash, type InstallOptions, type InstallResult, installPlugin, removePlugin, settleUpgrade } from '../plugins/installer.js';
 import { withPluginsLock } from '../plugins/lock.js';
 import { describeSpec, parseSpec } from '../plugins/spec.js';
 import { type LatestOf, pluginRows } from '../plugins/status.js';
@@ -46,6 +46,7 @@ export async function install(session: Session, argv: ChangeArgs & { specs: stri
     argv,
     opts.pluginsDir,
     results.filter((r) => r.action !== 'unchanged').map((r) => r.plugin),
+    results,
   );
   if (failed > 0) session.exitCode = EXIT.FAILED;
 }
@@ -88,6 +89,7 @@ export async function update(session: Session, argv: ChangeArgs & { names?: stri
     argv,
     opts.pluginsDir,
     results.map((r) => r.plugin),
+    results,
   );
 }
 
@@ -192,21 +194,51 @@ function report(session: Session, argv: PluginArgs, results: InstallResult[], op
   }
 }
 
-/** Tells the daemon to reload its plugins, says what it loaded, then empties the trash. */
-async function afterChange(session: Session, argv: PluginArgs, pluginsDir: string, changed: string[]): Promise<void> {
+/**
+ * Tells the daemon to reload its plugins and says what it loaded. An upgrade the daemon
+ * failed to load is rolled back to the version it kept (settleUpgrade) and the daemon
+ * reloads again; then the trash is emptied.
+ */
+async function afterChange(
+  session: Session,
+  argv: PluginArgs,
+  pluginsDir: string,
+  changed: string[],
+  results: readonly InstallResult[] = [],
+): Promise<void> {
   if (changed.length === 0) return;
+  const upgrades = results.filter((r) => r.kept?.length);
   try {
     const client = await session.client(argv);
     const resp = await client.reloadPlugins({});
+    const rolledBack: string[] = [];
     for (const name of changed) {
       const p = resp.plugins.find((x) => x.name === name);
       if (!p) session.err(`daemon: ${name} unloaded`);
       else if (p.status === 'ok') session.err(`daemon: ${name} ${p.version} loaded`);
       else session.err(`daemon: ${name} ${p.version} failed to load: [${p.errorCode}] ${p.error}`);
+      const r = upgrades.find((u) => u.plugin === name);
+      if (!r) continue;
+      const back = await withPluginsLock(pluginsDir, () => settleUpgrade(pluginsDir, r, p?.status === 'ok' && p.version === r.version));
+      if (back) {
+        rolledBack.push(name);
+        session.err(`rolled ${name} back to ${back}, the version installed before (${r.version} is removed)`);
+        session.exitCode = EXIT.FAILED;
+      }
+    }
+    if (rolledBack.length > 0) {
+      const again = await client.reloadPlugins({});
+      for (const name of rolledBack) {
+        const p = again.plugins.find((x) => x.name === name);
+        session.err(`daemon: ${name} ${p?.version ?? ''} ${p?.status === 'ok' ? 'loaded' : `failed to load: ${p?.error}`}`);
+      }
     }
   } catch (err) {
     if (!isCedanaError(err) || err.code !== 'CEDANA_ERR_DAEMON_UNREACHABLE') throw err;
     session.err(`no daemon answers at ${session.config(argv).address}: it loads the plugins when it starts`);
+    await withPluginsLock(pluginsDir, async () => {
+      for (const r of upgrades) await settleUpgrade(pluginsDir, r, true); // its test load passed
+    });
   } finally {
     await emptyTrash(pluginsDir);
   }
