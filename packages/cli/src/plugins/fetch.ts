@@ -125,10 +125,11 @@ async function newestCompatible(name: string, range: string, opts: FetchOptions)
   if (chosen) return chosen.version;
   const newest = allowed[0];
   if (!newest) return wanted; // pacote says which versions there are
+  if (typeof newest.cedana?.engines !== 'string') return newest.version; // not a plugin: the install's manifest check says so
   const fitting = all.filter(fits).map((m) => m.version);
   throw new CedanaError(
     'CEDANA_ERR_PLUGIN_ENGINE',
-    `${name}@${newest.version} works with cedana ${newest.cedana?.engines ?? '(no "cedana" field)'}, this is cedana ${HOST_VERSION}; ${
+    `${name}@${newest.version} works with cedana ${newest.cedana.engines}, this is cedana ${HOST_VERSION}; ${
       fitting.length > 0 ? `versions made for this cedana: ${fitting.join(', ')}` : 'no version of it is made for this cedana'
     }`,
     {
