@@ -106,6 +106,21 @@ describe('a plugin built outside the repository from the packed SDK alone', () =
     assert.deepEqual((await readFile(trail, 'utf8')).trim().split('\n'), [`pre-dump ${pid}`, `post-restore ${pid}`]);
   });
 
+  it('plugin remove says what stops working: criu is refused for the running job, the hook goes with a note', async () => {
+    const criu = await d.cli(['plugin', 'remove', 'criu']);
+    assert.equal(criu.code, 1);
+    assert.match(criu.stderr, /CEDANA_ERR_PLUGIN_IN_USE/);
+    assert.match(criu.stderr, /criu: job outside \(process, PID \d+\) can no longer be dumped or restored: criu does its dump and restore/);
+    const hook = await d.cli(['plugin', 'remove', 'hook']);
+    assert.equal(hook.code, 0, hook.stderr);
+    assert.match(
+      hook.stderr,
+      /note: hook's DumpMiddleware, RestoreMiddleware will no longer run for jobs of every type; those requests go on without it \(1 running jobs\)/,
+    );
+    const r = await d.cli(['plugin', 'install', 'cedana-plugin-hook', '--registry', registry.url]); // back, for the test below
+    assert.equal(r.code, 0, r.stderr);
+  });
+
   it("passes its own test-kit test, run from the author's folder", async () => {
     // NODE_TEST_CONTEXT would make the inner runner report to this one instead of printing
     const { NODE_TEST_CONTEXT: _inner, ...env } = process.env;

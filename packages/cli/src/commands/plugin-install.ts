@@ -3,7 +3,7 @@
  * the plugins folder's lock, then the daemon is told (ReloadPlugins) so the next
  * request uses the new set, with no restart.
  */
-import { CedanaError, type Config, isCedanaError, type LoadedPlugin } from '@cedana/core';
+import { appliesToType, CedanaError, type Config, isCedanaError, type LoadedPlugin } from '@cedana/core';
 import type { Job } from '@cedana/core/proto';
 import { EXIT } from '../exit-codes.js';
 import { type Catalog, catalogDir, latestInCatalog, readCatalog } from '../plugins/catalog.js';
@@ -97,16 +97,17 @@ export async function remove(session: Session, argv: ChangeArgs & { names: strin
   const config = session.config(argv);
   const pluginsDir = config['plugins.dir'];
   const names = argv.names.map(String);
-  const needed = await jobsNeeding(session, argv, names);
+  const { needed, hooks } = await jobsNeeding(session, argv, names);
   if (needed.length > 0) {
-    const list = needed.map((n) => `${n.plugin}: job ${n.job.jid} (${n.job.type}, PID ${n.job.state?.pid})`);
+    const list = needed.map((n) => `${n.plugin}: job ${n.job.jid} (${n.job.type}, PID ${n.job.state?.pid}) ${n.why}`);
     if (!argv.force) {
       throw new CedanaError('CEDANA_ERR_PLUGIN_IN_USE', `running jobs need ${[...new Set(needed.map((n) => n.plugin))].join(', ')}`, {
         details: list,
       });
     }
-    session.err(`removing anyway (--force); these jobs can no longer be dumped or restored:\n  ${list.join('\n  ')}`);
+    session.err(`removing anyway (--force); after that:\n  ${list.join('\n  ')}`);
   }
+  for (const h of hooks) session.err(`note: ${h}`);
   const removed = await withPluginsLock(pluginsDir, async () => {
     const out: string[] = [];
     for (const name of names) {
@@ -244,25 +245,52 @@ async function afterChange(
   }
 }
 
-/** Running jobs that need one of `names`: their type's plugin, or the engine (criu) that dumps every type without its own. */
-async function jobsNeeding(session: Session, argv: PluginArgs, names: string[]): Promise<{ plugin: string; job: Job }[]> {
-  let jobs: Job[];
+/**
+ * Running jobs that need one of `names` (their type's plugin, or the engine, criu, that dumps
+ * every type without its own), each with what stops working; and, for plugins whose
+ * middleware applies to other types (appliesTo), what they stop doing, which blocks nothing.
+ */
+async function jobsNeeding(
+  session: Session,
+  argv: PluginArgs,
+  names: string[],
+): Promise<{ needed: { plugin: string; job: Job; why: string }[]; hooks: string[] }> {
+  const loaded = await session.plugins(session.config(argv)['plugins.dir']);
+  let jobs: Job[] = [];
   try {
     jobs = (await (await session.client(argv)).list({ jids: [], type: '' })).jobs.filter((j) => j.state?.status === 'running');
   } catch (err) {
-    if (isCedanaError(err) && err.code === 'CEDANA_ERR_DAEMON_UNREACHABLE') return []; // no daemon, no running jobs
-    throw err;
+    if (!isCedanaError(err) || err.code !== 'CEDANA_ERR_DAEMON_UNREACHABLE') throw err; // no daemon, no running jobs
   }
-  const loaded = await session.plugins(session.config(argv)['plugins.dir']);
-  return names.flatMap((plugin) => jobs.filter((job) => needs(job, plugin, loaded)).map((job) => ({ plugin, job })));
+  const needed = names.flatMap((plugin) =>
+    jobs.flatMap((job) => {
+      const why = needs(job, plugin, loaded);
+      return why ? [{ plugin, job, why }] : [];
+    }),
+  );
+  const hooks = names.flatMap((plugin) => {
+    const d = loaded.find((p) => p.name === plugin && p.status === 'ok')?.definition;
+    const middleware = ['DumpMiddleware', 'RestoreMiddleware', 'RunMiddleware'].filter(
+      (s) => (d?.features as Record<string, unknown> | undefined)?.[s] !== undefined,
+    );
+    if (!d?.appliesTo || middleware.length === 0) return [];
+    const types = d.appliesTo === '*' ? 'jobs of every type' : `jobs of type ${d.appliesTo.join(', ')}`;
+    const running = jobs.filter((j) => appliesToType(d, j.type)).length;
+    return [
+      `${plugin}'s ${middleware.join(', ')} will no longer run for ${types}; those requests go on without it (${running} running jobs)`,
+    ];
+  });
+  return { needed, hooks };
 }
 
-export function needs(job: Job, plugin: string, loaded: readonly LoadedPlugin[]): boolean {
-  if (job.type === plugin) return true;
+/** What stops working for `job` once `plugin` is gone; undefined when nothing does. */
+export function needs(job: Job, plugin: string, loaded: readonly LoadedPlugin[]): string | undefined {
+  if (job.type === plugin) return `can no longer be dumped, restored, managed or cleaned up: ${plugin} serves its type`;
   const exports = (name: string, symbol: string) =>
     ((loaded.find((p) => p.name === name)?.definition?.features ?? {}) as Record<string, unknown>)[symbol] !== undefined;
   const engine = exports(plugin, 'DumpHandler') || exports(plugin, 'RestoreHandler');
-  return engine && !(job.type !== 'process' && exports(job.type, 'DumpHandler'));
+  if (!engine || (job.type !== 'process' && exports(job.type, 'DumpHandler'))) return undefined;
+  return `can no longer be dumped or restored: ${plugin} does its dump and restore`;
 }
 
 function toCode(err: unknown): CedanaError['code'] {
