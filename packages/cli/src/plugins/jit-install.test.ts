@@ -15,7 +15,11 @@ describe('missingRuntimePlugin', () => {
   it('names a first-party runtime plugin that a runtime command names and that is not loaded', () => {
     assert.equal(missingRuntimePlugin(['dump', 'runc', '--id', 'c1'], []), 'runc');
     assert.equal(missingRuntimePlugin(['--address', '/tmp/s', 'restore', 'containerd', '--id', 'x'], []), 'containerd');
-    assert.equal(missingRuntimePlugin(['run', 'kata'], [{ ...runc, name: 'kata', status: 'error' }]), 'kata');
+  });
+
+  it('says so when the plugin is installed but failed to load, rather than call it missing', () => {
+    const broken: LoadedPlugin = { ...runc, status: 'error', definition: undefined };
+    assert.throws(() => missingRuntimePlugin(['dump', 'runc', '--id', 'c1'], [broken]), /the runc plugin is installed but failed to load/);
   });
 
   it('names nothing for a loaded plugin, a built-in subcommand, a plugin that is no runtime, or words after --', () => {

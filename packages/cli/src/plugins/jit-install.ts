@@ -16,7 +16,7 @@ const RUNTIME_COMMANDS = ['dump', 'restore', 'run', 'manage', 'query'];
 
 export const INSTALL_FLAG = '--install';
 
-/** The first-party runtime plugin `args` names as a subcommand (`dump runc`) when it is not loaded. */
+/** The first-party runtime plugin `args` names as a subcommand (`dump runc`) when it is not installed; throws when it is but failed to load. */
 export function missingRuntimePlugin(args: readonly string[], plugins: readonly LoadedPlugin[]): string | undefined {
   const words: string[] = [];
   for (let i = 0; i < args.length && words.length < 2; i++) {
@@ -29,7 +29,17 @@ export function missingRuntimePlugin(args: readonly string[], plugins: readonly 
   if (!command || !sub || !RUNTIME_COMMANDS.includes(command)) return undefined;
   const known = FIRST_PARTY.find((p) => p.name === sub && 'runtime' in p);
   if (!known) return undefined;
-  return plugins.some((p) => p.name === sub && p.status === 'ok') ? undefined : sub;
+  const found = plugins.find((p) => p.name === sub);
+  if (found?.status === 'error') {
+    throw new CedanaError(
+      found.error?.code ?? 'CEDANA_ERR_PLUGIN_IMPORT',
+      `the ${sub} plugin is installed but failed to load: ${found.error?.message}`,
+      {
+        hint: `\`cedana features --errors\` shows why; \`cedana plugin install ${sub} --force\` reinstalls it`,
+      },
+    );
+  }
+  return found ? undefined : sub;
 }
 
 /**
