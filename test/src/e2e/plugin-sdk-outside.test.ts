@@ -88,6 +88,7 @@ describe('a plugin built outside the repository from the packed SDK alone', () =
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /installed hook 1\.0\.0 \(cedana-plugin-hook\)/);
     assert.match(r.stderr, /daemon: hook 1\.0\.0 loaded/);
+    assert.match(await d.ok(['plugin', 'inspect', 'hook']), /applies to {3}every job type/);
 
     await d.ok(['run', 'process', '--jid', 'outside', '--', 'sleep', '300']);
     const [job] = await d.json<{ state: { pid: number } }[]>(['ps']);
