@@ -1,12 +1,14 @@
 // Builds the local catalog of first-party plugins (packages/cli/catalog/): one tarball per
 // plugins/* package, made by `pnpm pack` (which turns `workspace:` ranges into real ones),
-// and catalog.json with each tarball's name, short name, version and sha512 integrity.
+// and catalog.json with each tarball's name, short name, version and sha512 integrity, and
+// the plugin SDK's tarball (pack-sdk.mjs) under `sdk`.
 // `cedana plugin install NAME` installs from it when no registry is configured: no network.
 // The new catalog is built beside the old one and renamed into place.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { packSdk } from './pack-sdk.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = join(root, 'packages/cli/catalog');
@@ -35,7 +37,9 @@ for (const dir of readdirSync(join(root, 'plugins')).sort()) {
     .digest('base64')}`;
   plugins.push({ name: pkg.name, plugin: pkg.cedana.plugin, version: pkg.version, file, integrity });
 }
-writeFileSync(join(tmp, 'catalog.json'), `${JSON.stringify({ plugins }, null, 2)}\n`);
+// The SDK a third party builds plugins against (`cedana plugin sdk` prints its path).
+const sdk = packSdk(tmp);
+writeFileSync(join(tmp, 'catalog.json'), `${JSON.stringify({ plugins, sdk }, null, 2)}\n`);
 rmSync(out, { recursive: true, force: true });
 renameSync(tmp, out);
-console.log(`catalog: ${plugins.map((p) => `${p.plugin}@${p.version}`).join(', ')} -> ${out}`);
+console.log(`catalog: ${plugins.map((p) => `${p.plugin}@${p.version}`).join(', ')}, sdk ${sdk.version} -> ${out}`);

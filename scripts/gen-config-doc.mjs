@@ -18,4 +18,10 @@ for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
   const type = spec.values ? spec.values.join(' \\| ') : spec.type;
   out += `| \`${key}\` | \`${envName(key)}\` | ${type} | \`${JSON.stringify(spec.default)}\` | ${spec.describe} |\n`;
 }
+out += `
+A plugin's own settings go in an object under \`plugins\` named after the plugin, e.g.
+\`{ "plugins": { "hook": { "pre_dump": ["sync"] } } }\`: cedana passes it to the plugin as it is
+(\`pluginConfig(ctx.config, 'hook')\` in the SDK; see docs/writing-plugins.md), with no environment
+variable; the plugin checks it. Any other unknown key is refused.
+`;
 writeFileSync(new URL('../docs/configuration.md', import.meta.url), out);

@@ -19,6 +19,7 @@ import { runCommand, runProcessCommand } from './commands/run.js';
 import { EXIT_CODES_HELP, UsageError } from './exit-codes.js';
 import { GLOBAL_OPTIONS } from './global-options.js';
 import { needsPlugins } from './plugin-free.js';
+import { installMissingRuntime } from './plugins/jit-install.js';
 import { configFlag } from './plugins/load.js';
 import { type CliDeps, Session } from './session.js';
 
@@ -29,8 +30,15 @@ variables (CEDANA_ADDRESS, CEDANA_CHECKPOINT_DIR, ...), overridden by flags.`;
 
 export async function runCli(args: readonly string[], deps: CliDeps): Promise<number> {
   const session = new Session(deps);
-  const plugins = needsPlugins(args) ? await preloadPlugins(session, args) : [];
-  return runWithPlugins(session, args, plugins);
+  const loaded = needsPlugins(args) ? await preloadPlugins(session, args) : [];
+  let jit: { args: string[]; plugins: readonly LoadedPlugin[] };
+  try {
+    jit = await installMissingRuntime(session, args, loaded); // `dump runc` without runc
+  } catch (err) {
+    session.fail(err);
+    return session.finish();
+  }
+  return runWithPlugins(session, jit.args, jit.plugins);
 }
 
 /** Runs the command line with the subcommands and flags of `plugins` (runCli decides whether the installed ones are needed). */

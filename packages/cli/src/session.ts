@@ -86,6 +86,12 @@ export class Session {
     return this.pluginList;
   }
 
+  /** The installed plugins loaded anew (after this run installed one). */
+  reloadPlugins(dir: string): Promise<LoadedPlugin[]> {
+    this.pluginList = undefined;
+    return this.plugins(dir);
+  }
+
   out(text: string): void {
     this.deps.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CONFIG_KEYS, envName, loadConfig } from './config.js';
+import { CONFIG_KEYS, envName, loadConfig, pluginConfig } from './config.js';
 import { isCedanaError } from './errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cedana-config-'));
@@ -32,6 +32,20 @@ describe('loadConfig', () => {
     assert.equal(c['checkpoint.compression'], 'lz4');
     assert.equal(c['checkpoint.streams'], 2);
     assert.equal(c.log_level, 'debug');
+  });
+
+  it('gives each plugin its own "plugins.<name>" section, and {} to a plugin without one', () => {
+    const path = file('sections.json', JSON.stringify({ plugins: { dir: '/p', hook: { pre_dump: ['sync'], quiet: true } } }));
+    const c = loadConfig({ path, env: {} });
+    assert.equal(c['plugins.dir'], '/p');
+    assert.deepEqual(pluginConfig(c, 'hook'), { pre_dump: ['sync'], quiet: true });
+    assert.deepEqual(pluginConfig(c, 'other'), {});
+    assert.ok(!Object.keys(c).some((k) => k.startsWith('plugins.hook')), 'a section is not a config key');
+  });
+
+  it('still refuses an unknown key that is not a plugin section', () => {
+    const path = file('unknown.json', JSON.stringify({ plugins: { hook: 'not an object' } }));
+    assert.throws(() => loadConfig({ path, env: {} }), /unknown key "plugins.hook"/);
   });
 
   it('derives environment names from the keys', () => {

@@ -88,6 +88,11 @@ export const CONFIG_KEYS = {
     describe: 'where plugins are installed, one folder per plugin and version',
   },
   'plugins.registry': { type: 'string', default: '', describe: 'npm registry for `cedana plugin install` (empty: the local catalog)' },
+  'plugins.auto_install': {
+    type: 'boolean',
+    default: false,
+    describe: 'install a first-party runtime plugin a command names (`cedana dump runc ...`) when it is missing, as --install does',
+  },
   'plugins.catalog': {
     type: 'string',
     default: '',
@@ -122,7 +127,7 @@ export interface LoadConfigOptions {
 export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const env = opts.env ?? process.env;
   const path = opts.path ?? env.CEDANA_CONFIG ?? DEFAULT_CONFIG_PATH;
-  const fromFile = readConfigFile(path, opts.path !== undefined || env.CEDANA_CONFIG !== undefined);
+  const { flat: fromFile, sections } = readConfigFile(path, opts.path !== undefined || env.CEDANA_CONFIG !== undefined);
   const config: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec][]) {
     let value: unknown = spec.default;
@@ -134,16 +139,34 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     if (flag !== undefined) [value, source] = [flag, `flag for ${key}`];
     config[key] = validate(key, spec, value, source);
   }
+  // Not a key of the table: each plugin's own section, read with pluginConfig().
+  Object.defineProperty(config, PLUGIN_SECTIONS, { value: Object.freeze(sections), enumerable: false });
   return Object.freeze(config) as Config;
 }
 
-/** Reads a JSON file of nested objects ({"checkpoint": {"dir": ...}}) into flat keys. */
-function readConfigFile(path: string, mustExist: boolean): Record<string, unknown> {
+// Symbol.for: the CLI bundle and the copy of core the host gives plugins are two module instances.
+const PLUGIN_SECTIONS = Symbol.for('cedana.config.plugin-sections');
+
+/**
+ * A plugin's own configuration: the `plugins.<name>` object of the config file (e.g.
+ * `{"plugins": {"hook": {"pre_dump": ["sync"]}}}`), as written there; `{}` when there is none.
+ * The daemon passes its config to every pipeline as `ctx.config`.
+ */
+export function pluginConfig(config: Config, name: string): Readonly<Record<string, unknown>> {
+  const sections = (config as unknown as Record<symbol, Record<string, Record<string, unknown>> | undefined>)[PLUGIN_SECTIONS];
+  return sections?.[name] ?? {};
+}
+
+/** Reads a JSON file of nested objects ({"checkpoint": {"dir": ...}}) into flat keys, and the plugins' own sections. */
+function readConfigFile(
+  path: string,
+  mustExist: boolean,
+): { flat: Record<string, unknown>; sections: Record<string, Readonly<Record<string, unknown>>> } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !mustExist) return {};
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !mustExist) return { flat: {}, sections: {} };
     throw new CedanaError('CEDANA_ERR_CONFIG_PARSE', `cannot read config file ${path}: ${(err as Error).message}`, {
       hint: 'check the path given with --config or CEDANA_CONFIG',
     });
@@ -159,14 +182,21 @@ function readConfigFile(path: string, mustExist: boolean): Record<string, unknow
   }
   const flat: Record<string, unknown> = {};
   flatten(parsed as Record<string, unknown>, '', flat);
-  for (const key of Object.keys(flat)) {
+  const sections: Record<string, Readonly<Record<string, unknown>>> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const plugin = /^plugins\.([a-z0-9][a-z0-9._-]*)$/.exec(key)?.[1];
+    if (plugin && !(key in CONFIG_KEYS) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      sections[plugin] = Object.freeze({ ...(value as Record<string, unknown>) });
+      delete flat[key];
+      continue;
+    }
     if (!(key in CONFIG_KEYS)) {
       throw new CedanaError('CEDANA_ERR_CONFIG_VALUE', `config file ${path} has an unknown key "${key}"`, {
-        hint: `known keys: ${Object.keys(CONFIG_KEYS).join(', ')}`,
+        hint: `known keys: ${Object.keys(CONFIG_KEYS).join(', ')}; a plugin's own settings go in an object "plugins": { "NAME": { ... } }`,
       });
     }
   }
-  return flat;
+  return { flat, sections };
 }
 
 function flatten(obj: Record<string, unknown>, prefix: string, out: Record<string, unknown>): void {

@@ -176,6 +176,10 @@ export const ERRORS = {
     status: 'INTERNAL',
     hint: 'a plugin failed while handling the request: see its message, or report it to its author',
   },
+  CEDANA_ERR_PLUGIN_REFUSED: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'a plugin refused the request on purpose: its own hint says why and what to do (the message names the plugin)',
+  },
   CEDANA_ERR_FEATURE_MISSING: {
     status: 'UNIMPLEMENTED',
     hint: 'install a plugin that exports this feature; `cedana features` shows the matrix',

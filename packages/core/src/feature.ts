@@ -18,6 +18,11 @@ export function setPluginSource(s: PluginSource): void {
   source = s;
 }
 
+/** The plugins the current source holds (loaded or not). */
+export function loadedPlugins(): readonly LoadedPlugin[] {
+  return source.plugins();
+}
+
 export class Feature<T, S extends string = string> {
   constructor(
     readonly symbol: S,

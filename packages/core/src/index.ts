@@ -18,6 +18,7 @@ export {
   envName,
   type LoadConfigOptions,
   loadConfig,
+  pluginConfig,
 } from './config.js';
 export {
   CedanaError,
@@ -28,7 +29,7 @@ export {
   isCedanaError,
   toCedanaError,
 } from './errors.js';
-export { Feature, type PluginSource, setPluginSource, wrapPluginError } from './feature.js';
+export { Feature, loadedPlugins, type PluginSource, setPluginSource, wrapPluginError } from './feature.js';
 export type { CheckpointStorage, FeatureName, FeatureValues, HelperCommand, ImageReaderFn, OptionSpec, PluginCommand } from './features.js';
 export * as features from './features.js';
 export type { HealthCheck, HealthIssue, HealthResult } from './health.js';
@@ -61,7 +62,15 @@ export type {
   RunMiddleware,
   Started,
 } from './pipelines.js';
-export { LOAD_PHASES, type LoadedPlugin, type LoadPhase, type PluginDefinition, type PluginManifest } from './plugin.js';
+export {
+  appliesToType,
+  LOAD_PHASES,
+  type LoadedPlugin,
+  type LoadPhase,
+  type PluginDefinition,
+  type PluginManifest,
+  RESERVED_PLUGIN_NAMES,
+} from './plugin.js';
 export { type ProfileNode, Profiler } from './profiling.js';
 export * as shape from './shape.js';
 export { HOST_VERSION } from './version.js';

@@ -28,6 +28,7 @@ export function featureMatrix(
     features: symbols.map((f) => ({ symbol: f.symbol, description: f.description })),
     exports: plugins.filter((p) => p.status === 'ok').flatMap((p) => symbols.flatMap((f) => exportOf(p, f))),
     hostVersion: HOST_VERSION,
+    faults: [], // the daemon adds what plugin code threw at run time
   };
 }
 

@@ -10,6 +10,25 @@ export interface PluginDefinition {
   name: string;
   version: string;
   features: Partial<FeatureValues>;
+  /**
+   * Job types whose requests this plugin's middleware (DumpMiddleware, RestoreMiddleware,
+   * RunMiddleware) runs for besides its own type: `'*'` for every type (plain `process`
+   * jobs included), or a list such as `['process', 'runc']`. Omitted: its own type only.
+   * It runs after the request type's own plugin's middleware (see docs/writing-plugins.md).
+   */
+  appliesTo?: '*' | readonly string[];
+}
+
+/**
+ * Names no plugin may take: the types the core serves itself (`process`) and the CLI's own
+ * subcommands of `dump`/`restore` (`job`). A plugin named so would never run.
+ */
+export const RESERVED_PLUGIN_NAMES = ['process', 'job'] as const;
+
+/** True when a plugin declaring `appliesTo` wants its middleware in requests of `type`. */
+export function appliesToType(definition: Pick<PluginDefinition, 'appliesTo'> | undefined, type: string): boolean {
+  const to = definition?.appliesTo;
+  return to === '*' || (Array.isArray(to) && to.includes(type));
 }
 
 /** The phases of loading a plugin, in order; a failure names its phase. */

@@ -10,6 +10,8 @@ export function definePlugin<const F extends Partial<FeatureValues>>(definition:
   name: string;
   version: string;
   features: F;
+  /** Job types its Dump/Restore/RunMiddleware also runs for: '*' (every type, `process` too) or a list. */
+  appliesTo?: '*' | readonly string[];
 }): PluginDefinition {
   return definition;
 }
@@ -48,6 +50,7 @@ export {
   type PluginCommand,
   type PluginDefinition,
   type ProgressFn,
+  pluginConfig,
   type QueryHandlerFn,
   type RestoreAdapter,
   type RestoreContext,
@@ -72,8 +75,8 @@ export type {
   RestoreResp,
   RunReq,
   RunResp,
-} from '@cedana/core/proto';
-
-// Helpers first-party plugins share (plugins can share code only through the SDK).
+} from '@cedana/core/messages';
+// Helpers plugins share (plugins can share code only through the SDK); spawnJob is how the daemon starts `run process` jobs.
 export { criuErrorLines, criuErrors, criuHeadline } from './helpers/criu-log.js';
 export { findOnPath } from './helpers/search-path.js';
+export { resolveProgram, type SpawnedJob, type SpawnJobOptions, spawnJob } from './helpers/spawn-job.js';

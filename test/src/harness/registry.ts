@@ -43,9 +43,10 @@ export class TestRegistry {
     return new TestRegistry(url, dir, server);
   }
 
-  /** `npm publish` of a .tgz or a package folder. */
-  async publish(tarballOrFolder: string): Promise<void> {
-    await run('npm', ['publish', tarballOrFolder, '--registry', this.url, '--userconfig', join(this.dir, 'npmrc'), '--ignore-scripts'], {
+  /** `npm publish` of a .tgz or a package folder; `tag` for a version below the `latest` one. */
+  async publish(tarballOrFolder: string, tag?: string): Promise<void> {
+    const args = ['publish', tarballOrFolder, '--registry', this.url, '--userconfig', join(this.dir, 'npmrc'), '--ignore-scripts'];
+    await run('npm', tag ? [...args, '--tag', tag] : args, {
       env: { ...process.env, npm_config_update_notifier: 'false' },
     }).catch((err: Error & { stderr?: string }) => {
       throw new Error(`npm publish ${tarballOrFolder} failed: ${err.stderr ?? err.message}`);

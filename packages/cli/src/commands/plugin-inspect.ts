@@ -49,6 +49,8 @@ export async function inspect(session: Session, argv: PluginArgs & { name: strin
       ? { error: { code: loaded.error.code, phase: loaded.phase, message: loaded.error.message, hint: loaded.error.hint } }
       : {}),
     features: featureStates,
+    // job types its middleware runs for besides its own (definePlugin's appliesTo)
+    appliesTo: loaded?.definition?.appliesTo ?? [],
     dependencies: await dependencyTree(path, roots),
   };
   if (argv.json) return session.json(info);
@@ -67,6 +69,7 @@ export async function inspect(session: Session, argv: PluginArgs & { name: strin
       ? [`error        [${info.error.code}] (${info.error.phase}) ${info.error.message}`, `hint         ${info.error.hint}`]
       : []),
     `features     ${featureStates.map((f) => (f.state === 'exported' ? f.symbol : `${f.symbol} (incompatible)`)).join(', ') || '-'}`,
+    `applies to   ${info.appliesTo === '*' ? 'every job type' : [info.plugin, ...info.appliesTo].join(', ')}`,
     `dependencies${info.dependencies.length === 0 ? '  none (the host provides @cedana/plugin-sdk)' : ''}`,
     ...renderTree(info.dependencies, '  '),
   ];

@@ -3,13 +3,13 @@
  * the plugins folder's lock, then the daemon is told (ReloadPlugins) so the next
  * request uses the new set, with no restart.
  */
-import { CedanaError, type Config, isCedanaError, type LoadedPlugin } from '@cedana/core';
+import { appliesToType, CedanaError, type Config, isCedanaError, type LoadedPlugin } from '@cedana/core';
 import type { Job } from '@cedana/core/proto';
 import { EXIT } from '../exit-codes.js';
 import { type Catalog, catalogDir, latestInCatalog, readCatalog } from '../plugins/catalog.js';
 import { type FetchOptions, latestInRegistry } from '../plugins/fetch.js';
 import { scanInstalled } from '../plugins/installed.js';
-import { emptyTrash, type InstallOptions, type InstallResult, installPlugin, removePlugin } from '../plugins/installer.js';
+import { emptyTrash, type InstallOptions, type InstallResult, installPlugin, removePlugin, settleUpgrade } from '../plugins/installer.js';
 import { withPluginsLock } from '../plugins/lock.js';
 import { describeSpec, parseSpec } from '../plugins/spec.js';
 import { type LatestOf, pluginRows } from '../plugins/status.js';
@@ -46,6 +46,7 @@ export async function install(session: Session, argv: ChangeArgs & { specs: stri
     argv,
     opts.pluginsDir,
     results.filter((r) => r.action !== 'unchanged').map((r) => r.plugin),
+    results,
   );
   if (failed > 0) session.exitCode = EXIT.FAILED;
 }
@@ -88,6 +89,7 @@ export async function update(session: Session, argv: ChangeArgs & { names?: stri
     argv,
     opts.pluginsDir,
     results.map((r) => r.plugin),
+    results,
   );
 }
 
@@ -95,16 +97,17 @@ export async function remove(session: Session, argv: ChangeArgs & { names: strin
   const config = session.config(argv);
   const pluginsDir = config['plugins.dir'];
   const names = argv.names.map(String);
-  const needed = await jobsNeeding(session, argv, names);
+  const { needed, hooks } = await jobsNeeding(session, argv, names);
   if (needed.length > 0) {
-    const list = needed.map((n) => `${n.plugin}: job ${n.job.jid} (${n.job.type}, PID ${n.job.state?.pid})`);
+    const list = needed.map((n) => `${n.plugin}: job ${n.job.jid} (${n.job.type}, PID ${n.job.state?.pid}) ${n.why}`);
     if (!argv.force) {
       throw new CedanaError('CEDANA_ERR_PLUGIN_IN_USE', `running jobs need ${[...new Set(needed.map((n) => n.plugin))].join(', ')}`, {
         details: list,
       });
     }
-    session.err(`removing anyway (--force); these jobs can no longer be dumped or restored:\n  ${list.join('\n  ')}`);
+    session.err(`removing anyway (--force); after that:\n  ${list.join('\n  ')}`);
   }
+  for (const h of hooks) session.err(`note: ${h}`);
   const removed = await withPluginsLock(pluginsDir, async () => {
     const out: string[] = [];
     for (const name of names) {
@@ -192,45 +195,102 @@ function report(session: Session, argv: PluginArgs, results: InstallResult[], op
   }
 }
 
-/** Tells the daemon to reload its plugins, says what it loaded, then empties the trash. */
-async function afterChange(session: Session, argv: PluginArgs, pluginsDir: string, changed: string[]): Promise<void> {
+/**
+ * Tells the daemon to reload its plugins and says what it loaded. An upgrade the daemon
+ * failed to load is rolled back to the version it kept (settleUpgrade) and the daemon
+ * reloads again; then the trash is emptied.
+ */
+async function afterChange(
+  session: Session,
+  argv: PluginArgs,
+  pluginsDir: string,
+  changed: string[],
+  results: readonly InstallResult[] = [],
+): Promise<void> {
   if (changed.length === 0) return;
+  const upgrades = results.filter((r) => r.kept?.length);
   try {
     const client = await session.client(argv);
     const resp = await client.reloadPlugins({});
+    const rolledBack: string[] = [];
     for (const name of changed) {
       const p = resp.plugins.find((x) => x.name === name);
       if (!p) session.err(`daemon: ${name} unloaded`);
       else if (p.status === 'ok') session.err(`daemon: ${name} ${p.version} loaded`);
       else session.err(`daemon: ${name} ${p.version} failed to load: [${p.errorCode}] ${p.error}`);
+      const r = upgrades.find((u) => u.plugin === name);
+      if (!r) continue;
+      const back = await withPluginsLock(pluginsDir, () => settleUpgrade(pluginsDir, r, p?.status === 'ok' && p.version === r.version));
+      if (back) {
+        rolledBack.push(name);
+        session.err(`rolled ${name} back to ${back}, the version installed before (${r.version} is removed)`);
+        session.exitCode = EXIT.FAILED;
+      }
+    }
+    if (rolledBack.length > 0) {
+      const again = await client.reloadPlugins({});
+      for (const name of rolledBack) {
+        const p = again.plugins.find((x) => x.name === name);
+        session.err(`daemon: ${name} ${p?.version ?? ''} ${p?.status === 'ok' ? 'loaded' : `failed to load: ${p?.error}`}`);
+      }
     }
   } catch (err) {
     if (!isCedanaError(err) || err.code !== 'CEDANA_ERR_DAEMON_UNREACHABLE') throw err;
     session.err(`no daemon answers at ${session.config(argv).address}: it loads the plugins when it starts`);
+    await withPluginsLock(pluginsDir, async () => {
+      for (const r of upgrades) await settleUpgrade(pluginsDir, r, true); // its test load passed
+    });
   } finally {
     await emptyTrash(pluginsDir);
   }
 }
 
-/** Running jobs that need one of `names`: their type's plugin, or the engine (criu) that dumps every type without its own. */
-async function jobsNeeding(session: Session, argv: PluginArgs, names: string[]): Promise<{ plugin: string; job: Job }[]> {
-  let jobs: Job[];
+/**
+ * Running jobs that need one of `names` (their type's plugin, or the engine, criu, that dumps
+ * every type without its own), each with what stops working; and, for plugins whose
+ * middleware applies to other types (appliesTo), what they stop doing, which blocks nothing.
+ */
+async function jobsNeeding(
+  session: Session,
+  argv: PluginArgs,
+  names: string[],
+): Promise<{ needed: { plugin: string; job: Job; why: string }[]; hooks: string[] }> {
+  const loaded = await session.plugins(session.config(argv)['plugins.dir']);
+  let jobs: Job[] = [];
   try {
     jobs = (await (await session.client(argv)).list({ jids: [], type: '' })).jobs.filter((j) => j.state?.status === 'running');
   } catch (err) {
-    if (isCedanaError(err) && err.code === 'CEDANA_ERR_DAEMON_UNREACHABLE') return []; // no daemon, no running jobs
-    throw err;
+    if (!isCedanaError(err) || err.code !== 'CEDANA_ERR_DAEMON_UNREACHABLE') throw err; // no daemon, no running jobs
   }
-  const loaded = await session.plugins(session.config(argv)['plugins.dir']);
-  return names.flatMap((plugin) => jobs.filter((job) => needs(job, plugin, loaded)).map((job) => ({ plugin, job })));
+  const needed = names.flatMap((plugin) =>
+    jobs.flatMap((job) => {
+      const why = needs(job, plugin, loaded);
+      return why ? [{ plugin, job, why }] : [];
+    }),
+  );
+  const hooks = names.flatMap((plugin) => {
+    const d = loaded.find((p) => p.name === plugin && p.status === 'ok')?.definition;
+    const middleware = ['DumpMiddleware', 'RestoreMiddleware', 'RunMiddleware'].filter(
+      (s) => (d?.features as Record<string, unknown> | undefined)?.[s] !== undefined,
+    );
+    if (!d?.appliesTo || middleware.length === 0) return [];
+    const types = d.appliesTo === '*' ? 'jobs of every type' : `jobs of type ${d.appliesTo.join(', ')}`;
+    const running = jobs.filter((j) => appliesToType(d, j.type)).length;
+    return [
+      `${plugin}'s ${middleware.join(', ')} will no longer run for ${types}; those requests go on without it (${running} running jobs)`,
+    ];
+  });
+  return { needed, hooks };
 }
 
-export function needs(job: Job, plugin: string, loaded: readonly LoadedPlugin[]): boolean {
-  if (job.type === plugin) return true;
+/** What stops working for `job` once `plugin` is gone; undefined when nothing does. */
+export function needs(job: Job, plugin: string, loaded: readonly LoadedPlugin[]): string | undefined {
+  if (job.type === plugin) return `can no longer be dumped, restored, managed or cleaned up: ${plugin} serves its type`;
   const exports = (name: string, symbol: string) =>
     ((loaded.find((p) => p.name === name)?.definition?.features ?? {}) as Record<string, unknown>)[symbol] !== undefined;
   const engine = exports(plugin, 'DumpHandler') || exports(plugin, 'RestoreHandler');
-  return engine && !(job.type !== 'process' && exports(job.type, 'DumpHandler'));
+  if (!engine || (job.type !== 'process' && exports(job.type, 'DumpHandler'))) return undefined;
+  return `can no longer be dumped or restored: ${plugin} does its dump and restore`;
 }
 
 function toCode(err: unknown): CedanaError['code'] {

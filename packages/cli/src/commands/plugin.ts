@@ -1,5 +1,5 @@
 /**
- * `cedana plugin install|list|update|remove|inspect|features` (alias `plugins`).
+ * `cedana plugin install|list|update|remove|inspect|sdk|features` (alias `plugins`).
  * The install machinery (pacote, npm) is imported only by the commands that use it,
  * so every other command starts without it.
  */
@@ -100,6 +100,12 @@ export function pluginCommand(session: Session): CommandModule {
           handler: action<PluginArgs & { name: string }>(session, async (argv) =>
             (await import('./plugin-inspect.js')).inspect(session, argv),
           ),
+        })
+        .command({
+          command: 'sdk',
+          describe: 'Print the path of the plugin SDK tarball this cedana ships (npm install --save-dev "$(cedana plugin sdk)")',
+          builder: (b: Argv) => b.option('json', { type: 'boolean', describe: 'print JSON: name, version, integrity, path' }),
+          handler: action<PluginArgs>(session, async (argv) => (await import('./plugin-sdk.js')).sdk(session, argv)),
         })
         .command(featuresCommand(session, 'features [plugins..]'))
         .demandCommand(1, 'name a plugin command'),

@@ -1,5 +1,5 @@
 /** `cedana features` for people: the matrix with its legend, and the error list of --errors. */
-import type { FeaturesResp } from '@cedana/core/proto';
+import type { FeaturesResp, PluginFault } from '@cedana/core/proto';
 import { renderTable } from '../output/table.js';
 import { type CellState, cellState, type MatrixError } from './matrix.js';
 
@@ -16,4 +16,17 @@ export function renderMatrix(matrix: FeaturesResp): string {
 export function renderErrors(errors: readonly MatrixError[]): string {
   if (errors.length === 0) return 'no errors';
   return errors.map((e) => `${e.plugin} (${e.phase}) [${e.code}]: ${e.message}\n  hint: ${e.hint}`).join('\n');
+}
+
+/** The faults the daemon recorded, each with the first lines of its stack. */
+export function renderFaults(faults: readonly PluginFault[]): string {
+  return faults
+    .map((f) => {
+      const stack = f.stack
+        .split('\n')
+        .slice(1, 4)
+        .map((l) => `    ${l.trim()}`);
+      return [`${f.plugin} ${f.symbol} [${f.code}] x${f.count}, last ${f.at}: ${f.message}`, ...stack].join('\n');
+    })
+    .join('\n');
 }

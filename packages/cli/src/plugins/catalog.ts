@@ -24,6 +24,8 @@ export interface CatalogEntry {
 export interface Catalog {
   dir: string;
   entries: CatalogEntry[];
+  /** The plugin SDK's tarball (scripts/pack-sdk.mjs): what third parties build against. */
+  sdk?: Omit<CatalogEntry, 'plugin'>;
   /** Set when there is no usable catalog.json: why. */
   problem?: string;
 }
@@ -43,8 +45,8 @@ export async function readCatalog(dir: string): Promise<Catalog> {
     return { dir, entries: [], problem: `no catalog at ${dir} (the build makes it: pnpm build)` };
   }
   try {
-    const parsed = JSON.parse(text) as { plugins?: CatalogEntry[] };
-    return { dir, entries: (parsed.plugins ?? []).filter((e) => semver.valid(e.version)) };
+    const parsed = JSON.parse(text) as { plugins?: CatalogEntry[]; sdk?: Catalog['sdk'] };
+    return { dir, entries: (parsed.plugins ?? []).filter((e) => semver.valid(e.version)), ...(parsed.sdk ? { sdk: parsed.sdk } : {}) };
   } catch (err) {
     return { dir, entries: [], problem: `${join(dir, 'catalog.json')} is not valid JSON: ${(err as Error).message}` };
   }

@@ -4,9 +4,10 @@
  * integrity catalog.json records), a tarball, a folder (packed by `npm pack`), or a
  * tarball URL. Every tarball is integrity-checked while it is unpacked.
  */
-import { CedanaError, insideFolder } from '@cedana/core';
-import type { PackageJson } from '@cedana/daemon/plugins';
+import { CedanaError, HOST_VERSION, insideFolder } from '@cedana/core';
+import { checkPluginPackage, type PackageJson } from '@cedana/daemon/plugins';
 import pacote from 'pacote';
+import semver from 'semver';
 import { type Catalog, pickFromCatalog } from './catalog.js';
 import { packFolder } from './npm.js';
 import { describeSpec, type PluginSpec } from './spec.js';
@@ -54,7 +55,12 @@ export async function resolvePlugin(spec: PluginSpec, opts: FetchOptions): Promi
         resolved: file,
       };
     }
-    const fetchSpec = spec.kind === 'registry' ? `${spec.name}@${spec.range}` : spec.kind === 'remote' ? spec.url : `file:${spec.path}`;
+    const fetchSpec =
+      spec.kind === 'registry'
+        ? `${spec.name}@${await newestCompatible(spec.name, spec.range, opts)}`
+        : spec.kind === 'remote'
+          ? spec.url
+          : `file:${spec.path}`;
     const m = (await pacote.manifest(fetchSpec, pacoteOptions(opts))) as pacote.ManifestResult & Resolved['manifest'];
     if (spec.kind === 'registry') {
       return { spec, manifest: m, source: 'registry', fetchSpec: `${m.name}@${m.version}`, integrity: m._integrity, resolved: m._resolved };
@@ -83,13 +89,54 @@ export async function extractPlugin(r: Resolved, dest: string, scratch: string, 
   }
 }
 
-/** The latest version `name` has in the registry (dist-tag latest), for list and update. */
+/** The newest version of `name` in the registry that is made for this cedana, for list and update. */
 export async function latestInRegistry(name: string, opts: FetchOptions): Promise<string> {
   try {
-    return (await pacote.manifest(`${name}@latest`, pacoteOptions(opts))).version;
+    return await newestCompatible(name, '*', opts);
   } catch (err) {
     throw fetchError(err, name, `registry ${opts.registry}`);
   }
+}
+
+/**
+ * The newest version of `name` that `range` (a semver range or a dist-tag) allows and that
+ * is made for this host (its `cedana` field passes the install checks), not simply `latest`.
+ * None of the allowed ones fits: CEDANA_ERR_PLUGIN_ENGINE naming the versions that would.
+ */
+async function newestCompatible(name: string, range: string, opts: FetchOptions): Promise<string> {
+  const packument = (await pacote.packument(name, pacoteOptions(opts))) as unknown as {
+    versions: Record<string, PackageJson & { version: string }>;
+    'dist-tags'?: Record<string, string>;
+  };
+  const tag = semver.validRange(range) ? undefined : packument['dist-tags']?.[range];
+  const wanted = tag ?? (range === 'latest' ? '*' : range);
+  const all = Object.values(packument.versions).sort((a, b) => semver.rcompare(a.version, b.version));
+  const fits = (m: PackageJson) => {
+    try {
+      checkPluginPackage(m);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const allowed = all.filter((m) => semver.satisfies(m.version, wanted, { includePrerelease: wanted !== '*' }));
+  const chosen = allowed.find(fits);
+  if (chosen) return chosen.version;
+  const newest = allowed[0];
+  if (!newest) return wanted; // pacote says which versions there are
+  if (typeof newest.cedana?.engines !== 'string') return newest.version; // not a plugin: the install's manifest check says so
+  const fitting = all.filter(fits).map((m) => m.version);
+  throw new CedanaError(
+    'CEDANA_ERR_PLUGIN_ENGINE',
+    `${name}@${newest.version} works with cedana ${newest.cedana.engines}, this is cedana ${HOST_VERSION}; ${
+      fitting.length > 0 ? `versions made for this cedana: ${fitting.join(', ')}` : 'no version of it is made for this cedana'
+    }`,
+    {
+      hint: fitting[0]
+        ? `install one of those: \`cedana plugin install ${name}@${fitting[0]}\``
+        : `upgrade cedana, or ask the author of ${name} for a version made for cedana ${HOST_VERSION}`,
+    },
+  );
 }
 
 function pacoteOptions(opts: FetchOptions): pacote.Options {

@@ -9,14 +9,16 @@ export interface FirstParty {
   name: string;
   type: 'supported' | 'experimental';
   describe: string;
+  /** A job type with subcommands of its own (`cedana dump runc ...`): named so before it is installed, it is installed on demand. */
+  runtime?: true;
 }
 
 export const FIRST_PARTY = [
   { name: 'criu', type: 'supported', describe: 'CRIU engine: the final dump and restore of every type' },
-  { name: 'runc', type: 'supported', describe: 'runc containers' },
-  { name: 'containerd', type: 'supported', describe: 'containerd containers' },
+  { name: 'runc', type: 'supported', describe: 'runc containers', runtime: true },
+  { name: 'containerd', type: 'supported', describe: 'containerd containers', runtime: true },
   { name: 'gpu', type: 'experimental', describe: 'CUDA checkpoint/restore around CRIU' },
-  { name: 'kata', type: 'experimental', describe: 'Kata VMs, through a daemon in the guest' },
+  { name: 'kata', type: 'experimental', describe: 'Kata VMs, through a daemon in the guest', runtime: true },
   { name: 'streamer', type: 'experimental', describe: 'parallel compressed checkpoint streams' },
 ] as const satisfies readonly FirstParty[];
 

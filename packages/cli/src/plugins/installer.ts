@@ -35,6 +35,12 @@ export interface InstallResult {
   record: InstalledRecord;
   /** Problems that did not stop the install (e.g. a feature of the wrong shape). */
   warnings: string[];
+  /**
+   * Lower versions left in place by an upgrade until the daemon has loaded the new one
+   * (`settleUpgrade`): the way back without the registry. Their installed.json record is `previousRecord`.
+   */
+  kept?: string[];
+  previousRecord?: InstalledRecord;
 }
 
 export async function installPlugin(spec: PluginSpec, opts: InstallOptions): Promise<InstallResult> {
@@ -81,16 +87,11 @@ export async function installPlugin(spec: PluginSpec, opts: InstallOptions): Pro
     opts.signal?.throwIfAborted();
 
     const loaded = await loadPlugin(join(staging, plugin), plugin);
-    if (loaded.status !== 'ok' && !opts.force) {
-      const e = loaded.error as CedanaError;
-      throw new CedanaError(e.code, `${name}@${version} was not installed: ${e.message}`, {
-        hint: `${e.hint}; --force installs it anyway`,
-        cause: e,
-      });
-    }
+    if (loaded.status !== 'ok' && !opts.force)
+      throw testLoadFailure(loaded, name, version, staging, join(opts.pluginsDir, plugin, version));
 
     const previous = current?.version || undefined;
-    await commit(opts.pluginsDir, plugin, version, staged);
+    const kept = await commit(opts.pluginsDir, plugin, version, staged);
     const record: InstalledRecord = {
       plugin,
       name,
@@ -110,6 +111,7 @@ export async function installPlugin(spec: PluginSpec, opts: InstallOptions): Pro
       ...(previous ? { previous } : {}),
       record,
       warnings: shapeWarnings(loaded),
+      ...(kept.length > 0 ? { kept, ...(old ? { previousRecord: old } : {}) } : {}),
     };
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -139,16 +141,40 @@ export async function emptyTrash(pluginsDir: string): Promise<void> {
 }
 
 /**
- * Renames the staged version into place: the one step that changes what loads. Other
- * versions go to the trash, so exactly the installed one loads (a downgrade too).
+ * Renames the staged version into place: the one step that changes what loads (the loader
+ * takes the highest version). Higher versions go to the trash (a downgrade); lower ones stay
+ * until the daemon has loaded the new one (settleUpgrade), and are returned.
  */
-async function commit(pluginsDir: string, plugin: string, version: string, staged: string): Promise<void> {
+async function commit(pluginsDir: string, plugin: string, version: string, staged: string): Promise<string[]> {
   const dir = inPluginsDir(pluginsDir, plugin);
   await mkdir(dir, { recursive: true });
   const found = (await scanInstalled(pluginsDir)).find((p) => p.plugin === plugin);
   if (found?.versions.includes(version)) await moveToTrash(pluginsDir, inPluginsDir(pluginsDir, plugin, version));
   await rename(staged, inPluginsDir(pluginsDir, plugin, version));
-  for (const other of found?.versions ?? []) if (other !== version) await moveToTrash(pluginsDir, inPluginsDir(pluginsDir, plugin, other));
+  const others = (found?.versions ?? []).filter((v) => v !== version);
+  for (const other of others)
+    if (!semver.valid(other) || semver.gt(other, version)) await moveToTrash(pluginsDir, inPluginsDir(pluginsDir, plugin, other));
+  return others.filter((v) => semver.valid(v) && semver.lt(v, version));
+}
+
+/**
+ * After the daemon reloaded (or when none runs): an upgrade that loaded drops the versions it
+ * kept; one that did not is rolled back, the new version to the trash and the previous
+ * record restored, so the kept version loads again. Returns the version rolled back to.
+ */
+export async function settleUpgrade(pluginsDir: string, r: InstallResult, loadedOk: boolean): Promise<string | undefined> {
+  if (loadedOk || !r.kept?.length) {
+    for (const v of r.kept ?? []) await moveToTrash(pluginsDir, inPluginsDir(pluginsDir, r.plugin, v)).catch(() => {});
+    return undefined;
+  }
+  await moveToTrash(pluginsDir, inPluginsDir(pluginsDir, r.plugin, r.version));
+  const back = [...r.kept].sort(semver.rcompare)[0] as string;
+  for (const v of r.kept) if (v !== back) await moveToTrash(pluginsDir, inPluginsDir(pluginsDir, r.plugin, v)).catch(() => {});
+  const records = await readInstalled(pluginsDir);
+  if (r.previousRecord) records[r.plugin] = r.previousRecord;
+  else delete records[r.plugin];
+  await writeInstalled(pluginsDir, records);
+  return back;
 }
 
 async function moveToTrash(pluginsDir: string, path: string): Promise<void> {
@@ -182,4 +208,19 @@ function shapeWarnings(p: LoadedPlugin): string[] {
     .filter((f) => exported[f.symbol] !== undefined && !f.shape.test(exported[f.symbol]))
     .map((f) => f.incompatible(p.name, exported[f.symbol]).message)
     .concat(p.status === 'ok' ? [] : [`${p.error?.message} (installed anyway: --force)`]);
+}
+
+/**
+ * Why the staged copy failed its test load, said once (the caller prefixes "cannot install X:")
+ * and about the folder it would have had: the staging folder is gone by the time it is read.
+ */
+function testLoadFailure(loaded: LoadedPlugin, name: string, version: string, staging: string, final: string): CedanaError {
+  const e = loaded.error as CedanaError;
+  const detail = e.message
+    .replace(`plugin "${loaded.name}" (${loaded.phase}): `, '')
+    .replaceAll(join(staging, loaded.name, version), final);
+  return new CedanaError(e.code, `${name}@${version} failed to load (${loaded.phase}), so nothing was installed: ${detail}`, {
+    hint: `${loaded.phase === 'import' ? 'report the error to its author' : (e.hint ?? 'fix the package')}; --force installs it anyway`,
+    cause: e,
+  });
 }

@@ -155,6 +155,41 @@ describe('dumpPipeline', () => {
     assert.equal(res.checkpoint?.type, 'runc');
   });
 
+  it('runs the middleware of a plugin with appliesTo "*" for plain process dumps, and after the type\'s own plugin for others', async () => {
+    const hook: DumpMiddleware = [
+      (next) =>
+        async function preDumpHook(ctx, req, res) {
+          seen.push(snapshot('hook:DumpMiddleware', ctx));
+          return next(ctx, req, res);
+        },
+    ];
+    const only: DumpMiddleware = [
+      (next) =>
+        async function onlyRunc(ctx, req, res) {
+          seen.push(snapshot('only-runc:DumpMiddleware', ctx));
+          return next(ctx, req, res);
+        },
+    ];
+    install(
+      { name: 'criu', version: '1.0.0', features: { DumpHandler: criuDumpHandler } },
+      { name: 'hook', version: '1.0.0', appliesTo: '*', features: { DumpMiddleware: hook } },
+      { name: 'only-runc', version: '1.0.0', appliesTo: ['runc'], features: { DumpMiddleware: only } },
+      { name: 'runc', version: '1.0.0', features: { DumpMiddleware: runcMiddleware } },
+    );
+    await dump({ pid: sleeperPid, compression: 'none', name: 'hooked' });
+    assert.deepEqual(
+      seen.map((s) => s.step),
+      ['hook:DumpMiddleware', 'criu:DumpHandler'],
+    );
+    seen = [];
+    await dump({ type: 'runc', compression: 'none', name: 'hooked-runc' });
+    assert.deepEqual(
+      seen.map((s) => s.step),
+      ['runc:DumpMiddleware', 'hook:DumpMiddleware', 'only-runc:DumpMiddleware', 'criu:DumpHandler'],
+    );
+    assert.equal(seen[1]?.pid, sleeperPid, "a hook sees the PID the type's plugin set");
+  });
+
   it('writes the checkpoint folder and checkpoint.json with the sha256 of every file (compression none)', async () => {
     const { req, res, ctx } = await dump({ pid: sleeperPid, compression: 'none', name: 'plain' });
     const folder = join(req.dir, 'plain');

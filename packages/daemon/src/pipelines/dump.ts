@@ -23,7 +23,7 @@ export async function dumpPipeline(type: string, intent: DumpIntent = NO_INTENT)
     validateDumpRequest,
     prepareDumpDirWith(intent),
 
-    ...(await pluginMiddleware(features.DumpMiddleware, type)), // by now the plugin has set ctx.pid
+    ...(await pluginMiddleware(features.DumpMiddleware, type)), // the type's plugin, then appliesTo plugins; by now ctx.pid is set
 
     fillProcessStateForDump,
     refuseProtectedPidForDump, // never PID 1, the daemon, or a process the daemon runs under

@@ -3,27 +3,45 @@
  * feature, while errors that merely pass through it from later adapters keep
  * their own names.
  */
-import { type Adapter, type BaseContext, CedanaError, type Feature, type HandlerFn, isCedanaError, wrapPluginError } from '@cedana/core';
+import {
+  type Adapter,
+  appliesToType,
+  type BaseContext,
+  CedanaError,
+  type Feature,
+  type HandlerFn,
+  isCedanaError,
+  loadedPlugins,
+  wrapPluginError,
+} from '@cedana/core';
+import { recordPluginFault } from './plugin-faults.js';
 
 type AnyHandler = HandlerFn<never, never, never, unknown>;
 
 const passedThrough = new WeakSet<object>();
 
 /**
- * The middleware a plugin exports for requests of `type` (empty for the core's own "process").
- * The type's plugin need not export middleware, but it must be installed and loaded: a type
- * nobody serves is refused (CEDANA_ERR_UNSUPPORTED_TYPE), not handed to the fallback alone.
+ * The middleware plugins export for requests of `type`, outermost first: the type's own
+ * plugin's (none for the core's own "process"), then that of every other loaded plugin whose
+ * `appliesTo` covers the type ('*' or a list naming it), by plugin name. The type's plugin
+ * need not export middleware, but it must be installed and loaded: a type nobody serves is
+ * refused (CEDANA_ERR_UNSUPPORTED_TYPE), not handed to the fallback alone.
  */
 export async function pluginMiddleware<H extends AnyHandler>(feature: Feature<Adapter<H>[]>, type: string): Promise<Adapter<H>[]> {
   const out: Adapter<H>[] = [];
-  if (type === 'process') return out;
-  await feature
-    .ifAvailable((plugin, middleware) => {
-      out.push(...middleware.map((a) => namedAdapter(a, plugin, feature.symbol)));
-    }, type)
-    .catch((err: unknown) => {
+  const collect = (plugin: string, middleware: Adapter<H>[]) => {
+    out.push(...middleware.map((a) => namedAdapter(a, plugin, feature.symbol)));
+  };
+  if (type !== 'process') {
+    await feature.ifAvailable(collect, type).catch((err: unknown) => {
       if (!isCedanaError(err) || err.code !== 'CEDANA_ERR_FEATURE_MISSING') throw err;
     });
+  }
+  const others = loadedPlugins()
+    .filter((p) => p.status === 'ok' && p.name !== type && appliesToType(p.definition, type))
+    .map((p) => p.name)
+    .filter((name) => feature.isAvailable(name));
+  if (others.length > 0) await feature.ifAvailable(collect, ...others);
   return out;
 }
 
@@ -71,7 +89,9 @@ function namedHandler<H extends AnyHandler>(h: H, plugin: string, symbol: string
       return await (h as AnyHandler)(...(args as [never, never, never]));
     } catch (err) {
       if (typeof err === 'object' && err !== null && passedThrough.has(err)) throw err;
-      throw wrapPluginError(err, plugin, symbol);
+      const wrapped = wrapPluginError(err, plugin, symbol);
+      recordPluginFault(args[0] as BaseContext | undefined, plugin, symbol, err, wrapped);
+      throw wrapped;
     }
   };
   Object.defineProperty(wrapped, 'name', { value: name });

@@ -13,6 +13,10 @@ const validateRunRequest: RunAdapter = (next) =>
   };
 
 export async function runPipeline(type: string): Promise<RunHandlerFn> {
-  const final = type === 'process' ? runProcess : await pluginHandler(features.RunHandler, type, type);
-  return withAdapters(final, validateRunRequest, ...(await pluginMiddleware(features.RunMiddleware, type)), gpuAdaptersForRun);
+  return withAdapters(
+    type === 'process' ? runProcess : await pluginHandler(features.RunHandler, type, type),
+    validateRunRequest,
+    ...(await pluginMiddleware(features.RunMiddleware, type)),
+    gpuAdaptersForRun,
+  );
 }

@@ -82,6 +82,29 @@ describe('loadPlugin', () => {
     assert.equal(p.path, join(root, 'many', '1.10.0'));
   });
 
+  it('chooses the highest version made for this host over a higher one that is not', async () => {
+    await writePlugin(root, 'mixed', { version: '1.0.0' });
+    await writePlugin(root, 'mixed', { version: '2.0.0', cedana: { plugin: 'mixed', engines: `>${HOST_VERSION}` } });
+    const p = await loadPlugin(join(root, 'mixed'), 'mixed');
+    assert.equal(p.status, 'ok', p.error?.message);
+    assert.equal(p.version, '1.0.0');
+  });
+
+  it('refuses a plugin named like a type the core serves itself (process)', async () => {
+    await writePlugin(root, 'process');
+    const p = await loadPlugin(join(root, 'process'), 'process');
+    assertFailed(p, 'manifest', 'CEDANA_ERR_PLUGIN_MANIFEST', /"process", a name cedana keeps for itself/);
+    assert.match(p.error?.hint ?? '', /appliesTo/);
+  });
+
+  it('refuses an appliesTo that is neither "*" nor a list of types', async () => {
+    await writePlugin(root, 'badapplies', {
+      entry: 'export default { name: "badapplies", version: "1.0.0", appliesTo: "all", features: {} };\n',
+    });
+    const p = await loadPlugin(join(root, 'badapplies'), 'badapplies');
+    assertFailed(p, 'shape', 'CEDANA_ERR_PLUGIN_SHAPE', /"appliesTo" of .* is "all"/);
+  });
+
   it('loads a version folder that is a symlink', async () => {
     const target = await writePlugin(join(root, 'elsewhere'), 'linked', { version: '2.0.0' });
     await mkdir(join(root, 'linked'));

@@ -15,6 +15,7 @@ import {
   type LoadPhase,
   type PluginDefinition,
   type PluginManifest,
+  RESERVED_PLUGIN_NAMES,
 } from '@cedana/core';
 import semver from 'semver';
 import { HOST_MODULES_DIR, HOST_PROVIDED, provideHostModules } from './host-modules.js';
@@ -95,7 +96,8 @@ async function resolveVersionDir(pluginDir: string): Promise<string> {
   // Version folders may be symlinks (e.g. to a workspace package under development).
   const versions = entries.filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
   const valid = versions.filter((v) => semver.valid(v)).sort(semver.rcompare);
-  const chosen = valid[0];
+  // The highest version made for this host; only when none is, the highest (its engines phase then says why).
+  const chosen = (await firstCompatible(pluginDir, valid)) ?? valid[0];
   if (!chosen) {
     throw new LoadFailure(
       'resolve',
@@ -105,6 +107,18 @@ async function resolveVersionDir(pluginDir: string): Promise<string> {
     );
   }
   return insideFolder(pluginDir, [chosen], (why) => new LoadFailure('resolve', 'CEDANA_ERR_PLUGIN_MANIFEST', `version folder ${why}`));
+}
+
+/** The first of `versions` whose package.json is a plugin made for this host. */
+async function firstCompatible(pluginDir: string, versions: string[]): Promise<string | undefined> {
+  for (const v of versions) {
+    try {
+      const pkg = JSON.parse(await readFile(join(pluginDir, v, 'package.json'), 'utf8')) as PackageJson;
+      checkEngines(pkg);
+      return v;
+    } catch {}
+  }
+  return undefined;
 }
 
 /**
@@ -146,6 +160,14 @@ function checkManifest(pkg: PackageJson, where: string): void {
       'manifest',
       'CEDANA_ERR_PLUGIN_MANIFEST',
       `"cedana.plugin" of ${pkg.name ?? where} is ${JSON.stringify(pkg.cedana.plugin)}: a plugin name is lower case letters, digits, ".", "_" and "-"`,
+    );
+  }
+  if ((RESERVED_PLUGIN_NAMES as readonly string[]).includes(pkg.cedana.plugin)) {
+    throw new LoadFailure(
+      'manifest',
+      'CEDANA_ERR_PLUGIN_MANIFEST',
+      `"cedana.plugin" of ${pkg.name ?? where} is "${pkg.cedana.plugin}", a name cedana keeps for itself (${RESERVED_PLUGIN_NAMES.join(', ')}): a plugin so named would never run`,
+      'give the plugin a name of its own; to act on every job type, declare `appliesTo: "*"` in definePlugin (docs/writing-plugins.md)',
     );
   }
 }
@@ -263,6 +285,14 @@ function checkDefinition(def: unknown, pkg: PackageJson): asserts def is PluginD
       'shape',
       'CEDANA_ERR_PLUGIN_SHAPE',
       `the default export of ${pkg.name} has no "features" object (keys: ${Object.keys(d).join(', ')})`,
+    );
+  }
+  const to = d.appliesTo;
+  if (to !== undefined && to !== '*' && !(Array.isArray(to) && to.every((t) => typeof t === 'string'))) {
+    throw new LoadFailure(
+      'shape',
+      'CEDANA_ERR_PLUGIN_SHAPE',
+      `"appliesTo" of ${pkg.name} is ${JSON.stringify(to)}, expected "*" or a list of job types such as ["process", "runc"]`,
     );
   }
   if (d.name !== undefined && d.name !== pkg.cedana?.plugin) {

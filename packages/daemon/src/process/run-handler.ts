@@ -1,18 +1,18 @@
 /** The daemon's own RunHandler for type "process": spawns the program detached, or through an I/O holder. */
-import { spawn } from 'node:child_process';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError, type ExitStatus, type RunHandlerFn, type Started } from '@cedana/core';
+import { CedanaError, fileNameFor, type RunHandlerFn, type Started } from '@cedana/core';
+import { resolveProgram, spawnJob } from '@cedana/plugin-sdk';
 import { type HeldStarted, startHeldRun } from '../jobs/io-holder.js';
 import { exitDir, ioDir } from '../jobs/state-paths.js';
-import { cleanExec, resolveProgram } from './exec-clean.js';
 import { processStartTime } from './proc.js';
 import { watchProcess } from './watch.js';
 
 /**
  * Starts the job's process in its own session with no terminal (what CRIU needs
- * to dump it without --shell-job). Output goes to the job's log file; an attachable
- * job is started by its I/O holder (jobs/io-holder.ts), which holds its pipes.
+ * to dump it without --shell-job), with no fd of the daemon's: the SDK's spawnJob, which
+ * plugins' RunHandlers use too. Output goes to the job's log file; an attachable job is
+ * started by its I/O holder (jobs/io-holder.ts), which holds its pipes.
  */
 export const runProcess: RunHandlerFn = async function runProcess(ctx, req, res): Promise<Started> {
   const [program, ...args] = req.process?.args ?? [];
@@ -20,6 +20,11 @@ export const runProcess: RunHandlerFn = async function runProcess(ctx, req, res)
     throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'no program to run: give it after `--`, e.g. `cedana run process -- sleep 60`');
   const env = req.process?.env.length ? { ...process.env, ...Object.fromEntries(req.process.env.map(splitEnv)) } : process.env;
   const cwd = req.process?.workingDir || process.cwd();
+  if (!req.attachable) {
+    const { pid, exited } = await spawnJob(program, args, { cwd, env, log: req.log });
+    res.pid = pid;
+    return { pid, exited };
+  }
   const path = await resolveProgram(program, env, cwd);
   if (!path) {
     throw new CedanaError(
@@ -27,43 +32,17 @@ export const runProcess: RunHandlerFn = async function runProcess(ctx, req, res)
       `cannot start ${JSON.stringify(program)}: no such executable${program.includes('/') ? '' : ' in PATH'}`,
     );
   }
-  if (req.attachable) {
-    const exits = exitDir(ctx.config);
-    await mkdir(exits, { recursive: true });
-    const place = { dir: ioDir(ctx.config), jid: req.jid, log: req.log };
-    const statusFile = join(exits, `${req.jid}.json`);
-    const { pid, link } = await startHeldRun(place, { file: path, args, cwd, env, statusFile });
-    res.pid = pid;
-    const ticks = await processStartTime(pid);
-    // A holder that went away without a word (killed): watch the process instead.
-    const exited = link.exited.then((s) => s ?? watchProcess(pid, ticks).exited);
-    const started: HeldStarted = { pid, exited, stdio: link.stdio, holder: link };
-    return started;
-  }
-  const log = await open(req.log, 'a');
-  try {
-    const exec = cleanExec(path, args);
-    const child = spawn(exec.file, exec.args, { detached: true, cwd, env, stdio: ['ignore', log.fd, log.fd] });
-    const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', (err) =>
-        reject(
-          new CedanaError(
-            'CEDANA_ERR_RUN_FAILED',
-            `cannot start ${JSON.stringify(program)}: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
-            { cause: err },
-          ),
-        ),
-      );
-    });
-    child.unref();
-    const pid = child.pid as number;
-    res.pid = pid;
-    return { pid, exited };
-  } finally {
-    await log.close();
-  }
+  const exits = exitDir(ctx.config);
+  await mkdir(exits, { recursive: true });
+  const place = { dir: ioDir(ctx.config), jid: req.jid, log: req.log };
+  const statusFile = join(exits, `${fileNameFor(req.jid)}.json`); // as JobManager names it
+  const { pid, link } = await startHeldRun(place, { file: path, args, cwd, env, statusFile });
+  res.pid = pid;
+  const ticks = await processStartTime(pid);
+  // A holder that went away without a word (killed): watch the process instead.
+  const exited = link.exited.then((s) => s ?? watchProcess(pid, ticks).exited);
+  const started: HeldStarted = { pid, exited, stdio: link.stdio, holder: link };
+  return started;
 };
 
 function splitEnv(kv: string): [string, string] {

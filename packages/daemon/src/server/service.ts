@@ -25,6 +25,7 @@ import {
 import { Metadata, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { runHealthChecks } from '../health/run-checks.js';
 import type { JobManager } from '../jobs/job-manager.js';
+import { pluginFaults } from '../pipelines/plugin-faults.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { signalNumber } from '../process/proc.js';
 import type { Store } from '../store/store.js';
@@ -134,7 +135,7 @@ function toProto(n: ProfileNode): ProfilingData {
 }
 
 function featuresResp(plugins: PluginRegistry): FeaturesResp {
-  return featureMatrix(plugins.plugins());
+  return { ...featureMatrix(plugins.plugins()), faults: pluginFaults() };
 }
 
 async function inspectCheckpoint(d: ServiceDeps, id: string) {

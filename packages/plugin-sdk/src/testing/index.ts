@@ -79,8 +79,8 @@ export class TestDaemon {
     const machinePlugins = process.env.CEDANA_PLUGINS_DIR || '/usr/local/lib/cedana/plugins';
     const under = await link(pluginsDir, pluginDir);
     for (const other of opts.with ?? []) {
-      const folder = other.includes('/') ? await realpath(other) : await installedVersion(machinePlugins, other);
-      await link(pluginsDir, folder);
+      if (other.includes('/')) await link(pluginsDir, await realpath(other));
+      else await linkInstalled(pluginsDir, machinePlugins, other);
     }
     const d = new TestDaemon(dir, pluginsDir, env, cliCommand(opts.cli, pluginDir));
     try {
@@ -205,19 +205,20 @@ async function link(pluginsDir: string, folder: string): Promise<string> {
   return name;
 }
 
-/** The folder of the version of `name` that loads from the machine's plugins dir. */
-async function installedVersion(pluginsDir: string, name: string): Promise<string> {
-  const versions = (await readdir(join(pluginsDir, name)).catch(() => [] as string[])).filter((v) => /^\d+\.\d+\.\d+$/.test(v));
-  const highest = versions.sort((a, b) => compareVersions(b, a))[0];
-  if (!highest) throw new Error(`plugin "${name}" is not installed in ${pluginsDir}: \`cedana plugin install ${name}\``);
-  return realpath(join(pluginsDir, name, highest));
-}
-
-function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
-  return 0;
+/**
+ * Links every version folder of the machine's installed plugin `name` into `pluginsDir`:
+ * the daemon's loader then picks the version as it does on the machine.
+ */
+async function linkInstalled(pluginsDir: string, machinePlugins: string, name: string): Promise<void> {
+  const folder = join(machinePlugins, name);
+  const versions = await readdir(folder).catch(() => [] as string[]);
+  if (versions.length === 0) {
+    throw new Error(
+      `plugin "${name}" is not installed in ${machinePlugins}: \`cedana plugin install ${name}\` (or set CEDANA_PLUGINS_DIR)`,
+    );
+  }
+  await mkdir(join(pluginsDir, name), { recursive: true });
+  for (const v of versions) await symlink(await realpath(join(folder, v)), join(pluginsDir, name, v), 'dir');
 }
 
 function sleep(ms: number): Promise<void> {

@@ -295,6 +295,25 @@ export interface FeatureExport {
   error: string;
 }
 
+/**
+ * An error plugin code threw while the daemon handled a request (the last one of each
+ * plugin and feature since the daemon started).
+ */
+export interface PluginFault {
+  plugin: string;
+  /** the feature, e.g. DumpMiddleware */
+  symbol: string;
+  /** CEDANA_ERR_* */
+  code: string;
+  message: string;
+  /** of what the plugin threw */
+  stack: string;
+  /** RFC 3339, the last time */
+  at: string;
+  /** how many times since the daemon started */
+  count: number;
+}
+
 export interface FeaturesReq {
 }
 
@@ -303,6 +322,8 @@ export interface FeaturesResp {
   features: FeatureInfo[];
   exports: FeatureExport[];
   hostVersion: string;
+  /** from the daemon only: what plugin code threw at run time */
+  faults: PluginFault[];
 }
 
 export interface ReloadPluginsReq {
@@ -4561,6 +4582,171 @@ export const FeatureExport: MessageFns<FeatureExport> = {
   },
 };
 
+function createBasePluginFault(): PluginFault {
+  return { plugin: "", symbol: "", code: "", message: "", stack: "", at: "", count: 0 };
+}
+
+export const PluginFault: MessageFns<PluginFault> = {
+  encode(message: PluginFault, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.plugin !== "") {
+      writer.uint32(10).string(message.plugin);
+    }
+    if (message.symbol !== "") {
+      writer.uint32(18).string(message.symbol);
+    }
+    if (message.code !== "") {
+      writer.uint32(26).string(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(34).string(message.message);
+    }
+    if (message.stack !== "") {
+      writer.uint32(42).string(message.stack);
+    }
+    if (message.at !== "") {
+      writer.uint32(50).string(message.at);
+    }
+    if (message.count !== 0) {
+      writer.uint32(56).uint32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PluginFault {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePluginFault();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.plugin = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.symbol = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.stack = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.at = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PluginFault {
+    return {
+      plugin: isSet(object.plugin) ? globalThis.String(object.plugin) : "",
+      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      stack: isSet(object.stack) ? globalThis.String(object.stack) : "",
+      at: isSet(object.at) ? globalThis.String(object.at) : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: PluginFault): unknown {
+    const obj: any = {};
+    if (message.plugin !== "") {
+      obj.plugin = message.plugin;
+    }
+    if (message.symbol !== "") {
+      obj.symbol = message.symbol;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.stack !== "") {
+      obj.stack = message.stack;
+    }
+    if (message.at !== "") {
+      obj.at = message.at;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PluginFault>): PluginFault {
+    return PluginFault.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PluginFault>): PluginFault {
+    const message = createBasePluginFault();
+    message.plugin = object.plugin ?? "";
+    message.symbol = object.symbol ?? "";
+    message.code = object.code ?? "";
+    message.message = object.message ?? "";
+    message.stack = object.stack ?? "";
+    message.at = object.at ?? "";
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
 function createBaseFeaturesReq(): FeaturesReq {
   return {};
 }
@@ -4614,7 +4800,7 @@ export const FeaturesReq: MessageFns<FeaturesReq> = {
 };
 
 function createBaseFeaturesResp(): FeaturesResp {
-  return { plugins: [], features: [], exports: [], hostVersion: "" };
+  return { plugins: [], features: [], exports: [], hostVersion: "", faults: [] };
 }
 
 export const FeaturesResp: MessageFns<FeaturesResp> = {
@@ -4630,6 +4816,9 @@ export const FeaturesResp: MessageFns<FeaturesResp> = {
     }
     if (message.hostVersion !== "") {
       writer.uint32(34).string(message.hostVersion);
+    }
+    for (const v of message.faults) {
+      PluginFault.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -4679,6 +4868,14 @@ export const FeaturesResp: MessageFns<FeaturesResp> = {
             message.hostVersion = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.faults.push(PluginFault.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4707,6 +4904,7 @@ export const FeaturesResp: MessageFns<FeaturesResp> = {
         : isSet(object.host_version)
         ? globalThis.String(object.host_version)
         : "",
+      faults: globalThis.Array.isArray(object?.faults) ? object.faults.map((e: any) => PluginFault.fromJSON(e)) : [],
     };
   },
 
@@ -4724,6 +4922,9 @@ export const FeaturesResp: MessageFns<FeaturesResp> = {
     if (message.hostVersion !== "") {
       obj.hostVersion = message.hostVersion;
     }
+    if (message.faults?.length) {
+      obj.faults = message.faults.map((e) => PluginFault.toJSON(e));
+    }
     return obj;
   },
 
@@ -4736,6 +4937,7 @@ export const FeaturesResp: MessageFns<FeaturesResp> = {
     message.features = object.features?.map((e) => FeatureInfo.fromPartial(e)) || [];
     message.exports = object.exports?.map((e) => FeatureExport.fromPartial(e)) || [];
     message.hostVersion = object.hostVersion ?? "";
+    message.faults = object.faults?.map((e) => PluginFault.fromPartial(e)) || [];
     return message;
   },
 };

@@ -1,0 +1,110 @@
+/**
+ * Starting a job's process the way CRIU can dump it and restore it, the same way for the
+ * daemon's own `run process` and for a plugin's RunHandler:
+ * - no file descriptor of the daemon's: Node's spawn passes on every fd that lacks
+ *   close-on-exec (LevelDB's files among them), and CRIU would dump those and fail to
+ *   restore them once they changed (`File .../db/000003.log has bad size`). The program is
+ *   exec'd through a Perl one-liner (perl-base is always on Debian) that closes every fd
+ *   above 2 first; the PID stays the same across the exec;
+ * - its own session with no terminal (setsid: `detached`), so CRIU needs no --shell-job;
+ * - output appended to a log file (or given fds, e.g. the pipes of an attachable job).
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, open } from 'node:fs/promises';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { CedanaError, type ExitStatus } from '@cedana/core';
+
+const CLOSE_FDS_AND_EXEC = [
+  'use POSIX ();',
+  'opendir(my $d, "/proc/self/fd") or die "cannot list /proc/self/fd: $!\\n";',
+  'my @fds = grep { /^\\d+$/ && $_ > 2 } readdir($d); closedir($d);',
+  'POSIX::close($_) for @fds;',
+  'exec { $ARGV[0] } @ARGV or die "cannot exec $ARGV[0]: $!\\n";',
+].join(' ');
+
+/** The command line that runs `program args` with only fds 0, 1 and 2. */
+export function cleanExec(program: string, args: string[]): { file: string; args: string[] } {
+  return { file: 'perl', args: ['-e', CLOSE_FDS_AND_EXEC, '--', program, ...args] };
+}
+
+/** The executable `program` names, looked up in PATH like a shell would; undefined if there is none. */
+export async function resolveProgram(program: string, env: NodeJS.ProcessEnv, cwd: string): Promise<string | undefined> {
+  const candidates = program.includes('/')
+    ? [isAbsolute(program) ? program : resolve(cwd, program)]
+    : (env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, program));
+  for (const c of candidates) {
+    if (
+      await access(c, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return c;
+  }
+  return undefined;
+}
+
+export interface SpawnJobOptions {
+  /** Working folder (default: the daemon's). */
+  cwd?: string;
+  /** The whole environment (default: the daemon's). */
+  env?: NodeJS.ProcessEnv;
+  /** File that stdout and stderr are appended to (e.g. `req.log` of a RunReq); stdin is /dev/null. */
+  log?: string;
+  /** Or the job's stdin, stdout and stderr as fds (they stay open: close yours after the call). */
+  stdio?: [number, number, number];
+}
+
+/** A started job: its PID, and `exited`, which settles once with its exit status and never rejects. */
+export interface SpawnedJob {
+  pid: number;
+  exited: Promise<ExitStatus>;
+}
+
+/**
+ * Starts `program args` as a job: in its own session, with no fd of the daemon's, output to
+ * `log` (or `stdio`). Throws CEDANA_ERR_RUN_FAILED when the program does not exist or cannot
+ * start. Return `{ pid, exited }` from a RunHandler as it is.
+ */
+export async function spawnJob(program: string, args: string[], opts: SpawnJobOptions = {}): Promise<SpawnedJob> {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const path = await resolveProgram(program, env, cwd);
+  if (!path) {
+    throw new CedanaError(
+      'CEDANA_ERR_RUN_FAILED',
+      `cannot start ${JSON.stringify(program)}: no such executable${program.includes('/') ? '' : ' in PATH'}`,
+    );
+  }
+  const log = opts.log !== undefined && !opts.stdio ? await open(opts.log, 'a') : undefined;
+  try {
+    const exec = cleanExec(path, args);
+    const child = spawn(exec.file, exec.args, {
+      detached: true,
+      cwd,
+      env,
+      stdio: opts.stdio ?? (log ? ['ignore', log.fd, log.fd] : 'ignore'),
+    });
+    const exited = new Promise<ExitStatus>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+    await new Promise<void>((started, failed) => {
+      child.once('spawn', started);
+      child.once('error', (err) =>
+        failed(
+          new CedanaError(
+            'CEDANA_ERR_RUN_FAILED',
+            `cannot start ${JSON.stringify(program)}: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
+            { cause: err },
+          ),
+        ),
+      );
+    });
+    child.unref();
+    return { pid: child.pid as number, exited };
+  } finally {
+    await log?.close();
+  }
+}
