@@ -6,6 +6,7 @@ import { CedanaError, type ExitStatus, type RunHandlerFn, type Started } from '@
 import { type HeldStarted, startHeldRun } from '../jobs/io-holder.js';
 import { exitDir, ioDir } from '../jobs/state-paths.js';
 import { cleanExec, resolveProgram } from './exec-clean.js';
+import { namespaceInit, pidNamespaceExec } from './pid-namespace.js';
 import { processStartTime } from './proc.js';
 import { watchProcess } from './watch.js';
 
@@ -13,6 +14,8 @@ import { watchProcess } from './watch.js';
  * Starts the job's process in its own session with no terminal (what CRIU needs
  * to dump it without --shell-job). Output goes to the job's log file; an attachable
  * job is started by its I/O holder (jobs/io-holder.ts), which holds its pipes.
+ * With `req.pidNamespace` the job is init of its own PID namespace (pid-namespace.ts):
+ * its host PID is the job's PID, and unshare, its parent, reports its exit status.
  */
 export const runProcess: RunHandlerFn = async function runProcess(ctx, req, res): Promise<Started> {
   const [program, ...args] = req.process?.args ?? [];
@@ -27,12 +30,16 @@ export const runProcess: RunHandlerFn = async function runProcess(ctx, req, res)
       `cannot start ${JSON.stringify(program)}: no such executable${program.includes('/') ? '' : ' in PATH'}`,
     );
   }
+  const ownNs = req.pidNamespace === true;
   if (req.attachable) {
     const exits = exitDir(ctx.config);
     await mkdir(exits, { recursive: true });
     const place = { dir: ioDir(ctx.config), jid: req.jid, log: req.log };
     const statusFile = join(exits, `${req.jid}.json`);
-    const { pid, link } = await startHeldRun(place, { file: path, args, cwd, env, statusFile });
+    const run = ownNs ? pidNamespaceExec(path, args, undefined) : { file: path, args };
+    const held = await startHeldRun(place, { ...run, cwd, env, statusFile });
+    const { link } = held;
+    const pid = ownNs ? await namespaceInit(held.pid, JSON.stringify(program)) : held.pid;
     res.pid = pid;
     const ticks = await processStartTime(pid);
     // A holder that went away without a word (killed): watch the process instead.
@@ -42,7 +49,7 @@ export const runProcess: RunHandlerFn = async function runProcess(ctx, req, res)
   }
   const log = await open(req.log, 'a');
   try {
-    const exec = cleanExec(path, args);
+    const exec = ownNs ? pidNamespaceExec(path, args, req.log) : cleanExec(path, args);
     const child = spawn(exec.file, exec.args, { detached: true, cwd, env, stdio: ['ignore', log.fd, log.fd] });
     const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     await new Promise<void>((resolve, reject) => {
@@ -58,7 +65,7 @@ export const runProcess: RunHandlerFn = async function runProcess(ctx, req, res)
       );
     });
     child.unref();
-    const pid = child.pid as number;
+    const pid = ownNs ? await namespaceInit(child.pid as number, JSON.stringify(program)) : (child.pid as number);
     res.pid = pid;
     return { pid, exited };
   } finally {
