@@ -78,23 +78,31 @@ describe('a job in its own PID namespace', () => {
     await exited('twice');
   });
 
-  it('restores right after the dump, without waiting for the old PID', async () => {
-    const file = join(d.dir, 'quick.count');
-    await d.ok(['run', 'process', '--pid-ns', '--jid', 'quick', '--', ...counterScript(file)]);
+  /** Runs a counter, dumps it and restores it at once; the time from the dump's end to the restored job. */
+  async function dumpAndRestore(jid: string, flags: string[]): Promise<number> {
+    const file = join(d.dir, `${jid}.count`);
+    await d.ok(['run', 'process', ...flags, '--jid', jid, '--', ...counterScript(file)]);
     await waitForCount(file, 3);
-    await d.ok(['dump', 'job', 'quick']);
+    await d.ok(['dump', 'job', jid]);
     const atDump = await lastCount(file);
     const t0 = performance.now();
-    await d.ok(['restore', 'job', 'quick']);
+    await d.ok(['restore', 'job', jid]);
     const ms = performance.now() - t0;
-    const log = await readFile(join(d.dir, 'daemon.log'), 'utf8');
-    assert.doesNotMatch(log, /still held by the kernel/, 'no retry for a PID');
     await waitForCount(file, atDump + 2);
     const all = await counts(file);
-    assert.equal(all[all.indexOf(atDump) + 1], atDump + 1, 'counts on from the checkpoint');
-    console.log(`# pid-ns: dump end -> restored job: ${ms.toFixed(0)} ms`);
-    await d.ok(['job', 'kill', 'quick']);
-    await exited('quick');
+    assert.equal(all[all.indexOf(atDump) + 1], atDump + 1, `${jid} counts on from the checkpoint`);
+    await d.ok(['job', 'kill', jid]);
+    await exited(jid);
+    return ms;
+  }
+
+  it('restores right after the dump, without waiting for the old PID', async () => {
+    const retried = /still held by the kernel/;
+    const ms = await dumpAndRestore('quick', ['--pid-ns']);
+    assert.doesNotMatch(await readFile(join(d.dir, 'daemon.log'), 'utf8'), retried, 'no retry for a PID');
+    // For the figure only: the same in the host's PID namespace waits for the kernel to free the PID.
+    const hostMs = await dumpAndRestore('quick-host', []);
+    console.log(`# dump end -> restored job: ${ms.toFixed(0)} ms with --pid-ns, ${hostMs.toFixed(0)} ms without`);
   });
 
   it('records the exit code of the namespace init as the job’s', async () => {
@@ -159,7 +167,7 @@ describe('a job in its own PID namespace', () => {
     await waitFor('sqlite counting', async () => ((await lines()).length >= 3 ? true : undefined));
     await d.ok(['dump', 'job', 'locks', '--file-locks', '--link-remap']);
     const atDump = (await lines()).length;
-    await d.ok(['restore', 'job', 'locks', '--file-locks', '--link-remap']);
+    await d.ok(['restore', 'job', 'locks']);
     await waitFor('sqlite counting again', async () => ((await lines()).length >= atDump + 2 ? true : undefined));
     const last = (await lines()).at(-1) as string;
     const [rows, mapped] = last.split(' ').map(Number);
