@@ -16,7 +16,7 @@ interface JobJson {
   jid: string;
   pidNamespace?: boolean;
   state: { pid: number; status: string; exitCode?: number };
-  lastCheckpoint?: { path: string };
+  lastCheckpoint?: { id: string; path: string };
 }
 
 /** The PIDs of `pid` in each namespace, host first (NSpid of /proc/PID/status). */
@@ -113,11 +113,21 @@ describe('a job in its own PID namespace', () => {
 
   it('brings back a process tree joined by a pipe', async () => {
     const file = join(d.dir, 'pipe.count');
-    const tree = `i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done | while read n; do echo $n >> ${file}; done`;
-    await d.ok(['run', 'process', '--pid-ns', '--jid', 'pipe', '--', 'sh', '-c', tree]);
+    const script = `i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done | while read n; do echo $n >> ${file}; done`;
+    await d.ok(['run', 'process', '--pid-ns', '--jid', 'pipe', '--', 'sh', '-c', script]);
     await waitForCount(file, 3);
     await d.ok(['dump', 'job', 'pipe']);
     const atDump = await lastCount(file);
+    const id = (await job('pipe')).lastCheckpoint?.id as string;
+    const seen = await d.json<{ manifest: { pidNamespace?: boolean }; summary: { processes: { pid: number; ppid: number }[] } }>([
+      'checkpoint',
+      'inspect',
+      id,
+    ]);
+    assert.equal(seen.manifest.pidNamespace, true, 'the checkpoint says it holds a PID namespace');
+    const tree = seen.summary.processes.map((p) => [p.pid, p.ppid]);
+    assert.deepEqual(tree[0], [1, 0], 'inspect shows the PIDs inside the namespace, its init first');
+    assert.ok(tree.length >= 3 && tree.every(([, ppid]) => ppid === 0 || tree.some(([pid]) => pid === ppid)), JSON.stringify(tree));
     await d.ok(['restore', 'job', 'pipe']);
     await waitForCount(file, atDump + 2);
     const all = await counts(file);
