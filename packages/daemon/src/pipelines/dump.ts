@@ -7,7 +7,12 @@ import { fillMissingDumpDefaults } from '../defaults/dump-adapters.js';
 import { prepareDumpDirWith } from '../filesystem/dump-adapters.js';
 import { type DumpIntent, NO_INTENT } from '../jobs/dump-journal.js';
 import { detectNetworkOptionsForDump } from '../network/dump-adapters.js';
-import { addExternalFilesForDump, detectPidNamespaceForDump, detectShellJobForDump, fillProcessStateForDump } from '../process/dump-adapters.js';
+import {
+  addExternalFilesForDump,
+  detectPidNamespaceForDump,
+  detectShellJobForDump,
+  fillProcessStateForDump,
+} from '../process/dump-adapters.js';
 import { refuseProtectedPidForDump } from '../process/protected-pids.js';
 import { validateDumpRequest } from '../validation/dump-adapters.js';
 import { gpuAdaptersForDump } from './gpu-adapters.js';

@@ -26,5 +26,11 @@ const fillPidNamespaceForRun: RunAdapter = (next) =>
 
 export async function runPipeline(type: string): Promise<RunHandlerFn> {
   const final = type === 'process' ? runProcess : await pluginHandler(features.RunHandler, type, type);
-  return withAdapters(final, validateRunRequest, fillPidNamespaceForRun, ...(await pluginMiddleware(features.RunMiddleware, type)), gpuAdaptersForRun);
+  return withAdapters(
+    final,
+    validateRunRequest,
+    fillPidNamespaceForRun,
+    ...(await pluginMiddleware(features.RunMiddleware, type)),
+    gpuAdaptersForRun,
+  );
 }

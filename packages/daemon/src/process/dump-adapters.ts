@@ -26,7 +26,10 @@ export const detectPidNamespaceForDump: DumpAdapter = (next) =>
     if ((req.type || 'process') === 'process' && (await ownPidNamespace(ctx.pid))) {
       ctx.manifest.pidNamespace = true;
       ctx.manifest.mountNamespace = await ownMountNamespace(ctx.pid);
-      ctx.log.info({ pid: ctx.pid, mountNamespace: ctx.manifest.mountNamespace }, 'process is init of its own PID namespace: dumping the namespace');
+      ctx.log.info(
+        { pid: ctx.pid, mountNamespace: ctx.manifest.mountNamespace },
+        'process is init of its own PID namespace: dumping the namespace',
+      );
     }
     return next(ctx, req, res);
   };

@@ -60,7 +60,9 @@ export async function namespaceInit(unsharePid: number, what: string): Promise<n
       throw new CedanaError(
         'CEDANA_ERR_RUN_FAILED',
         `cannot start ${what} in a new PID namespace: expected unshare (PID ${unsharePid}) to fork the namespace's init, found ${children === undefined ? 'unshare gone' : 'no child after 5 s'}`,
-        { hint: "see the job's log for unshare's own message; `unshare --pid --fork --mount-proc true` must work as root here (util-linux)" },
+        {
+          hint: "see the job's log for unshare's own message; `unshare --pid --fork --mount-proc true` must work as root here (util-linux)",
+        },
       );
     }
     await sleep(INIT_WAIT.everyMs);
