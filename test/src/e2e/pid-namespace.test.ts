@@ -15,7 +15,7 @@ import { TestDaemon, waitFor } from '../harness/daemon.js';
 interface JobJson {
   jid: string;
   pidNamespace?: boolean;
-  state: { pid: number; status: string; exitCode?: number };
+  state: { pid: number; status: string; exitCode?: number; exitSignal?: string };
   lastCheckpoint?: { id: string; path: string };
 }
 
@@ -105,10 +105,14 @@ describe('a job in its own PID namespace', () => {
     console.log(`# dump end -> restored job: ${ms.toFixed(0)} ms with --pid-ns, ${hostMs.toFixed(0)} ms without`);
   });
 
-  it('records the exit code of the namespace init as the job’s', async () => {
+  it('records the exit code or signal of the namespace init as the job’s', async () => {
     await d.ok(['run', 'process', '--pid-ns', '--jid', 'seven', '--', 'sh', '-c', 'sleep 0.3; exit 7']);
     await exited('seven');
     assert.equal((await job('seven')).state.exitCode, 7);
+    await d.ok(['run', 'process', '--pid-ns', '--jid', 'nine', '--', 'sleep', '60']);
+    await d.ok(['job', 'kill', 'nine']);
+    await exited('nine');
+    assert.equal((await job('nine')).state.exitSignal, 'SIGKILL', 'a killed init is a killed job');
   });
 
   it('brings back a process tree joined by a pipe', async () => {
