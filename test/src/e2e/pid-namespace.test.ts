@@ -4,7 +4,7 @@
  * was dumped from; right after a dump the restore does not wait for the old PID.
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -62,6 +62,15 @@ describe('a job in its own PID namespace', () => {
       assert.deepEqual(await nsPids(c.state.pid), [c.state.pid, 1], `${c.jid} is init of a namespace of its own`);
     }
     assert.equal(new Set([orig.state.pid, c1.state.pid, c2.state.pid]).size, 3, 'three host PIDs');
+    // The host's mounts were named, not copied: a restored job shares the host's /dev/shm (a tmpfs).
+    assert.ok(!(await readdir(path)).some((f) => f.startsWith('tmpfs-')), 'no tmpfs contents in the checkpoint');
+    const shm = `/dev/shm/cedana-pidns-${process.pid}`;
+    await writeFile(shm, 'from the host');
+    try {
+      assert.equal(await readFile(`/proc/${c1.state.pid}/root${shm}`, 'utf8'), 'from the host');
+    } finally {
+      await rm(shm, { force: true });
+    }
 
     // Each of the three counts on from the checkpoint: every count after it shows up three times.
     const next = atDump + 3;
