@@ -39,7 +39,7 @@ describe('run process', () => {
     const sent = async (flags: string[]) => {
       const r = await cli(['run', 'process', ...flags, '--', 'sleep', '1'], { responses: { run: { jid: 'j', pid: 1, messages: [] } } });
       assert.equal(r.code, 0, r.stderr);
-      return (r.calls[0]?.[1] as { pidNamespace?: boolean }).pidNamespace;
+      return (r.calls[0]?.[1] as { pidNamespace?: boolean } | undefined)?.pidNamespace;
     };
     assert.equal(await sent(['--pid-ns']), true);
     assert.equal(await sent(['--no-pid-ns']), false);
