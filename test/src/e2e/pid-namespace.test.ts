@@ -114,6 +114,23 @@ describe('a job in its own PID namespace', () => {
     console.log(`# dump end -> restored job: ${ms.toFixed(0)} ms with --pid-ns, ${hostMs.toFixed(0)} ms without`);
   });
 
+  it('restores a streamed checkpoint (--streams 2) as two copies', async () => {
+    const file = join(d.dir, 'streamed.count');
+    await d.ok(['run', 'process', '--pid-ns', '--jid', 'streamed', '--', ...counterScript(file)]);
+    await waitForCount(file, 3);
+    await d.ok(['dump', 'job', 'streamed', '--streams', '2']);
+    const path = (await job('streamed')).lastCheckpoint?.path as string;
+    const atDump = await lastCount(file);
+    await d.ok(['restore', 'process', '--path', path, '-j', 'streamed1']);
+    await d.ok(['restore', 'process', '--path', path, '-j', 'streamed2']);
+    const next = atDump + 2;
+    await waitFor(`${next} twice`, async () => ((await counts(file)).filter((n) => n === next).length === 2 ? true : undefined));
+    for (const jid of ['streamed1', 'streamed2']) {
+      await d.ok(['job', 'kill', jid]);
+      await exited(jid);
+    }
+  });
+
   it('records the exit code or signal of the namespace init as the job’s', async () => {
     await d.ok(['run', 'process', '--pid-ns', '--jid', 'seven', '--', 'sh', '-c', 'sleep 0.3; exit 7']);
     await exited('seven');
