@@ -131,6 +131,22 @@ describe('a job in its own PID namespace', () => {
     }
   });
 
+  it('keeps the job across a daemon restart: still its host PID, dump and restore work', async () => {
+    const file = join(d.dir, 'restart.count');
+    await d.ok(['run', 'process', '--pid-ns', '--jid', 'restart', '--', ...counterScript(file)]);
+    const pid = (await job('restart')).state.pid;
+    await waitForCount(file, 2);
+    await d.restart();
+    const again = await job('restart');
+    assert.deepEqual([again.state.status, again.state.pid, again.pidNamespace], ['running', pid, true]);
+    await d.ok(['dump', 'job', 'restart']);
+    const atDump = await lastCount(file);
+    await d.ok(['restore', 'job', 'restart']);
+    await waitForCount(file, atDump + 2);
+    await d.ok(['job', 'kill', 'restart']);
+    await exited('restart');
+  });
+
   it('records the exit code or signal of the namespace init as the job’s', async () => {
     await d.ok(['run', 'process', '--pid-ns', '--jid', 'seven', '--', 'sh', '-c', 'sleep 0.3; exit 7']);
     await exited('seven');
