@@ -81,6 +81,12 @@ export const CONFIG_KEYS = {
     describe: 'unit the CLI prints timings in',
   },
   'criu.binary_path': { type: 'string', default: '', describe: 'CRIU binary (empty: `criu` from PATH)' },
+  'jobs.pid_namespace': {
+    type: 'boolean',
+    default: false,
+    describe:
+      'start `run process` jobs as init of their own PID and mount namespace (`--pid-ns`), so a restore never needs the old PID free and a checkpoint can be restored twice at once',
+  },
   'criu.leave_running': { type: 'boolean', default: false, describe: 'keep jobs running after a dump' },
   'plugins.dir': {
     type: 'string',

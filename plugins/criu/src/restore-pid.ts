@@ -9,9 +9,12 @@ import { readRootPid } from './pstree-image.js';
 
 /**
  * The checkpoint's root PID: `manifest.pid` when the daemon recorded it, else the
- * root of the images' pstree.img; undefined when neither says.
+ * root of the images' pstree.img; undefined when neither says, or when the root is init
+ * of its own PID namespace (`manifest.pidNamespace`): CRIU restores that into a new
+ * namespace, and no PID of this machine is needed.
  */
 export async function checkpointPid(imagesDir: string, manifest: RestoreContext['manifest']): Promise<number | undefined> {
+  if (manifest.pidNamespace === true) return undefined;
   const recorded = manifest.pid;
   if (typeof recorded === 'number' && Number.isInteger(recorded) && recorded > 0) return recorded;
   return readRootPid(join(imagesDir, 'pstree.img'));

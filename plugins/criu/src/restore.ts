@@ -79,6 +79,8 @@ async function restoreWithRetry(
     '--pidfile',
     pidfile,
     ...inheritFdArgs(pipes),
+    // A dumped mount namespace (a job run with --pid-ns) is rebuilt on the host's root.
+    ...(ctx.manifest.mountNamespace === true ? ['--root', '/'] : []),
     ...criuFlags(ctx.criu, 'restore'),
   ];
   const logPath = join(ctx.imagesDir, RESTORE_LOG);

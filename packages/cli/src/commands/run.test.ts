@@ -35,6 +35,17 @@ describe('run process', () => {
     assert.equal(req.attachable, true);
   });
 
+  it('sends --pid-ns and --no-pid-ns as pidNamespace, and leaves it to the config without either', async () => {
+    const sent = async (flags: string[]) => {
+      const r = await cli(['run', 'process', ...flags, '--', 'sleep', '1'], { responses: { run: { jid: 'j', pid: 1, messages: [] } } });
+      assert.equal(r.code, 0, r.stderr);
+      return (r.calls[0]?.[1] as { pidNamespace?: boolean } | undefined)?.pidNamespace;
+    };
+    assert.equal(await sent(['--pid-ns']), true);
+    assert.equal(await sent(['--no-pid-ns']), false);
+    assert.equal(await sent([]), undefined);
+  });
+
   it('is a usage error (exit 2) without a command, and sends nothing', async () => {
     const r = await cli(['run', 'process', '-j', 'x']);
     assert.equal(r.code, 2);

@@ -19,6 +19,7 @@ export interface RunArgs extends GlobalArgs {
   env?: string[];
   cwd?: string;
   gpuEnabled?: boolean;
+  pidNs?: boolean;
   cmd?: string[];
   '--'?: string[];
 }
@@ -38,7 +39,12 @@ export function runOptions(y: Argv): Argv {
       describe: "environment KEY=VALUE, repeatable (default: the daemon's)",
     })
     .option('cwd', { type: 'string', describe: 'working directory' })
-    .option('gpu-enabled', { alias: 'g', type: 'boolean', describe: 'enable GPU checkpointing (needs the gpu plugin)' });
+    .option('gpu-enabled', { alias: 'g', type: 'boolean', describe: 'enable GPU checkpointing (needs the gpu plugin)' })
+    .option('pid-ns', {
+      type: 'boolean',
+      describe:
+        'start the job as init of its own PID and mount namespace: a restore needs no PID free, and one checkpoint restores as many jobs at once (default: config jobs.pid_namespace)',
+    });
 }
 
 /** The Run request of the parsed flags. */
@@ -52,6 +58,7 @@ export function runRequest(argv: RunArgs, type: string, details?: Record<string,
     log: argv.log ?? '',
     attachable: Boolean(argv.attach || argv.attachable),
     gpuEnabled: Boolean(argv.gpuEnabled),
+    ...(argv.pidNs === undefined ? {} : { pidNamespace: argv.pidNs }),
     details,
   };
 }
@@ -76,7 +83,8 @@ export function runProcessCommand(session: Session, name = 'process'): CommandMo
       const cmd = name === 'exec' ? '$0 exec' : '$0 run process';
       return runOptions(y)
         .example(`${cmd} -j web -- python3 -m http.server 8000`, 'start job "web"')
-        .example(`${cmd} -a -- bash -c 'read x; echo $x'`, 'start a job and attach to it');
+        .example(`${cmd} -a -- bash -c 'read x; echo $x'`, 'start a job and attach to it')
+        .example(`${cmd} --pid-ns -j web -- python3 -m http.server 8000`, 'start it as init of its own PID namespace');
     },
     handler: action<RunArgs>(session, (argv) => run(session, argv, runRequest(argv, 'process'))),
   };

@@ -38,6 +38,7 @@ describe('tables', () => {
     log: '/var/log/cedana-output-web.log',
     attachable: false,
     gpuEnabled: false,
+    pidNamespace: false,
     process: undefined,
     details: undefined,
     lastCheckpoint: undefined,

@@ -119,6 +119,7 @@ export class JobManager {
       process: req.process,
       details: req.details,
       createdAt: new Date().toISOString(),
+      pidNamespace: req.pidNamespace === true,
       state: await runningState(started.pid),
     });
     await this.store.putJob(job);
@@ -346,6 +347,7 @@ export class JobManager {
       }
       job.log = (logFollows && req.log) || job.log || `/var/log/cedana-output-${fileNameFor(jid)}.log`;
       job.attachable = Boolean(started.stdio);
+      job.pidNamespace = ctx.manifest.pidNamespace === true;
       if (req.details) job.details = req.details; // as the type's plugin left them (e.g. a new container ID)
       job.state = await runningState(started.pid);
       await this.store.putJob(job);

@@ -8,7 +8,12 @@ import { fillMissingDumpDefaults } from '../defaults/dump-adapters.js';
 import { prepareDumpDirWith } from '../filesystem/dump-adapters.js';
 import { type DumpIntent, NO_INTENT } from '../jobs/dump-journal.js';
 import { detectNetworkOptionsForDump } from '../network/dump-adapters.js';
-import { addExternalFilesForDump, detectShellJobForDump, fillProcessStateForDump } from '../process/dump-adapters.js';
+import {
+  addExternalFilesForDump,
+  detectPidNamespaceForDump,
+  detectShellJobForDump,
+  fillProcessStateForDump,
+} from '../process/dump-adapters.js';
 import { refuseProtectedPidForDump } from '../process/protected-pids.js';
 import { validateDumpRequest } from '../validation/dump-adapters.js';
 import { gpuAdaptersForDump } from './gpu-adapters.js';
@@ -27,6 +32,7 @@ export async function dumpPipeline(type: string, intent: DumpIntent = NO_INTENT)
 
     fillProcessStateForDump,
     refuseProtectedPidForDump, // never PID 1, the daemon, or a process the daemon runs under
+    detectPidNamespaceForDump, // a job in its own PID namespace is dumped with it
     detectShellJobForDump,
     addExternalFilesForDump,
     detectNetworkOptionsForDump,

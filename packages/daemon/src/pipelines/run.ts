@@ -12,10 +12,23 @@ const validateRunRequest: RunAdapter = (next) =>
     return next(ctx, req, res);
   };
 
+/** `--pid-ns`, else config `jobs.pid_namespace`, for processes; a runtime plugin's container has a PID namespace of its own already. */
+const fillPidNamespaceForRun: RunAdapter = (next) =>
+  async function fillPidNamespaceForRun(ctx, req, res) {
+    if (req.type === 'process') req.pidNamespace ??= ctx.config['jobs.pid_namespace'];
+    else if (req.pidNamespace === true) {
+      throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `--pid-ns applies to \`run process\`, not to type "${req.type}"`, {
+        hint: 'a container runtime gives its containers their own PID namespace already: leave --pid-ns out',
+      });
+    } else req.pidNamespace = false;
+    return next(ctx, req, res);
+  };
+
 export async function runPipeline(type: string): Promise<RunHandlerFn> {
   return withAdapters(
     type === 'process' ? runProcess : await pluginHandler(features.RunHandler, type, type),
     validateRunRequest,
+    fillPidNamespaceForRun,
     ...(await pluginMiddleware(features.RunMiddleware, type)),
     gpuAdaptersForRun,
   );

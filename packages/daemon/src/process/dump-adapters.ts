@@ -1,4 +1,5 @@
 import { CedanaError, type DumpAdapter } from '@cedana/core';
+import { externalMounts, ownMountNamespace, ownPidNamespace } from './pid-namespace.js';
 import { fdTarget, isAlive, processStartTime, sessionAndTty } from './proc.js';
 
 // By now the request names the type and, for processes, the PID.
@@ -11,6 +12,31 @@ export const fillProcessStateForDump: DumpAdapter = (next) =>
       throw new CedanaError('CEDANA_ERR_PROCESS_NOT_FOUND', `no running process with PID ${ctx.pid}`);
     }
     ctx.manifest.process = { startTime: await processStartTime(ctx.pid) };
+    return next(ctx, req, res);
+  };
+
+/**
+ * A process that is init of its own PID namespace (`run process --pid-ns`) is dumped with
+ * its namespace, and its mount namespace when it has one: the checkpoint says so
+ * (`pidNamespace`, `mountNamespace`), and a restore makes new ones instead of needing the
+ * host PID back. The mounts of its namespace are the host's (`externalMounts`): named, not
+ * saved. Containers of a runtime plugin are left to their plugin.
+ */
+export const detectPidNamespaceForDump: DumpAdapter = (next) =>
+  async function detectPidNamespaceForDump(ctx, req, res) {
+    if ((req.type || 'process') === 'process' && (await ownPidNamespace(ctx.pid))) {
+      ctx.manifest.pidNamespace = true;
+      ctx.manifest.mountNamespace = await ownMountNamespace(ctx.pid);
+      if (ctx.manifest.mountNamespace) {
+        const mounts = await externalMounts(ctx.pid);
+        ctx.manifest.externalMounts = mounts;
+        ctx.criu.external = [...(ctx.criu.external ?? []), ...mounts.map((m) => `mnt[${m.mountpoint}]:${m.key}`)];
+      }
+      ctx.log.info(
+        { pid: ctx.pid, mountNamespace: ctx.manifest.mountNamespace },
+        'process is init of its own PID namespace: dumping the namespace',
+      );
+    }
     return next(ctx, req, res);
   };
 

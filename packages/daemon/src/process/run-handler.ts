@@ -5,6 +5,7 @@ import { CedanaError, fileNameFor, type RunHandlerFn, type Started } from '@ceda
 import { resolveProgram, spawnJob } from '@cedana/plugin-sdk';
 import { type HeldStarted, startHeldRun } from '../jobs/io-holder.js';
 import { exitDir, ioDir } from '../jobs/state-paths.js';
+import { namespaceInit, pidNamespaceExec } from './pid-namespace.js';
 import { processStartTime } from './proc.js';
 import { watchProcess } from './watch.js';
 
@@ -13,6 +14,8 @@ import { watchProcess } from './watch.js';
  * to dump it without --shell-job), with no fd of the daemon's: the SDK's spawnJob, which
  * plugins' RunHandlers use too. Output goes to the job's log file; an attachable job is
  * started by its I/O holder (jobs/io-holder.ts), which holds its pipes.
+ * With `req.pidNamespace` the job is init of its own PID namespace (pid-namespace.ts):
+ * its host PID is the job's PID, and unshare, its parent, reports its exit status.
  */
 export const runProcess: RunHandlerFn = async function runProcess(ctx, req, res): Promise<Started> {
   const [program, ...args] = req.process?.args ?? [];
@@ -20,7 +23,8 @@ export const runProcess: RunHandlerFn = async function runProcess(ctx, req, res)
     throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'no program to run: give it after `--`, e.g. `cedana run process -- sleep 60`');
   const env = req.process?.env.length ? { ...process.env, ...Object.fromEntries(req.process.env.map(splitEnv)) } : process.env;
   const cwd = req.process?.workingDir || process.cwd();
-  if (!req.attachable) {
+  const ownNs = req.pidNamespace === true;
+  if (!req.attachable && !ownNs) {
     const { pid, exited } = await spawnJob(program, args, { cwd, env, log: req.log });
     res.pid = pid;
     return { pid, exited };
@@ -32,11 +36,21 @@ export const runProcess: RunHandlerFn = async function runProcess(ctx, req, res)
       `cannot start ${JSON.stringify(program)}: no such executable${program.includes('/') ? '' : ' in PATH'}`,
     );
   }
+  if (!req.attachable) {
+    const exec = pidNamespaceExec(path, args, req.log);
+    const outer = await spawnJob(exec.file, exec.args, { cwd, env, log: req.log });
+    const pid = await namespaceInit(outer.pid, JSON.stringify(program));
+    res.pid = pid;
+    return { pid, exited: outer.exited };
+  }
   const exits = exitDir(ctx.config);
   await mkdir(exits, { recursive: true });
   const place = { dir: ioDir(ctx.config), jid: req.jid, log: req.log };
   const statusFile = join(exits, `${fileNameFor(req.jid)}.json`); // as JobManager names it
-  const { pid, link } = await startHeldRun(place, { file: path, args, cwd, env, statusFile });
+  const run = ownNs ? pidNamespaceExec(path, args, undefined) : { file: path, args };
+  const held = await startHeldRun(place, { ...run, cwd, env, statusFile });
+  const { link } = held;
+  const pid = ownNs ? await namespaceInit(held.pid, JSON.stringify(program)) : held.pid;
   res.pid = pid;
   const ticks = await processStartTime(pid);
   // A holder that went away without a word (killed): watch the process instead.

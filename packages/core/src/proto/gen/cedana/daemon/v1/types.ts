@@ -66,6 +66,8 @@ export interface Job {
   details: { [key: string]: any } | undefined;
   lastCheckpoint: Checkpoint | undefined;
   createdAt: string;
+  /** the job's process is the init of its own PID (and mount) namespace; state.pid is its host PID */
+  pidNamespace: boolean;
 }
 
 export interface Checkpoint {
@@ -134,7 +136,11 @@ export interface RunReq {
   log: string;
   attachable: boolean;
   gpuEnabled: boolean;
-  details: { [key: string]: any } | undefined;
+  details:
+    | { [key: string]: any }
+    | undefined;
+  /** type "process": start the job as init of a new PID namespace; unset: config jobs.pid_namespace */
+  pidNamespace?: boolean | undefined;
 }
 
 export interface RunResp {
@@ -886,6 +892,7 @@ function createBaseJob(): Job {
     details: undefined,
     lastCheckpoint: undefined,
     createdAt: "",
+    pidNamespace: false,
   };
 }
 
@@ -920,6 +927,9 @@ export const Job: MessageFns<Job> = {
     }
     if (message.createdAt !== "") {
       writer.uint32(82).string(message.createdAt);
+    }
+    if (message.pidNamespace !== false) {
+      writer.uint32(88).bool(message.pidNamespace);
     }
     return writer;
   },
@@ -1017,6 +1027,14 @@ export const Job: MessageFns<Job> = {
             message.createdAt = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.pidNamespace = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1053,6 +1071,11 @@ export const Job: MessageFns<Job> = {
         : isSet(object.created_at)
         ? globalThis.String(object.created_at)
         : "",
+      pidNamespace: isSet(object.pidNamespace)
+        ? globalThis.Boolean(object.pidNamespace)
+        : isSet(object.pid_namespace)
+        ? globalThis.Boolean(object.pid_namespace)
+        : false,
     };
   },
 
@@ -1088,6 +1111,9 @@ export const Job: MessageFns<Job> = {
     if (message.createdAt !== "") {
       obj.createdAt = message.createdAt;
     }
+    if (message.pidNamespace !== false) {
+      obj.pidNamespace = message.pidNamespace;
+    }
     return obj;
   },
 
@@ -1112,6 +1138,7 @@ export const Job: MessageFns<Job> = {
       ? Checkpoint.fromPartial(object.lastCheckpoint)
       : undefined;
     message.createdAt = object.createdAt ?? "";
+    message.pidNamespace = object.pidNamespace ?? false;
     return message;
   },
 };
@@ -1943,7 +1970,16 @@ export const RestoreResp: MessageFns<RestoreResp> = {
 };
 
 function createBaseRunReq(): RunReq {
-  return { jid: "", type: "", process: undefined, log: "", attachable: false, gpuEnabled: false, details: undefined };
+  return {
+    jid: "",
+    type: "",
+    process: undefined,
+    log: "",
+    attachable: false,
+    gpuEnabled: false,
+    details: undefined,
+    pidNamespace: undefined,
+  };
 }
 
 export const RunReq: MessageFns<RunReq> = {
@@ -1968,6 +2004,9 @@ export const RunReq: MessageFns<RunReq> = {
     }
     if (message.details !== undefined) {
       Struct.encode(Struct.wrap(message.details), writer.uint32(58).fork()).join();
+    }
+    if (message.pidNamespace !== undefined) {
+      writer.uint32(64).bool(message.pidNamespace);
     }
     return writer;
   },
@@ -2041,6 +2080,14 @@ export const RunReq: MessageFns<RunReq> = {
             message.details = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.pidNamespace = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2066,6 +2113,11 @@ export const RunReq: MessageFns<RunReq> = {
         ? globalThis.Boolean(object.gpu_enabled)
         : false,
       details: isObject(object.details) ? object.details : undefined,
+      pidNamespace: isSet(object.pidNamespace)
+        ? globalThis.Boolean(object.pidNamespace)
+        : isSet(object.pid_namespace)
+        ? globalThis.Boolean(object.pid_namespace)
+        : undefined,
     };
   },
 
@@ -2092,6 +2144,9 @@ export const RunReq: MessageFns<RunReq> = {
     if (message.details !== undefined) {
       obj.details = message.details;
     }
+    if (message.pidNamespace !== undefined) {
+      obj.pidNamespace = message.pidNamespace;
+    }
     return obj;
   },
 
@@ -2109,6 +2164,7 @@ export const RunReq: MessageFns<RunReq> = {
     message.attachable = object.attachable ?? false;
     message.gpuEnabled = object.gpuEnabled ?? false;
     message.details = object.details ?? undefined;
+    message.pidNamespace = object.pidNamespace ?? undefined;
     return message;
   },
 };
