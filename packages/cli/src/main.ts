@@ -3,16 +3,19 @@
 import { CedanaError, type Config } from '@cedana/core';
 import { hideBin } from 'yargs/helpers';
 import { runCli } from './cli.js';
+import { describedPlugins, describesOnly } from './plugins/described.js';
 import { loadInstalledPlugins } from './plugins/load.js';
 import type { DaemonHandle } from './session.js';
 
-const code = await runCli(hideBin(process.argv), {
+const args = hideBin(process.argv);
+const code = await runCli(args, {
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,
   env: process.env,
   connect: async (config, opts) => (await import('./client.js')).connect(config, opts),
-  loadPlugins: loadInstalledPlugins,
+  // Help, `features` and `plugin list` read what the last full load found while the plugins are unchanged.
+  loadPlugins: describesOnly(args) ? (dir) => describedPlugins(dir, loadInstalledPlugins) : loadInstalledPlugins,
   startDaemon: async (config: Config): Promise<DaemonHandle> => {
     // Imported only here: every other command starts without the daemon's code.
     let mod: typeof import('@cedana/daemon');
