@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CedanaError, type ErrorCode, ERRORS, HOST_VERSION, type LoadedPlugin, type PluginDefinition } from '@cedana/core';
@@ -165,7 +166,7 @@ function stamp(path: string): string {
 export function fingerprint(dir: string): string | undefined {
   const parts: string[] = [`${FORMAT}`, process.version, process.execPath, HOST_VERSION, stamp(fileURLToPath(import.meta.url))];
   try {
-    parts.push(stamp(fileURLToPath(import.meta.resolve('@cedana/daemon/plugins'))));
+    parts.push(stamp(createRequire(import.meta.url).resolve('@cedana/daemon/plugins')));
   } catch {
     parts.push('-');
   }
