@@ -38,7 +38,7 @@ pnpm run --silent build
 # several times faster than dist/main.js with its ~300 files.
 cat >/usr/local/bin/cedana <<WRAP
 #!/bin/sh
-exec node "$ROOT/packages/cli/dist/bundle/main.js" "\$@"
+exec "$ROOT/packages/cli/dist/bundle/cedana" "\$@"
 WRAP
 chmod +x /usr/local/bin/cedana
 

@@ -9,9 +9,9 @@
  * carry, a plugin that failed to import), means a full load as before.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CedanaError, type ErrorCode, ERRORS, HOST_VERSION, type LoadedPlugin, type PluginDefinition } from '@cedana/core';
 import { GLOBAL_VALUE_FLAGS } from '../global-options.js';
@@ -146,6 +146,13 @@ function decode(value: unknown, plugin: string): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v, plugin)]));
 }
 
+/** The CLI's main.js beside this code (the bundle, which its startup snapshot shares); this file itself outside a bundle. */
+function cliFile(): string {
+  const own = fileURLToPath(import.meta.url);
+  const main = join(dirname(own), 'main.js');
+  return existsSync(main) ? main : own;
+}
+
 /** A file or folder as its identity and last change; '-' when it is not there. */
 function stamp(path: string): string {
   try {
@@ -161,10 +168,11 @@ function stamp(path: string): string {
  * the loader, the plugins folder and its installed.json and host modules, and of each
  * plugin's folder every version folder, its package.json (contents), its entry file and
  * its dist and node_modules folders. An install, update or removal renames whole version
- * folders, so their identity changes. Undefined when `dir` cannot be read.
+ * folders, so their identity changes. Undefined when `dir` cannot be read, or when a version
+ * folder is a symlink (a plugin under development, edited in place).
  */
 export function fingerprint(dir: string): string | undefined {
-  const parts: string[] = [`${FORMAT}`, process.version, process.execPath, HOST_VERSION, stamp(fileURLToPath(import.meta.url))];
+  const parts: string[] = [`${FORMAT}`, process.version, process.execPath, HOST_VERSION, stamp(cliFile())];
   try {
     parts.push(stamp(createRequire(import.meta.url).resolve('@cedana/daemon/plugins')));
   } catch {
@@ -191,6 +199,8 @@ export function fingerprint(dir: string): string | undefined {
     }
     for (const version of versions) {
       const root = join(folder, version);
+      // A version folder linked to a plugin under development changes in place: never described.
+      if (isLink(root)) return undefined;
       let pkg = '';
       try {
         pkg = readFileSync(join(root, 'package.json'), 'utf8');
@@ -200,6 +210,14 @@ export function fingerprint(dir: string): string | undefined {
     }
   }
   return createHash('sha256').update(parts.join('\0')).digest('hex');
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** The files a package.json names as its entry (main, and the strings of exports). */
