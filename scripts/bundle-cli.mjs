@@ -181,7 +181,8 @@ const yargsShimForSnapshot = {
           "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }",
         ],
       ]) {
-        if (!text.includes(from)) throw new Error(`yargs-shim-for-snapshot: ${YARGS_SHIM} no longer contains ${from}; update scripts/bundle-cli.mjs`);
+        if (!text.includes(from))
+          throw new Error(`yargs-shim-for-snapshot: ${YARGS_SHIM} no longer contains ${from}; update scripts/bundle-cli.mjs`);
         text = text.replace(from, to);
       }
       return { contents: text, loader: 'js' };
@@ -256,13 +257,7 @@ await build({
   external: ['@cedana/daemon', '@cedana/daemon/*', 'pacote', 'npm-package-arg', '@grpc/proto-loader'],
   define: { 'import.meta.url': '__cedanaUrl' },
   banner: { js: SNAPSHOT_BANNER },
-  plugins: [
-    clientAtRunTime,
-    daemonImportAtRunTime,
-    stringWidthOnDemand,
-    hostVersion,
-    yargsShimForSnapshot,
-  ],
+  plugins: [clientAtRunTime, daemonImportAtRunTime, stringWidthOnDemand, hostVersion, yargsShimForSnapshot],
 });
 // The cache holds what V8 compiled while client.cjs loaded; made by a plain `node`, as `cedana` runs.
 execFileSync(process.execPath, [
@@ -288,7 +283,9 @@ rmSync(old, { recursive: true, force: true });
 // uses main.blob only while the stamp matches the node on PATH and the blob as it was written
 // (a blob of another node aborts node; a damaged one may crash it), else it runs main.js.
 const blob = join(out, 'main.blob');
-execFileSync(process.execPath, ['--snapshot-blob', `${blob}.tmp`, '--build-snapshot', join(out, 'snapshot.cjs')], { stdio: ['ignore', 'ignore', 'pipe'] });
+execFileSync(process.execPath, ['--snapshot-blob', `${blob}.tmp`, '--build-snapshot', join(out, 'snapshot.cjs')], {
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
 renameSync(`${blob}.tmp`, blob);
 /** What `stat -L -c '%d:%i:%s:%Y:%Z'` prints of `path`. */
 const identity = (path) => {

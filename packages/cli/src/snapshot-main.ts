@@ -9,7 +9,8 @@
 import { startupSnapshot } from 'node:v8';
 import { runMain } from './run-main.js';
 
-if (!startupSnapshot.isBuildingSnapshot()) throw new Error('snapshot-main.js makes the startup snapshot (node --build-snapshot); run main.js');
+if (!startupSnapshot.isBuildingSnapshot())
+  throw new Error('snapshot-main.js makes the startup snapshot (node --build-snapshot); run main.js');
 startupSnapshot.setDeserializeMainFunction(() => {
   // No script name: node's own argv[0], then the command line after `--`.
   void runMain(process.argv.slice(1)).then((code) => process.exit(code));

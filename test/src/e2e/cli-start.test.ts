@@ -76,7 +76,14 @@ describe('command lines that only describe plugins', () => {
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /dump sidefx +Checkpoint a sidefx thing/);
     assert.equal(imports(mark), 1, 'the first run loads the plugin');
-    for (const args of [['dump', '--help'], ['dump', 'sidefx', '--help'], ['--help'], ['features'], ['features', '--errors', '--json'], ['plugin', 'list']]) {
+    for (const args of [
+      ['dump', '--help'],
+      ['dump', 'sidefx', '--help'],
+      ['--help'],
+      ['features'],
+      ['features', '--errors', '--json'],
+      ['plugin', 'list'],
+    ]) {
       const loaded = imports(mark);
       const described = run(LAUNCHER, args, env);
       assert.equal(imports(mark), loaded, `cedana ${args.join(' ')} imported the plugin`);

@@ -13,7 +13,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, statSync,
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CedanaError, type ErrorCode, ERRORS, HOST_VERSION, type LoadedPlugin, type PluginDefinition } from '@cedana/core';
+import { CedanaError, ERRORS, type ErrorCode, HOST_VERSION, type LoadedPlugin, type PluginDefinition } from '@cedana/core';
 import { GLOBAL_VALUE_FLAGS } from '../global-options.js';
 
 export const DESCRIBED_FILE = '.described.json';
@@ -138,9 +138,13 @@ function decode(value: unknown, plugin: string): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (FN in value) {
     return () => {
-      throw new CedanaError('CEDANA_ERR_INTERNAL', `the code of plugin "${plugin}" was not loaded: this command line only describes plugins`, {
-        hint: `run it again with CEDANA_PLUGINS_DIR's ${DESCRIBED_FILE} removed, and report it`,
-      });
+      throw new CedanaError(
+        'CEDANA_ERR_INTERNAL',
+        `the code of plugin "${plugin}" was not loaded: this command line only describes plugins`,
+        {
+          hint: `run it again with CEDANA_PLUGINS_DIR's ${DESCRIBED_FILE} removed, and report it`,
+        },
+      );
     };
   }
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v, plugin)]));
