@@ -2,7 +2,9 @@
 // tests run): tsc's dist/main.js and everything it imports, yargs, grpc-js and @cedana/core
 // included, as ESM chunks; the code of a rarely used command stays in a chunk of its own that
 // only its dynamic import() loads. A cold start then opens a handful of files instead of ~300,
-// which was most of its cost.
+// which was most of its cost. Then the same CLI as one CommonJS file (snapshot.cjs) made into a
+// V8 startup snapshot (main.blob, with main.blob.stamp), and the launcher `cedana` that runs it
+// while it fits the node on PATH, else main.js.
 //
 // Left outside, resolved at run time from packages/cli/node_modules as before:
 // - @cedana/daemon (`daemon start`, and the plugin loader): the daemon and the plugins it loads

@@ -34,8 +34,8 @@ pnpm install --frozen-lockfile --reporter=silent
 say "build"
 pnpm run --silent build
 
-# The CLI on PATH, run from this checkout: the bundle the build made (scripts/bundle-cli.mjs), which starts
-# several times faster than dist/main.js with its ~300 files.
+# The CLI on PATH, run from this checkout: the launcher the build made (scripts/bundle-cli.mjs), which
+# starts the CLI's V8 startup snapshot while it fits this node, else the bundle's main.js.
 cat >/usr/local/bin/cedana <<WRAP
 #!/bin/sh
 exec "$ROOT/packages/cli/dist/bundle/cedana" "\$@"
