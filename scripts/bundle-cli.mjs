@@ -276,6 +276,27 @@ writeFileSync(\`\${file}.v8-cache\`, script.createCachedData());`,
 cpSync(join(dirname(createRequire(join(cli, 'package.json')).resolve('yargs/package.json')), 'locales'), join(tmp, 'locales'), {
   recursive: true,
 });
+// The launcher goes in with the rest, so a `cedana` started during a build finds one; until the
+// stamp below is written it runs main.js.
+const launcher = join(tmp, 'cedana');
+writeFileSync(
+  launcher,
+  `#!/bin/sh
+# The cedana command: node with the CLI's startup snapshot (main.blob) while its stamp matches
+# this node and the blob as the build wrote it, else the plain bundle (main.js). Made by
+# scripts/bundle-cli.mjs.
+d='${out.replaceAll("'", "'\\''")}'
+node=$(command -v node) || { echo 'cedana: no node on PATH' >&2; exit 127; }
+# One fork (stat); the stamp is read by the shell itself.
+if [ -z "$NODE_OPTIONS" ] && { read -r n && read -r b; } 2>/dev/null <"$d/main.blob.stamp" &&
+  [ "$(stat -L -c '%d:%i:%s:%Y:%Z' "$node" "$d/main.blob" 2>/dev/null)" = "$n
+$b" ]; then
+  exec "$node" --snapshot-blob "$d/main.blob" -- "$@"
+fi
+exec "$node" "$d/main.js" "$@"
+`,
+);
+chmodSync(launcher, 0o755);
 const old = `${out}.${process.pid}.old`;
 if (existsSync(out)) renameSync(out, old);
 renameSync(tmp, out);
@@ -295,19 +316,3 @@ const identity = (path) => {
   return [s.dev, s.ino, s.size, s.mtimeMs / 1000n, s.ctimeMs / 1000n].join(':');
 };
 writeFileSync(join(out, 'main.blob.stamp'), `${identity(process.execPath)}\n${identity(blob)}\n`);
-const launcher = join(out, 'cedana');
-writeFileSync(
-  launcher,
-  `#!/bin/sh
-# The cedana command: node with the CLI's startup snapshot (main.blob) while its stamp matches
-# this node and the blob as the build wrote it, else the plain bundle (main.js). Made by
-# scripts/bundle-cli.mjs.
-d=${JSON.stringify(out)}
-node=$(command -v node) || { echo 'cedana: no node on PATH' >&2; exit 127; }
-if [ -z "$NODE_OPTIONS" ] && [ "$(stat -L -c '%d:%i:%s:%Y:%Z' "$node" "$d/main.blob" 2>/dev/null)" = "$(cat "$d/main.blob.stamp" 2>/dev/null)" ]; then
-  exec "$node" --snapshot-blob "$d/main.blob" -- "$@"
-fi
-exec "$node" "$d/main.js" "$@"
-`,
-);
-chmodSync(launcher, 0o755);

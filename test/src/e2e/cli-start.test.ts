@@ -129,7 +129,7 @@ describe('the startup snapshot', () => {
     // A copy of the bundle folder with its own launcher: what the build made, to damage at will.
     copy = mkdtempSync(join(tmpdir(), 'cedana-bundle-'));
     cpSync(dirname(CLI), copy, { recursive: true });
-    const launcher = readFileSync(LAUNCHER, 'utf8').replace(/^d=.*$/m, `d=${JSON.stringify(copy)}`);
+    const launcher = readFileSync(LAUNCHER, 'utf8').replace(/^d=.*$/m, `d='${copy}'`);
     writeFileSync(join(copy, 'cedana'), launcher, { mode: 0o755 });
   });
   after(async () => {
@@ -205,5 +205,9 @@ describe('the startup snapshot', () => {
     assert.equal(r.snapshot, false);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /cedana dump job/);
+    rmSync(join(copy, 'main.blob.stamp'));
+    r = launch(['--version']);
+    assert.equal(r.snapshot, false);
+    assert.deepEqual([r.code, r.stderr], [0, '']);
   });
 });

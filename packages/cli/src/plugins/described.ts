@@ -41,6 +41,7 @@ export function describesOnly(args: readonly string[]): boolean {
 
 /** The plugins of `dir` as described by the last full load, or a full load (`load`) that is then described. */
 export async function describedPlugins(dir: string, load: (dir: string) => Promise<LoadedPlugin[]>): Promise<LoadedPlugin[]> {
+  if (!existsSync(dir)) return []; // what the loader finds there, without importing it
   const before = fingerprint(dir);
   const kept = before === undefined ? undefined : readDescribed(dir, before);
   if (kept) return kept;
