@@ -10,7 +10,6 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CedanaError, ERRORS, type ErrorCode, HOST_VERSION, type LoadedPlugin, type PluginDefinition } from '@cedana/core';
@@ -178,11 +177,9 @@ function stamp(path: string): string {
  */
 export function fingerprint(dir: string): string | undefined {
   const parts: string[] = [`${FORMAT}`, process.version, process.execPath, HOST_VERSION, stamp(cliFile())];
-  try {
-    parts.push(stamp(createRequire(import.meta.url).resolve('@cedana/daemon/plugins')));
-  } catch {
-    parts.push('-');
-  }
+  // The loader, through the CLI package's own link (dist/bundle/ and dist/plugins/ are as deep): resolving
+  // '@cedana/daemon/plugins' the module way costs ~7 ms of package.json lookups.
+  parts.push(stamp(join(dirname(fileURLToPath(import.meta.url)), '../../node_modules/@cedana/daemon/dist/plugins/loader.js')));
   let names: string[];
   try {
     names = readdirSync(dir, { withFileTypes: true })
