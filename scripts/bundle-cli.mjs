@@ -2,7 +2,9 @@
 // tests run): tsc's dist/main.js and everything it imports, yargs, grpc-js and @cedana/core
 // included, as ESM chunks; the code of a rarely used command stays in a chunk of its own that
 // only its dynamic import() loads. A cold start then opens a handful of files instead of ~300,
-// which was most of its cost.
+// which was most of its cost. Then the same CLI as one CommonJS file (snapshot.cjs) made into a
+// V8 startup snapshot (main.blob, with main.blob.stamp), and the launcher `cedana` that runs it
+// while it fits the node on PATH, else main.js.
 //
 // Left outside, resolved at run time from packages/cli/node_modules as before:
 // - @cedana/daemon (`daemon start`, and the plugin loader): the daemon and the plugins it loads
@@ -19,7 +21,7 @@
 // less per command that talks to the daemon. V8 refuses a cache made by another node or with
 // other flags, and then compiles as usual; the two files are only ever written together.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,12 +93,12 @@ const COMPILE_CLIENT = `const script = new Script(Module.wrap(readFileSync(file,
 const module = { exports: {} };
 script.runInThisContext()(module.exports, Module.createRequire(file), module, file, dirname(file));`;
 
-/** main.js's `import('./client.js')` gets client.cjs, compiled with its code cache. */
+/** run-main.js's `import('./client.js')` gets client.cjs, compiled with its code cache. */
 const clientWithCodeCache = {
   name: 'client-with-code-cache',
   setup(b) {
     b.onResolve({ filter: /^\.\/client\.js$/ }, (args) =>
-      args.importer === join(cli, 'dist/main.js') ? { path: 'client.cjs', namespace: 'client-with-code-cache' } : undefined,
+      args.importer === join(cli, 'dist/run-main.js') ? { path: 'client.cjs', namespace: 'client-with-code-cache' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'client-with-code-cache' }, () => ({
       contents: `import { readFileSync } from 'node:fs';
@@ -114,6 +116,102 @@ export const { connect } = module.exports;`,
     }));
   },
 };
+
+/**
+ * For the startup snapshot (snapshot.cjs, CommonJS as `--build-snapshot` wants): run-main.js's
+ * `import('./client.js')` gets a loader that compiles client.cjs with its code cache at run time
+ * (grpc-js needs http2, which a snapshot cannot hold), the same way as the ESM loader above.
+ */
+const clientAtRunTime = {
+  name: 'client-at-run-time',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/client\.js$/ }, (args) =>
+      args.importer === join(cli, 'dist/run-main.js') ? { path: 'client.cjs', namespace: 'client-at-run-time' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'client-at-run-time' }, () => ({
+      contents: `import { readFileSync } from 'node:fs';
+import Module from 'node:module';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+let loaded;
+export function connect(config, opts) {
+  if (!loaded) {
+    const file = join(__dirname, 'client.cjs');
+    let cachedData;
+    try { cachedData = readFileSync(\`\${file}.v8-cache\`); } catch {}
+    ${COMPILE_CLIENT}
+    loaded = module.exports;
+  }
+  return loaded.connect(config, opts);
+}`,
+      resolveDir: cli,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Code in a snapshot has no dynamic import(): `import('@cedana/daemon...')` (daemon start, the
+ * plugin loader) becomes __cedanaImport(), which imports through vm's main-context loader at
+ * run time.
+ */
+const daemonImportAtRunTime = {
+  name: 'daemon-import-at-run-time',
+  setup(b) {
+    b.onLoad({ filter: /\/packages\/cli\/dist\/.*\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      return { contents: text.replace(/\bimport\((['"])@cedana\/daemon/g, '__cedanaImport($1@cedana/daemon'), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * yargs' shim for the snapshot: its translations next to the bundle (as yargs-locales does), and
+ * process.stdout.columns read when asked, not when it loads (in a snapshot that would be the
+ * builder's stdout, and a handle V8 cannot keep).
+ */
+const YARGS_SHIM = '/yargs/lib/platform-shims/esm.mjs';
+const yargsShimForSnapshot = {
+  name: 'yargs-shim-for-snapshot',
+  setup(b) {
+    b.onLoad({ filter: /\/yargs\/lib\/platform-shims\/esm\.mjs$/ }, (args) => {
+      let text = readFileSync(args.path, 'utf8');
+      for (const [from, to] of [
+        ["'../../../locales'", "'../locales'"],
+        [
+          "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+          "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }",
+        ],
+      ]) {
+        if (!text.includes(from))
+          throw new Error(`yargs-shim-for-snapshot: ${YARGS_SHIM} no longer contains ${from}; update scripts/bundle-cli.mjs`);
+        text = text.replace(from, to);
+      }
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * The snapshot builder's require() knows only node's own modules: every other require (pacote,
+ * npm-package-arg) goes through createRequire at run time; import.meta.url is the snapshot.cjs
+ * file (the snapshot is made in place, so its paths are those of the bundle folder).
+ */
+const SNAPSHOT_BANNER = `var __cedanaBuiltin = require;
+require = (id) => __cedanaBuiltin('node:module').isBuiltin(id) ? __cedanaBuiltin(id) : __cedanaBuiltin('node:module').createRequire(__filename)(id);
+var __cedanaUrl = __cedanaBuiltin('node:url').pathToFileURL(__filename).href;
+var __cedanaImport = async (specifier) => {
+  const vm = __cedanaBuiltin('node:vm');
+  const url = __cedanaBuiltin('node:url').pathToFileURL(__cedanaBuiltin('node:module').createRequire(__filename).resolve(specifier)).href;
+  const emit = process.emitWarning;
+  // The one warning vm's main-context loader gives ("experimental") is not the user's business.
+  process.emitWarning = (w, ...rest) => (String(w?.message ?? w).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER') ? undefined : emit.call(process, w, ...rest));
+  try {
+    return await vm.runInThisContext('(u) => import(u)', { importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER })(url);
+  } finally {
+    process.emitWarning = emit;
+  }
+};`;
 
 // Built beside the old bundle and renamed into place: a `cedana` started meanwhile finds one or the other.
 const tmp = `${out}.${process.pid}.tmp`;
@@ -153,6 +251,16 @@ await build({
   external: ['@grpc/proto-loader'],
   plugins: [hostVersion],
 });
+await build({
+  ...common,
+  entryPoints: [join(cli, 'dist/snapshot-main.js')],
+  outfile: join(tmp, 'snapshot.cjs'),
+  format: 'cjs',
+  external: ['@cedana/daemon', '@cedana/daemon/*', 'pacote', 'npm-package-arg', '@grpc/proto-loader'],
+  define: { 'import.meta.url': '__cedanaUrl' },
+  banner: { js: SNAPSHOT_BANNER },
+  plugins: [clientAtRunTime, daemonImportAtRunTime, stringWidthOnDemand, hostVersion, yargsShimForSnapshot],
+});
 // The cache holds what V8 compiled while client.cjs loaded; made by a plain `node`, as `cedana` runs.
 execFileSync(process.execPath, [
   '-e',
@@ -168,7 +276,43 @@ writeFileSync(\`\${file}.v8-cache\`, script.createCachedData());`,
 cpSync(join(dirname(createRequire(join(cli, 'package.json')).resolve('yargs/package.json')), 'locales'), join(tmp, 'locales'), {
   recursive: true,
 });
+// The launcher goes in with the rest, so a `cedana` started during a build finds one; until the
+// stamp below is written it runs main.js.
+const launcher = join(tmp, 'cedana');
+writeFileSync(
+  launcher,
+  `#!/bin/sh
+# The cedana command: node with the CLI's startup snapshot (main.blob) while its stamp matches
+# this node and the blob as the build wrote it, else the plain bundle (main.js). Made by
+# scripts/bundle-cli.mjs.
+d='${out.replaceAll("'", "'\\''")}'
+node=$(command -v node) || { echo 'cedana: no node on PATH' >&2; exit 127; }
+# One fork (stat); the stamp is read by the shell itself.
+if [ -z "$NODE_OPTIONS" ] && { read -r n && read -r b; } 2>/dev/null <"$d/main.blob.stamp" &&
+  [ "$(stat -L -c '%d:%i:%s:%Y:%Z' "$node" "$d/main.blob" 2>/dev/null)" = "$n
+$b" ]; then
+  exec "$node" --snapshot-blob "$d/main.blob" -- "$@"
+fi
+exec "$node" "$d/main.js" "$@"
+`,
+);
+chmodSync(launcher, 0o755);
 const old = `${out}.${process.pid}.old`;
 if (existsSync(out)) renameSync(out, old);
 renameSync(tmp, out);
 rmSync(old, { recursive: true, force: true });
+
+// The startup snapshot, made in place (its paths are the folder's), then its stamp: the launcher
+// uses main.blob only while the stamp matches the node on PATH and the blob as it was written
+// (a blob of another node aborts node; a damaged one may crash it), else it runs main.js.
+const blob = join(out, 'main.blob');
+execFileSync(process.execPath, ['--snapshot-blob', `${blob}.tmp`, '--build-snapshot', join(out, 'snapshot.cjs')], {
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+renameSync(`${blob}.tmp`, blob);
+/** What `stat -L -c '%d:%i:%s:%Y:%Z'` prints of `path`. */
+const identity = (path) => {
+  const s = statSync(path, { bigint: true });
+  return [s.dev, s.ino, s.size, s.mtimeMs / 1000n, s.ctimeMs / 1000n].join(':');
+};
+writeFileSync(join(out, 'main.blob.stamp'), `${identity(process.execPath)}\n${identity(blob)}\n`);

@@ -37,13 +37,9 @@ pnpm install --frozen-lockfile --reporter=silent
 say "build"
 pnpm run --silent build
 
-# The CLI on PATH, run from this checkout: the bundle the build made (scripts/bundle-cli.mjs), which starts
-# several times faster than dist/main.js with its ~300 files.
-cat >/usr/local/bin/cedana <<WRAP
-#!/bin/sh
-exec node "$ROOT/packages/cli/dist/bundle/main.js" "\$@"
-WRAP
-chmod +x /usr/local/bin/cedana
+# The CLI on PATH, run from this checkout: the launcher the build made (scripts/bundle-cli.mjs), which
+# starts the CLI's V8 startup snapshot while it fits this node, else the bundle's main.js.
+ln -sfn "$ROOT/packages/cli/dist/bundle/cedana" /usr/local/bin/cedana # a link: one shell a start, not two
 
 # First-party plugins, through `cedana plugin install` from the local catalog that the build
 # made (no network; --registry '' even if a registry is configured). Unchanged ones are kept.

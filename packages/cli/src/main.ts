@@ -1,34 +1,6 @@
 #!/usr/bin/env node
-/** The `cedana` binary: wires the real process streams, gRPC client, plugin loader and daemon into runCli(). */
-import { CedanaError, type Config } from '@cedana/core';
+/** The `cedana` binary (the bundle's main.js); the launcher runs the same from the startup snapshot when it can (snapshot-main.ts). */
 import { hideBin } from 'yargs/helpers';
-import { runCli } from './cli.js';
-import { loadInstalledPlugins } from './plugins/load.js';
-import type { DaemonHandle } from './session.js';
+import { runMain } from './run-main.js';
 
-const code = await runCli(hideBin(process.argv), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  env: process.env,
-  connect: async (config, opts) => (await import('./client.js')).connect(config, opts),
-  loadPlugins: loadInstalledPlugins,
-  startDaemon: async (config: Config): Promise<DaemonHandle> => {
-    // Imported only here: every other command starts without the daemon's code.
-    let mod: typeof import('@cedana/daemon');
-    try {
-      mod = await import('@cedana/daemon');
-    } catch (err) {
-      throw new CedanaError('CEDANA_ERR_INTERNAL', `cannot load the daemon (@cedana/daemon): ${(err as Error).message}`, {
-        hint: 'reinstall cedana: its @cedana/daemon package is missing or broken',
-        cause: err,
-      });
-    }
-    return mod.startDaemon(config);
-  },
-  onSignal: (signal, listener) => {
-    process.on(signal, listener);
-    return () => process.off(signal, listener);
-  },
-});
-process.exit(code);
+process.exit(await runMain(hideBin(process.argv)));

@@ -120,7 +120,12 @@ export function envName(key: ConfigKey): string {
   return `CEDANA_${key.replace(/\./g, '_').toUpperCase()}`;
 }
 
-export const DEFAULT_CONFIG_PATH = join(homedir(), '.cedana', 'config.json');
+/** ~/.cedana/config.json of whoever runs it, asked at each load: the CLI's startup snapshot is made at build time, under the builder's HOME. */
+export function defaultConfigPath(): string {
+  return join(homedir(), '.cedana', 'config.json');
+}
+
+export const DEFAULT_CONFIG_PATH = defaultConfigPath();
 
 export interface LoadConfigOptions {
   /** Config file; a missing default file is fine, a missing named file is an error. */
@@ -132,7 +137,7 @@ export interface LoadConfigOptions {
 
 export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const env = opts.env ?? process.env;
-  const path = opts.path ?? env.CEDANA_CONFIG ?? DEFAULT_CONFIG_PATH;
+  const path = opts.path ?? env.CEDANA_CONFIG ?? defaultConfigPath();
   const { flat: fromFile, sections } = readConfigFile(path, opts.path !== undefined || env.CEDANA_CONFIG !== undefined);
   const config: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec][]) {

@@ -1,10 +1,10 @@
 /** `cedana attach` as a user runs it: collect its stdout until a pattern shows, then detach with Ctrl+C. */
 import { spawn } from 'node:child_process';
-import { CLI, type TestDaemon } from './daemon.js';
+import { LAUNCHER, type TestDaemon } from './daemon.js';
 
 export function attachUntil(d: TestDaemon, jid: string, until: RegExp, input?: string): Promise<{ out: string; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, 'attach', jid], { env: d.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(LAUNCHER, ['attach', jid], { env: d.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const timer = setTimeout(() => {

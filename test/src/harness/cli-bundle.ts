@@ -10,6 +10,11 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI = join(ROOT, 'packages/cli/dist/bundle/main.js');
+/**
+ * The launcher /usr/local/bin/cedana runs (made by the same build): node with the CLI's
+ * startup snapshot while its stamp matches, else main.js. The harness runs `cedana` through it.
+ */
+export const LAUNCHER = join(ROOT, 'packages/cli/dist/bundle/cedana');
 
 /** The newest .js under `dir` (its `bundle` folder left out), in ms. */
 function newestJs(dir: string): number {

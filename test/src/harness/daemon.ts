@@ -7,9 +7,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertCliBundleFresh, CLI } from './cli-bundle.js';
+import { assertCliBundleFresh, CLI, LAUNCHER } from './cli-bundle.js';
 
-export { CLI };
+export { CLI, LAUNCHER };
 
 export interface CliResult {
   code: number;
@@ -118,7 +118,7 @@ export class TestDaemon {
   private async startProcess(): Promise<void> {
     const { openSync } = await import('node:fs');
     const log = openSync(join(this.dir, 'daemon.log'), 'a');
-    this.proc = spawn(process.execPath, [CLI, 'daemon', 'start', ...this.startArgs], { env: this.env, stdio: ['ignore', log, log] });
+    this.proc = spawn(LAUNCHER, ['daemon', 'start', ...this.startArgs], { env: this.env, stdio: ['ignore', log, log] });
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       if (this.proc.exitCode !== null) throw new Error(`daemon exited ${this.proc.exitCode}: see ${join(this.dir, 'daemon.log')}`);
@@ -141,7 +141,7 @@ export class TestDaemon {
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(LAUNCHER, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));

@@ -1,20 +1,19 @@
 /**
- * The handlers of `cedana plugin install|update|remove|list`. Each change happens under
+ * The handlers of `cedana plugin install|update|remove` (list is plugin-list.ts). Each change happens under
  * the plugins folder's lock, then the daemon is told (ReloadPlugins) so the next
  * request uses the new set, with no restart.
  */
-import { appliesToType, CedanaError, type Config, isCedanaError, type LoadedPlugin } from '@cedana/core';
+import { appliesToType, CedanaError, isCedanaError, type LoadedPlugin } from '@cedana/core';
 import type { Job } from '@cedana/core/proto';
 import { EXIT } from '../exit-codes.js';
-import { type Catalog, catalogDir, latestInCatalog, readCatalog } from '../plugins/catalog.js';
-import { type FetchOptions, latestInRegistry } from '../plugins/fetch.js';
+import type { FetchOptions } from '../plugins/fetch.js';
 import { scanInstalled } from '../plugins/installed.js';
 import { emptyTrash, type InstallOptions, type InstallResult, installPlugin, removePlugin, settleUpgrade } from '../plugins/installer.js';
 import { withPluginsLock } from '../plugins/lock.js';
+import { fetchOptionsOf, latestOf } from '../plugins/source.js';
 import { describeSpec, parseSpec } from '../plugins/spec.js';
-import { type LatestOf, pluginRows } from '../plugins/status.js';
 import type { Session } from '../session.js';
-import { type PluginArgs, renderPluginRows } from './plugin.js';
+import type { PluginArgs } from './plugin.js';
 
 interface ChangeArgs extends PluginArgs {
   allowScripts?: boolean;
@@ -120,47 +119,9 @@ export async function remove(session: Session, argv: ChangeArgs & { names: strin
   await afterChange(session, argv, pluginsDir, removed);
 }
 
-export async function list(session: Session, argv: PluginArgs): Promise<void> {
-  const config = session.config(argv);
-  const pluginsDir = config['plugins.dir'];
-  const opts = await fetchOpts(config, argv);
-  const [found, loaded] = await Promise.all([scanInstalled(pluginsDir), session.plugins(pluginsDir)]);
-  const problems: string[] = [];
-  const latest = latestOf(opts, (name, err) => problems.push(`${name}: ${err.message}`));
-  const rows = await pluginRows(found, loaded, latest);
-  for (const p of problems.slice(0, 3)) session.err(`latest version unknown for ${p}`);
-  if (argv.json) return session.json(rows);
-  session.out(renderPluginRows(rows));
-}
-
 async function installOptions(session: Session, argv: ChangeArgs): Promise<InstallOptions> {
   const config = session.config(argv);
-  return { ...(await fetchOpts(config, argv)), pluginsDir: config['plugins.dir'], force: argv.force ?? false };
-}
-
-async function fetchOpts(config: Config, argv: ChangeArgs): Promise<FetchOptions> {
-  const registry = (argv.registry ?? config['plugins.registry']).replace(/\/+$/, '');
-  if (registry && !/^https?:\/\//.test(registry)) {
-    throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `registry "${registry}" is not an http(s) URL`, {
-      hint: 'give it as --registry http://HOST:PORT (or set plugins.registry)',
-    });
-  }
-  const seconds = argv.fetchTimeout ?? 60;
-  if (!(seconds > 0)) throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `--fetch-timeout must be more than 0 seconds, found ${seconds}`);
-  const catalog: Catalog = registry ? { dir: '', entries: [] } : await readCatalog(catalogDir(config['plugins.catalog']));
-  return { registry, catalog, timeoutMs: seconds * 1000, allowScripts: argv.allowScripts ?? false };
-}
-
-function latestOf(opts: FetchOptions, onError?: (name: string, err: Error) => void): LatestOf {
-  return async (name) => {
-    if (!opts.registry) return latestInCatalog(opts.catalog, name);
-    try {
-      return await latestInRegistry(name, opts);
-    } catch (err) {
-      if (!isCedanaError(err) || err.code !== 'CEDANA_ERR_PLUGIN_NOT_FOUND') onError?.(name, err as Error);
-      return undefined;
-    }
-  };
+  return { ...(await fetchOptionsOf(config, argv)), pluginsDir: config['plugins.dir'], force: argv.force ?? false };
 }
 
 function sourceName(opts: FetchOptions): string {

@@ -67,7 +67,7 @@ export function pluginCommand(session: Session): CommandModule {
           command: 'list',
           describe: 'List the first-party and installed plugins: status, versions, type, size',
           builder: (l: Argv) => fetchOptions(l).option('json', { type: 'boolean', describe: 'print JSON' }),
-          handler: action<PluginArgs>(session, async (argv) => (await import('./plugin-install.js')).list(session, argv)),
+          handler: action<PluginArgs>(session, async (argv) => (await import('./plugin-list.js')).list(session, argv)),
         })
         .command({
           command: 'update [names..]',

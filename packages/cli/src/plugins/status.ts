@@ -3,7 +3,7 @@
  * and every installed one, with the version installed, the latest the source has
  * (registry, or the local catalog), and whether it loads.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedPlugin } from '@cedana/core';
 import semver from 'semver';
@@ -59,19 +59,31 @@ export async function pluginRows(found: readonly FoundPlugin[], loaded: readonly
   );
 }
 
-/** Bytes of the files under `path` (symlinks not followed). */
+/**
+ * Bytes of the files under `path` (symlinks not followed). Synchronous on purpose: a plugin's
+ * node_modules holds thousands of files, and one awaited stat at a time through the thread pool
+ * took ~130 ms of `plugin list` on a loaded machine, against ~15 ms in a row.
+ */
 export async function du(path: string): Promise<number> {
+  return duSync(path);
+}
+
+function duSync(path: string): number {
   let total = 0;
   let entries: import('node:fs').Dirent[];
   try {
-    entries = await readdir(path, { withFileTypes: true });
+    entries = readdirSync(path, { withFileTypes: true });
   } catch {
     return 0;
   }
   for (const e of entries) {
     const p = join(path, e.name);
-    if (e.isDirectory()) total += await du(p);
-    else if (e.isFile()) total += (await stat(p).catch(() => ({ size: 0 }))).size;
+    if (e.isDirectory()) total += duSync(p);
+    else if (e.isFile()) {
+      try {
+        total += statSync(p).size;
+      } catch {}
+    }
   }
   return total;
 }
