@@ -5,4 +5,5 @@ export { detectFormat } from './format.js';
 export { type ArchiveOptions, type PackedCheckpoint, type PackOptions, packCheckpoint } from './pack.js';
 export type { OnProgress } from './progress.js';
 export { checkpointSize } from './size.js';
-export { type UnpackOptions, unpackCheckpoint } from './unpack.js';
+export { type ArchiveSink, fileSink, type OpenSink } from './archive-sink.js';
+export { type ArchiveSource, type UnpackOptions, unpackCheckpoint, unpackStream } from './unpack.js';

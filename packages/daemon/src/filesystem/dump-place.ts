@@ -1,0 +1,54 @@
+/**
+ * Where a dump's checkpoint goes. A local --dir: CRIU's folder is made there and packed
+ * next to itself. A remote one (`s3://bucket/prefix`): the storage is checked before CRIU
+ * starts (endpoint, credentials, bucket; a failure leaves the job as it was), CRIU's folder
+ * is made in storage.staging_dir, and packing streams into the storage (storage/remote-pack.ts).
+ */
+import { basename } from 'node:path';
+import { CedanaError, type DumpContext } from '@cedana/core';
+import type { DumpReq } from '@cedana/core/proto';
+import { type PackedCheckpoint, type PackOptions, packCheckpoint } from '../checkpoint/archive.js';
+import { readRemoteManifest } from '../storage/remote-fetch.js';
+import { checkpointUrl } from '../storage/remote-layout.js';
+import { packToStorage } from '../storage/remote-pack.js';
+import { isRemote, storageFor } from '../storage/remote-storage.js';
+import { phaseProgress } from './measure.js';
+
+export interface DumpPlace {
+  /** The local folder CRIU's folder is made in. */
+  base: string;
+  /** Refuses a --name already taken there. */
+  checkName(name: string): Promise<void>;
+  pack(dir: string, compression: Parameters<typeof packCheckpoint>[1], opts: PackOptions): Promise<PackedCheckpoint>;
+}
+
+export async function dumpPlace(ctx: DumpContext, req: DumpReq): Promise<DumpPlace> {
+  if (!isRemote(req.dir)) return { base: req.dir, checkName: async () => {}, pack: packCheckpoint };
+  const client = await storageFor(req.dir, ctx.config);
+  await client.check(req.dir);
+  return {
+    base: ctx.config['storage.staging_dir'],
+    async checkName(name) {
+      const url = checkpointUrl(req.dir, name);
+      const taken = await readRemoteManifest(client, url).then(
+        () => true,
+        () => false,
+      );
+      if (taken) {
+        throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `checkpoint ${url} already exists`, {
+          hint: 'choose another --name, or delete the old checkpoint (`cedana checkpoint delete ID`)',
+        });
+      }
+    },
+    pack: (dir, compression, opts) =>
+      packToStorage(dir, compression, {
+        client,
+        url: checkpointUrl(req.dir, basename(dir)),
+        manifest: opts.manifest ?? {},
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+        onUpload: phaseProgress(ctx, 'upload') && ((n) => phaseProgress(ctx, 'upload')?.(n, n)),
+        parallel: Math.max(4, req.streams ?? 0),
+      }),
+  };
+}
