@@ -20,9 +20,6 @@ export {
   CedanaError,
   type CedanaErrorOptions,
   type CheckpointStorage,
-  type ObjectDownload,
-  type ObjectUpload,
-  type StorageClient,
   type Config,
   type CriuOptions,
   type DumpAdapter,
@@ -47,6 +44,8 @@ export {
   type ManifestFacts,
   type Measured,
   type Middleware,
+  type ObjectDownload,
+  type ObjectUpload,
   type OptionSpec,
   type PluginCommand,
   type PluginDefinition,
@@ -62,6 +61,7 @@ export {
   type RunHandlerFn,
   type RunMiddleware,
   type Started,
+  type StorageClient,
 } from '@cedana/core';
 export type {
   CheckpointStats,

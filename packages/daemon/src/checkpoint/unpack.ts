@@ -32,7 +32,7 @@ export interface UnpackOptions extends ArchiveOptions {
 export async function unpackCheckpoint(path: string, destDir: string, opts: UnpackOptions & { verify: true }): Promise<CheckpointManifest>;
 export async function unpackCheckpoint(path: string, destDir: string, opts?: UnpackOptions): Promise<CheckpointManifest | undefined>;
 export async function unpackCheckpoint(path: string, destDir: string, opts: UnpackOptions = {}): Promise<CheckpointManifest | undefined> {
-  const { signal, onProgress } = opts;
+  const { signal } = opts;
   if (signal?.aborted) throw cancelled(signal, path);
   const format = await detectFormat(path);
   if (format === 'none') {
