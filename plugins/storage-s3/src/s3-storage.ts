@@ -23,7 +23,9 @@ export const s3Storage: CheckpointStorage = {
     const client: StorageClient = {
       async check(url) {
         const loc = parseS3Url(url);
-        const list = () => s.client.send(new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: loc.key, MaxKeys: 1 }));
+        // A prefix nothing has: the answer says whether the bucket exists and the keys may list it, and costs nothing.
+        const probe = `${loc.key === '' ? '' : `${loc.key}/`}.cedana-check/`;
+        const list = () => s.client.send(new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: probe }));
         try {
           await list();
         } catch (err) {

@@ -93,7 +93,7 @@ describe('checkpoints in S3-compatible storage', () => {
 
   it('a second daemon, with its own DB and folders, restores what the first uploaded after the first is gone', async () => {
     const jid = 'moved';
-    const file = join(d.dir, 'moved.count');
+    const file = join(await mkdtemp('/tmp/cedana-s3-count-'), 'moved.count');
     await d.ok(['run', 'process', '--jid', jid, '--', ...counterScript(file)]);
     await waitForCount(file, 2);
     await d.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/moved`, '--compression', 'zstd', '--name', 'm1']);
@@ -160,7 +160,8 @@ describe('checkpoints in S3-compatible storage', () => {
     assert.match(r.stderr, /CEDANA_ERR_STORAGE_BUCKET_MISSING/);
     assert.match(r.stderr, /aws s3 mb s3:\/\/no-such-bucket.*storage\.s3\.create_bucket/s);
 
-    const wrongKeys = await start({ AWS_SECRET_ACCESS_KEY: 'wrong' });
+    // s3rver checks the access key (not the secret): an unknown one is what it refuses.
+    const wrongKeys = await start({ AWS_ACCESS_KEY_ID: 'nobody' });
     const unreachable = await start({ CEDANA_STORAGE_S3_ENDPOINT: 'http://127.0.0.1:9' });
     const creating = await start({ CEDANA_STORAGE_S3_CREATE_BUCKET: 'true' });
     try {
@@ -192,13 +193,11 @@ describe('checkpoints in S3-compatible storage', () => {
       await d.ok(['run', 'process', '--jid', jid, '--', ...bigCounter(file, 128)]);
       await waitForCount(file, 2, 60_000);
       const args = ['dump', 'job', jid, '--dir', `s3://${BUCKET}/cut-${leaveRunning}`, '--compression', 'lz4'];
-      const dump = d.cli(leaveRunning ? [...args, '--leave-running'] : args);
       // Once parts arrive at the server (part 2 comes first: part 1 holds the head and goes last), it goes away.
-      await waitFor(
-        'a multipart upload under way',
-        async () => ((await readdir(s3.dir, { recursive: true })).some((n) => /uploads\/[^/]+\/2$/.test(String(n))) ? true : undefined),
-        60_000,
-      );
+      const parts = async () => (await readdir(s3.dir, { recursive: true })).map(String).filter((n) => /uploads\/[^/]+\/2$/.test(n));
+      const old = new Set(await parts());
+      const dump = d.cli(leaveRunning ? [...args, '--leave-running'] : args);
+      await waitFor('a multipart upload under way', async () => ((await parts()).some((n) => !old.has(n)) ? true : undefined), 60_000);
       await s3.stop();
       const r = await dump;
       await s3.run();

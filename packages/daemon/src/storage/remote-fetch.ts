@@ -11,11 +11,12 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CedanaError, type StorageClient } from '@cedana/core';
+import { CedanaError, isCedanaError, type StorageClient } from '@cedana/core';
 import { type OnProgress, unpackStream } from '../checkpoint/archive.js';
+import { CODECS } from '../checkpoint/codecs.js';
 import { type CheckpointManifest, parseManifest } from '../checkpoint/manifest.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../checkpoint/private-modes.js';
-import { archiveCompression, manifestUrl, objectUrl } from './remote-layout.js';
+import { archiveObject, manifestUrl, objectUrl } from './remote-layout.js';
 
 export interface FetchOptions {
   client: StorageClient;
@@ -34,14 +35,12 @@ export interface Fetched {
 /** The checkpoint.json of the remote checkpoint `url`; a missing one means there is no checkpoint there. */
 export async function readRemoteManifest(client: StorageClient, url: string, signal?: AbortSignal): Promise<CheckpointManifest> {
   const at = manifestUrl(url);
-  const objects = await client.list(url);
-  if (!objects.some((o) => o.url === at)) {
-    const what = objects.length > 0 ? `${objects.length} objects but no ${at}: an upload that never finished` : 'no objects';
-    throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `no checkpoint at ${url}: there are ${what}`, {
+  const { stream } = await client.download(at, { ...(signal && { signal }) }).catch((err: unknown) => {
+    if ((err as { code?: string }).code !== 'CEDANA_ERR_CHECKPOINT_INVALID') throw err;
+    throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `no checkpoint at ${url}: there is no ${at}`, {
       hint: 'list checkpoints with `cedana checkpoints`; a checkpoint is complete only once its checkpoint.json is stored',
     });
-  }
-  const { stream } = await client.download(at, { ...(signal && { signal }) });
+  });
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return parseManifest(Buffer.concat(chunks).toString('utf8'), at);
@@ -50,22 +49,33 @@ export async function readRemoteManifest(client: StorageClient, url: string, sig
 export async function fetchFromStorage(url: string, destDir: string, opts: FetchOptions): Promise<Fetched> {
   const { client, signal } = opts;
   const top = await readRemoteManifest(client, url, signal);
-  const objects = await client.list(url);
-  const archive = objects.find((o) => archiveCompression(o.url.slice(url.length + 1)) !== undefined);
   await mkdir(destDir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  if (archive) {
-    const format = archiveCompression(archive.url.slice(url.length + 1)) as NonNullable<ReturnType<typeof archiveCompression>>;
+  const format = archiveFormat(top);
+  if (format) {
+    const archive = { url: objectUrl(url, archiveObject(format)) };
     const got = await client.download(archive.url, { ...(signal && { signal }) });
     const source = `the checkpoint archive ${archive.url}`;
     const manifest = (await unpackStream(got.stream, { format, size: got.size, source }, destDir, {
       verify: true,
       signal,
       onProgress: opts.onProgress,
-    })) as CheckpointManifest;
+    }).catch((err: unknown) => Promise.reject(namingObject(err, archive.url)))) as CheckpointManifest;
     sameFiles(top, manifest, url);
     return { manifest, bytesStored: got.size };
   }
   return { manifest: top, bytesStored: await downloadFiles(url, destDir, top, opts) };
+}
+
+/** A damaged archive's error, saying which object it is read from. */
+function namingObject(err: unknown, url: string): unknown {
+  if (!isCedanaError(err) || err.code !== 'CEDANA_ERR_CHECKPOINT_INVALID' || err.message.includes(url)) return err;
+  return new CedanaError(err.code, `${err.message} (in ${url})`, { hint: err.hint, details: err.details, cause: err });
+}
+
+/** The archive's compression, or undefined for a folder checkpoint (none, or streams: their shards are files). */
+function archiveFormat(m: CheckpointManifest): keyof typeof CODECS | undefined {
+  const streams = typeof m.streams === 'number' ? m.streams : 0;
+  return streams === 0 && typeof m.compression === 'string' && m.compression in CODECS ? (m.compression as keyof typeof CODECS) : undefined;
 }
 
 /** checkpoint.json beside the archive must list what the archive's own lists. */
@@ -114,7 +124,9 @@ async function downloadFiles(url: string, destDir: string, manifest: CheckpointM
       });
       const path = join(destDir, name);
       await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
-      await pipeline(got.stream, hashing, createWriteStream(path, { mode: PRIVATE_FILE_MODE }), { signal: opts.signal });
+      await pipeline(got.stream, hashing, createWriteStream(path, { mode: PRIVATE_FILE_MODE }), {
+        signal: opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal,
+      });
       if (hash.digest('hex') !== want.sha256) {
         throw new CedanaError(
           'CEDANA_ERR_CHECKPOINT_INVALID',
@@ -123,11 +135,21 @@ async function downloadFiles(url: string, destDir: string, manifest: CheckpointM
       }
     }
   };
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel, names.length)) }, worker));
-  } catch (err) {
+  const stop = new AbortController();
+  const guarded = async () => {
+    try {
+      await worker();
+    } catch (err) {
+      // The first failure stops the others before anything is removed: no download writes into a removed folder.
+      next = names.length;
+      stop.abort(err);
+      throw err;
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(opts.parallel, names.length)) }, guarded));
+  if (stop.signal.aborted || results.some((r) => r.status === 'rejected')) {
     await rm(destDir, { recursive: true, force: true });
-    throw err;
+    throw stop.signal.reason ?? (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
   }
   return total;
 }

@@ -26,8 +26,3 @@ export function manifestUrl(checkpoint: string): string {
 export function archiveObject(compression: keyof typeof CODECS): string {
   return `${ARCHIVE_OBJECT}${CODECS[compression].extension}`;
 }
-
-/** The compression of an archive object's name, or undefined for any other object. */
-export function archiveCompression(name: string): keyof typeof CODECS | undefined {
-  return (Object.keys(CODECS) as (keyof typeof CODECS)[]).find((c) => name === archiveObject(c));
-}
