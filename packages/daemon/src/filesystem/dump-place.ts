@@ -40,15 +40,18 @@ export async function dumpPlace(ctx: DumpContext, req: DumpReq): Promise<DumpPla
         });
       }
     },
-    pack: (dir, compression, opts) =>
-      packToStorage(dir, compression, {
+    pack(dir, compression, opts) {
+      // One phase, 'upload': bytes stored in the bucket (an archive's total is known only at its end).
+      const upload = phaseProgress(ctx, 'upload');
+      return packToStorage(dir, compression, {
         client,
         url: checkpointUrl(req.dir, basename(dir)),
         manifest: opts.manifest ?? {},
         signal: opts.signal,
-        onProgress: opts.onProgress,
-        onUpload: phaseProgress(ctx, 'upload') && ((n) => phaseProgress(ctx, 'upload')?.(n, n)),
+        onProgress: compression === 'none' ? upload : undefined,
+        onUpload: compression === 'none' || !upload ? undefined : (bytes) => upload(bytes, 0),
         parallel: Math.max(4, req.streams ?? 0),
-      }),
+      });
+    },
   };
 }
