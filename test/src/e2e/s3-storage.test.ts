@@ -5,7 +5,7 @@
  * leave nothing registered with the job alive.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -51,6 +51,7 @@ describe('checkpoints in S3-compatible storage', () => {
   after(async () => {
     await d?.stop();
     await s3?.remove();
+    await Promise.all([...stagingOf.values()].map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
   for (const compression of ['zstd', 'lz4', 'none']) {
@@ -91,9 +92,38 @@ describe('checkpoints in S3-compatible storage', () => {
     });
   }
 
+  it('--streams 2 to s3:// uploads the shards, restores, and checkpoint.keep removes older remote checkpoints', async () => {
+    const keeping = await start({ CEDANA_CHECKPOINT_KEEP: '1' });
+    try {
+      const jid = 'streamed';
+      const file = join(keeping.dir, 'streamed.count');
+      await keeping.ok(['run', 'process', '--jid', jid, '--', ...counterScript(file)]);
+      await waitForCount(file, 2);
+      await keeping.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/keep`, '--streams', '2', '--leave-running', '--name', 'first']);
+      assert.ok(
+        (await keys('keep/first/')).some((k) => /\/img-1\.lz4$/.test(k)),
+        'each shard is an object',
+      );
+      await keeping.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/keep`, '--streams', '2', '--name', 'second']);
+      assert.deepEqual(await keys('keep/first/'), [], 'checkpoint.keep=1 removed the older checkpoint from the bucket');
+      const cps = await keeping.json<CheckpointJson[]>(['checkpoints', jid]);
+      assert.deepEqual(
+        cps.map((c) => c.path),
+        [`s3://${BUCKET}/keep/second`],
+      );
+      const before = await lastCount(file);
+      await keeping.ok(['restore', 'job', jid]);
+      await waitForCount(file, before + 2);
+      await keeping.ok(['job', 'kill', jid]);
+    } finally {
+      await keeping.stop();
+    }
+  });
+
   it('a second daemon, with its own DB and folders, restores what the first uploaded after the first is gone', async () => {
     const jid = 'moved';
-    const file = join(await mkdtemp('/tmp/cedana-s3-count-'), 'moved.count');
+    const countDir = await mkdtemp('/tmp/cedana-s3-count-');
+    const file = join(countDir, 'moved.count');
     await d.ok(['run', 'process', '--jid', jid, '--', ...counterScript(file)]);
     await waitForCount(file, 2);
     await d.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/moved`, '--compression', 'zstd', '--name', 'm1']);
@@ -108,6 +138,7 @@ describe('checkpoints in S3-compatible storage', () => {
       await d.ok(['job', 'kill', 'moved2']);
     } finally {
       d = second;
+      await rm(countDir, { recursive: true, force: true });
     }
   });
 
