@@ -73,7 +73,7 @@ export const CONFIG_KEYS = {
   },
   'storage.s3.part_size_mib': {
     type: 'number',
-    default: 16,
+    default: 8,
     min: 5,
     describe: 'size of each multipart upload part and of each ranged GET, in MiB (S3 needs 5 or more)',
   },

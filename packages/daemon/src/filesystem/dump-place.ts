@@ -50,7 +50,8 @@ export async function dumpPlace(ctx: DumpContext, req: DumpReq): Promise<DumpPla
         signal: opts.signal,
         onProgress: compression === 'none' ? upload : undefined,
         onUpload: compression === 'none' || !upload ? undefined : (bytes) => upload(bytes, 0),
-        parallel: Math.max(4, req.streams ?? 0),
+        // One upload per stream (each holds about queue x part size), or two for a folder's files.
+        parallel: (req.streams ?? 0) > 0 ? (req.streams as number) : 2,
       });
     },
   };

@@ -66,7 +66,7 @@ async function restoreFromStorage(next: RestoreHandlerFn, ...[ctx, req, res]: Pa
         client,
         signal: ctx.signal,
         onProgress: phaseProgress(ctx, 'download'),
-        parallel: 4,
+        parallel: 2, // objects at once, each queue x part size in flight
       });
       ctx.manifest = fetched.manifest;
       if (ctx.stats) {
