@@ -87,24 +87,28 @@ async function main(): Promise<void> {
       const stored = objects.reduce((sum, o) => sum + (o.Size ?? 0), 0);
 
       // The same number of bytes, from memory, in as many objects, through a plain lib-storage Upload each.
+      const bodies = objects.map((o) => randomBytes(o.Size ?? 0));
       const plainUpS = await time(() =>
         Promise.all(
-          objects.map(async (o, i) => {
-            const body = randomBytes(o.Size ?? 0);
+          objects.map(async (_o, i) => {
             await new Upload({
               client,
-              params: { Bucket: BUCKET, Key: `plain-${round}/${i}`, Body: body },
+              params: { Bucket: BUCKET, Key: `plain-${round}/${i}`, Body: bodies[i] },
               partSize: PART_MIB << 20,
               queueSize: QUEUE,
             }).done();
           }),
         ),
       );
+      bodies.length = 0;
 
       await sleep(PID_SETTLE_MS);
       let restoreS = 0;
+      let restored: { stats?: { writeNs?: number | string; criuNs?: number | string } } = {};
       const restoreMiB = await daemonPeak(d, async () => {
-        restoreS = await time(() => d.ok(['restore', 'job', jid]));
+        restoreS = await time(async () => {
+          restored = await d.json(['restore', 'job', jid, '--print-stats']);
+        });
       });
       // Ranged GETs of the dump's own objects, QUEUE in flight per object, dropped as they arrive.
       const plainDownS = await time(() =>
@@ -130,7 +134,8 @@ async function main(): Promise<void> {
       rows.push(
         `round ${round + 1}: ${MEM_MIB} MiB job, --streams ${STREAMS}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
           `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}\n` +
-          `  restore        ${restoreS.toFixed(2)} s   plain GETs   ${plainDownS.toFixed(2)} s   ratio ${(restoreS / plainDownS).toFixed(2)}\n` +
+          `  restore        ${restoreS.toFixed(2)} s   plain GETs   ${plainDownS.toFixed(2)} s   ratio ${(restoreS / plainDownS).toFixed(2)}` +
+          `   (fetch ${(Number(restored.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s, CRIU ${(Number(restored.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s)\n` +
           `  peak RSS       daemon dump ${dumpMiB.toFixed(0)} MiB, restore ${restoreMiB.toFixed(0)} MiB; streamer ${streamerMiB.toFixed(0)} MiB`,
       );
       console.log(rows.at(-1));
