@@ -15,7 +15,7 @@
  *   pnpm bench:s3        (ROUNDS=1 MEM_MIB=1024 STREAMS=2 by default)
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -141,6 +141,8 @@ async function main(): Promise<void> {
       console.log(rows.at(-1));
     }
   } finally {
+    // The daemon's log (step timings) outlives its temp dir.
+    await copyFile(join(d.dir, 'daemon.log'), '/tmp/cedana-s3-bench-daemon.log').catch(() => {});
     await d.stop();
     await s3.remove();
     await rm(staging, { recursive: true, force: true });

@@ -91,7 +91,9 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
         }
         // The process is gone: keep the images, uncompressed, rather than lose the job.
         ctx.log.error({ err }, 'packing the checkpoint failed; keeping the uncompressed images');
-        res.messages.push(`compression ${req.compression} failed (${(err as Error).message}); the checkpoint was kept uncompressed`);
+        res.messages.push(
+          `${place.failed} failed (${(err as Error).message}); the checkpoint was kept uncompressed${place.base === req.dir ? '' : ` in ${dir}`}`,
+        );
         await writeManifest(dir, { ...facts, compression: 'none' }).catch(() => {});
         packed = await packCheckpoint(dir, 'none');
         compression = 'none';

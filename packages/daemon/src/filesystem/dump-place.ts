@@ -17,17 +17,21 @@ import { phaseProgress } from './measure.js';
 export interface DumpPlace {
   /** The local folder CRIU's folder is made in. */
   base: string;
+  /** What failed when packing fails, for the message of a checkpoint kept uncompressed. */
+  failed: string;
   /** Refuses a --name already taken there. */
   checkName(name: string): Promise<void>;
   pack(dir: string, compression: Parameters<typeof packCheckpoint>[1], opts: PackOptions): Promise<PackedCheckpoint>;
 }
 
 export async function dumpPlace(ctx: DumpContext, req: DumpReq): Promise<DumpPlace> {
-  if (!isRemote(req.dir)) return { base: req.dir, checkName: async () => {}, pack: packCheckpoint };
+  if (!isRemote(req.dir))
+    return { base: req.dir, failed: `compression ${req.compression}`, checkName: async () => {}, pack: packCheckpoint };
   const client = await storageFor(req.dir, ctx.config);
   await client.check(req.dir);
   return {
     base: ctx.config['storage.staging_dir'],
+    failed: `storing the checkpoint in ${req.dir}`,
     async checkName(name) {
       const url = checkpointUrl(req.dir, name);
       const taken = await readRemoteManifest(client, url).then(

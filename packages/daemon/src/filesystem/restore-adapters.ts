@@ -75,6 +75,7 @@ async function restoreFromStorage(next: RestoreHandlerFn, ...[ctx, req, res]: Pa
       }
     });
     if (ctx.stats) ctx.stats.writeNs = fetchNs;
+    ctx.log.info({ url: req.path, ms: Math.round(fetchNs / 1e6) }, 'fetched and verified the checkpoint from storage');
     ctx.imagesDir = dir;
     return await restoreMeasured(next, ctx, req, res);
   } catch (err) {
