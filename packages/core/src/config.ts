@@ -63,6 +63,41 @@ export const CONFIG_KEYS = {
     describe:
       'checkpoints kept per job (0: all): after a dump of a job, its older checkpoints beyond this many are deleted, files and records, except one a restore is reading',
   },
+  'storage.staging_dir': {
+    type: 'string',
+    default: '/var/lib/cedana/staging',
+    describe:
+      'local folder for the CRIU images of a dump to remote storage (s3://...) until they are uploaded, and of a restore from it while CRIU reads them; no archive is ever kept here',
+  },
+  'storage.s3.endpoint': {
+    type: 'string',
+    default: '',
+    describe: 'S3 endpoint URL, for MinIO, Ceph RGW, R2... (empty: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS S3 itself)',
+  },
+  'storage.s3.region': { type: 'string', default: '', describe: 'S3 region (empty: AWS_REGION or the profile, else us-east-1)' },
+  'storage.s3.force_path_style': {
+    type: 'string',
+    default: 'auto',
+    values: ['auto', 'true', 'false'],
+    describe: 'address buckets as ENDPOINT/BUCKET rather than BUCKET.ENDPOINT (auto: true when an endpoint is set, as MinIO needs)',
+  },
+  'storage.s3.create_bucket': {
+    type: 'boolean',
+    default: false,
+    describe: "create the bucket of a dump's s3:// URL when it does not exist (off: such a dump is refused, saying how to create it)",
+  },
+  'storage.s3.part_size_mib': {
+    type: 'number',
+    default: 8,
+    min: 5,
+    describe: 'size of each multipart upload part and of each ranged GET, in MiB (S3 needs 5 or more)',
+  },
+  'storage.s3.queue': {
+    type: 'number',
+    default: 4,
+    min: 1,
+    describe: 'parts of one object in flight at once, up or down: memory per object is about queue x part size',
+  },
   'db.path': {
     type: 'string',
     default: '/tmp/cedana.db',

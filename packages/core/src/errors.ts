@@ -60,6 +60,31 @@ export const ERRORS = {
     status: 'RESOURCE_EXHAUSTED',
     hint: 'free space on the checkpoint filesystem, or dump with compression (--compression lz4) or to another --dir',
   },
+  // checkpoint storage (plugins with the CheckpointStorage role, such as storage-s3)
+  CEDANA_ERR_STORAGE_UNSUPPORTED: {
+    status: 'UNIMPLEMENTED',
+    hint: 'install the plugin that stores this URL scheme (s3://: `cedana plugin install storage-s3`), or give a local --dir',
+  },
+  CEDANA_ERR_STORAGE_UNREACHABLE: {
+    status: 'UNAVAILABLE',
+    hint: 'check storage.s3.endpoint (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL) and that the server answers there; nothing was registered and the job was left running',
+  },
+  CEDANA_ERR_STORAGE_CREDENTIALS: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'give the daemon valid keys: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in its environment, or a profile (AWS_PROFILE, ~/.aws/credentials)',
+  },
+  CEDANA_ERR_STORAGE_BUCKET_MISSING: {
+    status: 'NOT_FOUND',
+    hint: 'create the bucket (`aws s3 mb s3://BUCKET`, or `mc mb ALIAS/BUCKET` for MinIO), or set storage.s3.create_bucket to true',
+  },
+  CEDANA_ERR_STORAGE_DENIED: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'grant these keys s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload on the bucket and prefix',
+  },
+  CEDANA_ERR_STORAGE_INTERRUPTED: {
+    status: 'UNAVAILABLE',
+    hint: 'the transfer was cut (server gone, network down): its uploads were aborted and nothing was registered; run the command again once the storage answers',
+  },
   // criu
   CEDANA_ERR_CRIU_NOT_FOUND: {
     status: 'FAILED_PRECONDITION',

@@ -5,6 +5,8 @@
  * Changing a value type incompatibly means a new symbol, never a quiet change.
  */
 
+import type { Readable, Writable } from 'node:stream';
+import type { Config } from './config.js';
 import { Feature } from './feature.js';
 import type { HealthCheck } from './health.js';
 import type {
@@ -48,11 +50,48 @@ export interface HelperCommand {
   handler(argv: Record<string, unknown>): Promise<void>;
 }
 
-/** Moves checkpoints to and from a storage a URL scheme names (e.g. `s3://`). */
+/**
+ * The storage role: a plugin that keeps checkpoints under a URL scheme (`s3://bucket/prefix`).
+ * The daemon finds it by `scheme`, never by the plugin's name, and streams every byte
+ * through it: a dump's archive goes into `upload(...).stream` as it is packed, a restore
+ * reads `download(...).stream` into the same unpacking and checks as a local archive.
+ * Every error is a CedanaError with a code (CEDANA_ERR_STORAGE_*) that names the object.
+ */
 export interface CheckpointStorage {
+  /** The URL scheme it stores, without `://` (e.g. `s3`). */
   scheme: string;
-  put(localPath: string, url: string): Promise<void>;
-  get(url: string, localPath: string): Promise<void>;
+  /** A client built from the daemon's config (`storage.<scheme>.*` keys) and the standard environment. */
+  open(config: Config): StorageClient;
+}
+
+export interface StorageClient {
+  /** Fails with a coded error unless objects can be written under `url` (endpoint, credentials, bucket). */
+  check(url: string): Promise<void>;
+  /**
+   * Writes the object at `url` from what is written to `stream`. With `reserve`, the object
+   * starts with that many bytes that `finish(head)` supplies once the stream has ended.
+   */
+  upload(url: string, opts?: { reserve?: number; signal?: AbortSignal; onBytes?: (bytes: number) => void }): ObjectUpload;
+  /** The object at `url` as a stream (ranges fetched in parallel, in order); a missing object fails naming it. */
+  download(url: string, opts?: { signal?: AbortSignal; onBytes?: (bytes: number) => void }): Promise<ObjectDownload>;
+  /** The objects under the prefix `url`, by URL. */
+  list(url: string): Promise<{ url: string; size: number }[]>;
+  /** Removes the objects at `urls` (missing ones are no error). */
+  remove(urls: string[]): Promise<void>;
+}
+
+export interface ObjectUpload {
+  /** Where the object's bytes (after the reserved head) are written; end it when done. */
+  stream: Writable;
+  /** Completes the object once `stream` finished, the reserved head given; resolves with its size. */
+  finish(head?: Buffer): Promise<{ size: number }>;
+  /** Gives the object up: nothing of it remains (a multipart upload is aborted). */
+  abort(): Promise<void>;
+}
+
+export interface ObjectDownload {
+  size: number;
+  stream: Readable;
 }
 
 const command = objectWith<PluginCommand>({
@@ -62,7 +101,7 @@ const command = objectWith<PluginCommand>({
 });
 const helperCommand = objectWith<HelperCommand>({ command: string, describe: string, handler: fn });
 const middleware = arrayOf(fn);
-const storage = objectWith<CheckpointStorage>({ scheme: string, put: fn, get: fn });
+const storage = objectWith<CheckpointStorage>({ scheme: string, open: fn });
 const as = <T>(shape: { expected: string; test(v: unknown): boolean }) => shape as { expected: string; test(v: unknown): v is T };
 
 // Commands

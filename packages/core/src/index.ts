@@ -30,7 +30,18 @@ export {
   toCedanaError,
 } from './errors.js';
 export { Feature, loadedPlugins, type PluginSource, setPluginSource, wrapPluginError } from './feature.js';
-export type { CheckpointStorage, FeatureName, FeatureValues, HelperCommand, ImageReaderFn, OptionSpec, PluginCommand } from './features.js';
+export type {
+  CheckpointStorage,
+  FeatureName,
+  FeatureValues,
+  HelperCommand,
+  ImageReaderFn,
+  ObjectDownload,
+  ObjectUpload,
+  OptionSpec,
+  PluginCommand,
+  StorageClient,
+} from './features.js';
 export * as features from './features.js';
 export type { HealthCheck, HealthIssue, HealthResult } from './health.js';
 export { escapeOf, insideFolder, isPlainName } from './inside-folder.js';

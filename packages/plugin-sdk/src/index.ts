@@ -46,6 +46,8 @@ export {
   type ManifestFacts,
   type Measured,
   type Middleware,
+  type ObjectDownload,
+  type ObjectUpload,
   type OptionSpec,
   type PluginCommand,
   type PluginDefinition,
@@ -62,6 +64,7 @@ export {
   type RunHandlerFn,
   type RunMiddleware,
   type Started,
+  type StorageClient,
 } from '@cedana/core';
 export type {
   CheckpointStats,

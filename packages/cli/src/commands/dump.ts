@@ -26,7 +26,11 @@ export interface DumpArgs extends GlobalArgs, CriuArgs, ProgressArgs {
 export function dumpOptions(y: Argv): Argv {
   return criuOptions(
     y
-      .option('dir', { alias: 'd', type: 'string', describe: 'parent folder of the checkpoint (default: config checkpoint.dir)' })
+      .option('dir', {
+        alias: 'd',
+        type: 'string',
+        describe: 'parent folder of the checkpoint, or s3://BUCKET/PREFIX (default: config checkpoint.dir)',
+      })
       .option('name', { type: 'string', describe: 'checkpoint name (default: generated)' })
       .option('compression', { type: 'string', choices: COMPRESSIONS, describe: 'archive format (default: config checkpoint.compression)' })
       .option('streams', {

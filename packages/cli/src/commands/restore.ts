@@ -104,7 +104,7 @@ function pluginRestoreCommand(session: Session, pc: PluginCmd): CommandModule {
     builder: (y: Argv) =>
       addPluginOptions(
         ioOptions(y)
-          .option('path', { type: 'string', describe: 'checkpoint folder or archive' })
+          .option('path', { type: 'string', describe: 'checkpoint folder or archive, or s3://BUCKET/PREFIX/NAME' })
           .option('jid', { alias: 'j', type: 'string', describe: 'job ID of the restored container' }),
         pc.cmd.options,
       ),
@@ -158,7 +158,7 @@ export function restoreCommand(session: Session, plugins: readonly LoadedPlugin[
           describe: 'Restore a process from a checkpoint',
           builder: (p: Argv) =>
             ioOptions(p)
-              .option('path', { type: 'string', demandOption: true, describe: 'checkpoint folder or archive' })
+              .option('path', { type: 'string', demandOption: true, describe: 'checkpoint folder or archive, or s3://BUCKET/PREFIX/NAME' })
               .option('jid', { alias: 'j', type: 'string', describe: 'job ID of the restored process (default: a new random one)' })
               .example('$0 restore process --path /data/ckpt/dump-4242.tar.lz4', 'restore it as a new job')
               .example('$0 restore process --path /data/ckpt/dump-4242.tar.lz4 -j train2', 'restore it as the job "train2"')

@@ -20,6 +20,7 @@ export const FIRST_PARTY = [
   { name: 'gpu', type: 'experimental', describe: 'CUDA checkpoint/restore around CRIU' },
   { name: 'kata', type: 'experimental', describe: 'Kata VMs, through a daemon in the guest', runtime: true },
   { name: 'streamer', type: 'experimental', describe: 'parallel compressed checkpoint streams' },
+  { name: 'storage-s3', type: 'experimental', describe: 'checkpoints in S3-compatible object storage (s3://)' },
 ] as const satisfies readonly FirstParty[];
 
 const SCOPE = '@cedana/plugin-';

@@ -1,22 +1,23 @@
 /**
  * packCheckpoint: a checkpoint folder becomes `DIR.tar[.ext]` next to it, streamed
- * (tar stream -> codec -> file, never the whole image in memory). The archive is
+ * (tar stream -> codec -> sink, never the whole image in memory). The archive is
  * written as `NAME.partial`, fsynced and renamed, so a crash never leaves a
- * truncated archive under the final name; only then is the folder removed.
+ * truncated archive under the final name; only then is the folder removed. Another
+ * sink (an object in remote storage, see archive-sink.ts) takes the same bytes.
  *
  * checkpoint.json is the archive's first entry. Given `manifest` facts, it is made
  * from the digests of the files as they are packed (one read of the images): the
  * rest is written behind a reserved head (see archive-head.ts, stored-head.ts), and
  * the head last. For 'none', writeManifest hashes the folder instead.
  */
-import { createWriteStream } from 'node:fs';
-import { lstat, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { lstat, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CedanaError, COMPRESSIONS, type Compression, type ManifestFacts } from '@cedana/core';
 import { cancelled, sourceError, writeError } from './archive-errors.js';
 import { type ArchiveHead, existingHead, manifestHead } from './archive-head.js';
+import { fileSink, type OpenSink } from './archive-sink.js';
 import { archivePath, CODECS } from './codecs.js';
 import { type CheckpointManifest, MANIFEST_FILE, writeManifest } from './manifest.js';
 import { type OnProgress, progressStage } from './progress.js';
@@ -35,6 +36,10 @@ export interface PackOptions extends ArchiveOptions {
    * (replacing the folder's own). Without it, the folder's checkpoint.json, if any, goes first.
    */
   manifest?: ManifestFacts;
+  /** Where the archive goes (default: the file `DIR.tar[.ext]` next to the folder). */
+  sink?: OpenSink;
+  /** Leave the folder once the archive is complete (the caller removes it when it is safe). */
+  keepFolder?: boolean;
 }
 
 export interface PackedCheckpoint {
@@ -66,30 +71,23 @@ export async function packCheckpoint(dir: string, compression: Compression, opts
   const codec = CODECS[compression];
   const head = await planHead(folder, opts.manifest);
   const headBytes = codec.head.length(head.length);
-  const target = archivePath(folder, compression);
-  const partial = `${target}.partial`;
-  const out = createWriteStream(partial, { mode: 0o600, start: headBytes, highWaterMark: 1 << 20 });
+  const sink = (opts.sink ?? fileSink(archivePath(folder, compression)))(headBytes);
   const source = tarStream(folder, entries, head.onFile);
-  let written = partial;
+  let size: number;
   try {
     const progress: Transform[] = onProgress ? [progressStage(restBytes, onProgress)] : [];
-    await pipeline([source, ...progress, ...codec.encoders(head.bytes), out], { signal });
-    await writeHead(partial, codec.head.encode(head.bytes()), headBytes);
-    await rename(partial, target);
-    written = target;
-    await syncFolder(dirname(target));
+    await pipeline([source, ...progress, ...codec.encoders(head.bytes), sink.stream], { signal });
+    size = await sink.commit(codec.head.encode(head.bytes()));
   } catch (err) {
-    // Both ends closed before anything is removed: no fd keeps a deleted file's space.
-    await Promise.all(
-      [out, source].map((stream) => stream.closed || new Promise<void>((resolve) => stream.destroy().once('close', () => resolve()))),
-    );
-    await rm(written, { force: true });
+    // Both ends closed before anything is removed.
+    await (source.closed || new Promise<void>((resolve) => source.destroy().once('close', () => resolve())));
+    await sink.abort();
     const needs = { bytes: scan.tarBytes, exact: compression === 'tar' };
-    throw await writeError(err, { path: target, wrote: headBytes + out.bytesWritten, needs, signal });
+    throw await writeError(err, { path: sink.path, wrote: headBytes + sink.written(), needs, signal });
   }
-  const { size } = await stat(target);
+  const target = sink.path;
   try {
-    await rm(folder, { recursive: true });
+    if (!opts.keepFolder) await rm(folder, { recursive: true });
   } catch (err) {
     const hint = `the archive is complete: remove ${folder} by hand`;
     throw new CedanaError(
@@ -142,26 +140,5 @@ async function planHead(folder: string, facts: ManifestFacts | undefined): Promi
     return await (facts === undefined ? existingHead(folder) : manifestHead(folder, facts));
   } catch (err) {
     throw sourceError(err, folder);
-  }
-}
-
-/** Fills the space reserved at the start of the archive, and makes the whole file durable. */
-async function writeHead(path: string, head: Buffer, reserved: number): Promise<void> {
-  if (head.length !== reserved) throw new Error(`the archive head came out ${head.length} bytes long, not the ${reserved} reserved`);
-  const file = await open(path, 'r+');
-  try {
-    await file.write(head, 0, head.length, 0);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-}
-
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -12,7 +12,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CedanaError, isCedanaError } from '@cedana/core';
 import { cancelled, sourceError, writeError } from './archive-errors.js';
@@ -32,7 +32,7 @@ export interface UnpackOptions extends ArchiveOptions {
 export async function unpackCheckpoint(path: string, destDir: string, opts: UnpackOptions & { verify: true }): Promise<CheckpointManifest>;
 export async function unpackCheckpoint(path: string, destDir: string, opts?: UnpackOptions): Promise<CheckpointManifest | undefined>;
 export async function unpackCheckpoint(path: string, destDir: string, opts: UnpackOptions = {}): Promise<CheckpointManifest | undefined> {
-  const { signal, onProgress } = opts;
+  const { signal } = opts;
   if (signal?.aborted) throw cancelled(signal, path);
   const format = await detectFormat(path);
   if (format === 'none') {
@@ -40,13 +40,35 @@ export async function unpackCheckpoint(path: string, destDir: string, opts: Unpa
     throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${path} is a checkpoint folder, not an archive`, { hint });
   }
   const { size } = await stat(path).catch((err: unknown) => Promise.reject(sourceError(err, path)));
-  const before = await prepareDestination(destDir);
+  const read = createReadStream(path, { highWaterMark: 1 << 20 });
+  return unpackStream(read, { format, size, source: `the checkpoint archive ${path}` }, destDir, opts);
+}
 
-  const source = `the checkpoint archive ${path}`;
+/** What unpackStream reads: an archive's bytes from anywhere (a file, an object in remote storage). */
+export interface ArchiveSource {
+  format: keyof typeof CODECS;
+  /** Its size in bytes, for progress. */
+  size: number;
+  /** Named in errors ("the checkpoint archive PATH"). */
+  source: string;
+}
+
+/** unpackCheckpoint of an archive read from `read`; `read` is consumed and destroyed. */
+export async function unpackStream(
+  read: Readable,
+  archive: ArchiveSource,
+  destDir: string,
+  opts: UnpackOptions = {},
+): Promise<CheckpointManifest | undefined> {
+  const { signal, onProgress } = opts;
+  const { format, size, source } = archive;
+  const before = await prepareDestination(destDir).catch((err: unknown) => {
+    read.destroy();
+    throw err;
+  });
   const check = opts.verify ? new ManifestCheck(source) : undefined;
   const extractor = new TarExtractor(destDir, source, check);
   const progress: Transform[] = onProgress ? [progressStage(size, onProgress)] : [];
-  const read = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
     await pipeline([read, ...progress, ...CODECS[format].decoders(source), extractor], { signal });
   } catch (err) {

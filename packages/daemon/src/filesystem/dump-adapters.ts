@@ -8,6 +8,7 @@ import { type ArchiveCompression, archivePath, CODECS } from '../checkpoint/code
 import { writeManifest } from '../checkpoint/manifest.js';
 import { makePrivate, PRIVATE_DIR_MODE } from '../checkpoint/private-modes.js';
 import { type DumpIntent, NO_INTENT } from '../jobs/dump-journal.js';
+import { dumpPlace } from './dump-place.js';
 import { watchDumpProgress } from './dump-progress.js';
 import { keepFailedDumpLog } from './failed-dump-log.js';
 import { addCriuStats, phaseProgress, timed } from './measure.js';
@@ -23,13 +24,15 @@ import { addCriuStats, phaseProgress, timed } from './measure.js';
 export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
   function prepareDumpDirAdapter(next) {
     return async function prepareDumpDir(ctx, req, res) {
-      await ensureWritable(req.dir);
+      const place = await dumpPlace(ctx, req);
+      await ensureWritable(place.base);
       const id = randomBytes(6).toString('hex');
       // A generated name is unique to the second; the ID tells two dumps within one second apart:
       // the first one's folder, or the archive it was packed into (the folder is gone then), is there.
       // req.name follows the name rule (validateDumpRequest); a JID from before the rule is not put in a path as it is.
       const name = req.name || `dump-${req.type}-${req.jid ? fileNameFor(req.jid) : req.pid || id}-${timestamp()}`;
-      let dir = join(req.dir, name);
+      if (req.name) await place.checkName(req.name);
+      let dir = join(place.base, name);
       if (!req.name && (await archiveExists(dir, req.compression))) dir = `${dir}-${id}`;
       await mkdir(dir, { mode: PRIVATE_DIR_MODE }).catch(async (err: NodeJS.ErrnoException) => {
         if (err.code === 'EEXIST' && !req.name) {
@@ -40,7 +43,7 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
           throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `checkpoint ${dir} already exists`, {
             hint: 'choose another --name, or remove the old checkpoint',
           });
-        throw dirError(req.dir, err);
+        throw dirError(place.base, err);
       });
       ctx.imagesDir = dir;
       // Streams are compressed by the streamer as CRIU writes them: the folder itself is not packed.
@@ -64,10 +67,10 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
         if (ctx.stats) ctx.stats.criuNs = criuNs;
       } catch (err) {
         // Read the free space before the partial images are removed: CRIU's own log may not say ENOSPC.
-        const full = await nearlyFull(req.dir);
+        const full = await nearlyFull(place.base);
         await keepFailedDumpLog(err, dir, ctx.config['log.dir'], id, ctx.log); // CRIU's log outlives the partial images
         await rm(dir, { recursive: true, force: true });
-        throw noSpaceFrom(err, req.dir, full);
+        throw noSpaceFrom(err, place.base, full);
       }
       const createdAt = new Date().toISOString();
       const facts = factsNow();
@@ -79,7 +82,7 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
       const packStarted = process.hrtime.bigint();
       let packed: { path: string; size: number };
       try {
-        packed = await packCheckpoint(dir, (streamed ? 'none' : req.compression) as never, {
+        packed = await place.pack(dir, (streamed ? 'none' : req.compression) as never, {
           signal: ctx.signal,
           manifest: facts,
           onProgress: phaseProgress(ctx, 'pack'),
@@ -91,7 +94,9 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
         }
         // The process is gone: keep the images, uncompressed, rather than lose the job.
         ctx.log.error({ err }, 'packing the checkpoint failed; keeping the uncompressed images');
-        res.messages.push(`compression ${req.compression} failed (${(err as Error).message}); the checkpoint was kept uncompressed`);
+        res.messages.push(
+          `${place.failed} failed (${(err as Error).message}); the checkpoint was kept uncompressed${place.base === req.dir ? '' : ` in ${dir}`}`,
+        );
         await writeManifest(dir, { ...facts, compression: 'none' }).catch(() => {});
         packed = await packCheckpoint(dir, 'none');
         compression = 'none';

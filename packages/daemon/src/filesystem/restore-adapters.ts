@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { CedanaError, isCedanaError, type RestoreAdapter, type RestoreHandlerFn, type Started } from '@cedana/core';
 import { unpackCheckpoint } from '../checkpoint/archive.js';
 import { verifyManifest } from '../checkpoint/manifest.js';
+import { fetchFromStorage } from '../storage/remote-fetch.js';
+import { isRemote, storageFor } from '../storage/remote-storage.js';
 import { addCriuStats, manifestBytes, phaseProgress, timed } from './measure.js';
 
 /**
@@ -14,6 +16,7 @@ import { addCriuStats, manifestBytes, phaseProgress, timed } from './measure.js'
  */
 export const prepareRestoreDir: RestoreAdapter = (next) =>
   async function prepareRestoreDir(ctx, req, res) {
+    if (isRemote(req.path)) return restoreFromStorage(next, ctx, req, res);
     const info = await stat(req.path).catch(() => undefined);
     if (!info) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `checkpoint ${req.path} does not exist`);
     if (info.isDirectory()) {
@@ -52,6 +55,35 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
       await rm(dir, { recursive: true, force: true });
     }
   };
+
+/** A remote checkpoint is fetched into storage.staging_dir, verified as it arrives, and removed there after the restore. */
+async function restoreFromStorage(next: RestoreHandlerFn, ...[ctx, req, res]: Parameters<RestoreHandlerFn>): Promise<Started> {
+  const client = await storageFor(req.path, ctx.config);
+  const dir = join(ctx.config['storage.staging_dir'], `restore-${randomBytes(6).toString('hex')}`);
+  try {
+    const fetchNs = await timed(async () => {
+      const fetched = await fetchFromStorage(req.path, dir, {
+        client,
+        signal: ctx.signal,
+        onProgress: phaseProgress(ctx, 'download'),
+        parallel: 2, // objects at once, each queue x part size in flight
+      });
+      ctx.manifest = fetched.manifest;
+      if (ctx.stats) {
+        const compression = typeof ctx.manifest.compression === 'string' ? ctx.manifest.compression : '';
+        Object.assign(ctx.stats, { bytesRaw: manifestBytes(fetched.manifest as never), bytesStored: fetched.bytesStored, compression });
+      }
+    });
+    if (ctx.stats) ctx.stats.writeNs = fetchNs;
+    ctx.log.info({ url: req.path, ms: Math.round(fetchNs / 1e6) }, 'fetched and verified the checkpoint from storage');
+    ctx.imagesDir = dir;
+    return await restoreMeasured(next, ctx, req, res);
+  } catch (err) {
+    throw await keepRestoreLog(err, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 /** The rest of the pipeline (CRIU), timed, with CRIU's own figures read from its stats-restore. */
 async function restoreMeasured(next: RestoreHandlerFn, ...[ctx, req, res]: Parameters<RestoreHandlerFn>): Promise<Started> {

@@ -282,7 +282,9 @@ export class JobManager {
       if (res.checkpoint) {
         const keep = base.config['checkpoint.keep'];
         const made = res.checkpoint.id;
-        res.messages.push(...(await pruneCheckpoints(this.store, { jid: job.jid, keep, made, readers: this.readers, log: this.log })));
+        res.messages.push(
+          ...(await pruneCheckpoints(this.store, { jid: job.jid, keep, made, readers: this.readers, log: this.log, config: base.config })),
+        );
       }
       return res;
     });

@@ -4,10 +4,10 @@
  * one a restore is reading right now (it is left for the next dump to take). A
  * checkpoint whose files cannot be removed keeps its record, so it stays visible.
  */
-import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Logger } from '@cedana/core';
+import type { Config, Logger } from '@cedana/core';
 import type { Checkpoint } from '@cedana/core/proto';
+import { removeCheckpoint } from '../storage/remove-checkpoint.js';
 
 export interface RetentionStore {
   /** Oldest first. */
@@ -46,6 +46,8 @@ export interface PruneOptions {
   made: string;
   readers: CheckpointReaders;
   log: Logger;
+  /** For checkpoints in remote storage (s3://...): the storage's settings. */
+  config?: Config;
 }
 
 /** Deletes what retention allows; one message per checkpoint deleted or spared. */
@@ -63,7 +65,7 @@ export async function pruneCheckpoints(store: RetentionStore, opts: PruneOptions
       continue;
     }
     try {
-      await rm(c.path, { recursive: true, force: true });
+      await removeCheckpoint(c.path, opts.config);
     } catch (err) {
       log.warn({ jid, id: c.id, path: c.path, err }, 'retention could not remove a checkpoint');
       messages.push(`could not delete checkpoint ${c.id} (${c.path}): ${(err as Error).message}`);

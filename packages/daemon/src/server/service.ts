@@ -143,12 +143,17 @@ async function inspectCheckpoint(d: ServiceDeps, id: string) {
   const checkpoint = await d.store.getCheckpoint(id);
   if (!checkpoint) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `no checkpoint with ID "${id}"`);
   const { inspectCheckpointPath } = await import('../checkpoint/inspect.js');
+  const { isRemote } = await import('../storage/remote-storage.js');
+  if (isRemote(checkpoint.path)) {
+    const { inspectRemoteCheckpoint } = await import('../storage/remote-inspect.js');
+    return { checkpoint, ...(await inspectRemoteCheckpoint(checkpoint.path, d.config)) };
+  }
   return { checkpoint, ...(await inspectCheckpointPath(checkpoint.path)) };
 }
 
 async function deleteCheckpoints(d: ServiceDeps, ids: string[]) {
   const { CedanaError } = await import('@cedana/core');
-  const { rm } = await import('node:fs/promises');
+  const { removeCheckpoint } = await import('../storage/remove-checkpoint.js');
   const messages: string[] = [];
   for (const id of ids) {
     const c = await d.store.getCheckpoint(id);
@@ -158,7 +163,7 @@ async function deleteCheckpoints(d: ServiceDeps, ids: string[]) {
         hint: 'wait for the restore to finish, then delete it',
       });
     }
-    await rm(c.path, { recursive: true, force: true });
+    await removeCheckpoint(c.path, d.config);
     await d.store.deleteCheckpoint(id);
     messages.push(`deleted checkpoint ${id} (${c.path})`);
   }

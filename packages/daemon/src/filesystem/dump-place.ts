@@ -1,0 +1,62 @@
+/**
+ * Where a dump's checkpoint goes. A local --dir: CRIU's folder is made there and packed
+ * next to itself. A remote one (`s3://bucket/prefix`): the storage is checked before CRIU
+ * starts (endpoint, credentials, bucket; a failure leaves the job as it was), CRIU's folder
+ * is made in storage.staging_dir, and packing streams into the storage (storage/remote-pack.ts).
+ */
+import { basename } from 'node:path';
+import { CedanaError, type DumpContext } from '@cedana/core';
+import type { DumpReq } from '@cedana/core/proto';
+import { type PackedCheckpoint, type PackOptions, packCheckpoint } from '../checkpoint/archive.js';
+import { readRemoteManifest } from '../storage/remote-fetch.js';
+import { checkpointUrl } from '../storage/remote-layout.js';
+import { packToStorage } from '../storage/remote-pack.js';
+import { isRemote, storageFor } from '../storage/remote-storage.js';
+import { phaseProgress } from './measure.js';
+
+export interface DumpPlace {
+  /** The local folder CRIU's folder is made in. */
+  base: string;
+  /** What failed when packing fails, for the message of a checkpoint kept uncompressed. */
+  failed: string;
+  /** Refuses a --name already taken there. */
+  checkName(name: string): Promise<void>;
+  pack(dir: string, compression: Parameters<typeof packCheckpoint>[1], opts: PackOptions): Promise<PackedCheckpoint>;
+}
+
+export async function dumpPlace(ctx: DumpContext, req: DumpReq): Promise<DumpPlace> {
+  if (!isRemote(req.dir))
+    return { base: req.dir, failed: `compression ${req.compression}`, checkName: async () => {}, pack: packCheckpoint };
+  const client = await storageFor(req.dir, ctx.config);
+  await client.check(req.dir);
+  return {
+    base: ctx.config['storage.staging_dir'],
+    failed: `storing the checkpoint in ${req.dir}`,
+    async checkName(name) {
+      const url = checkpointUrl(req.dir, name);
+      const taken = await readRemoteManifest(client, url).then(
+        () => true,
+        () => false,
+      );
+      if (taken) {
+        throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `checkpoint ${url} already exists`, {
+          hint: 'choose another --name, or delete the old checkpoint (`cedana checkpoint delete ID`)',
+        });
+      }
+    },
+    pack(dir, compression, opts) {
+      // One phase, 'upload': bytes stored in the bucket (an archive's total is known only at its end).
+      const upload = phaseProgress(ctx, 'upload');
+      return packToStorage(dir, compression, {
+        client,
+        url: checkpointUrl(req.dir, basename(dir)),
+        manifest: opts.manifest ?? {},
+        signal: opts.signal,
+        onProgress: compression === 'none' ? upload : undefined,
+        onUpload: compression === 'none' || !upload ? undefined : (bytes) => upload(bytes, 0),
+        // One upload per stream (each holds about queue x part size), or two for a folder's files.
+        parallel: (req.streams ?? 0) > 0 ? (req.streams as number) : 2,
+      });
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * A dump to remote storage: CRIU's folder (in storage.staging_dir) is packed straight into
+ * an object (no archive file on the local disk), or, for a folder checkpoint, each file
+ * is uploaded as an object; checkpoint.json goes last. Any failure aborts what was
+ * uploaded and leaves the folder; once checkpoint.json is stored the folder is removed.
+ */
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Compression, ManifestFacts, ObjectUpload, StorageClient } from '@cedana/core';
+import { type OnProgress, type PackedCheckpoint, packCheckpoint } from '../checkpoint/archive.js';
+import { type CheckpointManifest, manifestText } from '../checkpoint/manifest.js';
+import { archiveObject, manifestUrl, objectUrl } from './remote-layout.js';
+
+export interface RemotePackOptions {
+  client: StorageClient;
+  /** The checkpoint's URL (DIR/NAME). */
+  url: string;
+  manifest: ManifestFacts;
+  signal?: AbortSignal | undefined;
+  onProgress?: OnProgress | undefined;
+  /** Bytes stored in the bucket so far. */
+  onUpload?: ((bytes: number) => void) | undefined;
+  /** Files uploaded at once for a folder checkpoint (one per stream). */
+  parallel: number;
+}
+
+export async function packToStorage(dir: string, compression: Compression, opts: RemotePackOptions): Promise<PackedCheckpoint> {
+  const { client, url, signal } = opts;
+  const running = new Set<ObjectUpload>();
+  const stored: string[] = [];
+  /** Uploads `write`'s bytes to the object `at`; a completed object is removed again if a later step fails. */
+  const store = async (at: string, write: (up: ObjectUpload) => Promise<Buffer | undefined>, reserve?: number) => {
+    let uploaded = 0;
+    const up = client.upload(at, {
+      signal,
+      ...(reserve !== undefined && { reserve }),
+      onBytes: (n) => {
+        uploaded = n;
+      },
+    });
+    running.add(up);
+    const head = await write(up);
+    const { size } = await up.finish(head);
+    running.delete(up);
+    stored.push(at);
+    return { size, uploaded: () => uploaded };
+  };
+  try {
+    let packed: { size: number; manifest: CheckpointManifest };
+    if (compression === 'none') {
+      const local = await packCheckpoint(dir, 'none', { manifest: opts.manifest });
+      const manifest = local.manifest as CheckpointManifest;
+      packed = { size: await uploadFiles(dir, manifest, opts, store), manifest };
+    } else {
+      const archive = objectUrl(url, archiveObject(compression));
+      let uploaded = 0;
+      const local = await packCheckpoint(dir, compression, {
+        manifest: opts.manifest,
+        keepFolder: true,
+        signal,
+        onProgress: opts.onProgress,
+        sink: (reserve) => {
+          const up = client.upload(archive, {
+            reserve,
+            signal,
+            onBytes: (n) => {
+              uploaded = n;
+              opts.onUpload?.(n);
+            },
+          });
+          running.add(up);
+          return {
+            path: archive,
+            stream: up.stream,
+            written: () => uploaded,
+            commit: async (head) => {
+              const { size } = await up.finish(head);
+              running.delete(up);
+              stored.push(archive);
+              return size;
+            },
+            abort: async () => {
+              running.delete(up);
+              await up.abort();
+            },
+          };
+        },
+      });
+      packed = { size: local.size, manifest: local.manifest as CheckpointManifest };
+    }
+    const text = Buffer.from(manifestText(packed.manifest));
+    await store(manifestUrl(url), async (up) => {
+      await pipeline(Readable.from([text]), up.stream, { signal });
+      return undefined;
+    });
+    await rm(dir, { recursive: true, force: true });
+    return { path: url, size: packed.size + text.length, manifest: packed.manifest };
+  } catch (err) {
+    await Promise.all([...running].map((u) => u.abort().catch(() => {})));
+    if (stored.length > 0) await client.remove(stored).catch(() => {});
+    throw err;
+  }
+}
+
+type Store = (at: string, write: (up: ObjectUpload) => Promise<Buffer | undefined>) => Promise<{ size: number; uploaded: () => number }>;
+
+/** Uploads every file checkpoint.json lists, `opts.parallel` at once; resolves with their total size. */
+async function uploadFiles(dir: string, manifest: CheckpointManifest, opts: RemotePackOptions, store: Store): Promise<number> {
+  const names = Object.keys(manifest.files);
+  const total = names.reduce((sum, n) => sum + (manifest.files[n]?.size ?? 0), 0);
+  let done = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < names.length) {
+      const name = names[next++] as string;
+      const { size } = await store(objectUrl(opts.url, name), async (up) => {
+        await pipeline(createReadStream(join(dir, name), { highWaterMark: 1 << 20 }), up.stream, { signal: opts.signal });
+        return undefined;
+      });
+      done += size;
+      opts.onProgress?.(done, total);
+      opts.onUpload?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel, names.length)) }, worker));
+  return total;
+}

@@ -1,0 +1,19 @@
+/**
+ * @cedana/plugin-storage-s3: checkpoints in S3-compatible object storage. It plays one
+ * role, CheckpointStorage for the scheme s3://: the daemon asks "who stores s3://" and
+ * streams a dump's archive into it and a restore's out of it; packing, digests and
+ * checkpoint.json stay the daemon's.
+ */
+import { readFileSync } from 'node:fs';
+import { definePlugin } from '@cedana/plugin-sdk';
+import { s3Storage } from './s3-storage.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export default definePlugin({
+  name: 'storage-s3',
+  version,
+  features: {
+    CheckpointStorage: s3Storage,
+  },
+});

@@ -1,0 +1,81 @@
+/**
+ * One object read as ranged GETs of `partSize` bytes, `queue` of them in flight, handed
+ * on in order: a Readable the daemon pipes into its decoder and extractor as it would a
+ * local archive. Every range asks for the ETag the object had when it was opened, so an
+ * object replaced meanwhile fails instead of mixing two versions. Memory is about
+ * queue x partSize.
+ */
+import { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CedanaError, type ObjectDownload } from '@cedana/plugin-sdk';
+import { isNotFound } from './s3-errors.js';
+import { type S3Location, s3Url } from './s3-url.js';
+
+export interface RangedDownloadOptions {
+  partSize: number;
+  queue: number;
+  signal?: AbortSignal | undefined;
+  onBytes?: ((bytes: number) => void) | undefined;
+  fail(err: unknown, transfer: boolean): Error;
+}
+
+export async function rangedDownload(client: S3Client, loc: S3Location, opts: RangedDownloadOptions): Promise<ObjectDownload> {
+  const target = { Bucket: loc.bucket, Key: loc.key };
+  const head = await client.send(new HeadObjectCommand(target), { abortSignal: opts.signal }).catch((err: unknown) => {
+    if (isNotFound(err)) {
+      throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `the object ${s3Url(loc)} is missing: the checkpoint is incomplete`, {
+        hint: 'the objects of a checkpoint are removed together with `cedana checkpoint delete`; restore another checkpoint',
+        cause: err,
+      });
+    }
+    throw opts.fail(err, false);
+  });
+  const size = head.ContentLength ?? 0;
+  const etag = head.ETag;
+  const { partSize, queue } = opts;
+  let done = 0;
+
+  const getRange = async (start: number, end: number): Promise<Buffer> => {
+    const r = await client.send(new GetObjectCommand({ ...target, Range: `bytes=${start}-${end}`, IfMatch: etag }), {
+      abortSignal: opts.signal,
+    });
+    const bytes = Buffer.from((await r.Body?.transformToByteArray()) ?? []);
+    if (bytes.length !== end - start + 1) {
+      throw new CedanaError(
+        'CEDANA_ERR_CHECKPOINT_INVALID',
+        `${s3Url(loc)} answered ${bytes.length} bytes for bytes ${start}-${end}: the object is truncated`,
+      );
+    }
+    return bytes;
+  };
+
+  async function* ranges(): AsyncGenerator<Buffer> {
+    const inFlight: Promise<Buffer>[] = [];
+    let offset = 0;
+    const fill = () => {
+      while (inFlight.length < queue && offset < size) {
+        const start = offset;
+        const end = Math.min(size, start + partSize) - 1;
+        offset = end + 1;
+        const got = getRange(start, end);
+        got.catch(() => {}); // awaited in order below
+        inFlight.push(got);
+      }
+    };
+    fill();
+    while (inFlight.length > 0) {
+      let bytes: Buffer;
+      try {
+        bytes = await (inFlight.shift() as Promise<Buffer>);
+      } catch (err) {
+        throw opts.fail(err, true);
+      }
+      fill();
+      done += bytes.length;
+      opts.onBytes?.(done);
+      yield bytes;
+    }
+  }
+
+  return { size, stream: Readable.from(ranges(), { objectMode: false, highWaterMark: 1 << 20 }) };
+}

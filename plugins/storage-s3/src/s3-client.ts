@@ -1,0 +1,37 @@
+/**
+ * The S3Client of a daemon's config: endpoint, region and path style from the
+ * `storage.s3.*` keys, falling back on the SDK's standard chain (AWS_ENDPOINT_URL_S3,
+ * AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles), so
+ * AWS S3, MinIO, Ceph RGW and R2 differ only in config. Path style is on by default
+ * whenever an endpoint is set: MinIO and most self-hosted servers need it.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Config } from '@cedana/plugin-sdk';
+
+export interface S3Settings {
+  client: S3Client;
+  /** Named in errors: the endpoint set, or "AWS S3". */
+  endpoint: string;
+  partSize: number;
+  queue: number;
+  createBucket: boolean;
+}
+
+export function s3Settings(config: Config): S3Settings {
+  const endpoint = config['storage.s3.endpoint'] || process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || '';
+  const pathStyle = config['storage.s3.force_path_style'];
+  const region = config['storage.s3.region'] || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
+  const client = new S3Client({
+    region,
+    ...(config['storage.s3.endpoint'] && { endpoint: config['storage.s3.endpoint'] }),
+    forcePathStyle: pathStyle === 'auto' ? endpoint !== '' : pathStyle === 'true',
+    maxAttempts: 3,
+  });
+  return {
+    client,
+    endpoint: endpoint || `AWS S3 (${region})`,
+    partSize: config['storage.s3.part_size_mib'] * (1 << 20),
+    queue: config['storage.s3.queue'],
+    createBucket: config['storage.s3.create_bucket'],
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Benchmark (not a test): checkpoints to and from S3-compatible storage (s3rver on loopback,
+ * in this process) against plain AWS SDK transfers of the same bytes, in the same run:
+ *
+ * - dump:    `cedana dump job --dir s3://... --streams 2` of a MEM_MIB job (each 4 KiB page
+ *            half random, half zeros) vs a lib-storage Upload from memory of as many bytes as
+ *            the dump stored (same part size and queue);
+ * - restore: `cedana restore job` from the bucket vs ranged GETs of the same objects, in
+ *            parallel, same part size and queue, into memory and dropped.
+ *
+ * s3rver is slow (it writes every part to its folder and copies parts on complete): only the
+ * ratios mean anything. Also the daemon's peak RSS (VmHWM, reset before each step) and the
+ * streamer's (its maxRSS, from the dump's stats).
+ *
+ *   pnpm bench:s3        (ROUNDS=1 MEM_MIB=1024 STREAMS=2 by default)
+ */
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
+import { TestS3 } from '../harness/s3.js';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 1);
+const MEM_MIB = Number(process.env.MEM_MIB ?? 1024);
+const STREAMS = Number(process.env.STREAMS ?? 2);
+const PART_MIB = 8;
+const QUEUE = 4;
+const BUCKET = 'bench';
+const PID_SETTLE_MS = 2500;
+
+const HOG = `
+const crypto = require('node:crypto');
+const b = Buffer.alloc(${MEM_MIB} * 1024 * 1024);
+const half = Buffer.alloc(2048);
+for (let o = 0; o < b.length; o += 4096) { crypto.randomFillSync(half); half.copy(b, o); }
+require('node:fs').writeFileSync(process.argv[1], 'ready');
+setInterval(() => { b[0]++; }, 1000);
+`;
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function daemonPeak(d: TestDaemon, fn: () => Promise<unknown>): Promise<number> {
+  await writeFile(`/proc/${d.pid}/clear_refs`, '5');
+  await fn();
+  const status = await readFile(`/proc/${d.pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function main(): Promise<void> {
+  const s3 = await TestS3.start([BUCKET]);
+  const staging = await mkdtemp('/tmp/cedana-bench-staging-');
+  const d = await TestDaemon.start({
+    ...s3.env,
+    CEDANA_STORAGE_STAGING_DIR: staging,
+    CEDANA_STORAGE_S3_PART_SIZE_MIB: String(PART_MIB),
+    CEDANA_STORAGE_S3_QUEUE: String(QUEUE),
+    CEDANA_LOG_LEVEL: 'info',
+  });
+  const client = s3.client();
+  const flagDir = await mkdtemp('/tmp/cedana-bench-flag-');
+  const rows: string[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const jid = `s3bench-${round}`;
+      const flag = join(flagDir, `${jid}.ready`);
+      await d.ok(['run', 'process', '--jid', jid, '--env', 'UV_USE_IO_URING=0', '--', process.execPath, '-e', HOG, flag]);
+      await waitFor(
+        'the job filled its memory',
+        async () => (await readFile(flag, 'utf8').catch(() => '')) === 'ready' || undefined,
+        300_000,
+      );
+      const prefix = `r${round}`;
+      let dumped: { stats?: { streamsPeakRssBytes?: number | string } } = {};
+      let dumpS = 0;
+      const dumpMiB = await daemonPeak(d, async () => {
+        dumpS = await time(async () => {
+          dumped = await d.json(['dump', 'job', jid, '--dir', `s3://${BUCKET}/${prefix}`, '--streams', String(STREAMS), '--print-stats']);
+        });
+      });
+      const objects = (await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}/` }))).Contents ?? [];
+      const stored = objects.reduce((sum, o) => sum + (o.Size ?? 0), 0);
+
+      // The same number of bytes, from memory, in as many objects, through a plain lib-storage Upload each.
+      const bodies = objects.map((o) => randomBytes(o.Size ?? 0));
+      const plainUpS = await time(() =>
+        Promise.all(
+          objects.map(async (_o, i) => {
+            await new Upload({
+              client,
+              params: { Bucket: BUCKET, Key: `plain-${round}/${i}`, Body: bodies[i] },
+              partSize: PART_MIB << 20,
+              queueSize: QUEUE,
+            }).done();
+          }),
+        ),
+      );
+      bodies.length = 0;
+
+      await sleep(PID_SETTLE_MS);
+      let restoreS = 0;
+      let restored: { stats?: { writeNs?: number | string; criuNs?: number | string } } = {};
+      const restoreMiB = await daemonPeak(d, async () => {
+        restoreS = await time(async () => {
+          restored = await d.json(['restore', 'job', jid, '--print-stats']);
+        });
+      });
+      // Ranged GETs of the dump's own objects, QUEUE in flight per object, dropped as they arrive.
+      const plainDownS = await time(() =>
+        Promise.all(
+          objects.map(async (o) => {
+            // The daemon's own settings: 2 objects at once would be fairer, all at once is the plain best case.
+            const size = (await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: o.Key }))).ContentLength ?? 0;
+            let next = 0;
+            const worker = async () => {
+              while (next < size) {
+                const start = next;
+                next = Math.min(size, start + (PART_MIB << 20));
+                const r = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: o.Key, Range: `bytes=${start}-${next - 1}` }));
+                await r.Body?.transformToByteArray();
+              }
+            };
+            await Promise.all(Array.from({ length: QUEUE }, worker));
+          }),
+        ),
+      );
+      await d.ok(['job', 'kill', jid]);
+      const streamerMiB = Number(dumped.stats?.streamsPeakRssBytes ?? 0) / (1 << 20);
+      rows.push(
+        `round ${round + 1}: ${MEM_MIB} MiB job, --streams ${STREAMS}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
+          `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}\n` +
+          `  restore        ${restoreS.toFixed(2)} s   plain GETs   ${plainDownS.toFixed(2)} s   ratio ${(restoreS / plainDownS).toFixed(2)}` +
+          `   (fetch ${(Number(restored.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s, CRIU ${(Number(restored.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s)\n` +
+          `  peak RSS       daemon dump ${dumpMiB.toFixed(0)} MiB, restore ${restoreMiB.toFixed(0)} MiB; streamer ${streamerMiB.toFixed(0)} MiB`,
+      );
+      console.log(rows.at(-1));
+    }
+  } finally {
+    // The daemon's log (step timings) outlives its temp dir.
+    await copyFile(join(d.dir, 'daemon.log'), '/tmp/cedana-s3-bench-daemon.log').catch(() => {});
+    await d.stop();
+    await s3.remove();
+    await rm(staging, { recursive: true, force: true });
+    await rm(flagDir, { recursive: true, force: true });
+  }
+}
+
+await main();

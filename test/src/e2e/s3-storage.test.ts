@@ -1,0 +1,259 @@
+/**
+ * Checkpoints in S3-compatible storage (gh-15), against s3rver on loopback: dumps to
+ * s3://bucket/prefix stream straight into the bucket (checkpoint.json last), restores read
+ * it back verified, a second daemon restores what the first uploaded, and storage faults
+ * leave nothing registered with the job alive.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { bigCounter, counterScript, lastCount, waitForCount } from '../harness/counter.js';
+import { TestDaemon, waitFor } from '../harness/daemon.js';
+import { TestS3 } from '../harness/s3.js';
+
+const BUCKET = 'ckpts';
+
+interface CheckpointJson {
+  id: string;
+  jid: string;
+  path: string;
+  compression: string;
+}
+
+describe('checkpoints in S3-compatible storage', () => {
+  let s3: TestS3;
+  let d: TestDaemon;
+  const stagingOf = new Map<TestDaemon, string>();
+  const staging = () => stagingOf.get(d) as string;
+  /** A daemon for the server, staging under a folder of its own. */
+  const start = async (env: NodeJS.ProcessEnv = {}) => {
+    const dir = await mkdtemp('/tmp/cedana-staging-');
+    const t = await TestDaemon.start({ ...s3.env, CEDANA_STORAGE_STAGING_DIR: dir, CEDANA_STORAGE_S3_PART_SIZE_MIB: '5', ...env });
+    stagingOf.set(t, dir);
+    return t;
+  };
+  const keys = async (prefix: string) =>
+    ((await s3.client().send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map((o) => o.Key as string);
+  const checkpoints = (jid: string) => d.json<CheckpointJson[]>(['checkpoints', jid]);
+  const status = async (jid: string) =>
+    (await d.json<{ jid: string; state: { status: string } }[]>(['ps'])).find((j) => j.jid === jid)?.state.status;
+  const killAndWait = async (jid: string) => {
+    await d.ok(['job', 'kill', jid]);
+    await waitFor(`${jid} exited`, async () => ((await status(jid)) === 'exited' ? true : undefined));
+  };
+
+  before(async () => {
+    s3 = await TestS3.start([BUCKET]);
+    d = await start();
+  });
+  after(async () => {
+    await d?.stop();
+    await s3?.remove();
+    await Promise.all([...stagingOf.values()].map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  for (const compression of ['zstd', 'lz4', 'none']) {
+    it(`dumps a job to s3:// (${compression}) with no archive on the local disk, lists, inspects and restores it`, async () => {
+      const jid = `rt-${compression}`;
+      const file = join(d.dir, `${jid}.count`);
+      await d.ok(['run', 'process', '--jid', jid, '--', ...counterScript(file)]);
+      await waitForCount(file, 2);
+      const r = await d.cli(['dump', 'job', jid, '--dir', `s3://${BUCKET}/rt`, '--compression', compression]);
+      assert.equal(r.code, 0, r.stderr);
+      const [c] = await checkpoints(jid);
+      assert.ok(c, 'the checkpoint is registered');
+      assert.match(c.path, new RegExp(`^s3://${BUCKET}/rt/dump-process-${jid}-`));
+      const prefix = c.path.slice(`s3://${BUCKET}/`.length);
+      const stored = await keys(`${prefix}/`);
+      assert.ok(stored.includes(`${prefix}/checkpoint.json`), `checkpoint.json stored: ${stored.join(' ')}`);
+      if (compression === 'none')
+        assert.ok(
+          stored.some((k) => /\/pages-\d+\.img$/.test(k)),
+          'one object per image',
+        );
+      else assert.deepEqual(stored.sort(), [`${prefix}/checkpoint.json`, `${prefix}/images.tar.${compression === 'zstd' ? 'zst' : 'lz4'}`]);
+      assert.deepEqual(await readdir(staging()), [], 'nothing is left in the staging folder');
+
+      const inspected = await d.json<{ manifest: { files: Record<string, unknown>; jid: string } }>(['checkpoint', 'inspect', c.id]);
+      assert.equal(inspected.manifest.jid, jid);
+      assert.ok(Object.keys(inspected.manifest.files).some((n) => n.startsWith('pages-')));
+
+      const before = await lastCount(file);
+      await d.ok(['restore', 'job', jid]);
+      await waitForCount(file, before + 2);
+      assert.deepEqual(await readdir(staging()), [], 'the fetched images are removed after the restore');
+      await killAndWait(jid);
+
+      const del = await d.cli(['checkpoint', 'delete', c.id]);
+      assert.equal(del.code, 0, del.stderr);
+      assert.deepEqual(await keys(`${prefix}/`), [], 'delete removes every object of the checkpoint');
+    });
+  }
+
+  it('--streams 2 to s3:// uploads the shards, restores, and checkpoint.keep removes older remote checkpoints', async () => {
+    const keeping = await start({ CEDANA_CHECKPOINT_KEEP: '1' });
+    try {
+      const jid = 'streamed';
+      const file = join(keeping.dir, 'streamed.count');
+      await keeping.ok(['run', 'process', '--jid', jid, '--', ...counterScript(file)]);
+      await waitForCount(file, 2);
+      await keeping.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/keep`, '--streams', '2', '--leave-running', '--name', 'first']);
+      assert.ok(
+        (await keys('keep/first/')).some((k) => /\/img-1\.lz4$/.test(k)),
+        'each shard is an object',
+      );
+      await keeping.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/keep`, '--streams', '2', '--name', 'second']);
+      assert.deepEqual(await keys('keep/first/'), [], 'checkpoint.keep=1 removed the older checkpoint from the bucket');
+      const cps = await keeping.json<CheckpointJson[]>(['checkpoints', jid]);
+      assert.deepEqual(
+        cps.map((c) => c.path),
+        [`s3://${BUCKET}/keep/second`],
+      );
+      const before = await lastCount(file);
+      await keeping.ok(['restore', 'job', jid]);
+      await waitForCount(file, before + 2);
+      await keeping.ok(['job', 'kill', jid]);
+    } finally {
+      await keeping.stop();
+    }
+  });
+
+  it('a second daemon, with its own DB and folders, restores what the first uploaded after the first is gone', async () => {
+    const jid = 'moved';
+    const countDir = await mkdtemp('/tmp/cedana-s3-count-');
+    const file = join(countDir, 'moved.count');
+    await d.ok(['run', 'process', '--jid', jid, '--', ...counterScript(file)]);
+    await waitForCount(file, 2);
+    await d.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/moved`, '--compression', 'zstd', '--name', 'm1']);
+    const before = await lastCount(file);
+    const second = await start();
+    try {
+      // The first daemon's DB, checkpoint and staging folders go.
+      await d.stop();
+      d = second;
+      await d.ok(['restore', 'process', '--path', `s3://${BUCKET}/moved/m1`, '--jid', 'moved2']);
+      await waitForCount(file, before + 2);
+      await d.ok(['job', 'kill', 'moved2']);
+    } finally {
+      d = second;
+      await rm(countDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a tampered or missing object, naming it, and leaves the bucket as it was', async () => {
+    const jid = 'tamper';
+    const file = join(d.dir, 'tamper.count');
+    await d.ok(['run', 'process', '--jid', jid, '--', ...counterScript(file)]);
+    await waitForCount(file, 2);
+    await d.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/t`, '--compression', 'none', '--name', 'folder', '--leave-running']);
+    await d.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/t`, '--compression', 'zstd', '--name', 'archive']);
+    const client = s3.client();
+
+    const pages = (await keys('t/folder/')).find((k) => /pages-\d+\.img$/.test(k)) as string;
+    const body = Buffer.from(
+      await ((await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: pages }))).Body?.transformToByteArray() as Promise<Uint8Array>),
+    );
+    body[body.length - 1] = (body[body.length - 1] as number) ^ 0xff;
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: pages, Body: body }));
+    let r = await d.cli(['restore', 'process', '--path', `s3://${BUCKET}/t/folder`, '--jid', 'tamper2']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /CEDANA_ERR_CHECKPOINT_INVALID/);
+    assert.ok(r.stderr.includes(`s3://${BUCKET}/${pages}`), r.stderr);
+
+    const archive = 't/archive/images.tar.zst';
+    const whole = Buffer.from(
+      await ((
+        await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: archive }))
+      ).Body?.transformToByteArray() as Promise<Uint8Array>),
+    );
+    whole[Math.floor(whole.length * 0.6)] = (whole[Math.floor(whole.length * 0.6)] as number) ^ 0xff;
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: archive, Body: whole }));
+    r = await d.cli(['restore', 'job', jid]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /CEDANA_ERR_CHECKPOINT_INVALID/);
+    assert.ok(r.stderr.includes(`s3://${BUCKET}/${archive}`), r.stderr);
+
+    await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: archive }));
+    await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 't/archive/checkpoint.json' }));
+    r = await d.cli(['restore', 'job', jid]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /CEDANA_ERR_CHECKPOINT_NOT_FOUND/);
+    assert.ok(r.stderr.includes(`s3://${BUCKET}/t/archive`), r.stderr);
+    assert.deepEqual(await readdir(staging()), [], 'no fetched images are left behind');
+  });
+
+  it('says what is wrong with the storage, with the fix, before CRIU runs: the job keeps running', async () => {
+    const jid = 'faults';
+    await d.ok(['run', 'process', '--jid', jid, '--', 'sleep', '1000']);
+    let r = await d.cli(['dump', 'job', jid, '--dir', 's3://no-such-bucket/x']);
+    assert.match(r.stderr, /CEDANA_ERR_STORAGE_BUCKET_MISSING/);
+    assert.match(r.stderr, /aws s3 mb s3:\/\/no-such-bucket.*storage\.s3\.create_bucket/s);
+
+    // s3rver checks the access key (not the secret): an unknown one is what it refuses.
+    const wrongKeys = await start({ AWS_ACCESS_KEY_ID: 'nobody' });
+    const unreachable = await start({ CEDANA_STORAGE_S3_ENDPOINT: 'http://127.0.0.1:9' });
+    const creating = await start({ CEDANA_STORAGE_S3_CREATE_BUCKET: 'true' });
+    try {
+      for (const [daemon, code] of [
+        [wrongKeys, 'CEDANA_ERR_STORAGE_CREDENTIALS'],
+        [unreachable, 'CEDANA_ERR_STORAGE_UNREACHABLE'],
+      ] as const) {
+        await daemon.ok(['run', 'process', '--jid', jid, '--', 'sleep', '1000']);
+        r = await daemon.cli(['dump', 'job', jid, '--dir', `s3://${BUCKET}/f`]);
+        assert.match(r.stderr, new RegExp(code), r.stderr);
+        assert.match(r.stderr, /hint: /);
+        assert.equal((await daemon.json<unknown[]>(['checkpoints', jid])).length, 0, 'nothing is registered');
+        assert.equal((await daemon.json<{ jid: string; state: { status: string } }[]>(['ps']))[0]?.state.status, 'running');
+      }
+      await creating.ok(['run', 'process', '--jid', jid, '--', 'sleep', '1000']);
+      await creating.ok(['dump', 'job', jid, '--dir', 's3://made-by-dump/x', '--leave-running']);
+      assert.equal((await creating.json<unknown[]>(['checkpoints', jid])).length, 1, 'storage.s3.create_bucket made the bucket');
+    } finally {
+      await Promise.all([wrongKeys.stop(), unreachable.stop(), creating.stop()]);
+    }
+    assert.equal(await status(jid), 'running');
+    await d.ok(['job', 'kill', jid]);
+  });
+
+  for (const leaveRunning of [true, false]) {
+    it(`server stopped mid-upload${leaveRunning ? ' (--leave-running)' : ''}: ${leaveRunning ? 'nothing is registered and the job runs on' : 'the images are kept locally, registered, and restore'}`, async () => {
+      const jid = `cut-${leaveRunning}`;
+      const file = join(d.dir, `${jid}.count`);
+      await d.ok(['run', 'process', '--jid', jid, '--', ...bigCounter(file, 128)]);
+      await waitForCount(file, 2, 60_000);
+      const args = ['dump', 'job', jid, '--dir', `s3://${BUCKET}/cut-${leaveRunning}`, '--compression', 'lz4'];
+      // Once parts arrive at the server (part 2 comes first: part 1 holds the head and goes last), it goes away.
+      const parts = async () => (await readdir(s3.dir, { recursive: true })).map(String).filter((n) => /uploads\/[^/]+\/2$/.test(n));
+      const old = new Set(await parts());
+      const dump = d.cli(leaveRunning ? [...args, '--leave-running'] : args);
+      await waitFor('a multipart upload under way', async () => ((await parts()).some((n) => !old.has(n)) ? true : undefined), 60_000);
+      await s3.stop();
+      const r = await dump;
+      await s3.run();
+      if (leaveRunning) {
+        assert.notEqual(r.code, 0, 'the dump fails');
+        assert.match(r.stderr, /CEDANA_ERR_STORAGE_(INTERRUPTED|UNREACHABLE)/, r.stderr);
+        assert.equal((await checkpoints(jid)).length, 0, 'nothing is registered');
+        assert.equal(await status(jid), 'running');
+        const at = await lastCount(file);
+        await waitForCount(file, at + 1);
+        assert.deepEqual(await readdir(staging()), [], 'the staged images are removed');
+      } else {
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(
+          r.stderr + r.stdout,
+          new RegExp(`storing the checkpoint in s3://${BUCKET}/cut-false failed .*kept uncompressed in ${staging()}`),
+        );
+        const [c] = await checkpoints(jid);
+        assert.ok(c?.path.startsWith(staging()), `kept locally: ${c?.path}`);
+        const at = await lastCount(file);
+        await d.ok(['restore', 'job', jid]);
+        await waitForCount(file, at + 1, 30_000);
+      }
+      assert.deepEqual(await keys(`cut-${leaveRunning}/`), [], 'no object of the failed upload is in the bucket');
+      await d.ok(['job', 'kill', jid]);
+    });
+  }
+});
