@@ -14,6 +14,7 @@ import { jobShorthands } from './commands/job.js';
 import { manageCommand } from './commands/manage.js';
 import { pluginCommand } from './commands/plugin.js';
 import { queryCommand } from './commands/query.js';
+import { migrateCommand } from './commands/migrate.js';
 import { restoreCommand } from './commands/restore.js';
 import { runCommand, runProcessCommand } from './commands/run.js';
 import { EXIT_CODES_HELP, UsageError } from './exit-codes.js';
@@ -42,6 +43,7 @@ export async function runWithPlugins(session: Session, args: readonly string[], 
     manageCommand(session, plugins),
     dumpCommand(session, plugins),
     restoreCommand(session, plugins),
+    migrateCommand(session),
     ...jobShorthands(session),
     queryCommand(session, plugins),
     featuresCommand(session),

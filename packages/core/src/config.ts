@@ -63,6 +63,12 @@ export const CONFIG_KEYS = {
     describe:
       'checkpoints kept per job (0: all): after a dump of a job, its older checkpoints beyond this many are deleted, files and records, except one a restore is reading',
   },
+  'migrate.dir': {
+    type: 'string',
+    default: '/dev/shm/cedana-migrate',
+    describe:
+      'where a migration holds the images it sends (source) or receives (target) while it runs, made 0700; a tmpfs (memory), so no checkpoint file is written to disk unless `migrate job --keep`',
+  },
   'db.path': {
     type: 'string',
     default: '/tmp/cedana.db',

@@ -42,6 +42,7 @@ describe('tables', () => {
     details: undefined,
     lastCheckpoint: undefined,
     createdAt: '',
+    migratedTo: '',
     ...over,
   });
 

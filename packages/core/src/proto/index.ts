@@ -12,3 +12,4 @@ export {
 } from './gen/cedana/daemon/v1/inspect.js';
 export { CheckpointStats, ProgressEvent, ProgressReq, StreamStats } from './gen/cedana/daemon/v1/stats.js';
 export * from './gen/cedana/daemon/v1/types.js';
+export { MigrateChunk, MigrateFile, MigratePrepareReq, MigratePrepareResp, MigrateReq, MigrateResp, MigrateTimes } from './gen/cedana/daemon/v1/migrate.js';

@@ -40,7 +40,7 @@ export interface ProcessSpec {
 
 export interface JobState {
   pid: number;
-  /** running | checkpointed | exited | unknown */
+  /** running | checkpointed | exited | migrated | unknown */
   status: string;
   exitCode?: number | undefined;
   exitSignal: string;
@@ -66,6 +66,8 @@ export interface Job {
   details: { [key: string]: any } | undefined;
   lastCheckpoint: Checkpoint | undefined;
   createdAt: string;
+  /** "ADDRESS JID" of the daemon a migration moved it to */
+  migratedTo: string;
 }
 
 export interface Checkpoint {
@@ -865,6 +867,7 @@ function createBaseJob(): Job {
     details: undefined,
     lastCheckpoint: undefined,
     createdAt: "",
+    migratedTo: "",
   };
 }
 
@@ -899,6 +902,9 @@ export const Job: MessageFns<Job> = {
     }
     if (message.createdAt !== "") {
       writer.uint32(82).string(message.createdAt);
+    }
+    if (message.migratedTo !== "") {
+      writer.uint32(90).string(message.migratedTo);
     }
     return writer;
   },
@@ -996,6 +1002,14 @@ export const Job: MessageFns<Job> = {
             message.createdAt = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.migratedTo = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1032,6 +1046,11 @@ export const Job: MessageFns<Job> = {
         : isSet(object.created_at)
         ? globalThis.String(object.created_at)
         : "",
+      migratedTo: isSet(object.migratedTo)
+        ? globalThis.String(object.migratedTo)
+        : isSet(object.migrated_to)
+        ? globalThis.String(object.migrated_to)
+        : "",
     };
   },
 
@@ -1067,6 +1086,9 @@ export const Job: MessageFns<Job> = {
     if (message.createdAt !== "") {
       obj.createdAt = message.createdAt;
     }
+    if (message.migratedTo !== "") {
+      obj.migratedTo = message.migratedTo;
+    }
     return obj;
   },
 
@@ -1091,6 +1113,7 @@ export const Job: MessageFns<Job> = {
       ? Checkpoint.fromPartial(object.lastCheckpoint)
       : undefined;
     message.createdAt = object.createdAt ?? "";
+    message.migratedTo = object.migratedTo ?? "";
     return message;
   },
 };
