@@ -32,10 +32,16 @@ export function migrateCommand(session: Session): CommandModule {
                 default: process.env.CEDANA_TARGET_TOKEN,
                 defaultDescription: '$CEDANA_TARGET_TOKEN',
               })
-              .option('keep', { type: 'boolean', describe: 'keep the checkpoint here, in checkpoint.dir (default: none is written to disk)' })
+              .option('keep', {
+                type: 'boolean',
+                describe: 'keep the checkpoint here, in checkpoint.dir (default: none is written to disk)',
+              })
               .option('streams', { type: 'number', describe: 'checkpoint streams (default: config checkpoint.streams, at least 1)' })
               .option('target-jid', { type: 'string', describe: "the job's JID on the target (default: the same)" })
-              .example('$0 migrate job web --to 10.0.0.2:8080', 'move job "web" to the daemon at 10.0.0.2:8080 (token in CEDANA_TARGET_TOKEN)'),
+              .example(
+                '$0 migrate job web --to 10.0.0.2:8080',
+                'move job "web" to the daemon at 10.0.0.2:8080 (token in CEDANA_TARGET_TOKEN)',
+              ),
           handler: action<MigrateArgs>(session, async (argv) => {
             const client = await session.client(argv);
             const resp = await client.migrate({

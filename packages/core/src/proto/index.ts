@@ -10,6 +10,14 @@ export {
   CheckpointSocket,
   CheckpointSummary,
 } from './gen/cedana/daemon/v1/inspect.js';
+export {
+  MigrateChunk,
+  MigrateFile,
+  MigratePrepareReq,
+  MigratePrepareResp,
+  MigrateReq,
+  MigrateResp,
+  MigrateTimes,
+} from './gen/cedana/daemon/v1/migrate.js';
 export { CheckpointStats, ProgressEvent, ProgressReq, StreamStats } from './gen/cedana/daemon/v1/stats.js';
 export * from './gen/cedana/daemon/v1/types.js';
-export { MigrateChunk, MigrateFile, MigratePrepareReq, MigratePrepareResp, MigrateReq, MigrateResp, MigrateTimes } from './gen/cedana/daemon/v1/migrate.js';

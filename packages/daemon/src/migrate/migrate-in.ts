@@ -8,10 +8,10 @@
  * folder is removed and no job is made.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { access, rename, rm, statfs } from 'node:fs/promises';
+import { constants, createWriteStream, type WriteStream } from 'node:fs';
+import { access, chmod, copyFile, rm, statfs } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
-import { type BaseContext, CedanaError, checkName, type Config, HOST_VERSION, type Logger, type PluginSource } from '@cedana/core';
+import { type BaseContext, CedanaError, type Config, checkName, HOST_VERSION, type Logger, type PluginSource } from '@cedana/core';
 import type { MigrateChunk, MigratePrepareReq, MigratePrepareResp, RestoreResp } from '@cedana/core/proto';
 import { readManifest } from '../checkpoint/manifest.js';
 import type { JobManager } from '../jobs/job-manager.js';
@@ -47,7 +47,10 @@ export class MigrationTarget {
     const refuse = (why: string, hint?: string) =>
       new CedanaError('CEDANA_ERR_MIGRATE_REFUSED', `the target cannot take job "${req.jid}": ${why}`, { hint });
     if (major(req.cedanaVersion) !== major(HOST_VERSION))
-      throw refuse(`it runs cedana ${HOST_VERSION}, the source ${req.cedanaVersion || 'an unknown version'}`, 'run the same major version on both');
+      throw refuse(
+        `it runs cedana ${HOST_VERSION}, the source ${req.cedanaVersion || 'an unknown version'}`,
+        'run the same major version on both',
+      );
     const jid = checkName('JID', req.jid);
     if (await this.jobs.get(jid).catch(() => undefined))
       throw refuse(`a job "${jid}" exists there already`, 'migrate with --target-jid NEW, or delete that job on the target');
@@ -75,6 +78,7 @@ export class MigrationTarget {
   /** Writes the incoming checkpoint, then restores it; the folder goes whatever happens. */
   async receive(ctx: BaseContext, chunks: AsyncIterable<MigrateChunk>): Promise<RestoreResp> {
     let p: Prepared | undefined;
+    let logMode = 0o600;
     let out: { name: string; stream: WriteStream } | undefined;
     const close = async () => {
       const o = out;
@@ -97,6 +101,7 @@ export class MigrationTarget {
         }
         const f = part.value;
         const name = f.jobLog ? JOB_LOG_PART : f.name;
+        if (f.jobLog) logMode = f.mode & 0o7777;
         if (!f.jobLog && !FILE_NAME.test(name)) throw invalid(`"${name}" is not one file name inside a checkpoint folder`);
         if (out?.name !== name) {
           await close();
@@ -109,7 +114,7 @@ export class MigrationTarget {
       await close();
       if (!p) throw invalid('MigrateReceive ended before naming a prepared migration');
       if (!done) throw invalid('the source stopped sending before the end of the checkpoint');
-      return await this.restore(ctx, p);
+      return await this.restore(ctx, p, logMode);
     } catch (err) {
       await close().catch(() => {});
       throw err;
@@ -118,18 +123,30 @@ export class MigrationTarget {
     }
   }
 
-  private async restore(ctx: BaseContext, p: Prepared): Promise<RestoreResp> {
+  private async restore(ctx: BaseContext, p: Prepared, logMode: number): Promise<RestoreResp> {
     // A job whose stdout is a file needs that file where it was (CRIU reopens it, same size): it
     // came along; a file already there (shared storage, one machine) is the same file and stays.
     // checkpoint.json's digests say nothing of it: it is the job's output, not an image.
     const logPart = join(p.dir, JOB_LOG_PART);
     if (await exists(logPart)) {
       const log = ((await readManifest(p.dir)).job as { log?: unknown } | undefined)?.log;
-      if (typeof log === 'string' && isAbsolute(log) && !(await exists(log)) && (await exists(dirname(log)))) await rename(logPart, log);
-      else await rm(logPart, { force: true });
+      if (typeof log === 'string' && isAbsolute(log) && !(await exists(log)) && (await exists(dirname(log)))) {
+        await copyFile(logPart, log, constants.COPYFILE_EXCL);
+        await chmod(log, logMode); // CRIU refuses a file whose mode changed
+      }
+      await rm(logPart, { force: true });
     }
     this.log.info({ jid: p.jid, dir: p.dir }, 'migration received: restoring');
-    return this.jobs.restore(ctx, { jid: p.jid, path: p.dir, checkpointId: '', type: p.type, attachable: p.attachable, log: '', criu: undefined, details: undefined });
+    return this.jobs.restore(ctx, {
+      jid: p.jid,
+      path: p.dir,
+      checkpointId: '',
+      type: p.type,
+      attachable: p.attachable,
+      log: '',
+      criu: undefined,
+      details: undefined,
+    });
   }
 
   private take(id: string): Prepared {

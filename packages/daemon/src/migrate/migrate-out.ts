@@ -38,8 +38,12 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
   const t0 = performance.now();
   const job = await d.jobs.get(req.jid);
   if (job.state?.status !== 'running')
-    throw new CedanaError('CEDANA_ERR_JOB_NOT_RUNNING', `job "${job.jid}" is ${job.state?.status ?? 'unknown'}, not running: there is nothing to migrate`);
-  if (!req.to) throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'migrate needs --to ADDRESS (host:port of the target daemon, or its socket path)');
+    throw new CedanaError(
+      'CEDANA_ERR_JOB_NOT_RUNNING',
+      `job "${job.jid}" is ${job.state?.status ?? 'unknown'}, not running: there is nothing to migrate`,
+    );
+  if (!req.to)
+    throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'migrate needs --to ADDRESS (host:port of the target daemon, or its socket path)');
   const streams = req.streams || d.config['checkpoint.streams'] || 1;
   const targetJid = req.targetJid || job.jid;
 
@@ -55,7 +59,10 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
         attachable: job.attachable,
       })
       .catch((err: Error & { remoteCode?: string }) => {
-        throw new CedanaError('CEDANA_ERR_MIGRATE_REFUSED', `the target ${req.to} refused job "${job.jid}" before anything froze: ${err.message}${err.remoteCode ? ` (${err.remoteCode})` : ''}`);
+        throw new CedanaError(
+          'CEDANA_ERR_MIGRATE_REFUSED',
+          `the target ${req.to} refused job "${job.jid}" before anything froze: ${err.message}${err.remoteCode ? ` (${err.remoteCode})` : ''}`,
+        );
       });
     const t1 = performance.now();
 
@@ -104,13 +111,13 @@ async function send(target: TargetDaemon, id: string, path: string, job: Job): P
   const { stream, done } = target.receive();
   done.catch(() => {}); // awaited below; a failure may come while we still write
   try {
-    await write(stream, { part: { $case: 'id', value: id } });
+    await write(stream, { part: { $case: 'id', value: id } }, done);
     const names = (await readdir(path, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
-    for (const name of names) await sendFile(stream, join(path, name), name, false);
+    for (const name of names) await sendFile(stream, join(path, name), name, 0, done);
     // A job writing to a file (not through an I/O holder) needs that file on the target too.
-    if (job.type === 'process' && !job.attachable && job.log && (await stat(job.log).catch(() => undefined))?.isFile())
-      await sendFile(stream, job.log, '', true);
-    await write(stream, { part: { $case: 'done', value: true } });
+    const log = job.type === 'process' && !job.attachable && job.log ? await stat(job.log).catch(() => undefined) : undefined;
+    if (log?.isFile()) await sendFile(stream, job.log, '', log.mode, done);
+    await write(stream, { part: { $case: 'done', value: true } }, done);
     stream.end();
   } catch (err) {
     stream.cancel();
@@ -124,41 +131,71 @@ async function send(target: TargetDaemon, id: string, path: string, job: Job): P
   return { jid: res.jid, pid: res.pid };
 }
 
-async function sendFile(stream: ClientWritableStream<MigrateChunk>, file: string, name: string, jobLog: boolean): Promise<void> {
+async function sendFile(
+  stream: ClientWritableStream<MigrateChunk>,
+  file: string,
+  name: string,
+  /** The job log's mode; 0 for a checkpoint file. */
+  logMode: number,
+  ended: Promise<unknown>,
+): Promise<void> {
+  const jobLog = logMode !== 0;
+  const mode = logMode;
   let sent = false;
   for await (const data of createReadStream(file, { highWaterMark: PIECE }) as AsyncIterable<Buffer>) {
-    await write(stream, { part: { $case: 'file', value: { name, data, jobLog } } });
+    await write(stream, { part: { $case: 'file', value: { name, data, jobLog, mode } } }, ended);
     sent = true;
   }
   // An empty file is one empty message: the target makes it.
-  if (!sent) await write(stream, { part: { $case: 'file', value: { name, data: Buffer.alloc(0), jobLog } } });
+  if (!sent) await write(stream, { part: { $case: 'file', value: { name, data: Buffer.alloc(0), jobLog, mode } } }, ended);
 }
 
-function write(stream: ClientWritableStream<MigrateChunk>, m: MigrateChunk): Promise<void> {
+/** Writes one message, waiting for room; fails as soon as the call has failed or ended. */
+function write(stream: ClientWritableStream<MigrateChunk>, m: MigrateChunk, ended: Promise<unknown>): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (stream.destroyed || stream.writableEnded) return reject(new Error('the target closed the stream'));
-    const onClose = () => reject(new Error('the target closed the stream'));
-    stream.once('close', onClose);
-    const ok = stream.write(m, (err?: Error | null) => {
+    const closed = () => reject(new Error('the target ended the transfer before it was complete'));
+    if (stream.destroyed || stream.writableEnded) return closed();
+    const settle = (err?: Error) => {
+      stream.off('close', closed);
+      stream.off('error', settle);
       if (err) reject(err);
-    });
-    const settle = () => {
-      stream.off('close', onClose);
-      resolve();
+      else resolve();
     };
-    if (ok) settle();
-    else stream.once('drain', settle);
+    stream.once('close', closed);
+    stream.once('error', settle);
+    ended.then(closed, (err: Error) => settle(err));
+    if (stream.write(m)) settle();
+    else stream.once('drain', () => settle());
   });
 }
 
 /** After a failed send: the job runs here again from the staged images, and the error says what happened. */
-async function comeBack(d: MigrateDeps, ctx: BaseContext & Measured, job: Job, checkpoint: { id: string; path: string }, req: MigrateReq, why: Error & { remoteCode?: string }): Promise<CedanaError> {
+async function comeBack(
+  d: MigrateDeps,
+  ctx: BaseContext & Measured,
+  job: Job,
+  checkpoint: { id: string; path: string },
+  req: MigrateReq,
+  why: Error & { remoteCode?: string },
+): Promise<CedanaError> {
   const reason = `${why.message}${why.remoteCode ? ` (${why.remoteCode})` : ''}`;
   ctx.log.warn({ jid: job.jid, to: req.to, err: reason }, 'migration failed after the dump: restoring the job here');
   try {
-    const back = await d.jobs.restore(ctx, { jid: job.jid, path: '', checkpointId: '', type: '', criu: undefined, attachable: false, log: '', details: undefined });
+    const back = await d.jobs.restore(ctx, {
+      jid: job.jid,
+      path: '',
+      checkpointId: '',
+      type: '',
+      criu: undefined,
+      attachable: false,
+      log: '',
+      details: undefined,
+    });
     if (!req.keep) await dropCheckpoint(d.store, checkpoint);
-    return new CedanaError('CEDANA_ERR_MIGRATE_FAILED', `migrating job "${job.jid}" to ${req.to} failed after the dump: ${reason}; the job runs here again (PID ${back.pid})`);
+    return new CedanaError(
+      'CEDANA_ERR_MIGRATE_FAILED',
+      `migrating job "${job.jid}" to ${req.to} failed after the dump: ${reason}; the job runs here again (PID ${back.pid})`,
+    );
   } catch (err) {
     return new CedanaError(
       'CEDANA_ERR_MIGRATE_FAILED',

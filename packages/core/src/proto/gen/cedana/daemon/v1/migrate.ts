@@ -85,6 +85,8 @@ export interface MigrateFile {
   data: Buffer;
   /** the job's log file (its stdout), written where it was when absent */
   jobLog: boolean;
+  /** the job log's permission bits (CRIU checks them on restore) */
+  mode: number;
 }
 
 function createBaseMigrateReq(): MigrateReq {
@@ -941,7 +943,7 @@ export const MigrateChunk: MessageFns<MigrateChunk> = {
 };
 
 function createBaseMigrateFile(): MigrateFile {
-  return { name: "", data: Buffer.alloc(0), jobLog: false };
+  return { name: "", data: Buffer.alloc(0), jobLog: false, mode: 0 };
 }
 
 export const MigrateFile: MessageFns<MigrateFile> = {
@@ -954,6 +956,9 @@ export const MigrateFile: MessageFns<MigrateFile> = {
     }
     if (message.jobLog !== false) {
       writer.uint32(24).bool(message.jobLog);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(32).uint32(message.mode);
     }
     return writer;
   },
@@ -995,6 +1000,14 @@ export const MigrateFile: MessageFns<MigrateFile> = {
             message.jobLog = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.mode = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1016,6 +1029,7 @@ export const MigrateFile: MessageFns<MigrateFile> = {
         : isSet(object.job_log)
         ? globalThis.Boolean(object.job_log)
         : false,
+      mode: isSet(object.mode) ? globalThis.Number(object.mode) : 0,
     };
   },
 
@@ -1030,6 +1044,9 @@ export const MigrateFile: MessageFns<MigrateFile> = {
     if (message.jobLog !== false) {
       obj.jobLog = message.jobLog;
     }
+    if (message.mode !== 0) {
+      obj.mode = Math.round(message.mode);
+    }
     return obj;
   },
 
@@ -1041,6 +1058,7 @@ export const MigrateFile: MessageFns<MigrateFile> = {
     message.name = object.name ?? "";
     message.data = object.data ?? Buffer.alloc(0);
     message.jobLog = object.jobLog ?? false;
+    message.mode = object.mode ?? 0;
     return message;
   },
 };
