@@ -37,6 +37,7 @@ export function migrateCommand(session: Session): CommandModule {
                 describe: 'keep the checkpoint here, in checkpoint.dir (default: none is written to disk)',
               })
               .option('streams', { type: 'number', describe: 'checkpoint streams (default: config checkpoint.streams, at least 1)' })
+              .option('json', { type: 'boolean', describe: 'print JSON (with the times of each stage)' })
               .option('target-jid', { type: 'string', describe: "the job's JID on the target (default: the same)" })
               .example(
                 '$0 migrate job web --to 10.0.0.2:8080',
