@@ -54,7 +54,11 @@ async function rawRound(round: number): Promise<Raw> {
   const b = join(SHM, `raw-${round}-b`);
   const flag = join(SHM, `raw-${round}.ready`);
   await mkdir(a, { recursive: true });
-  const child = spawn(process.execPath, ['-e', HOG, flag], { detached: true, stdio: 'ignore', env: { ...process.env, UV_USE_IO_URING: '0' } });
+  const child = spawn(process.execPath, ['-e', HOG, flag], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, UV_USE_IO_URING: '0' },
+  });
   child.unref();
   const pid = child.pid as number;
   await waitReady(flag);
@@ -72,7 +76,10 @@ async function rawRound(round: number): Promise<Raw> {
       restore = now() - s;
       break;
     } catch (err) {
-      if (i >= RESTORE_TRIES || !/File exists/.test(await import('node:fs/promises').then((f) => f.readFile(join(b, 'restore.log'), 'utf8'))))
+      if (
+        i >= RESTORE_TRIES ||
+        !/File exists/.test(await import('node:fs/promises').then((f) => f.readFile(join(b, 'restore.log'), 'utf8')))
+      )
         throw err;
       await sleep(RESTORE_RETRY_MS);
       pidWait = now() - t2;
@@ -102,7 +109,15 @@ async function migrateRound(src: TestDaemon, t: TargetHost, round: number): Prom
   await src.ok(['run', 'process', '--jid', jid, '--env', 'UV_USE_IO_URING=0', '--', process.execPath, '-e', HOG, flag]);
   await waitReady(flag);
   const s = now();
-  const resp = await src.json<{ times: { dumpMs: number; transferAndRestoreMs: number; downtimeMs: number; totalMs: number } }>(['migrate', 'job', jid, '--to', t.address, '--token', t.token]);
+  const resp = await src.json<{ times: { dumpMs: number; transferAndRestoreMs: number; downtimeMs: number; totalMs: number } }>([
+    'migrate',
+    'job',
+    jid,
+    '--to',
+    t.address,
+    '--token',
+    t.token,
+  ]);
   const cli = now() - s;
   await t.ok(['job', 'kill', jid]);
   await sleep(500);
@@ -133,11 +148,15 @@ async function main(): Promise<void> {
       );
       const m = await migrateRound(src, t, r);
       migs.push(m);
-      process.stderr.write(`round ${r + 1}/${ROUNDS} pre-copy: dump ${m.dump.toFixed(2)} transfer+restore ${m.transferAndRestore.toFixed(2)} downtime ${m.downtime.toFixed(2)} total ${m.total.toFixed(2)} s (CLI ${m.cli.toFixed(2)} s)\n`);
+      process.stderr.write(
+        `round ${r + 1}/${ROUNDS} pre-copy: dump ${m.dump.toFixed(2)} transfer+restore ${m.transferAndRestore.toFixed(2)} downtime ${m.downtime.toFixed(2)} total ${m.total.toFixed(2)} s (CLI ${m.cli.toFixed(2)} s)\n`,
+      );
     }
     const med = <T>(xs: T[], k: keyof T) => median(xs.map((x) => x[k] as number));
     const rawTotal = med(raws, 'total');
-    console.log(`\n${MEM_MIB} MiB dirty memory (2:1 for lz4), medians of ${ROUNDS} rounds, one run; PID wait = the kernel releasing the dumped PID`);
+    console.log(
+      `\n${MEM_MIB} MiB dirty memory (2:1 for lz4), medians of ${ROUNDS} rounds, one run; PID wait = the kernel releasing the dumped PID`,
+    );
     console.log('variant                                  downtime s  total s  x raw total');
     console.log(
       `raw dump + cp + restore -d (tmpfs)       ${rawTotal.toFixed(2).padStart(10)}  ${rawTotal.toFixed(2).padStart(7)}  ${(1).toFixed(2).padStart(11)}`,
@@ -149,7 +168,9 @@ async function main(): Promise<void> {
     console.log(
       `cedana migrate (pre-copy, TCP, veth)     ${med(migs, 'downtime').toFixed(2).padStart(10)}  ${mt.toFixed(2).padStart(7)}  ${(mt / rawTotal).toFixed(2).padStart(11)}   (CLI wall ${med(migs, 'cli').toFixed(2)} s)`,
     );
-    console.log(`  of which dump ${med(migs, 'dump').toFixed(2)}, transfer + verify + restore (with PID wait) ${med(migs, 'transferAndRestore').toFixed(2)}`);
+    console.log(
+      `  of which dump ${med(migs, 'dump').toFixed(2)}, transfer + verify + restore (with PID wait) ${med(migs, 'transferAndRestore').toFixed(2)}`,
+    );
     console.log('cedana migrate --lazy (post-copy)        not implemented');
     console.log('targets (issue 16): post-copy downtime <= 0.3 s; pre-copy total <= 1.2 x the raw sequence');
   } finally {

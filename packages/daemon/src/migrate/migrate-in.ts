@@ -79,11 +79,14 @@ export class MigrationTarget {
   async receive(ctx: BaseContext, chunks: AsyncIterable<MigrateChunk>): Promise<RestoreResp> {
     let p: Prepared | undefined;
     let logMode = 0o600;
-    let out: { name: string; stream: WriteStream } | undefined;
+    // A file comes in pieces, possibly between pieces of others (shards are sent while they grow).
+    const files = new Map<string, WriteStream>();
     const close = async () => {
-      const o = out;
-      out = undefined;
-      if (o) await new Promise<void>((resolve, reject) => o.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      const open = [...files.values()];
+      files.clear();
+      await Promise.all(
+        open.map((w) => new Promise<void>((resolve, reject) => w.end((err?: Error | null) => (err ? reject(err) : resolve())))),
+      );
     };
     try {
       let done = false;
@@ -103,13 +106,13 @@ export class MigrationTarget {
         const name = f.jobLog ? JOB_LOG_PART : f.name;
         if (f.jobLog) logMode = f.mode & 0o7777;
         if (!f.jobLog && !FILE_NAME.test(name)) throw invalid(`"${name}" is not one file name inside a checkpoint folder`);
-        if (out?.name !== name) {
-          await close();
-          out = { name, stream: createWriteStream(join(p.dir, name), { flags: 'wx', mode: 0o600 }) };
-          out.stream.on('error', () => {}); // surfaced by the next write or end
+        let w = files.get(name);
+        if (!w) {
+          w = createWriteStream(join(p.dir, name), { flags: 'wx', mode: 0o600 });
+          w.on('error', () => {}); // surfaced by writeOut or end
+          files.set(name, w);
         }
-        const w = out.stream;
-        if (!w.write(f.data)) await new Promise<void>((r) => w.once('drain', () => r()));
+        await writeOut(w, f.data);
       }
       await close();
       if (!p) throw invalid('MigrateReceive ended before naming a prepared migration');
@@ -169,6 +172,24 @@ export class MigrationTarget {
     const type = req.type || 'process';
     return [type === 'process' ? 'criu' : type, ...(req.streams > 0 ? ['streamer'] : [])];
   }
+}
+
+/** Writes and waits for room; a file that failed (an open refused, a full tmpfs) fails the receive. */
+function writeOut(w: WriteStream, data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (w.destroyed) return reject(w.errored ?? new Error(`${String(w.path)} was closed`));
+    const fail = (err: Error) => reject(err);
+    w.once('error', fail);
+    const ok = w.write(data, (err) => {
+      if (err) reject(err);
+    });
+    const done = () => {
+      w.off('error', fail);
+      resolve();
+    };
+    if (ok) done();
+    else w.once('drain', done);
+  });
 }
 
 function invalid(message: string): CedanaError {

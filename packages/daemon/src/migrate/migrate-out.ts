@@ -5,7 +5,8 @@
  *      plugins, JID, space. A refusal stops here: nothing was frozen.
  *   2. dump the job as streams (lz4 shards) into migrate.dir (a tmpfs; checkpoint.dir with --keep):
  *      the job is frozen from here, and gone once the dump ends.
- *   3. send the checkpoint's files (and a file-backed job's log) to the target (MigrateReceive),
+ *   3. send the checkpoint's files (the shards while they are written; checkpoint-sender.ts) and a
+ *      file-backed job's log to the target (MigrateReceive),
  *      which checks every sha256 against checkpoint.json, restores it, and answers "running".
  *   4. record the job as migrated to "ADDRESS JID" and drop the staged images (unless --keep).
  *
@@ -13,19 +14,15 @@
  * here from the staged images, so it runs on; only if that fails too is the checkpoint kept
  * and named in the error.
  */
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BaseContext, CedanaError, type Config, HOST_VERSION, type Logger, type Measured } from '@cedana/core';
-import type { Job, MigrateChunk, MigrateReq, MigrateResp } from '@cedana/core/proto';
-import type { ClientWritableStream } from '@grpc/grpc-js';
+import { type BaseContext, CedanaError, type Config, fileNameFor, HOST_VERSION, type Logger, type Measured } from '@cedana/core';
+import type { Job, MigrateReq, MigrateResp } from '@cedana/core/proto';
 import type { JobManager } from '../jobs/job-manager.js';
 import type { Store } from '../store/store.js';
+import { CheckpointSender } from './checkpoint-sender.js';
 import { migrateDir } from './migrate-dir.js';
-import { dialTarget, type TargetDaemon } from './target-client.js';
-
-/** The size of each data message: the streamer's chunk size. */
-const PIECE = 1 << 20;
+import { dialTarget } from './target-client.js';
 
 export interface MigrateDeps {
   jobs: JobManager;
@@ -66,26 +63,25 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
       });
     const t1 = performance.now();
 
-    const dir = req.keep ? '' : await migrateDir(d.config);
-    const dumped = await d.jobs.dump(ctx, {
-      jid: job.jid,
-      type: '',
-      pid: 0,
-      dir,
-      name: `migrate-${job.jid}-${Date.now()}`,
-      compression: '',
-      streams,
-      criu: undefined,
-      details: undefined,
-    });
+    const parent = req.keep ? d.config['checkpoint.dir'] : await migrateDir(d.config);
+    const name = `migrate-${fileNameFor(job.jid)}-${Date.now()}`;
+    // The shards go out while the dump writes them.
+    const sender = new CheckpointSender(target, prep.id);
+    sender.tail(join(parent, name));
+    const dumped = await d.jobs
+      .dump(ctx, { jid: job.jid, type: '', pid: 0, dir: parent, name, compression: '', streams, criu: undefined, details: undefined })
+      .catch((err) => {
+        sender.cancel(); // the target drops what it received; the failed dump left the job running
+        throw err;
+      });
     const checkpoint = dumped.checkpoint;
     if (!checkpoint) throw new CedanaError('CEDANA_ERR_INTERNAL', `the dump of job "${job.jid}" made no checkpoint`);
     const t2 = performance.now();
-    ctx.log.info({ jid: job.jid, to: req.to, path: checkpoint.path }, 'migration: dumped, sending');
+    ctx.log.info({ jid: job.jid, to: req.to, path: checkpoint.path }, 'migration: dumped, sending the rest');
 
     let restored: { jid: string; pid: number };
     try {
-      restored = await send(target, prep.id, checkpoint.path, job);
+      restored = await sender.finish(checkpoint.path, await jobLogOf(job));
     } catch (err) {
       throw await comeBack(d, ctx, job, checkpoint, req, err as Error);
     }
@@ -106,67 +102,11 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
   }
 }
 
-/** Sends the folder's files one after another, then the job's log; resolves with the target's answer. */
-async function send(target: TargetDaemon, id: string, path: string, job: Job): Promise<{ jid: string; pid: number }> {
-  const { stream, done } = target.receive();
-  done.catch(() => {}); // awaited below; a failure may come while we still write
-  try {
-    await write(stream, { part: { $case: 'id', value: id } }, done);
-    const names = (await readdir(path, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
-    for (const name of names) await sendFile(stream, join(path, name), name, 0, done);
-    // A job writing to a file (not through an I/O holder) needs that file on the target too.
-    const log = job.type === 'process' && !job.attachable && job.log ? await stat(job.log).catch(() => undefined) : undefined;
-    if (log?.isFile()) await sendFile(stream, job.log, '', log.mode, done);
-    await write(stream, { part: { $case: 'done', value: true } }, done);
-    stream.end();
-  } catch (err) {
-    stream.cancel();
-    // The target's own reason, when it ended the stream, says more than our write's failure.
-    await done.catch((remote: Error) => {
-      throw remote;
-    });
-    throw err;
-  }
-  const res = await done;
-  return { jid: res.jid, pid: res.pid };
-}
-
-async function sendFile(
-  stream: ClientWritableStream<MigrateChunk>,
-  file: string,
-  name: string,
-  /** The job log's mode; 0 for a checkpoint file. */
-  logMode: number,
-  ended: Promise<unknown>,
-): Promise<void> {
-  const jobLog = logMode !== 0;
-  const mode = logMode;
-  let sent = false;
-  for await (const data of createReadStream(file, { highWaterMark: PIECE }) as AsyncIterable<Buffer>) {
-    await write(stream, { part: { $case: 'file', value: { name, data, jobLog, mode } } }, ended);
-    sent = true;
-  }
-  // An empty file is one empty message: the target makes it.
-  if (!sent) await write(stream, { part: { $case: 'file', value: { name, data: Buffer.alloc(0), jobLog, mode } } }, ended);
-}
-
-/** Writes one message, waiting for room; fails as soon as the call has failed or ended. */
-function write(stream: ClientWritableStream<MigrateChunk>, m: MigrateChunk, ended: Promise<unknown>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const closed = () => reject(new Error('the target ended the transfer before it was complete'));
-    if (stream.destroyed || stream.writableEnded) return closed();
-    const settle = (err?: Error) => {
-      stream.off('close', closed);
-      stream.off('error', settle);
-      if (err) reject(err);
-      else resolve();
-    };
-    stream.once('close', closed);
-    stream.once('error', settle);
-    ended.then(closed, (err: Error) => settle(err));
-    if (stream.write(m)) settle();
-    else stream.once('drain', () => settle());
-  });
+/** A job writing to a file (not through an I/O holder) needs that file on the target too. */
+async function jobLogOf(job: Job): Promise<{ path: string; mode: number } | undefined> {
+  if (job.type !== 'process' || job.attachable || !job.log) return undefined;
+  const st = await stat(job.log).catch(() => undefined);
+  return st?.isFile() ? { path: job.log, mode: st.mode } : undefined;
 }
 
 /** After a failed send: the job runs here again from the staged images, and the error says what happened. */
