@@ -90,6 +90,8 @@ export class MigrationTarget {
     };
     try {
       let done = false;
+      let bytes = 0;
+      let first = 0;
       for await (const chunk of chunks) {
         const part = chunk.part;
         if (!part) continue;
@@ -112,9 +114,12 @@ export class MigrationTarget {
           w.on('error', () => {}); // surfaced by writeOut or end
           files.set(name, w);
         }
+        first ||= performance.now();
+        bytes += f.data.length;
         await writeOut(w, f.data);
       }
       await close();
+      this.log.debug({ bytes, ms: Math.round(performance.now() - first) }, 'received the checkpoint');
       if (!p) throw invalid('MigrateReceive ended before naming a prepared migration');
       if (!done) throw invalid('the source stopped sending before the end of the checkpoint');
       return await this.restore(ctx, p, logMode);
