@@ -46,6 +46,7 @@ describe('migration to a daemon in its own network and mount namespace, over TCP
   after(async () => {
     await t?.destroy();
     await src?.stop();
+    await rm('/dev/shm/cedana-e2e-migrate-src', { recursive: true, force: true });
   });
 
   it('refuses a wrong token before anything freezes: the job runs on as it was', async () => {
@@ -168,6 +169,7 @@ describe('migration to a daemon on a unix socket', () => {
   after(async () => {
     await dst?.stop();
     await src?.stop();
+    for (const d of ['a', 'b']) await rm(`/dev/shm/cedana-e2e-migrate-${d}`, { recursive: true, force: true });
   });
 
   it('moves a counter under a new JID, and --keep leaves the checkpoint on the source', async () => {
