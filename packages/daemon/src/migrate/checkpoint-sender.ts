@@ -1,9 +1,9 @@
 /**
- * Sends a checkpoint folder to the target over one MigrateReceive stream. The streamer appends
- * to its shards (img-N.lz4) as CRIU dumps, so the shards are sent while they grow (`tail`),
- * overlapping the transfer with the dump; once the dump has ended, the rest of the shards, then
- * the files written last (the index, checkpoint.json, CRIU's log) and a file-backed job's log.
- * The target receives a file in several pieces, in order, and checks everything at the end.
+ * Sends a checkpoint folder to the target over one MigrateReceive stream: every file in 1 MiB
+ * messages, then a file-backed job's log, then the end. `tail` can send the shards (img-N.lz4,
+ * which the streamer only appends to) while the dump still writes them; the migration does not
+ * use it (on two cores it slowed the dump by what it saved; docs/migration.md). The target takes a
+ * file in pieces, in order, between pieces of others, and checks everything at the end.
  */
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
