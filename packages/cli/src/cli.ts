@@ -12,6 +12,7 @@ import { featuresCommand } from './commands/features.js';
 import { helperCommands } from './commands/helper-cmds.js';
 import { jobShorthands } from './commands/job.js';
 import { manageCommand } from './commands/manage.js';
+import { migrateCommand } from './commands/migrate.js';
 import { pluginCommand } from './commands/plugin.js';
 import { queryCommand } from './commands/query.js';
 import { restoreCommand } from './commands/restore.js';
@@ -50,6 +51,7 @@ export async function runWithPlugins(session: Session, args: readonly string[], 
     manageCommand(session, plugins),
     dumpCommand(session, plugins),
     restoreCommand(session, plugins),
+    migrateCommand(session),
     ...jobShorthands(session),
     queryCommand(session, plugins),
     featuresCommand(session),

@@ -90,6 +90,8 @@ export async function connect(config: Config, opts: ConnectOptions = {}): Promis
     healthCheck: unary(client.healthCheck),
     features: unary(client.features),
     reloadPlugins: unary(client.reloadPlugins),
+    migrate: unary(client.migrate),
+    migratePrepare: unary(client.migratePrepare),
     attach: () => new GrpcAttachCall(client.attach(metadata()), target),
     watchProgress: (requestId, onEvent) => {
       const call = client.progress({ requestId }, metadata());

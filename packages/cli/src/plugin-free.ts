@@ -23,6 +23,7 @@ const PLUGIN_FREE = new Set([
   'completion',
   'plugin', // its subcommands load plugins themselves where they need them
   'plugins',
+  'migrate',
 ]);
 
 /**

@@ -98,6 +98,12 @@ export const CONFIG_KEYS = {
     min: 1,
     describe: 'parts of one object in flight at once, up or down: memory per object is about queue x part size',
   },
+  'migrate.dir': {
+    type: 'string',
+    default: '/dev/shm/cedana-migrate',
+    describe:
+      'where a migration holds the images it sends (source) or receives (target) while it runs, made 0700; a tmpfs (memory), so no checkpoint file is written to disk unless `migrate job --keep`',
+  },
   'db.path': {
     type: 'string',
     default: '/tmp/cedana.db',

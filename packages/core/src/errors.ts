@@ -186,6 +186,15 @@ export const ERRORS = {
     status: 'INTERNAL',
     hint: 'the streamer failed or died while CRIU streamed the images; the job was left as it was and no checkpoint was recorded: see the message, then retry',
   },
+  // migration
+  CEDANA_ERR_MIGRATE_REFUSED: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'the target daemon cannot take the job (see why); nothing was frozen and the job runs on here: fix the target, then migrate again',
+  },
+  CEDANA_ERR_MIGRATE_FAILED: {
+    status: 'ABORTED',
+    hint: 'the migration failed after the dump; the job was restored here (or, if that failed too, the message names the kept checkpoint to restore): see why, then migrate again',
+  },
   // plugins
   CEDANA_ERR_PLUGIN_MANIFEST: {
     status: 'FAILED_PRECONDITION',

@@ -2,6 +2,7 @@
 import type { Config, Logger } from '@cedana/core';
 import { coreChecks } from './health/core-checks.js';
 import type { JobManager } from './jobs/job-manager.js';
+import { removeIncomingLeftovers } from './migrate/migrate-dir.js';
 import type { PluginRegistry } from './plugins/registry.js';
 import { refuseOpenTcp, warnIfOpenTcp } from './server/auth.js';
 import { listen, shutdown } from './server/server.js';
@@ -23,6 +24,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   const jobs = c.resolve<JobManager>(TOKENS.JobManager);
   await plugins.reload();
   await jobs.init();
+  await removeIncomingLeftovers(config, log);
   const server = await listen(
     config,
     daemonService({ config, log, jobs, store, plugins, coreChecks: coreChecks(() => plugins.plugins()) }),

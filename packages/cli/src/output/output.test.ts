@@ -43,6 +43,7 @@ describe('tables', () => {
     details: undefined,
     lastCheckpoint: undefined,
     createdAt: '',
+    migratedTo: '',
     ...over,
   });
 

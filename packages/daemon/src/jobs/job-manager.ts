@@ -359,6 +359,18 @@ export class JobManager {
     });
   }
 
+  /** After a migration: the job runs on another daemon, and its record says where (`ADDRESS JID`). */
+  async markMigrated(jid: string, to: string, checkpointKept: boolean): Promise<void> {
+    const job = await this.get(jid);
+    if (job.state) {
+      job.state.status = 'migrated';
+      job.state.endedAt = new Date().toISOString();
+    }
+    job.migratedTo = to;
+    if (!checkpointKept) job.lastCheckpoint = undefined;
+    await this.store.putJob(job);
+  }
+
   private async runDump(ctx: DumpContext, req: DumpReq, intent: DumpIntent): Promise<DumpResp> {
     const res = DumpResp.create();
     res.stats = ctx.stats; // the same object: adapters and plugins fill it as the dump goes (create() would copy it)

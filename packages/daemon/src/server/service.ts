@@ -25,6 +25,8 @@ import {
 import { Metadata, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { runHealthChecks } from '../health/run-checks.js';
 import type { JobManager } from '../jobs/job-manager.js';
+import { MigrationTarget } from '../migrate/migrate-in.js';
+import { migrateJob } from '../migrate/migrate-out.js';
 import { pluginFaults } from '../pipelines/plugin-faults.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { signalNumber } from '../process/proc.js';
@@ -45,6 +47,7 @@ export interface ServiceDeps {
 
 export function daemonService(d: ServiceDeps): DaemonServer {
   const hub = new ProgressHub();
+  const incoming = new MigrationTarget(d.jobs, d.plugins, d.config, d.log.child({ component: 'migrate' }));
   const unary =
     <Req, Res>(method: string, fn: (ctx: BaseContext, req: Req, metadata: Metadata) => Promise<Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
@@ -70,6 +73,18 @@ export function daemonService(d: ServiceDeps): DaemonServer {
     kill: unary('Kill', async (_, req) => ({ messages: await d.jobs.kill(req) })),
     delete: unary('Delete', async (_, req) => ({ messages: await d.jobs.delete(req.jids) })),
     attach: (call) => attach(call, d),
+    migrate: unary('Migrate', (ctx, req) => migrateJob(d, ctx, req)),
+    migratePrepare: unary('MigratePrepare', (_, req) => incoming.prepare(req)),
+    migrateReceive: (call, callback) => {
+      const ctx = callContext('MigrateReceive', call.metadata, call, d.config, d.log);
+      Promise.resolve()
+        .then(() => checkAuth(call.metadata, d.config))
+        .then(() => incoming.receive(ctx, call))
+        .then(
+          (res) => callback(null, res),
+          (err) => callback(toServiceError(err, ctx.log)),
+        );
+    },
     listCheckpoints: unary('ListCheckpoints', async (_, req) => ({ checkpoints: await d.store.listCheckpoints(req.jid || undefined) })),
     inspectCheckpoint: unary('InspectCheckpoint', (_, req) => inspectCheckpoint(d, req.id)),
     deleteCheckpoint: unary('DeleteCheckpoint', (_, req) => deleteCheckpoints(d, req.ids)),

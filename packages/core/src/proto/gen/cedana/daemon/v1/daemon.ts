@@ -13,7 +13,9 @@ import {
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type ClientWritableStream,
   type handleBidiStreamingCall,
+  type handleClientStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -21,6 +23,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { MigrateChunk, MigratePrepareReq, MigratePrepareResp, MigrateReq, MigrateResp } from "./migrate.js";
 import { ProgressEvent, ProgressReq } from "./stats.js";
 import {
   AttachReq,
@@ -143,6 +146,35 @@ export const DaemonService = {
     responseSerialize: (value: AttachResp): Buffer => Buffer.from(AttachResp.encode(value).finish()),
     responseDeserialize: (value: Buffer): AttachResp => AttachResp.decode(value),
   },
+  /** Moves a job to another daemon (source side); the target answers the two calls after it. */
+  migrate: {
+    path: "/cedana.daemon.v1.Daemon/Migrate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MigrateReq): Buffer => Buffer.from(MigrateReq.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MigrateReq => MigrateReq.decode(value),
+    responseSerialize: (value: MigrateResp): Buffer => Buffer.from(MigrateResp.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MigrateResp => MigrateResp.decode(value),
+  },
+  migratePrepare: {
+    path: "/cedana.daemon.v1.Daemon/MigratePrepare" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MigratePrepareReq): Buffer => Buffer.from(MigratePrepareReq.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MigratePrepareReq => MigratePrepareReq.decode(value),
+    responseSerialize: (value: MigratePrepareResp): Buffer => Buffer.from(MigratePrepareResp.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MigratePrepareResp => MigratePrepareResp.decode(value),
+  },
+  /** The checkpoint's bytes; answers once the job runs on the target. */
+  migrateReceive: {
+    path: "/cedana.daemon.v1.Daemon/MigrateReceive" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: MigrateChunk): Buffer => Buffer.from(MigrateChunk.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MigrateChunk => MigrateChunk.decode(value),
+    responseSerialize: (value: RestoreResp): Buffer => Buffer.from(RestoreResp.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RestoreResp => RestoreResp.decode(value),
+  },
   listCheckpoints: {
     path: "/cedana.daemon.v1.Daemon/ListCheckpoints" as const,
     requestStream: false as const,
@@ -221,6 +253,11 @@ export interface DaemonServer extends UntypedServiceImplementation {
   kill: handleUnaryCall<KillReq, KillResp>;
   delete: handleUnaryCall<DeleteReq, DeleteResp>;
   attach: handleBidiStreamingCall<AttachReq, AttachResp>;
+  /** Moves a job to another daemon (source side); the target answers the two calls after it. */
+  migrate: handleUnaryCall<MigrateReq, MigrateResp>;
+  migratePrepare: handleUnaryCall<MigratePrepareReq, MigratePrepareResp>;
+  /** The checkpoint's bytes; answers once the job runs on the target. */
+  migrateReceive: handleClientStreamingCall<MigrateChunk, RestoreResp>;
   listCheckpoints: handleUnaryCall<ListCheckpointsReq, ListCheckpointsResp>;
   inspectCheckpoint: handleUnaryCall<InspectCheckpointReq, InspectCheckpointResp>;
   deleteCheckpoint: handleUnaryCall<DeleteCheckpointReq, DeleteCheckpointResp>;
@@ -325,6 +362,51 @@ export interface DaemonClient extends Client {
   attach(): ClientDuplexStream<AttachReq, AttachResp>;
   attach(options: Partial<CallOptions>): ClientDuplexStream<AttachReq, AttachResp>;
   attach(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<AttachReq, AttachResp>;
+  /** Moves a job to another daemon (source side); the target answers the two calls after it. */
+  migrate(request: MigrateReq, callback: (error: ServiceError | null, response: MigrateResp) => void): ClientUnaryCall;
+  migrate(
+    request: MigrateReq,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MigrateResp) => void,
+  ): ClientUnaryCall;
+  migrate(
+    request: MigrateReq,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MigrateResp) => void,
+  ): ClientUnaryCall;
+  migratePrepare(
+    request: MigratePrepareReq,
+    callback: (error: ServiceError | null, response: MigratePrepareResp) => void,
+  ): ClientUnaryCall;
+  migratePrepare(
+    request: MigratePrepareReq,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MigratePrepareResp) => void,
+  ): ClientUnaryCall;
+  migratePrepare(
+    request: MigratePrepareReq,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MigratePrepareResp) => void,
+  ): ClientUnaryCall;
+  /** The checkpoint's bytes; answers once the job runs on the target. */
+  migrateReceive(
+    callback: (error: ServiceError | null, response: RestoreResp) => void,
+  ): ClientWritableStream<MigrateChunk>;
+  migrateReceive(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RestoreResp) => void,
+  ): ClientWritableStream<MigrateChunk>;
+  migrateReceive(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RestoreResp) => void,
+  ): ClientWritableStream<MigrateChunk>;
+  migrateReceive(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RestoreResp) => void,
+  ): ClientWritableStream<MigrateChunk>;
   listCheckpoints(
     request: ListCheckpointsReq,
     callback: (error: ServiceError | null, response: ListCheckpointsResp) => void,

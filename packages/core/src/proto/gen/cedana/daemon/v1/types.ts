@@ -40,7 +40,7 @@ export interface ProcessSpec {
 
 export interface JobState {
   pid: number;
-  /** running | checkpointed | exited | unknown */
+  /** running | checkpointed | exited | migrated | unknown */
   status: string;
   exitCode?: number | undefined;
   exitSignal: string;
@@ -68,6 +68,8 @@ export interface Job {
   createdAt: string;
   /** the job's process is the init of its own PID (and mount) namespace; state.pid is its host PID */
   pidNamespace: boolean;
+  /** "ADDRESS JID" of the daemon a migration moved it to */
+  migratedTo: string;
 }
 
 export interface Checkpoint {
@@ -893,6 +895,7 @@ function createBaseJob(): Job {
     lastCheckpoint: undefined,
     createdAt: "",
     pidNamespace: false,
+    migratedTo: "",
   };
 }
 
@@ -930,6 +933,9 @@ export const Job: MessageFns<Job> = {
     }
     if (message.pidNamespace !== false) {
       writer.uint32(88).bool(message.pidNamespace);
+    }
+    if (message.migratedTo !== "") {
+      writer.uint32(98).string(message.migratedTo);
     }
     return writer;
   },
@@ -1035,6 +1041,14 @@ export const Job: MessageFns<Job> = {
             message.pidNamespace = reader.bool();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.migratedTo = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1076,6 +1090,11 @@ export const Job: MessageFns<Job> = {
         : isSet(object.pid_namespace)
         ? globalThis.Boolean(object.pid_namespace)
         : false,
+      migratedTo: isSet(object.migratedTo)
+        ? globalThis.String(object.migratedTo)
+        : isSet(object.migrated_to)
+        ? globalThis.String(object.migrated_to)
+        : "",
     };
   },
 
@@ -1114,6 +1133,9 @@ export const Job: MessageFns<Job> = {
     if (message.pidNamespace !== false) {
       obj.pidNamespace = message.pidNamespace;
     }
+    if (message.migratedTo !== "") {
+      obj.migratedTo = message.migratedTo;
+    }
     return obj;
   },
 
@@ -1139,6 +1161,7 @@ export const Job: MessageFns<Job> = {
       : undefined;
     message.createdAt = object.createdAt ?? "";
     message.pidNamespace = object.pidNamespace ?? false;
+    message.migratedTo = object.migratedTo ?? "";
     return message;
   },
 };

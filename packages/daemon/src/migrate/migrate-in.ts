@@ -1,0 +1,217 @@
+/**
+ * The target side of a migration. MigratePrepare answers, before the source freezes anything,
+ * whether this daemon can take the job (the token was checked by the service; cedana version,
+ * the type's plugins, a free JID, space in migrate.dir) and reserves a folder for it.
+ * MigrateReceive writes the checkpoint's files into that folder as they come, then restores
+ * it as a job through the ordinary restore (which checks every file's sha256 against
+ * checkpoint.json before CRIU starts), and answers once the job runs. Whatever fails, the
+ * folder is removed and no job is made.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants, createWriteStream, type WriteStream } from 'node:fs';
+import { access, chmod, copyFile, rm, statfs } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+import { type BaseContext, CedanaError, type Config, checkName, HOST_VERSION, type Logger, type PluginSource } from '@cedana/core';
+import type { MigrateChunk, MigratePrepareReq, MigratePrepareResp, RestoreResp } from '@cedana/core/proto';
+import { readManifest } from '../checkpoint/manifest.js';
+import type { JobManager } from '../jobs/job-manager.js';
+import { bootId, pidNamespace } from './host-identity.js';
+import { incomingDir } from './migrate-dir.js';
+
+/** How long a prepared migration waits for its images before its folder is given up. */
+const PREPARED_TTL_MS = 120_000;
+/** One file name inside the checkpoint folder: no separator, no dot-dot, no hidden names. */
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+/** Where the job's log (its stdout) is held until the images are complete. */
+const JOB_LOG_PART = '.job-log';
+
+interface Prepared {
+  jid: string;
+  type: string;
+  attachable: boolean;
+  dir: string;
+  timer: NodeJS.Timeout;
+}
+
+export class MigrationTarget {
+  private readonly prepared = new Map<string, Prepared>();
+
+  constructor(
+    private readonly jobs: JobManager,
+    private readonly plugins: PluginSource,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  async prepare(req: MigratePrepareReq): Promise<MigratePrepareResp> {
+    const refuse = (why: string, hint?: string) =>
+      new CedanaError('CEDANA_ERR_MIGRATE_REFUSED', `the target cannot take job "${req.jid}": ${why}`, { hint });
+    if (major(req.cedanaVersion) !== major(HOST_VERSION))
+      throw refuse(
+        `it runs cedana ${HOST_VERSION}, the source ${req.cedanaVersion || 'an unknown version'}`,
+        'run the same major version on both',
+      );
+    const jid = checkName('JID', req.jid);
+    if (await this.jobs.get(jid).catch(() => undefined))
+      throw refuse(`a job "${jid}" exists there already`, 'migrate with --target-jid NEW, or delete that job on the target');
+    for (const plugin of this.neededPlugins(req)) {
+      if (!this.plugins.plugins().some((p) => p.name === plugin && p.status === 'ok'))
+        throw refuse(`its plugin "${plugin}" is not installed or did not load`, `install it there: \`cedana plugin install ${plugin}\``);
+    }
+    const dir = await incomingDir(this.config);
+    const s = await statfs(dir).catch(() => undefined);
+    const free = s ? s.bavail * s.bsize : Number.POSITIVE_INFINITY;
+    if (free < req.bytes) {
+      await rm(dir, { recursive: true, force: true });
+      throw refuse(
+        `${this.config['migrate.dir']} has ${mib(free)} MiB free and the job has ${mib(req.bytes)} MiB of memory`,
+        'make room there, or point migrate.dir at a bigger tmpfs',
+      );
+    }
+    const id = randomBytes(12).toString('hex');
+    const timer = setTimeout(() => void this.drop(id, 'no images came in time'), PREPARED_TTL_MS).unref();
+    this.prepared.set(id, { jid, type: req.type || 'process', attachable: req.attachable, dir, timer });
+    this.log.info({ id, jid, dir }, 'migration prepared: waiting for the images');
+    return { id, cedanaVersion: HOST_VERSION, bootId: await bootId(), pidNs: await pidNamespace() };
+  }
+
+  /** Writes the incoming checkpoint, then restores it; the folder goes whatever happens. */
+  async receive(ctx: BaseContext, chunks: AsyncIterable<MigrateChunk>): Promise<RestoreResp> {
+    let p: Prepared | undefined;
+    let logMode = 0o600;
+    // A file comes in pieces, possibly between pieces of others (shards are sent while they grow).
+    const files = new Map<string, WriteStream>();
+    const close = async () => {
+      const open = [...files.values()];
+      files.clear();
+      await Promise.all(
+        open.map((w) => new Promise<void>((resolve, reject) => w.end((err?: Error | null) => (err ? reject(err) : resolve())))),
+      );
+    };
+    try {
+      let done = false;
+      let bytes = 0;
+      let first = 0;
+      for await (const chunk of chunks) {
+        const part = chunk.part;
+        if (!part) continue;
+        if (part.$case === 'id') {
+          p = this.take(part.value);
+          continue;
+        }
+        if (!p) throw invalid('the first message of MigrateReceive must name a prepared migration');
+        if (part.$case === 'done') {
+          done = true;
+          break;
+        }
+        const f = part.value;
+        const name = f.jobLog ? JOB_LOG_PART : f.name;
+        if (f.jobLog) logMode = f.mode & 0o7777;
+        if (!f.jobLog && !FILE_NAME.test(name)) throw invalid(`"${name}" is not one file name inside a checkpoint folder`);
+        let w = files.get(name);
+        if (!w) {
+          w = createWriteStream(join(p.dir, name), { flags: 'wx', mode: 0o600 });
+          w.on('error', () => {}); // surfaced by writeOut or end
+          files.set(name, w);
+        }
+        first ||= performance.now();
+        bytes += f.data.length;
+        await writeOut(w, f.data);
+      }
+      await close();
+      this.log.debug({ bytes, ms: Math.round(performance.now() - first) }, 'received the checkpoint');
+      if (!p) throw invalid('MigrateReceive ended before naming a prepared migration');
+      if (!done) throw invalid('the source stopped sending before the end of the checkpoint');
+      return await this.restore(ctx, p, logMode);
+    } catch (err) {
+      await close().catch(() => {});
+      throw err;
+    } finally {
+      if (p) await rm(p.dir, { recursive: true, force: true });
+    }
+  }
+
+  private async restore(ctx: BaseContext, p: Prepared, logMode: number): Promise<RestoreResp> {
+    // A job whose stdout is a file needs that file where it was (CRIU reopens it, same size): it
+    // came along; a file already there (shared storage, one machine) is the same file and stays.
+    // checkpoint.json's digests say nothing of it: it is the job's output, not an image.
+    const logPart = join(p.dir, JOB_LOG_PART);
+    if (await exists(logPart)) {
+      const log = ((await readManifest(p.dir)).job as { log?: unknown } | undefined)?.log;
+      if (typeof log === 'string' && isAbsolute(log) && !(await exists(log)) && (await exists(dirname(log)))) {
+        await copyFile(logPart, log, constants.COPYFILE_EXCL);
+        await chmod(log, logMode); // CRIU refuses a file whose mode changed
+      }
+      await rm(logPart, { force: true });
+    }
+    this.log.info({ jid: p.jid, dir: p.dir }, 'migration received: restoring');
+    return this.jobs.restore(ctx, {
+      jid: p.jid,
+      path: p.dir,
+      checkpointId: '',
+      type: p.type,
+      attachable: p.attachable,
+      log: '',
+      criu: undefined,
+      details: undefined,
+    });
+  }
+
+  private take(id: string): Prepared {
+    const p = this.prepared.get(id);
+    if (!p) throw invalid(`no prepared migration "${id}" (it expired, was used, or the daemon restarted)`);
+    this.prepared.delete(id);
+    clearTimeout(p.timer);
+    return p;
+  }
+
+  private async drop(id: string, why: string): Promise<void> {
+    const p = this.prepared.get(id);
+    if (!p) return;
+    this.prepared.delete(id);
+    await rm(p.dir, { recursive: true, force: true });
+    this.log.warn({ id, jid: p.jid }, `prepared migration dropped: ${why}`);
+  }
+
+  private neededPlugins(req: MigratePrepareReq): string[] {
+    const type = req.type || 'process';
+    return [type === 'process' ? 'criu' : type, ...(req.streams > 0 ? ['streamer'] : [])];
+  }
+}
+
+/** Writes and waits for room; a file that failed (an open refused, a full tmpfs) fails the receive. */
+function writeOut(w: WriteStream, data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (w.destroyed) return reject(w.errored ?? new Error(`${String(w.path)} was closed`));
+    const fail = (err: Error) => reject(err);
+    w.once('error', fail);
+    const ok = w.write(data, (err) => {
+      if (err) reject(err);
+    });
+    const done = () => {
+      w.off('error', fail);
+      resolve();
+    };
+    if (ok) done();
+    else w.once('drain', done);
+  });
+}
+
+function invalid(message: string): CedanaError {
+  return new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', message);
+}
+
+function major(v: string): string {
+  return (v || '').split('.')[0] ?? '';
+}
+
+function mib(n: number): number {
+  return Math.round(n / 2 ** 20);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,201 @@
+/**
+ * `cedana migrate job J --to ADDRESS`: two daemons on this machine as two hosts. The target
+ * runs in a network and mount namespace of its own (harness/target-host.ts) and is reached over
+ * TCP with its token; a second describe uses a target on a unix socket. Until jobs run in their
+ * own PID namespace, the migrated process needs its PID free on the target: the same machine's
+ * PIDs, freed by the dump (the restore waits up to 5 s for it).
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { attachUntil } from '../harness/attach.js';
+import { bigCounter, counterScript, counts, lastCount, waitForCount } from '../harness/counter.js';
+import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
+import { TargetHost } from '../harness/target-host.js';
+
+interface JobJson {
+  jid: string;
+  log: string;
+  attachable: boolean;
+  migratedTo?: string;
+  state: { pid: number; status: string; startTicks: number };
+}
+
+const jobOf = async (d: { json<T>(a: string[]): Promise<T> }, jid: string) => (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === jid);
+
+/** Every count is the one before plus one: nothing was lost or repeated, so the job never restarted. */
+function assertNoGap(all: number[], what: string): void {
+  for (let i = 1; i < all.length; i++) assert.equal(all[i], (all[i - 1] as number) + 1, `${what}: ${all.slice(Math.max(0, i - 3), i + 2)}`);
+}
+
+async function gone(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat === '' || / [ZX] /.test(stat.slice(stat.lastIndexOf(')')));
+}
+
+describe('migration to a daemon in its own network and mount namespace, over TCP with its token', () => {
+  let src: TestDaemon;
+  let t: TargetHost;
+  before(async () => {
+    await rm('/dev/shm/cedana-e2e-migrate-src', { recursive: true, force: true });
+    src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: '/dev/shm/cedana-e2e-migrate-src' });
+    t = await TargetHost.create();
+  });
+  after(async () => {
+    await t?.destroy();
+    await src?.stop();
+    await rm('/dev/shm/cedana-e2e-migrate-src', { recursive: true, force: true });
+  });
+
+  it('refuses a wrong token before anything freezes: the job runs on as it was', async () => {
+    const file = join(src.dir, 'token.count');
+    await src.ok(['run', 'process', '--jid', 'token', '--', ...counterScript(file)]);
+    const before = await jobOf(src, 'token');
+    await waitForCount(file, 3);
+    const r = await src.cli(['migrate', 'job', 'token', '--to', t.address, '--token', 'wrong']);
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stderr, /CEDANA_ERR_MIGRATE_REFUSED/);
+    assert.match(r.stderr, /before anything froze.*CEDANA_ERR_UNAUTHENTICATED/s);
+    const now = await jobOf(src, 'token');
+    assert.equal(now?.state.status, 'running');
+    assert.equal(now?.state.startTicks, before?.state.startTicks, 'the same process: never dumped and restored');
+    assert.deepEqual(await src.json<unknown[]>(['checkpoints']), [], 'no dump was made');
+    assert.equal(await jobOf(t, 'token'), undefined, 'the target made no job');
+    await waitForCount(file, (await lastCount(file)) + 2);
+    assertNoGap(await counts(file), 'the counter');
+    await src.ok(['job', 'kill', 'token']);
+  });
+
+  it('moves a counter that goes on counting there with no gap; the source says where it went', async () => {
+    const file = join(src.dir, 'counter.count');
+    await src.ok(['run', 'process', '--jid', 'counter', '--', ...counterScript(file)]);
+    await waitForCount(file, 5);
+    const out = await src.ok(['migrate', 'job', 'counter', '--to', t.address, '--token', t.token]);
+    assert.match(out, /migrated job counter to .*: job counter \(PID \d+\) runs there/);
+    const atMigration = await lastCount(file);
+    await waitForCount(file, atMigration + 5);
+    assertNoGap(await counts(file), 'the counter');
+
+    const here = await jobOf(src, 'counter');
+    assert.equal(here?.state.status, 'migrated');
+    assert.equal(here?.migratedTo, `${t.address} counter`);
+    const there = await jobOf(t, 'counter');
+    assert.equal(there?.state.status, 'running');
+    assert.equal(there?.log, here?.log, 'the job keeps its log path');
+    // The target has its own /var/log: the job's log came along (CRIU reopens it there).
+    assert.equal((await t.inside(['test', '-f', there?.log ?? ''])).code, 0, `the log ${there?.log} is on the target`);
+    assert.deepEqual(await readdir('/dev/shm/cedana-e2e-migrate-src'), [], 'nothing staged stays on the source');
+    assert.equal((await t.inside(['ls', '-A', `${t.root}/migrate`])).stdout, '', 'nothing received stays on the target');
+    assert.deepEqual(await src.json<unknown[]>(['checkpoints']), [], 'no checkpoint on the source without --keep');
+    await t.ok(['job', 'kill', 'counter']);
+  });
+
+  it('moves an attachable job: its output reaches `cedana attach` on the target and its log there', async () => {
+    const script = 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.1; done';
+    await src.ok(['run', 'process', '--jid', 'att', '--attachable', '--', 'sh', '-c', script]);
+    await attachUntil(src, 'att', /tick 3/);
+    await src.ok(['migrate', 'job', 'att', '--to', t.address, '--token', t.token]);
+    const there = await jobOf(t, 'att');
+    assert.equal(there?.attachable, true);
+    const seen = await attachUntil({ env: t.env() } as TestDaemon, 'att', /tick \d+\n.*tick \d+\n/s);
+    const ticks = [...seen.out.matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
+    assert.ok((ticks[0] ?? 0) > 3, `the ticks go on from before the migration: ${seen.out}`);
+    const log = await t.inside(['cat', there?.log ?? '']);
+    assert.match(log.stdout, /tick \d+/, "the target's holder writes the job's log");
+    await t.ok(['job', 'kill', 'att']);
+  });
+
+  it('moves a TCP server that keeps its listening socket and its in-memory count', async () => {
+    const port = 17_803;
+    const server = `let n = 0; require('net').createServer((s) => { n++; s.end(String(n)); }).listen(${port}, '127.0.0.1');`;
+    const client = `const s = require('net').connect(${port}, '127.0.0.1'); let g = ''; s.on('data', (d) => (g += d)); s.on('end', () => process.stdout.write(g)); s.on('error', () => process.exit(1));`;
+    const askHere = () =>
+      new Promise<string | undefined>((resolve) => {
+        const s = connect(port, '127.0.0.1');
+        let got = '';
+        s.on('data', (d) => (got += d));
+        s.on('end', () => resolve(got));
+        s.on('error', () => resolve(undefined));
+      });
+    const askThere = async () => {
+      const r = await t.inside([process.execPath, '-e', client]);
+      return r.code === 0 ? r.stdout : undefined;
+    };
+    await src.ok(['run', 'process', '--jid', 'tcp', '--env', 'UV_USE_IO_URING=0', '--', process.execPath, '-e', server]);
+    await waitFor('server up', askHere);
+    assert.equal(await askHere(), '2');
+    await src.ok(['migrate', 'job', 'tcp', '--to', t.address, '--token', t.token]);
+    assert.equal(await askHere(), undefined, 'nothing listens here any more');
+    assert.equal(await waitFor('server there', askThere), '3', 'the count goes on from 2, in the target namespace');
+    await t.ok(['job', 'kill', 'tcp']);
+  });
+
+  it('leaves the job running on the source when the target dies mid-transfer, and the target has no half job', async () => {
+    const file = join(src.dir, 'big.count');
+    await src.ok(['run', 'process', '--jid', 'big', '--', ...bigCounter(file, 256)]);
+    await waitForCount(file, 3, 60_000);
+    const pid = (await jobOf(src, 'big'))?.state.pid ?? 0;
+    const migrating = src.cli(['migrate', 'job', 'big', '--to', t.address, '--token', t.token]);
+    // The dump has ended when the dumped process is gone: the images are on their way.
+    await waitFor('the dump to end', async () => ((await gone(pid)) ? true : undefined), 60_000);
+    await t.killDaemon();
+    const r = await migrating;
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stderr, /CEDANA_ERR_MIGRATE_FAILED/);
+    assert.match(r.stderr, /the job runs here again \(PID \d+\)/);
+    const here = await jobOf(src, 'big');
+    assert.equal(here?.state.status, 'running');
+    const atFailure = await lastCount(file);
+    await waitForCount(file, atFailure + 3, 20_000);
+    assertNoGap(await counts(file), 'the big counter');
+    assert.deepEqual(await readdir('/dev/shm/cedana-e2e-migrate-src'), [], 'the staged images went after the restore here');
+
+    await t.startDaemon();
+    assert.equal(await jobOf(t, 'big'), undefined, 'the target made no job');
+    assert.equal((await t.inside(['ls', '-A', `${t.root}/migrate`])).stdout, '', 'and kept nothing of what it had received');
+    await src.ok(['job', 'kill', 'big']);
+  });
+});
+
+describe('migration to a daemon on a unix socket', () => {
+  let src: TestDaemon;
+  let dst: TestDaemon;
+  before(async () => {
+    src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: '/dev/shm/cedana-e2e-migrate-a' });
+    dst = await TestDaemon.start({ CEDANA_MIGRATE_DIR: '/dev/shm/cedana-e2e-migrate-b' });
+  });
+  after(async () => {
+    await dst?.stop();
+    await src?.stop();
+    for (const d of ['a', 'b']) await rm(`/dev/shm/cedana-e2e-migrate-${d}`, { recursive: true, force: true });
+  });
+
+  it('moves a counter under a new JID, and --keep leaves the checkpoint on the source', async () => {
+    const file = join(src.dir, 'unix.count');
+    await src.ok(['run', 'process', '--jid', 'unix', '--', ...counterScript(file)]);
+    await waitForCount(file, 5);
+    await src.ok(['migrate', 'job', 'unix', '--to', dst.socket, '--target-jid', 'moved', '--keep']);
+    await waitForCount(file, (await lastCount(file)) + 5);
+    assertNoGap(await counts(file), 'the counter');
+    assert.equal((await jobOf(dst, 'moved'))?.state.status, 'running');
+    assert.equal((await jobOf(src, 'unix'))?.migratedTo, `${dst.socket} moved`);
+    assert.equal((await src.json<unknown[]>(['checkpoints'])).length, 1, '--keep kept the checkpoint here');
+    await dst.ok(['job', 'kill', 'moved']);
+  });
+
+  it('refuses a JID the target has already, before anything freezes', async () => {
+    await dst.ok(['run', 'process', '--jid', 'taken', '--', 'sleep', '60']);
+    const file = join(src.dir, 'taken.count');
+    await src.ok(['run', 'process', '--jid', 'taken', '--', ...counterScript(file)]);
+    await waitForCount(file, 2);
+    const r = await src.cli(['migrate', 'job', 'taken', '--to', dst.socket]);
+    assert.match(r.stderr, /CEDANA_ERR_MIGRATE_REFUSED.*a job "taken" exists there already/s);
+    assert.equal((await jobOf(src, 'taken'))?.state.status, 'running');
+    await sleep(300);
+    assertNoGap(await counts(file), 'the counter');
+    await src.ok(['job', 'kill', 'taken']);
+    await dst.ok(['job', 'kill', 'taken']);
+  });
+});
