@@ -286,7 +286,9 @@ writeFileSync(
 # this node and the blob as the build wrote it, else the plain bundle (main.js). Made by
 # scripts/bundle-cli.mjs.
 d='${out.replaceAll("'", "'\\''")}'
-node=$(command -v node) || { echo 'cedana: no node on PATH' >&2; exit 127; }
+# The node on PATH, else the one that made this build (a PATH without node: a daemon's test harness, a cron job).
+node=$(command -v node) || node='${process.execPath.replaceAll("'", "'\\''")}'
+[ -x "$node" ] || { echo 'cedana: no node on PATH' >&2; exit 127; }
 # One fork (stat); the stamp is read by the shell itself.
 if [ -z "$NODE_OPTIONS" ] && { read -r n && read -r b; } 2>/dev/null <"$d/main.blob.stamp" &&
   [ "$(stat -L -c '%d:%i:%s:%Y:%Z' "$node" "$d/main.blob" 2>/dev/null)" = "$n
