@@ -71,7 +71,20 @@ export {
   type PluginManifest,
   RESERVED_PLUGIN_NAMES,
 } from './plugin.js';
+export {
+  fdTarget,
+  isAlive,
+  openFds,
+  parentPid,
+  processStartTime,
+  processState,
+  processTree,
+  sessionAndTty,
+  statFields,
+  untilGone,
+} from './proc.js';
 export { type ProfileNode, Profiler } from './profiling.js';
 export * as shape from './shape.js';
+export { signalName, signalNumber } from './signals.js';
 export { HOST_VERSION } from './version.js';
 export * as wire from './wire.js';

@@ -1,5 +1,4 @@
-import { CedanaError, type DumpAdapter } from '@cedana/core';
-import { fdTarget, isAlive, processStartTime, sessionAndTty } from './proc.js';
+import { CedanaError, type DumpAdapter, fdTarget, isAlive, processStartTime, sessionAndTty } from '@cedana/core';
 
 // By now the request names the type and, for processes, the PID.
 

@@ -10,6 +10,7 @@ import {
   type Logger,
   type ProfileNode,
   type ProgressFn,
+  signalNumber,
   wire,
 } from '@cedana/core';
 import {
@@ -27,7 +28,6 @@ import { runHealthChecks } from '../health/run-checks.js';
 import type { JobManager } from '../jobs/job-manager.js';
 import { pluginFaults } from '../pipelines/plugin-faults.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import { signalNumber } from '../process/proc.js';
 import type { Store } from '../store/store.js';
 import { checkAuth } from './auth.js';
 import { callContext } from './call-context.js';
