@@ -29,6 +29,7 @@ export {
   isCedanaError,
   toCedanaError,
 } from './errors.js';
+export { errorFromTrailer, type FailedCall } from './failed-call.js';
 export { Feature, loadedPlugins, type PluginSource, setPluginSource, wrapPluginError } from './feature.js';
 export type { CheckpointStorage, FeatureName, FeatureValues, HelperCommand, ImageReaderFn, OptionSpec, PluginCommand } from './features.js';
 export * as features from './features.js';

@@ -30,6 +30,8 @@ export {
   type DumpMiddleware,
   type ErrorCode,
   type ExitStatus,
+  errorFromTrailer,
+  type FailedCall,
   type FeatureName,
   type FeatureValues,
   fdTarget,

@@ -6,7 +6,6 @@
  */
 
 import { stat } from 'node:fs/promises';
-import { ERRORS, wire } from '@cedana/core';
 import {
   credentials,
   DaemonClient,
@@ -18,7 +17,7 @@ import {
   type RestoreReq,
   type RestoreResp,
 } from '@cedana/core/proto';
-import { CedanaError, type ErrorCode, isCedanaError } from '@cedana/plugin-sdk';
+import { CedanaError, errorFromTrailer, type FailedCall, isCedanaError } from '@cedana/plugin-sdk';
 import type { GuestAddress } from './address.js';
 import { openVsockBridge } from './vsock.js';
 
@@ -35,11 +34,8 @@ export interface Guest {
   close(): Promise<void>;
 }
 
-interface FailedCall {
-  code: number;
-  details: string;
-  metadata?: { get(key: string): unknown[] };
-}
+/** gRPC status of a call that found nobody listening. */
+const GRPC_UNAVAILABLE = 14;
 
 type Unary<Req, Resp> = (req: Req, cb: (err: FailedCall | null, resp: Resp) => void) => { cancel(): void };
 
@@ -115,21 +111,11 @@ export async function connectGuest(address: GuestAddress, timeoutMs = CONNECT_TI
 
 /** A failed guest call as a CedanaError: the guest's code when it sent one, its message prefixed with the guest. */
 export function guestError(call: FailedCall, address: string): CedanaError {
-  const first = (key: string) => {
-    const v = call.metadata?.get(key)[0];
-    return v === undefined ? undefined : wire.fromMetadataText(String(v));
-  };
   const message = `guest daemon at ${address}: ${call.details || 'the call failed'}`;
-  const code = first(wire.ERROR_CODE_KEY);
-  let details: string[] = [];
-  try {
-    const raw = first(wire.ERROR_DETAILS_KEY);
-    if (raw) details = (JSON.parse(raw) as unknown[]).map(String);
-  } catch {}
-  if (code !== undefined && code in ERRORS)
-    return new CedanaError(code as ErrorCode, message, { hint: first(wire.ERROR_HINT_KEY), details });
-  if (call.code === wire.GRPC_STATUS.UNAVAILABLE) return new CedanaError('CEDANA_ERR_KATA_GUEST_UNREACHABLE', message);
-  return new CedanaError('CEDANA_ERR_INTERNAL', message, { details });
+  const fromGuest = errorFromTrailer(call, message);
+  if (fromGuest) return fromGuest;
+  if (call.code === GRPC_UNAVAILABLE) return new CedanaError('CEDANA_ERR_KATA_GUEST_UNREACHABLE', message);
+  return new CedanaError('CEDANA_ERR_INTERNAL', message);
 }
 
 /** Compares dotted numeric versions (a pre-release suffix is ignored). */
