@@ -88,4 +88,5 @@ export { type ProfileNode, Profiler } from './profiling.js';
 export * as shape from './shape.js';
 export { signalName, signalNumber } from './signals.js';
 export { HOST_VERSION } from './version.js';
+export { atLeastVersion, newestFirst } from './versions.js';
 export * as wire from './wire.js';

@@ -18,6 +18,7 @@ export function definePlugin<const F extends Partial<FeatureValues>>(definition:
 
 export {
   type Adapter,
+  atLeastVersion,
   type BaseContext,
   CedanaError,
   type CedanaErrorOptions,

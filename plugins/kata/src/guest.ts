@@ -17,7 +17,7 @@ import {
   type RestoreReq,
   type RestoreResp,
 } from '@cedana/core/proto';
-import { CedanaError, errorFromTrailer, type FailedCall, isCedanaError } from '@cedana/plugin-sdk';
+import { atLeastVersion, CedanaError, errorFromTrailer, type FailedCall, isCedanaError } from '@cedana/plugin-sdk';
 import type { GuestAddress } from './address.js';
 import { openVsockBridge } from './vsock.js';
 
@@ -87,7 +87,7 @@ export async function connectGuest(address: GuestAddress, timeoutMs = CONNECT_TI
     const version =
       health.components.find((c) => c.name === 'daemon' && c.source === 'core')?.data.version ??
       health.components.find((c) => c.name === 'daemon')?.data.version;
-    if (!version || compareVersions(version, MIN_GUEST_VERSION) < 0) {
+    if (!version || !atLeastVersion(version, MIN_GUEST_VERSION)) {
       throw new CedanaError(
         'CEDANA_ERR_KATA_GUEST_TOO_OLD',
         `the guest daemon at ${address.text} is ${version ? `version ${version}` : 'of an unknown version (its HealthCheck reports none)'}; the kata plugin needs ${MIN_GUEST_VERSION} or newer`,
@@ -116,21 +116,4 @@ export function guestError(call: FailedCall, address: string): CedanaError {
   if (fromGuest) return fromGuest;
   if (call.code === GRPC_UNAVAILABLE) return new CedanaError('CEDANA_ERR_KATA_GUEST_UNREACHABLE', message);
   return new CedanaError('CEDANA_ERR_INTERNAL', message);
-}
-
-/** Compares dotted numeric versions (a pre-release suffix is ignored). */
-export function compareVersions(a: string, b: string): number {
-  const parts = (v: string) =>
-    v
-      .replace(/^v/, '')
-      .split(/[-+]/)[0]
-      ?.split('.')
-      .map((n) => Number.parseInt(n, 10) || 0) ?? [];
-  const pa = parts(a);
-  const pb = parts(b);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  return 0;
 }

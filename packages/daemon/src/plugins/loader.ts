@@ -13,6 +13,7 @@ import {
   insideFolder,
   type LoadedPlugin,
   type LoadPhase,
+  newestFirst,
   type PluginDefinition,
   type PluginManifest,
   RESERVED_PLUGIN_NAMES,
@@ -95,7 +96,7 @@ async function resolveVersionDir(pluginDir: string): Promise<string> {
   const entries = await readdir(pluginDir, { withFileTypes: true });
   // Version folders may be symlinks (e.g. to a workspace package under development).
   const versions = entries.filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
-  const valid = versions.filter((v) => semver.valid(v)).sort(semver.rcompare);
+  const valid = newestFirst(versions);
   // The highest version made for this host; only when none is, the highest (its engines phase then says why).
   const chosen = (await firstCompatible(pluginDir, valid)) ?? valid[0];
   if (!chosen) {
