@@ -34,7 +34,15 @@ describe('errorFromTrailer', () => {
     assert.equal(err?.hint, 'list jobs with `cedana ps`');
   });
 
-  it('gives undefined without a trailer or for a code this side does not know', () => {
+  it("keeps a plugin's code this side does not know, with the trailer's hint and the call's status", () => {
+    const err = errorFromTrailer(
+      { code: 9, details: '', metadata: md({ [ERROR_CODE_KEY]: 'CEDANA_ERR_RUNC_RUN', [ERROR_HINT_KEY]: 'fix the bundle' }) },
+      'runc run failed',
+    );
+    assert.deepEqual([err?.code, err?.hint, err?.status], ['CEDANA_ERR_RUNC_RUN', 'fix the bundle', 'FAILED_PRECONDITION']);
+  });
+
+  it('gives undefined without a trailer or for a code that is no cedana code', () => {
     assert.equal(errorFromTrailer({ code: 14, details: 'No connection established' }, 'x'), undefined);
     assert.equal(errorFromTrailer({ code: 13, details: '', metadata: md({ [ERROR_CODE_KEY]: 'NOT_A_CODE' }) }, 'x'), undefined);
   });

@@ -3,8 +3,8 @@
  * and detail lines in the trailer (wire.ts). Clients of a cedana daemon (the CLI, the kata
  * plugin calling the daemon in a guest) read it here.
  */
-import { CedanaError, ERRORS, type ErrorCode } from './errors.js';
-import { ERROR_CODE_KEY, ERROR_DETAILS_KEY, ERROR_HINT_KEY, fromMetadataText } from './wire.js';
+import { CedanaError, ERROR_CODE_PATTERN, type GrpcStatusName, type PluginErrorCode } from './errors.js';
+import { ERROR_CODE_KEY, ERROR_DETAILS_KEY, ERROR_HINT_KEY, fromMetadataText, GRPC_STATUS } from './wire.js';
 
 /** What grpc-js gives for a failed call (ServiceError), without importing grpc-js. */
 export interface FailedCall {
@@ -15,16 +15,18 @@ export interface FailedCall {
 }
 
 /**
- * The CedanaError whose code, hint and details the trailer carries, with `message`;
- * undefined when the trailer names no code this side knows (a call that never reached a
- * daemon, or a daemon of another build).
+ * The CedanaError whose code, hint and details the trailer carries, with `message`; a
+ * plugin's code (which this side need not know) keeps the call's gRPC status. Undefined when
+ * the trailer names no code (a call that never reached a daemon).
  */
 export function errorFromTrailer(call: FailedCall, message: string): CedanaError | undefined {
   const code = trailerValue(call, ERROR_CODE_KEY);
-  if (code === undefined || !(code in ERRORS)) return undefined;
-  return new CedanaError(code as ErrorCode, message, {
+  if (code === undefined || !ERROR_CODE_PATTERN.test(code)) return undefined;
+  const status = Object.entries(GRPC_STATUS).find(([, n]) => n === call.code)?.[0] as GrpcStatusName | undefined;
+  return new CedanaError(code as PluginErrorCode, message, {
     hint: trailerValue(call, ERROR_HINT_KEY),
     details: parseDetails(trailerValue(call, ERROR_DETAILS_KEY)),
+    ...(status === undefined ? {} : { status }),
   });
 }
 

@@ -23,10 +23,15 @@ export {
 export {
   CedanaError,
   type CedanaErrorOptions,
+  ERROR_CODE_PATTERN,
   ERRORS,
   type ErrorCode,
+  type ErrorSpec,
+  errorSpec,
   type GrpcStatusName,
   isCedanaError,
+  PLUGIN_ERRORS,
+  type PluginErrorCode,
   toCedanaError,
 } from './errors.js';
 export { errorFromTrailer, type FailedCall } from './failed-call.js';
@@ -72,6 +77,7 @@ export {
   type PluginManifest,
   RESERVED_PLUGIN_NAMES,
 } from './plugin.js';
+export { errorPrefixOf, pluginErrorCodes, registerPluginErrors } from './plugin-errors.js';
 export {
   fdTarget,
   isAlive,

@@ -17,6 +17,7 @@ import {
   type PluginDefinition,
   type PluginManifest,
   RESERVED_PLUGIN_NAMES,
+  registerPluginErrors,
 } from '@cedana/core';
 import semver from 'semver';
 import { HOST_MODULES_DIR, HOST_PROVIDED, provideHostModules } from './host-modules.js';
@@ -81,6 +82,7 @@ export async function loadPlugin(pluginDir: string, name: string): Promise<Loade
     const definition = await importEntry(record.path, pkg);
     record.loadMs = Math.round(performance.now() - started);
     checkDefinition(definition, pkg);
+    registerErrors(definition, pkg);
     record.definition = definition;
     record.status = 'ok';
   } catch (err) {
@@ -301,6 +303,19 @@ function checkDefinition(def: unknown, pkg: PackageJson): asserts def is PluginD
       'shape',
       'CEDANA_ERR_PLUGIN_SHAPE',
       `the plugin calls itself "${d.name}" but its package.json says "cedana.plugin": "${pkg.cedana?.plugin}"`,
+    );
+  }
+}
+
+/** Registers the plugin's own error codes; refuses codes core or another plugin owns, or not named after it. */
+function registerErrors(def: PluginDefinition, pkg: PackageJson): void {
+  const wrong = registerPluginErrors(pkg.cedana?.plugin ?? def.name, def.errors);
+  if (wrong) {
+    throw new LoadFailure(
+      'shape',
+      'CEDANA_ERR_PLUGIN_SHAPE',
+      `${pkg.name}: ${wrong}`,
+      'declare only codes of the plugin (CEDANA_ERR_<NAME>_<WHAT>) with a gRPC status and a hint; use core codes by their name',
     );
   }
 }
