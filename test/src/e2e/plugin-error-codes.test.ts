@@ -4,10 +4,9 @@
  * that declares a code core owns is refused at install.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TestDaemon } from '../harness/daemon.js';
-import { writePluginPackage } from '../harness/plugin-package.js';
+import type { TestDaemon } from '../harness/daemon.js';
+import { startWithPlugins, writePluginPackage } from '../harness/plugin-package.js';
 
 const QUOTA = `import { CedanaError } from '@cedana/plugin-sdk';
 export default {
@@ -32,12 +31,7 @@ const THIEF = `export default {
 describe("a plugin's own error codes", () => {
   let d: TestDaemon;
   before(async () => {
-    d = await TestDaemon.start();
-    d.env.CEDANA_PLUGINS_DIR = join(d.dir, 'plugins');
-    await d.restart();
-    assert.equal((await d.cli(['plugin', 'install', 'criu', '--registry', ''])).code, 0);
-    const r = await d.cli(['plugin', 'install', await writePluginPackage(d.dir, { plugin: 'quota', entry: QUOTA })]);
-    assert.equal(r.code, 0, r.stderr);
+    d = await startWithPlugins({ plugin: 'quota', entry: QUOTA });
   });
   after(() => d?.stop());
 
