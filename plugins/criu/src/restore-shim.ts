@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type ExitStatus, type Started, signalName } from '@cedana/plugin-sdk';
+import { type ExitStatus, type Started, signalName, untilGone } from '@cedana/plugin-sdk';
 import type { CriuRun } from './criu-process.js';
 import { destroyStdio, openDaemonEnds, type PipeSpec, type RestoredStdio, shimPipeArgs } from './restore-io.js';
 
@@ -102,7 +102,7 @@ export function runRestoreShim(attempt: ShimAttempt): Promise<ShimOutcome> {
     shim.on('close', (code, signal) => {
       if (restoredPid !== undefined) {
         // Reported, or the shim was killed: then watch the process until it is gone.
-        if (!exitSeen) void watchUntilGone(restoredPid).then(() => reportExit({ code: null, signal: null }));
+        if (!exitSeen) void untilGone(restoredPid, undefined, POLL_MS).then(() => reportExit({ code: null, signal: null }));
         return;
       }
       destroyStdio(stdio);
@@ -133,15 +133,4 @@ function toExitStatus(ev: ShimEvent): ExitStatus {
   if (typeof ev.signal === 'number') return { code: null, signal: signalName(ev.signal) };
   if (typeof ev.code === 'number') return { code: ev.code, signal: null };
   return { code: null, signal: null };
-}
-
-async function watchUntilGone(pid: number): Promise<void> {
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return;
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
 }
