@@ -1,6 +1,6 @@
 // Packs @cedana/plugin-sdk as a third party gets it: one self-contained tarball, with
-// @cedana/core (its types and the few values the SDK re-exports) and @bufbuild/protobuf
-// (which core's message types name) bundled inside, so `npm install <tarball>` needs no
+// @cedana/core (its types and the few values the SDK re-exports), @bufbuild/protobuf
+// (which core's message types name) and semver (core's version order) bundled inside, so `npm install <tarball>` needs no
 // registry and leaves no `workspace:` range behind. grpc-js is not needed: the SDK's types
 // take the messages from `@cedana/core/messages`, which does not import the gRPC service.
 // build-catalog.mjs calls packSdk() and records the tarball in catalog.json (`sdk`);
@@ -21,9 +21,11 @@ export function packSdk(dest) {
   const sdkDir = join(root, 'packages/plugin-sdk');
   const coreDir = join(root, 'packages/core');
   const protobufDir = realpathSync(join(coreDir, 'node_modules/@bufbuild/protobuf'));
+  const semverDir = realpathSync(join(coreDir, 'node_modules/semver'));
   const sdk = readJson(join(sdkDir, 'package.json'));
   const core = readJson(join(coreDir, 'package.json'));
   const protobuf = readJson(join(protobufDir, 'package.json'));
+  const semver = readJson(join(semverDir, 'package.json'));
 
   const stage = mkdtempSync(join(tmpdir(), 'cedana-sdk-pack-'));
   try {
@@ -36,8 +38,8 @@ export function packSdk(dest) {
         {
           ...rest,
           description: 'Write cedana plugins: definePlugin, the feature types, CedanaError, spawnJob, and the test kit (./testing)',
-          dependencies: { '@cedana/core': core.version, '@bufbuild/protobuf': protobuf.version },
-          bundleDependencies: ['@cedana/core', '@bufbuild/protobuf'],
+          dependencies: { '@cedana/core': core.version, '@bufbuild/protobuf': protobuf.version, semver: semver.version },
+          bundleDependencies: ['@cedana/core', '@bufbuild/protobuf', 'semver'],
         },
         null,
         2,
@@ -45,13 +47,13 @@ export function packSdk(dest) {
     );
     const coreOut = join(pkg, 'node_modules/@cedana/core');
     cpSync(join(coreDir, 'dist'), join(coreOut, 'dist'), { recursive: true, filter: shipped });
-    const { dependencies: coreDeps, ...coreRest } = core;
+    const { dependencies: coreDeps, devDependencies: _coreDev, ...coreRest } = core;
     writeFileSync(
       join(coreOut, 'package.json'),
       `${JSON.stringify(
         {
           ...coreRest,
-          dependencies: { '@bufbuild/protobuf': coreDeps['@bufbuild/protobuf'] },
+          dependencies: { '@bufbuild/protobuf': coreDeps['@bufbuild/protobuf'], semver: coreDeps.semver },
           // only `@cedana/core/proto` (the gRPC service) needs it; the SDK never imports that
           peerDependencies: { '@grpc/grpc-js': coreDeps['@grpc/grpc-js'] },
           peerDependenciesMeta: { '@grpc/grpc-js': { optional: true } },
@@ -61,6 +63,7 @@ export function packSdk(dest) {
       )}\n`,
     );
     cpSync(protobufDir, join(pkg, 'node_modules/@bufbuild/protobuf'), { recursive: true, dereference: true });
+    cpSync(semverDir, join(pkg, 'node_modules/semver'), { recursive: true, dereference: true });
     mkdirSync(dest, { recursive: true });
     const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dest], {
       cwd: pkg,

@@ -25,11 +25,6 @@ describe('fromFailedCall', () => {
     assert.deepEqual(err.details, ['a', 'b']);
   });
 
-  it('uses the code hint when the trailer has none', () => {
-    const err = fromFailedCall({ code: 5, details: 'x', metadata: md({ [wire.ERROR_CODE_KEY]: 'CEDANA_ERR_JOB_NOT_FOUND' }) }, 'a');
-    assert.equal(err.hint, 'list jobs with `cedana ps`');
-  });
-
   it('maps UNAVAILABLE without a trailer to DAEMON_UNREACHABLE naming the address', () => {
     const err = fromFailedCall({ code: 14, details: 'No connection established' }, '127.0.0.1:8080');
     assert.equal(err.code, 'CEDANA_ERR_DAEMON_UNREACHABLE');

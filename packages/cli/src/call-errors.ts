@@ -3,29 +3,14 @@
  * hint and detail lines in the trailer (wire.ts); a call that never reached it
  * (or a daemon of another build) only has a gRPC status, mapped here.
  */
-import { CedanaError, ERRORS, type ErrorCode, wire } from '@cedana/core';
+import { CedanaError, errorFromTrailer, type FailedCall, wire } from '@cedana/core';
 
-/** What grpc-js gives us for a failed call (ServiceError), without importing grpc-js. */
-export interface FailedCall {
-  code: number;
-  details: string;
-  message?: string;
-  metadata?: { get(key: string): (string | Buffer)[] };
-}
+export type { FailedCall };
 
 export function fromFailedCall(call: FailedCall, address: string): CedanaError {
-  const first = (key: string) => {
-    const v = call.metadata?.get(key)[0];
-    return v === undefined ? undefined : wire.fromMetadataText(String(v));
-  };
   const message = call.details || call.message || 'the call failed';
-  const code = first(wire.ERROR_CODE_KEY);
-  if (code !== undefined && code in ERRORS) {
-    return new CedanaError(code as ErrorCode, message, {
-      hint: first(wire.ERROR_HINT_KEY),
-      details: parseDetails(first(wire.ERROR_DETAILS_KEY)),
-    });
-  }
+  const fromDaemon = errorFromTrailer(call, message);
+  if (fromDaemon) return fromDaemon;
   switch (call.code) {
     case wire.GRPC_STATUS.UNAVAILABLE:
       return unreachable(address, message);
@@ -50,14 +35,4 @@ export function unreachable(address: string, reason: string, hint?: string): Ced
     `cannot reach the daemon at ${address}: ${reason}`,
     hint === undefined ? {} : { hint },
   );
-}
-
-function parseDetails(raw: string | undefined): string[] {
-  if (raw === undefined) return [];
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    return Array.isArray(parsed) ? parsed.map(String) : [String(parsed)];
-  } catch {
-    return [raw];
-  }
 }

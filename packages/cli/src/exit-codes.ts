@@ -2,7 +2,7 @@
  * What `cedana` exits with. Scripts rely on these: keep them stable, and keep the
  * --help epilogue (EXIT_CODES_HELP) in step.
  */
-import { CedanaError, type ErrorCode, isCedanaError } from '@cedana/core';
+import { CedanaError, type ErrorCode, isCedanaError, type PluginErrorCode } from '@cedana/core';
 
 export const EXIT = {
   OK: 0,
@@ -27,7 +27,7 @@ export class UsageError extends CedanaError {
   constructor(
     message: string,
     hint = 'run the command with --help to see what it expects',
-    code: ErrorCode = 'CEDANA_ERR_INVALID_ARGUMENT',
+    code: ErrorCode | PluginErrorCode = 'CEDANA_ERR_INVALID_ARGUMENT',
   ) {
     super(code, message, { hint });
     this.name = 'UsageError';

@@ -1,7 +1,8 @@
 /**
- * Every error the core, the daemon and first-party plugins raise has a code from
- * this one table. Callers test `err.code`, never the message. Each code has a row
- * in docs/errors.md (a test keeps the two in step).
+ * Every error the core and the daemon raise (and those plugins share) has a code from
+ * this one table; a code of one plugin only is declared by that plugin (definePlugin's
+ * `errors`, registered at load: plugin-errors.ts). Callers test `err.code`, never the
+ * message. Each code has a row in docs/errors.md (a test keeps the two in step).
  *
  * `status` is the gRPC status name the daemon answers with; it is mapped to a
  * number at the edge (packages/daemon/src/server/grpc-errors.ts).
@@ -85,44 +86,7 @@ export const ERRORS = {
     status: 'UNAVAILABLE',
     hint: 'the transfer was cut (server gone, network down): its uploads were aborted and nothing was registered; run the command again once the storage answers',
   },
-  // criu
-  CEDANA_ERR_CRIU_NOT_FOUND: {
-    status: 'FAILED_PRECONDITION',
-    hint: 'install CRIU >= 4.2 (scripts/install-criu.sh), or set criu.binary_path',
-  },
-  CEDANA_ERR_CRIU_TOO_OLD: {
-    status: 'FAILED_PRECONDITION',
-    hint: 'install CRIU >= 4.2 (scripts/install-criu.sh): older versions fail on this kernel',
-  },
-  CEDANA_ERR_CRIU_DUMP: {
-    status: 'INTERNAL',
-    hint: 'read the CRIU log lines above; `cedana daemon check` tests the setup. The process was left running',
-  },
-  CEDANA_ERR_CRIU_RESTORE: {
-    status: 'INTERNAL',
-    hint: 'read the CRIU log lines above; the checkpoint was left intact, so the restore can be retried',
-  },
-  // containers (runtime plugins such as runc)
-  CEDANA_ERR_RUNC_NOT_FOUND: {
-    status: 'FAILED_PRECONDITION',
-    hint: "install runc (Debian: `apt-get install runc`) and make sure it is on the daemon's PATH",
-  },
-  CEDANA_ERR_RUNC_FAILED: {
-    status: 'INTERNAL',
-    hint: 'run the runc command named above by hand to see why it fails; check that --root is the one the containers use',
-  },
-  CEDANA_ERR_RUNC_RUN: {
-    status: 'FAILED_PRECONDITION',
-    hint: 'fix what runc says about the bundle (its config.json or rootfs); nothing was left behind',
-  },
-  CEDANA_ERR_RUNC_DUMP: {
-    status: 'INTERNAL',
-    hint: 'read the runc and CRIU lines above; `cedana daemon check` tests the setup. The container was left running',
-  },
-  CEDANA_ERR_RUNC_RESTORE: {
-    status: 'INTERNAL',
-    hint: 'read the runc and CRIU lines above; the checkpoint is intact and no container was left behind, so the restore can be retried',
-  },
+  // containers (runtime plugins such as runc and containerd)
   CEDANA_ERR_CONTAINER_NOT_FOUND: {
     status: 'NOT_FOUND',
     hint: 'list the containers with `cedana query runc --root ROOT`; pass the --root the container was started with',
@@ -143,28 +107,12 @@ export const ERRORS = {
     status: 'INVALID_ARGUMENT',
     hint: "give --bundle a folder with config.json and the rootfs, or a tar of one (a `docker export` tar of the rootfs works when the checkpoint holds the container's config.json)",
   },
-  // containerd (the containerd plugin)
-  CEDANA_ERR_CONTAINERD_UNREACHABLE: {
-    status: 'UNAVAILABLE',
-    hint: 'start containerd, or point --containerd-address at the socket it listens on (default /run/containerd/containerd.sock)',
-  },
-  CEDANA_ERR_CONTAINERD_FAILED: {
-    status: 'INTERNAL',
-    hint: "read containerd's message above; `cedana daemon check` tests containerd, runc and CRIU",
-  },
-  CEDANA_ERR_CONTAINERD_DUMP: {
-    status: 'INTERNAL',
-    hint: 'read the CRIU lines above; `cedana daemon check` tests the setup. The task was left running',
-  },
-  CEDANA_ERR_CONTAINERD_RESTORE: {
-    status: 'INTERNAL',
-    hint: 'read the CRIU lines above; the checkpoint is intact and the half-made container was removed, so the restore can be retried',
-  },
+  // images (containerd; a code older than plugin-declared codes, so not named after it)
   CEDANA_ERR_IMAGE_NOT_FOUND: {
     status: 'NOT_FOUND',
     hint: 'list the images with `cedana query containerd --namespace NS`; import or pull the image into that namespace first',
   },
-  // GPU (the gpu plugin)
+  // GPU (what the daemon says of GPU jobs and a missing gpu plugin)
   CEDANA_ERR_GPU_UNAVAILABLE: {
     status: 'FAILED_PRECONDITION',
     hint: 'install the NVIDIA driver >= 550 and cuda-checkpoint (`cedana daemon check` lists what is missing), or run without --gpu-enabled',
@@ -172,19 +120,6 @@ export const ERRORS = {
   CEDANA_ERR_GPU_NOT_ENABLED: {
     status: 'FAILED_PRECONDITION',
     hint: 'GPU checkpoints are offered only for jobs started with `cedana run ... --gpu-enabled`: start the job that way',
-  },
-  CEDANA_ERR_GPU_CHECKPOINT: {
-    status: 'INTERNAL',
-    hint: 'read the cuda-checkpoint message above; the process was put back on its GPU, so the dump can be retried',
-  },
-  // checkpoint streams (streamer plugin)
-  CEDANA_ERR_STREAMER_UNAVAILABLE: {
-    status: 'FAILED_PRECONDITION',
-    hint: "the streamer builds a small native helper with a C compiler and Node's headers on first use: install them (Debian: apt-get install gcc libnode-dev), or dump with --streams 0",
-  },
-  CEDANA_ERR_STREAMER_FAILED: {
-    status: 'INTERNAL',
-    hint: 'the streamer failed or died while CRIU streamed the images; the job was left as it was and no checkpoint was recorded: see the message, then retry',
   },
   // migration
   CEDANA_ERR_MIGRATE_REFUSED: {
@@ -243,19 +178,6 @@ export const ERRORS = {
     status: 'ABORTED',
     hint: 'another `cedana plugin` command is changing the plugins folder: wait for it to finish and try again',
   },
-  // kata
-  CEDANA_ERR_KATA_VM_NOT_FOUND: {
-    status: 'NOT_FOUND',
-    hint: "give the guest daemon's address with --guest-address vsock://CID:PORT, or add the VM to the kata VM map (CEDANA_KATA_VMS, default /etc/cedana/kata-vms.json)",
-  },
-  CEDANA_ERR_KATA_GUEST_UNREACHABLE: {
-    status: 'UNAVAILABLE',
-    hint: 'check that the VM runs and that cedana-daemon listens on the vsock port inside the guest (docs/kata.md)',
-  },
-  CEDANA_ERR_KATA_GUEST_TOO_OLD: {
-    status: 'FAILED_PRECONDITION',
-    hint: 'put a newer cedana into the guest image (docs/kata.md) and start the VM again',
-  },
   // daemon and client
   CEDANA_ERR_DAEMON_UNREACHABLE: { status: 'UNAVAILABLE', hint: 'start the daemon with `cedana daemon start`, or point --address at it' },
   CEDANA_ERR_TCP_NO_TOKEN: {
@@ -270,6 +192,26 @@ export const ERRORS = {
 } as const satisfies Record<string, { status: GrpcStatusName; hint: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+/** A code a plugin declares, CEDANA_ERR_<PLUGIN>_<WHAT>: known at run time, not at compile time. */
+export type PluginErrorCode = `CEDANA_ERR_${string}`;
+
+/** What a code means at the edge: its gRPC status and what to do next. */
+export interface ErrorSpec {
+  status: GrpcStatusName;
+  hint: string;
+}
+
+/** Codes plugins declared, with their owner (filled by registerPluginErrors at load). */
+export const PLUGIN_ERRORS = new Map<string, ErrorSpec & { plugin: string }>();
+
+/** Status and hint of a core code or of a code a loaded plugin declared; undefined for any other. */
+export function errorSpec(code: string): ErrorSpec | undefined {
+  return code in ERRORS ? ERRORS[code as ErrorCode] : PLUGIN_ERRORS.get(code);
+}
+
+/** The shape of every code, core's or a plugin's (not all of them are known here). */
+export const ERROR_CODE_PATTERN = /^CEDANA_ERR_[A-Z0-9]+(_[A-Z0-9]+)*$/;
 
 export type GrpcStatusName =
   | 'INVALID_ARGUMENT'
@@ -294,27 +236,30 @@ export interface CedanaErrorOptions {
 
 /** An error a user can act on: a code, what went wrong, and what to do next. */
 export class CedanaError extends Error {
-  readonly code: ErrorCode;
+  readonly code: ErrorCode | PluginErrorCode;
   readonly hint: string;
   readonly details: string[];
+  /** The status a plugin's code maps to where no registry knows it (a client reading a trailer). */
+  readonly #status: GrpcStatusName | undefined;
 
-  constructor(code: ErrorCode, message: string, opts: CedanaErrorOptions = {}) {
+  constructor(code: ErrorCode | PluginErrorCode, message: string, opts: CedanaErrorOptions & { status?: GrpcStatusName } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'CedanaError';
     this.code = code;
-    this.hint = opts.hint ?? ERRORS[code].hint;
+    this.hint = opts.hint ?? errorSpec(code)?.hint ?? '';
     this.details = opts.details ?? [];
+    this.#status = opts.status;
   }
 
   get status(): GrpcStatusName {
-    return ERRORS[this.code].status;
+    return errorSpec(this.code)?.status ?? this.#status ?? 'INTERNAL';
   }
 }
 
 /** True for a CedanaError from any copy of this package (plugins may bundle their own). */
 export function isCedanaError(err: unknown): err is CedanaError {
   const code: unknown = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
-  return typeof code === 'string' && code in ERRORS;
+  return typeof code === 'string' && (code in ERRORS || ERROR_CODE_PATTERN.test(code));
 }
 
 /** Any thrown value as a CedanaError; unknown errors become `fallback`. */

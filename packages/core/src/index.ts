@@ -23,12 +23,18 @@ export {
 export {
   CedanaError,
   type CedanaErrorOptions,
+  ERROR_CODE_PATTERN,
   ERRORS,
   type ErrorCode,
+  type ErrorSpec,
+  errorSpec,
   type GrpcStatusName,
   isCedanaError,
+  PLUGIN_ERRORS,
+  type PluginErrorCode,
   toCedanaError,
 } from './errors.js';
+export { errorFromTrailer, type FailedCall } from './failed-call.js';
 export { Feature, loadedPlugins, type PluginSource, setPluginSource, wrapPluginError } from './feature.js';
 export type {
   CheckpointStorage,
@@ -82,7 +88,22 @@ export {
   type PluginManifest,
   RESERVED_PLUGIN_NAMES,
 } from './plugin.js';
+export { errorPrefixOf, pluginErrorCodes, registerPluginErrors } from './plugin-errors.js';
+export {
+  fdTarget,
+  isAlive,
+  openFds,
+  parentPid,
+  processStartTime,
+  processState,
+  processTree,
+  sessionAndTty,
+  statFields,
+  untilGone,
+} from './proc.js';
 export { type ProfileNode, Profiler } from './profiling.js';
 export * as shape from './shape.js';
+export { signalName, signalNumber } from './signals.js';
 export { HOST_VERSION } from './version.js';
+export { atLeastVersion, newestFirst } from './versions.js';
 export * as wire from './wire.js';

@@ -1,4 +1,4 @@
-import type { CedanaError } from './errors.js';
+import type { CedanaError, ErrorSpec } from './errors.js';
 import type { FeatureValues } from './features.js';
 
 /**
@@ -17,6 +17,11 @@ export interface PluginDefinition {
    * It runs after the request type's own plugin's middleware (see docs/writing-plugins.md).
    */
   appliesTo?: '*' | readonly string[];
+  /**
+   * Error codes of this plugin only, each with its gRPC status and hint, named after it
+   * (CEDANA_ERR_<NAME>_<WHAT>). Registered at load; a code core or another plugin owns is refused.
+   */
+  errors?: Readonly<Record<string, ErrorSpec>>;
 }
 
 /**

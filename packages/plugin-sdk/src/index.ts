@@ -3,7 +3,7 @@
  * A plugin package's ESM entry default-exports `definePlugin({ name, version, features })`;
  * its package.json carries `"cedana": { "plugin": NAME, "engines": RANGE }`.
  */
-import type { FeatureValues, PluginDefinition } from '@cedana/core';
+import { type ErrorSpec, type FeatureValues, type PluginDefinition, type PluginErrorCode, registerPluginErrors } from '@cedana/core';
 
 /** Types the features object at compile time; the host checks it again at load time. */
 export function definePlugin<const F extends Partial<FeatureValues>>(definition: {
@@ -12,12 +12,18 @@ export function definePlugin<const F extends Partial<FeatureValues>>(definition:
   features: F;
   /** Job types its Dump/Restore/RunMiddleware also runs for: '*' (every type, `process` too) or a list. */
   appliesTo?: '*' | readonly string[];
+  /** Its own error codes, CEDANA_ERR_<NAME>_<WHAT>: { status: gRPC status name, hint: what to do next }. */
+  errors?: Readonly<Record<PluginErrorCode, ErrorSpec>>;
 }): PluginDefinition {
+  // Registered now too, so that the plugin's own tests see its hints; the host's loader
+  // registers them again at load and refuses the plugin there if a code is not its own.
+  registerPluginErrors(definition.name, definition.errors);
   return definition;
 }
 
 export {
   type Adapter,
+  atLeastVersion,
   type BaseContext,
   CedanaError,
   type CedanaErrorOptions,
@@ -29,9 +35,13 @@ export {
   type DumpHandlerFn,
   type DumpMiddleware,
   type ErrorCode,
+  type ErrorSpec,
   type ExitStatus,
+  errorFromTrailer,
+  type FailedCall,
   type FeatureName,
   type FeatureValues,
+  fdTarget,
   type HandlerFn,
   type HealthCheck,
   type HealthIssue,
@@ -39,6 +49,7 @@ export {
   type HelperCommand,
   HOST_VERSION,
   type ImageReaderFn,
+  isAlive,
   isCedanaError,
   type Logger,
   type ManageContext,
@@ -49,10 +60,16 @@ export {
   type ObjectDownload,
   type ObjectUpload,
   type OptionSpec,
+  openFds,
   type PluginCommand,
   type PluginDefinition,
+  type PluginErrorCode,
   type ProgressFn,
+  parentPid,
   pluginConfig,
+  processStartTime,
+  processState,
+  processTree,
   type QueryHandlerFn,
   type RestoreAdapter,
   type RestoreContext,
@@ -65,6 +82,11 @@ export {
   type RunMiddleware,
   type Started,
   type StorageClient,
+  sessionAndTty,
+  signalName,
+  signalNumber,
+  statFields,
+  untilGone,
 } from '@cedana/core';
 export type {
   CheckpointStats,

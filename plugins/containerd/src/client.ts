@@ -6,7 +6,7 @@
  * so the rest of the plugin never sees a raw status.
  */
 import { stat } from 'node:fs/promises';
-import { CedanaError, type ErrorCode } from '@cedana/plugin-sdk';
+import { CedanaError, type ErrorCode, type PluginErrorCode } from '@cedana/plugin-sdk';
 import { Client, connectivityState, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { LeasesService } from './proto/gen/containerd/services/leases.js';
 
@@ -186,7 +186,7 @@ export class Containerd {
   /** A gRPC failure as a CedanaError; NOT_FOUND and ALREADY_EXISTS keep a code callers test. */
   private failure(err: ServiceError, what: string): CedanaError {
     const detail = err.details || err.message;
-    let code: ErrorCode = 'CEDANA_ERR_CONTAINERD_FAILED';
+    let code: ErrorCode | PluginErrorCode = 'CEDANA_ERR_CONTAINERD_FAILED';
     if (err.code === status.UNAVAILABLE) code = 'CEDANA_ERR_CONTAINERD_UNREACHABLE';
     else if (err.code === status.NOT_FOUND) code = 'CEDANA_ERR_CONTAINER_NOT_FOUND';
     else if (err.code === status.ALREADY_EXISTS) code = 'CEDANA_ERR_CONTAINER_EXISTS';

@@ -7,8 +7,7 @@
  * took the same ID.
  */
 import { randomBytes } from 'node:crypto';
-import type { ExitStatus, Logger, Started } from '@cedana/plugin-sdk';
-import { CedanaError } from '@cedana/plugin-sdk';
+import { CedanaError, type ExitStatus, type Logger, processStartTime, type Started, untilGone } from '@cedana/plugin-sdk';
 import { Containerd, isNotFound } from './client.js';
 import { type ResolvedImage, unpackImage } from './image.js';
 import { Options } from './proto/gen/containerd/runc/options.js';
@@ -19,7 +18,7 @@ import type { Mount } from './proto/gen/containerd/types/mount.js';
 import { Status } from './proto/gen/containerd/types/task.js';
 import { type OciSpec, SPEC_TYPE_URL } from './spec.js';
 import { closeStdio, type TaskStdio } from './stdio.js';
-import { exitStatusOf, processStartTime, untilGone } from './watch.js';
+import { exitStatusOf } from './watch.js';
 
 export const RUNTIME = 'io.containerd.runc.v2';
 export const DEFAULT_SNAPSHOTTER = 'overlayfs';

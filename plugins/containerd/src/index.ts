@@ -10,6 +10,7 @@ import { definePlugin } from '@cedana/plugin-sdk';
 import { containerdCleanup } from './cleanup.js';
 import { dumpCmd, manageCmd, queryCmd, restoreCmd, runCmd } from './commands.js';
 import { containerdDump, dumpMiddleware } from './dump.js';
+import { CONTAINERD_ERRORS } from './errors.js';
 import { containerdHealthCheck } from './health.js';
 import { containerdManage } from './manage.js';
 import { containerdQuery } from './query.js';
@@ -21,6 +22,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'containerd',
   version,
+  errors: CONTAINERD_ERRORS,
   features: {
     DumpCmd: dumpCmd,
     RestoreCmd: restoreCmd,

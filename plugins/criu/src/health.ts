@@ -22,7 +22,7 @@ export const criuHealthCheck: HealthCheck = async function criuHealthCheck(ctx) 
   try {
     await checkCriu(ctx.config, result);
   } catch (err) {
-    const fix = isCedanaError(err) ? err.hint : INSTALL_FIX;
+    const fix = (isCedanaError(err) && err.hint) || INSTALL_FIX;
     result.errors.push({ message: err instanceof Error ? err.message : String(err), fix });
   }
   const iptables = await iptablesWarning();

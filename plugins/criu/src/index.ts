@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { definePlugin } from '@cedana/plugin-sdk';
 import { criuDump } from './dump.js';
+import { CRIU_ERRORS } from './errors.js';
 import { criuHealthCheck } from './health.js';
 import { criuRestore } from './restore.js';
 
@@ -13,6 +14,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'criu',
   version,
+  errors: CRIU_ERRORS,
   features: {
     DumpHandler: criuDump,
     RestoreHandler: criuRestore,

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RestoreContext } from '@cedana/plugin-sdk';
+import { processState, type RestoreContext } from '@cedana/plugin-sdk';
 import { readRootPid } from './pstree-image.js';
 
 /**
@@ -25,14 +25,8 @@ export async function checkpointPid(imagesDir: string, manifest: RestoreContext[
  * live process or thread.
  */
 export async function pidHolder(pid: number): Promise<'free' | 'zombie' | 'live'> {
-  let stat: string;
-  try {
-    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return 'free';
-  }
-  // "PID (comm) S ...": comm may hold spaces and parentheses, so read after the last ')'.
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  const state = await processState(pid);
+  if (state === undefined) return 'free';
   return state === 'Z' || state === 'X' ? 'zombie' : 'live';
 }
 

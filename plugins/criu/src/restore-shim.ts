@@ -6,10 +6,9 @@
  * session (detached) and ignores SIGPIPE/SIGHUP, so the job outlives the daemon.
  */
 import { spawn } from 'node:child_process';
-import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ExitStatus, Started } from '@cedana/plugin-sdk';
+import { type ExitStatus, type Started, signalName, untilGone } from '@cedana/plugin-sdk';
 import type { CriuRun } from './criu-process.js';
 import { destroyStdio, openDaemonEnds, type PipeSpec, type RestoredStdio, shimPipeArgs } from './restore-io.js';
 
@@ -103,7 +102,7 @@ export function runRestoreShim(attempt: ShimAttempt): Promise<ShimOutcome> {
     shim.on('close', (code, signal) => {
       if (restoredPid !== undefined) {
         // Reported, or the shim was killed: then watch the process until it is gone.
-        if (!exitSeen) void watchUntilGone(restoredPid).then(() => reportExit({ code: null, signal: null }));
+        if (!exitSeen) void untilGone(restoredPid, undefined, POLL_MS).then(() => reportExit({ code: null, signal: null }));
         return;
       }
       destroyStdio(stdio);
@@ -134,21 +133,4 @@ function toExitStatus(ev: ShimEvent): ExitStatus {
   if (typeof ev.signal === 'number') return { code: null, signal: signalName(ev.signal) };
   if (typeof ev.code === 'number') return { code: ev.code, signal: null };
   return { code: null, signal: null };
-}
-
-/** "SIGKILL" for 9; "SIG<n>" for a number Node does not know. */
-export function signalName(signo: number): string {
-  const entry = Object.entries(osConstants.signals).find(([, n]) => n === signo);
-  return entry ? entry[0] : `SIG${signo}`;
-}
-
-async function watchUntilGone(pid: number): Promise<void> {
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return;
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
 }

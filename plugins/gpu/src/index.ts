@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { definePlugin } from '@cedana/plugin-sdk';
 import { GPUInterceptor, GPUInterceptorRestore, gpuDump, gpuRestoreCheck } from './adapters.js';
+import { GPU_ERRORS } from './errors.js';
 import { gpuHealthCheck } from './health.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -13,6 +14,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'gpu',
   version,
+  errors: GPU_ERRORS,
   features: {
     GPUInterceptor,
     GPUInterceptorRestore,

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import { parseAddress, resolveAddress } from './address.js';
 import { toGuestPath } from './details.js';
-import { compareVersions } from './guest.js';
 import { socatArgs } from './vsock.js';
 
 it('parses vsock and unix addresses, and refuses others', () => {
@@ -41,9 +40,6 @@ it('maps host paths of the shared folder into the guest', () => {
   assert.throws(() => toGuestPath('/srv/ckpt/d1', 'nocolon'), { code: 'CEDANA_ERR_INVALID_ARGUMENT' });
 });
 
-it('compares versions and builds the socat bridge', () => {
-  assert.equal(compareVersions('0.1.0', '0.1.0'), 0);
-  assert.equal(compareVersions('0.0.9', '0.1.0'), -1);
-  assert.equal(compareVersions('1.0.0-rc1', '0.1.0'), 1);
+it('builds the socat bridge', () => {
   assert.deepEqual(socatArgs('/tmp/s.sock', 3, 9999), ['UNIX-LISTEN:/tmp/s.sock,fork,mode=600', 'VSOCK-CONNECT:3:9999']);
 });

@@ -6,7 +6,6 @@
  */
 
 import { stat } from 'node:fs/promises';
-import { ERRORS, wire } from '@cedana/core';
 import {
   credentials,
   DaemonClient,
@@ -18,7 +17,7 @@ import {
   type RestoreReq,
   type RestoreResp,
 } from '@cedana/core/proto';
-import { CedanaError, type ErrorCode, isCedanaError } from '@cedana/plugin-sdk';
+import { atLeastVersion, CedanaError, errorFromTrailer, type FailedCall, isCedanaError } from '@cedana/plugin-sdk';
 import type { GuestAddress } from './address.js';
 import { openVsockBridge } from './vsock.js';
 
@@ -35,11 +34,8 @@ export interface Guest {
   close(): Promise<void>;
 }
 
-interface FailedCall {
-  code: number;
-  details: string;
-  metadata?: { get(key: string): unknown[] };
-}
+/** gRPC status of a call that found nobody listening. */
+const GRPC_UNAVAILABLE = 14;
 
 type Unary<Req, Resp> = (req: Req, cb: (err: FailedCall | null, resp: Resp) => void) => { cancel(): void };
 
@@ -91,7 +87,7 @@ export async function connectGuest(address: GuestAddress, timeoutMs = CONNECT_TI
     const version =
       health.components.find((c) => c.name === 'daemon' && c.source === 'core')?.data.version ??
       health.components.find((c) => c.name === 'daemon')?.data.version;
-    if (!version || compareVersions(version, MIN_GUEST_VERSION) < 0) {
+    if (!version || !atLeastVersion(version, MIN_GUEST_VERSION)) {
       throw new CedanaError(
         'CEDANA_ERR_KATA_GUEST_TOO_OLD',
         `the guest daemon at ${address.text} is ${version ? `version ${version}` : 'of an unknown version (its HealthCheck reports none)'}; the kata plugin needs ${MIN_GUEST_VERSION} or newer`,
@@ -115,36 +111,9 @@ export async function connectGuest(address: GuestAddress, timeoutMs = CONNECT_TI
 
 /** A failed guest call as a CedanaError: the guest's code when it sent one, its message prefixed with the guest. */
 export function guestError(call: FailedCall, address: string): CedanaError {
-  const first = (key: string) => {
-    const v = call.metadata?.get(key)[0];
-    return v === undefined ? undefined : wire.fromMetadataText(String(v));
-  };
   const message = `guest daemon at ${address}: ${call.details || 'the call failed'}`;
-  const code = first(wire.ERROR_CODE_KEY);
-  let details: string[] = [];
-  try {
-    const raw = first(wire.ERROR_DETAILS_KEY);
-    if (raw) details = (JSON.parse(raw) as unknown[]).map(String);
-  } catch {}
-  if (code !== undefined && code in ERRORS)
-    return new CedanaError(code as ErrorCode, message, { hint: first(wire.ERROR_HINT_KEY), details });
-  if (call.code === wire.GRPC_STATUS.UNAVAILABLE) return new CedanaError('CEDANA_ERR_KATA_GUEST_UNREACHABLE', message);
-  return new CedanaError('CEDANA_ERR_INTERNAL', message, { details });
-}
-
-/** Compares dotted numeric versions (a pre-release suffix is ignored). */
-export function compareVersions(a: string, b: string): number {
-  const parts = (v: string) =>
-    v
-      .replace(/^v/, '')
-      .split(/[-+]/)[0]
-      ?.split('.')
-      .map((n) => Number.parseInt(n, 10) || 0) ?? [];
-  const pa = parts(a);
-  const pb = parts(b);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  return 0;
+  const fromGuest = errorFromTrailer(call, message);
+  if (fromGuest) return fromGuest;
+  if (call.code === GRPC_UNAVAILABLE) return new CedanaError('CEDANA_ERR_KATA_GUEST_UNREACHABLE', message);
+  return new CedanaError('CEDANA_ERR_INTERNAL', message);
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { definePlugin } from '@cedana/plugin-sdk';
 import { dumpCmd, restoreCmd } from './commands.js';
 import { dumpMiddleware } from './dump.js';
+import { KATA_ERRORS } from './errors.js';
 import { restoreMiddleware } from './restore.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -14,6 +15,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'kata',
   version,
+  errors: KATA_ERRORS,
   features: {
     DumpCmd: dumpCmd,
     RestoreCmd: restoreCmd,

@@ -6,9 +6,9 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError } from '@cedana/plugin-sdk';
+import { CedanaError, processTree } from '@cedana/plugin-sdk';
 import type { Bundle, OciConfig } from './bundle.js';
-import { mappedFiles, mountOfPath, mountsOf, processTree } from './proc.js';
+import { mappedFiles, mountOfPath, mountsOf } from './proc.js';
 
 /** What the dumped container needed from its bundle (kept in checkpoint.json under runc.needs). */
 export interface BundleNeeds {

@@ -9,6 +9,7 @@ import { definePlugin } from '@cedana/plugin-sdk';
 import { runcCleanup } from './cleanup.js';
 import { dumpCmd, manageCmd, queryCmd, restoreCmd, runCmd } from './commands.js';
 import { dumpMiddleware, runcDump } from './dump.js';
+import { RUNC_ERRORS } from './errors.js';
 import { runcHealthCheck } from './health.js';
 import { runcManage } from './manage.js';
 import { runcQuery } from './query.js';
@@ -20,6 +21,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'runc',
   version,
+  errors: RUNC_ERRORS,
   features: {
     DumpCmd: dumpCmd,
     RestoreCmd: restoreCmd,

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { isLive, mountOfPath, mountsOf, parseMaps, processStartTime, processTree, unescapeMountPath } from './proc.js';
+import { mountOfPath, mountsOf, parseMaps, unescapeMountPath } from './proc.js';
 
 describe('/proc', () => {
   it('takes the mapped regular files from maps, not anonymous, deleted or device mappings', () => {
@@ -30,18 +29,7 @@ describe('/proc', () => {
     assert.equal(unescapeMountPath('/mnt/with\\040space\\134x'), '/mnt/with space\\x');
   });
 
-  it('reads its own process: live, a start time, a tree, mounts with a root', async () => {
-    assert.equal(await isLive(process.pid), true);
-    assert.ok(((await processStartTime(process.pid)) ?? 0) > 0);
+  it('reads the mounts of its own process, with a root', async () => {
     assert.ok((await mountsOf(process.pid)).some((m) => m.mountPoint === '/'));
-    const child = spawn('sleep', ['5']);
-    try {
-      await new Promise((r) => child.once('spawn', r));
-      assert.ok((await processTree(process.pid)).includes(child.pid as number));
-    } finally {
-      child.kill('SIGKILL');
-    }
-    assert.equal(await isLive(2 ** 22 + 7), false);
-    assert.equal(await processStartTime(2 ** 22 + 7), undefined);
   });
 });

@@ -1,47 +1,8 @@
 /**
- * What the plugin reads from /proc about a container's processes: whether one still
- * lives (a zombie does not), its start time (guards against PID reuse), its children,
- * its mounts and the files it maps.
+ * What the plugin reads from /proc about a container's processes beyond the SDK's
+ * readers: its mounts and the files it maps.
  */
-import { readdir, readFile } from 'node:fs/promises';
-
-/** Fields of /proc/PID/stat after the command name, which may hold spaces and parentheses. */
-async function statFields(pid: number): Promise<string[] | undefined> {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  return text
-    .slice(text.lastIndexOf(')') + 2)
-    .trim()
-    .split(' ');
-}
-
-/** True while the process runs; a zombie (exited, not yet reaped) has ended. */
-export async function isLive(pid: number): Promise<boolean> {
-  const state = (await statFields(pid))?.[0];
-  return state !== undefined && state !== 'Z' && state !== 'X';
-}
-
-/** Start time in clock ticks since boot (field 22), or undefined when there is no such process. */
-export async function processStartTime(pid: number): Promise<number | undefined> {
-  const ticks = (await statFields(pid))?.[19];
-  return ticks === undefined ? undefined : Number(ticks);
-}
-
-/** `pid` and every process below it. */
-export async function processTree(pid: number): Promise<number[]> {
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const p = queue.shift() as number;
-    out.push(p);
-    const tasks = await readdir(`/proc/${p}/task`).catch(() => [] as string[]);
-    for (const tid of tasks) {
-      const children = await readFile(`/proc/${p}/task/${tid}/children`, 'utf8').catch(() => '');
-      for (const c of children.split(' ').filter(Boolean)) queue.push(Number(c));
-    }
-  }
-  return out;
-}
+import { readFile } from 'node:fs/promises';
 
 /** A mount as the process sees it (/proc/PID/mountinfo). */
 export interface MountEntry {

@@ -9,11 +9,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ExitStatus, Started } from '@cedana/plugin-sdk';
-import { untilGone } from './watch.js';
+import { type ExitStatus, type Started, signalName, untilGone } from '@cedana/plugin-sdk';
 
 /** The shim script, shipped in the package's `shim` folder. */
 export const SHIM_PATH = fileURLToPath(new URL('../shim/runc-shim.pl', import.meta.url));
@@ -162,10 +160,4 @@ function toExitStatus(ev: ShimEvent): ExitStatus {
   if (typeof ev.signal === 'number') return { code: null, signal: signalName(ev.signal) };
   if (typeof ev.code === 'number') return { code: ev.code, signal: null };
   return { code: null, signal: null };
-}
-
-/** "SIGKILL" for 9; "SIG<n>" for a number Node does not know. */
-export function signalName(signo: number): string {
-  const entry = Object.entries(osConstants.signals).find(([, n]) => n === signo);
-  return entry ? entry[0] : `SIG${signo}`;
 }

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { definePlugin } from '@cedana/plugin-sdk';
+import { STREAMER_ERRORS } from './errors.js';
 import { streamerHealthCheck } from './health.js';
 import { streamDump, streamRestore } from './middleware.js';
 import { readStreamedImages } from './read-images.js';
@@ -15,6 +16,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'streamer',
   version,
+  errors: STREAMER_ERRORS,
   features: {
     DumpMiddleware: [streamDump],
     RestoreMiddleware: [streamRestore],

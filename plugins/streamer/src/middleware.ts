@@ -9,10 +9,10 @@
  * written every shard and the index; if the streamer fails, the tree is continued.
  */
 import { readFileSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CedanaError, type DumpAdapter, type Measured, type RestoreAdapter } from '@cedana/plugin-sdk';
+import { CedanaError, type DumpAdapter, type Measured, processTree, type RestoreAdapter } from '@cedana/plugin-sdk';
 import { ensureAddon } from './build-addon.js';
 import type { StreamStats } from './capture.js';
 import { socketName } from './control.js';
@@ -175,7 +175,7 @@ function addStats(ctx: Measured, stats: StreamStats): void {
 /** Resident memory of `pid` and its descendants, in bytes (0 when unreadable). */
 async function residentBytes(pid: number): Promise<number> {
   let total = 0;
-  for (const p of await descendants(pid)) {
+  for (const p of await processTree(pid)) {
     const status = await readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
     total += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
   }
@@ -184,26 +184,11 @@ async function residentBytes(pid: number): Promise<number> {
 
 /** Sends `signal` to `pid` and every descendant (the tree CRIU dumped and left stopped). */
 async function signalTree(pid: number, signal: NodeJS.Signals): Promise<void> {
-  for (const p of await descendants(pid)) {
+  for (const p of await processTree(pid)) {
     try {
       process.kill(p, signal);
     } catch {
       // gone already
     }
   }
-}
-
-async function descendants(root: number): Promise<number[]> {
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const pid = queue.shift() as number;
-    out.push(pid);
-    const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
-    for (const tid of tasks) {
-      const text = await readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '');
-      for (const child of text.split(' ').filter(Boolean)) queue.push(Number(child));
-    }
-  }
-  return out;
 }

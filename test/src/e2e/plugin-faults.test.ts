@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TestDaemon } from '../harness/daemon.js';
-import { writePluginPackage } from '../harness/plugin-package.js';
+import type { TestDaemon } from '../harness/daemon.js';
+import { startWithPlugins } from '../harness/plugin-package.js';
 
 const ENTRY = `function explode() { throw new Error('the disk of the hook is full'); }
 export default {
@@ -33,12 +33,7 @@ interface Fault {
 describe('a plugin middleware that throws', () => {
   let d: TestDaemon;
   before(async () => {
-    d = await TestDaemon.start();
-    d.env.CEDANA_PLUGINS_DIR = join(d.dir, 'plugins');
-    await d.restart();
-    assert.equal((await d.cli(['plugin', 'install', 'criu', '--registry', ''])).code, 0);
-    const r = await d.cli(['plugin', 'install', await writePluginPackage(d.dir, { plugin: 'thrower', entry: ENTRY })]);
-    assert.equal(r.code, 0, r.stderr);
+    d = await startWithPlugins({ plugin: 'thrower', entry: ENTRY });
   });
   after(() => d?.stop());
 

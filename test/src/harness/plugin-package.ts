@@ -2,11 +2,13 @@
  * Plugin packages made on the spot for the plugin tests: plain-JS folders (no SDK, no
  * build), each a failure mode or a feature, and tarballs of them made with `npm pack`.
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { TestDaemon } from './daemon.js';
 
 const run = promisify(execFile);
 
@@ -77,4 +79,22 @@ export async function catalogPackageAs(
   const pkg = JSON.parse(await readFile(pkgFile, 'utf8')) as Record<string, unknown>;
   await writeFile(pkgFile, JSON.stringify({ ...pkg, version, ...extra }, null, 2));
   return dir;
+}
+
+/**
+ * A daemon with a plugins folder of its own: criu from the local catalog, then each plain-JS
+ * package given, installed through the CLI (which has the daemon load it).
+ */
+export async function startWithPlugins(...packages: PluginPackage[]): Promise<TestDaemon> {
+  const d = await TestDaemon.start();
+  d.env.CEDANA_PLUGINS_DIR = join(d.dir, 'plugins');
+  await d.restart();
+  for (const args of [
+    ['criu', '--registry', ''],
+    ...(await Promise.all(packages.map(async (p) => [await writePluginPackage(d.dir, p)]))),
+  ]) {
+    const r = await d.cli(['plugin', 'install', ...args]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  return d;
 }

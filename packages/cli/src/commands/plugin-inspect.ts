@@ -51,6 +51,8 @@ export async function inspect(session: Session, argv: PluginArgs & { name: strin
     features: featureStates,
     // job types its middleware runs for besides its own (definePlugin's appliesTo)
     appliesTo: loaded?.definition?.appliesTo ?? [],
+    // its own error codes (definePlugin's errors), as registered when it loaded
+    errors: Object.entries(loaded?.definition?.errors ?? {}).map(([code, e]) => ({ code, status: e.status, hint: e.hint })),
     dependencies: await dependencyTree(path, roots),
   };
   if (argv.json) return session.json(info);
@@ -70,6 +72,7 @@ export async function inspect(session: Session, argv: PluginArgs & { name: strin
       : []),
     `features     ${featureStates.map((f) => (f.state === 'exported' ? f.symbol : `${f.symbol} (incompatible)`)).join(', ') || '-'}`,
     `applies to   ${info.appliesTo === '*' ? 'every job type' : [info.plugin, ...info.appliesTo].join(', ')}`,
+    `error codes  ${info.errors.map((e) => `${e.code} (${e.status})`).join(', ') || '-'}`,
     `dependencies${info.dependencies.length === 0 ? '  none (the host provides @cedana/plugin-sdk)' : ''}`,
     ...renderTree(info.dependencies, '  '),
   ];

@@ -133,6 +133,8 @@ describe('errors', () => {
   it('prints code, message, indented details and the hint', () => {
     const err = new CedanaError('CEDANA_ERR_CRIU_DUMP', 'criu dump failed (exit 1)', {
       details: ['Error (criu/cr-dump.c:1): oops', 'line 2'],
+      // as the daemon's trailer brings it: the CLI does not load the criu plugin that declares the code
+      hint: 'read the CRIU log lines above; `cedana daemon check` tests the setup. The process was left running',
     });
     assert.equal(
       formatError(err),

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import semver from 'semver';
+import { newestFirst } from '@cedana/core';
 import type { Source } from './fetch.js';
 
 export interface InstalledRecord {
@@ -72,7 +72,7 @@ export async function scanInstalled(pluginsDir: string): Promise<FoundPlugin[]> 
   return Promise.all(
     entries.map(async (plugin) => {
       const dir = join(pluginsDir, plugin);
-      const versions = (await readdir(dir).catch(() => [] as string[])).filter((v) => semver.valid(v)).sort(semver.rcompare);
+      const versions = newestFirst(await readdir(dir).catch(() => [] as string[]));
       const version = versions[0] ?? '';
       const pkg = version
         ? ((JSON.parse(await readFile(join(dir, version, 'package.json'), 'utf8').catch(() => '{}')) as { name?: string }) ?? {})

@@ -7,7 +7,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DumpContext } from '@cedana/core';
+import { type DumpContext, processTree } from '@cedana/core';
 
 const POLL_MS = 250;
 
@@ -49,7 +49,7 @@ export async function folderBytes(dir: string): Promise<number> {
 
 /** Anonymous memory of `pid` and its descendants, in bytes (0 when unreadable). */
 export async function treeMemory(pid: number): Promise<number> {
-  const tree = await descendants(pid);
+  const tree = await processTree(pid);
   const sizes = await Promise.all(
     tree.map(async (p) => {
       const rollup = await readFile(`/proc/${p}/smaps_rollup`, 'utf8').catch(() => '');
@@ -57,26 +57,4 @@ export async function treeMemory(pid: number): Promise<number> {
     }),
   );
   return sizes.reduce((a, b) => a + b, 0);
-}
-
-/** `pid` and every process below it, from the parent PIDs in /proc/N/stat (/proc/N/task/T/children needs CONFIG_PROC_CHILDREN). */
-async function descendants(pid: number): Promise<number[]> {
-  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n)).map(Number);
-  const children = new Map<number, number[]>();
-  await Promise.all(
-    pids.map(async (p) => {
-      const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
-      // After the command's closing parenthesis: state, then the parent PID.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid > 0) children.set(ppid, [...(children.get(ppid) ?? []), p]);
-    }),
-  );
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const p = queue.shift() as number;
-    out.push(p);
-    queue.push(...(children.get(p) ?? []));
-  }
-  return out;
 }

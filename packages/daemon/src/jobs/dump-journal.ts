@@ -9,8 +9,8 @@
  * once a failed dump has cleaned up after itself.
  */
 import type { ManifestFacts } from '@cedana/core';
+import { processStartTime } from '@cedana/core';
 import { Checkpoint } from '@cedana/core/proto';
-import { processStartTime } from '../process/proc.js';
 import type { Store } from '../store/store.js';
 
 export const DUMP_PHASES = ['started', 'images-done', 'packed'] as const;

@@ -12,12 +12,12 @@
 import { access, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@cedana/core';
+import { isAlive, processStartTime } from '@cedana/core';
 import { Checkpoint } from '@cedana/core/proto';
 import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
 import { type ArchiveCompression, archivePath, CODECS } from '../checkpoint/codecs.js';
 import { MANIFEST_FILE, writeManifest } from '../checkpoint/manifest.js';
 import { makePrivate } from '../checkpoint/private-modes.js';
-import { isAlive, processStartTime } from '../process/proc.js';
 import { continueStoppedTree, processesNaming, tracerOf } from '../process/tree.js';
 import type { Store } from '../store/store.js';
 import type { DumpJournal, DumpRecord } from './dump-journal.js';

@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough, type Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { CedanaError, type ExitStatus, type Logger, type Started } from '@cedana/core';
-import { signalName } from '../process/proc.js';
+import { CedanaError, type ExitStatus, type Logger, type Started, signalName } from '@cedana/core';
 import { encodeFrame, FrameReader } from './holder-frames.js';
 
 /** The holder script, shipped in the package's `shim` folder. */

@@ -13,11 +13,15 @@ import {
   type ExitStatus,
   features,
   fileNameFor,
+  isAlive,
   type Logger,
   type Measured,
   type PluginSource,
+  processStartTime,
   type RestoreContext,
   type Started,
+  signalName,
+  signalNumber,
 } from '@cedana/core';
 import {
   CheckpointStats,
@@ -37,7 +41,6 @@ import { criuOptionsFrom } from '../defaults/criu-options.js';
 import { dumpPipeline } from '../pipelines/dump.js';
 import { restorePipeline } from '../pipelines/restore.js';
 import { runPipeline } from '../pipelines/run.js';
-import { isAlive, processStartTime, signalName, signalNumber } from '../process/proc.js';
 import { refuseDaemonHelper, refuseProtectedPid } from '../process/protected-pids.js';
 import { watchProcess } from '../process/watch.js';
 import type { Store } from '../store/store.js';

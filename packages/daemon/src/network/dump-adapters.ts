@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { DumpAdapter } from '@cedana/core';
-import { openFds } from '../process/proc.js';
+import { openFds } from '@cedana/core';
 
 const TCP_ESTABLISHED = '01';
 

@@ -15,12 +15,12 @@ import {
   type Logger,
   loadConfig,
   type PluginDefinition,
+  processStartTime,
   setPluginSource,
 } from '@cedana/core';
 import { type DumpReq, DumpResp } from '@cedana/core/proto';
 import { unpackCheckpoint } from '../checkpoint/archive.js';
 import { criuOptionsFrom } from '../defaults/criu-options.js';
-import { processStartTime } from '../process/proc.js';
 import { dumpPipeline } from './dump.js';
 
 const log: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => log };

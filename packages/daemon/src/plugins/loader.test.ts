@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HOST_VERSION, type LoadedPlugin } from '@cedana/core';
+import { CedanaError, HOST_VERSION, isCedanaError, type LoadedPlugin } from '@cedana/core';
 import { loadPlugin, loadPlugins } from './loader.js';
 
 interface FixtureOptions {
@@ -58,6 +58,47 @@ describe('loadPlugin', () => {
     await writePlugin(root, 'escape', { pkg: { main: '../../../outside.js' }, entry: null });
     const p = await loadPlugin(join(root, 'escape'), 'escape');
     assertFailed(p, 'import', 'CEDANA_ERR_PLUGIN_MANIFEST', /must be a file inside .*: "\.\.\/\.\.\/\.\.\/outside\.js": it goes up/);
+  });
+
+  it("registers a plugin's own error codes: a CedanaError of one gets its hint and status", async () => {
+    const errors = { CEDANA_ERR_OWNCODES_DISK_FULL: { status: 'RESOURCE_EXHAUSTED', hint: 'free some space on the disk' } };
+    const entry = `export default { name: 'owncodes', version: '1.0.0', features: {}, errors: ${JSON.stringify(errors)} };\n`;
+    await writePlugin(root, 'owncodes', { entry });
+    const p = await loadPlugin(join(root, 'owncodes'), 'owncodes');
+    assert.equal(p.status, 'ok', p.error?.message);
+    const err = new CedanaError('CEDANA_ERR_OWNCODES_DISK_FULL', 'the disk is full');
+    assert.equal(err.hint, 'free some space on the disk');
+    assert.equal(err.status, 'RESOURCE_EXHAUSTED');
+    assert.equal(isCedanaError(err), true);
+  });
+
+  for (const [why, code, owner] of [
+    ['a core code', 'CEDANA_ERR_JOB_NOT_FOUND', /belongs to cedana's core/],
+    ["another plugin's code", 'CEDANA_ERR_OWNCODES_DISK_FULL', /belongs to the plugin "owncodes"/],
+    ['a code not named after the plugin', 'CEDANA_ERR_DISK_FULL', /not named after the plugin: expected CEDANA_ERR_THIEF_<WHAT>/],
+  ] as const) {
+    it(`refuses a plugin that declares ${why}, in shape`, async () => {
+      await writePlugin(root, 'owncodes', {
+        version: '1.0.0',
+        entry: `export default { name: 'owncodes', version: '1.0.0', features: {}, errors: { CEDANA_ERR_OWNCODES_DISK_FULL: { status: 'INTERNAL', hint: 'free some space' } } };\n`,
+      }).catch(() => {});
+      await loadPlugin(join(root, 'owncodes'), 'owncodes');
+      const entry = `export default { name: 'thief', version: '1.0.0', features: {}, errors: { ${code}: { status: 'INTERNAL', hint: 'do something else' } } };\n`;
+      await rm(join(root, 'thief'), { recursive: true, force: true });
+      await writePlugin(root, 'thief', { entry });
+      assertFailed(await loadPlugin(join(root, 'thief'), 'thief'), 'shape', 'CEDANA_ERR_PLUGIN_SHAPE', owner);
+    });
+  }
+
+  it('refuses an error code without a gRPC status or a hint', async () => {
+    const entry = `export default { name: 'nohint', version: '1.0.0', features: {}, errors: { CEDANA_ERR_NOHINT_X: { status: 'SOMETIMES' } } };\n`;
+    await writePlugin(root, 'nohint', { entry });
+    assertFailed(
+      await loadPlugin(join(root, 'nohint'), 'nohint'),
+      'shape',
+      'CEDANA_ERR_PLUGIN_SHAPE',
+      /status "SOMETIMES", expected a gRPC status name/,
+    );
   });
 
   it('loads a good plugin with status ok, its definition and version', async () => {

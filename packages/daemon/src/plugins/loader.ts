@@ -13,9 +13,11 @@ import {
   insideFolder,
   type LoadedPlugin,
   type LoadPhase,
+  newestFirst,
   type PluginDefinition,
   type PluginManifest,
   RESERVED_PLUGIN_NAMES,
+  registerPluginErrors,
 } from '@cedana/core';
 import semver from 'semver';
 import { HOST_MODULES_DIR, HOST_PROVIDED, provideHostModules } from './host-modules.js';
@@ -80,6 +82,7 @@ export async function loadPlugin(pluginDir: string, name: string): Promise<Loade
     const definition = await importEntry(record.path, pkg);
     record.loadMs = Math.round(performance.now() - started);
     checkDefinition(definition, pkg);
+    registerErrors(definition, pkg);
     record.definition = definition;
     record.status = 'ok';
   } catch (err) {
@@ -95,7 +98,7 @@ async function resolveVersionDir(pluginDir: string): Promise<string> {
   const entries = await readdir(pluginDir, { withFileTypes: true });
   // Version folders may be symlinks (e.g. to a workspace package under development).
   const versions = entries.filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
-  const valid = versions.filter((v) => semver.valid(v)).sort(semver.rcompare);
+  const valid = newestFirst(versions);
   // The highest version made for this host; only when none is, the highest (its engines phase then says why).
   const chosen = (await firstCompatible(pluginDir, valid)) ?? valid[0];
   if (!chosen) {
@@ -300,6 +303,19 @@ function checkDefinition(def: unknown, pkg: PackageJson): asserts def is PluginD
       'shape',
       'CEDANA_ERR_PLUGIN_SHAPE',
       `the plugin calls itself "${d.name}" but its package.json says "cedana.plugin": "${pkg.cedana?.plugin}"`,
+    );
+  }
+}
+
+/** Registers the plugin's own error codes; refuses codes core or another plugin owns, or not named after it. */
+function registerErrors(def: PluginDefinition, pkg: PackageJson): void {
+  const wrong = registerPluginErrors(pkg.cedana?.plugin ?? def.name, def.errors);
+  if (wrong) {
+    throw new LoadFailure(
+      'shape',
+      'CEDANA_ERR_PLUGIN_SHAPE',
+      `${pkg.name}: ${wrong}`,
+      'declare only codes of the plugin (CEDANA_ERR_<NAME>_<WHAT>) with a gRPC status and a hint; use core codes by their name',
     );
   }
 }

@@ -1,6 +1,5 @@
-import { CedanaError, type DumpAdapter } from '@cedana/core';
+import { CedanaError, type DumpAdapter, fdTarget, isAlive, processStartTime, sessionAndTty } from '@cedana/core';
 import { externalMounts, ownMountNamespace, ownPidNamespace } from './pid-namespace.js';
-import { fdTarget, isAlive, processStartTime, sessionAndTty } from './proc.js';
 
 // By now the request names the type and, for processes, the PID.
 

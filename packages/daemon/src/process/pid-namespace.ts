@@ -16,8 +16,7 @@
  */
 import { readFile, readlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CedanaError } from '@cedana/core';
-import { isAlive, sessionAndTty } from './proc.js';
+import { CedanaError, isAlive, sessionAndTty } from '@cedana/core';
 
 const NAMESPACE_PARENT = [
   'use POSIX ();',

@@ -4,8 +4,7 @@
  * holds the daemon would freeze the daemon in the middle of its own dump (and PID 1's
  * tree is the whole machine).
  */
-import { CedanaError, type DumpAdapter } from '@cedana/core';
-import { parentPid } from './proc.js';
+import { CedanaError, type DumpAdapter, parentPid } from '@cedana/core';
 
 /** Why `pid` is protected, or undefined when it may be dumped. */
 export async function protectedBecause(pid: number): Promise<string | undefined> {

@@ -1,12 +1,11 @@
 /** The daemon's own RunHandler for type "process": spawns the program detached, or through an I/O holder. */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError, fileNameFor, type RunHandlerFn, type Started } from '@cedana/core';
+import { CedanaError, fileNameFor, processStartTime, type RunHandlerFn, type Started } from '@cedana/core';
 import { resolveProgram, spawnJob } from '@cedana/plugin-sdk';
 import { type HeldStarted, startHeldRun } from '../jobs/io-holder.js';
 import { exitDir, ioDir } from '../jobs/state-paths.js';
 import { namespaceInit, pidNamespaceExec } from './pid-namespace.js';
-import { processStartTime } from './proc.js';
 import { watchProcess } from './watch.js';
 
 /**

@@ -1,23 +1,6 @@
 /** A process tree as /proc shows it: for thawing what an interrupted dump left stopped. */
 import { readdir, readFile } from 'node:fs/promises';
-import { processState } from './proc.js';
-
-/** `root` and every descendant (children of all its threads), root first. */
-export async function processTree(root: number): Promise<number[]> {
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const pid = queue.shift() as number;
-    if (out.includes(pid)) continue;
-    out.push(pid);
-    const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
-    for (const tid of tasks) {
-      const text = await readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '');
-      for (const child of text.split(' ').filter(Boolean)) queue.push(Number(child));
-    }
-  }
-  return out;
-}
+import { processState, processTree } from '@cedana/core';
 
 /**
  * Sends SIGCONT to every process of the tree that is stopped (state T, or t: stopped

@@ -3,22 +3,10 @@
  * after a daemon restart): Node gets no exit event for it, so poll /proc.
  * Its exit code cannot be known.
  */
-import type { ExitStatus, Started } from '@cedana/core';
-import { processStartTime } from './proc.js';
-
-const POLL_MS = 250;
+import { type ExitStatus, type Started, untilGone } from '@cedana/core';
 
 /** A Started for a live PID; `startTime` guards against the PID being reused. */
 export function watchProcess(pid: number, startTime: number | undefined): Started {
-  const exited = new Promise<ExitStatus>((resolve) => {
-    const timer = setInterval(async () => {
-      const now = await processStartTime(pid);
-      if (now === undefined || (startTime !== undefined && now !== startTime)) {
-        clearInterval(timer);
-        resolve({ code: null, signal: null });
-      }
-    }, POLL_MS);
-    timer.unref();
-  });
+  const exited: Promise<ExitStatus> = untilGone(pid, startTime).then(() => ({ code: null, signal: null }));
   return { pid, exited };
 }

@@ -10,6 +10,7 @@ import {
   type Logger,
   type ProfileNode,
   type ProgressFn,
+  signalNumber,
   wire,
 } from '@cedana/core';
 import {
@@ -29,7 +30,6 @@ import { MigrationTarget } from '../migrate/migrate-in.js';
 import { migrateJob } from '../migrate/migrate-out.js';
 import { pluginFaults } from '../pipelines/plugin-faults.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import { signalNumber } from '../process/proc.js';
 import type { Store } from '../store/store.js';
 import { checkAuth } from './auth.js';
 import { callContext } from './call-context.js';

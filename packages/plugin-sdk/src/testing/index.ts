@@ -8,13 +8,14 @@
  *   after(() => d.stop());
  *   assert.match(await d.ok(['features', 'tag']), /DumpMiddleware/);
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, realpath, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliCommand } from './cli-path.js';
+import { DaemonProcess } from './daemon-process.js';
+
+export { type CliCallOptions, type CliResult, DaemonProcess, runCedana } from './daemon-process.js';
 
 export interface TestDaemonOptions {
   /** Folder of the plugin package under test (a path or a file: URL). */
@@ -23,16 +24,12 @@ export interface TestDaemonOptions {
   with?: string[];
   /** Extra environment (CEDANA_* settings) for the daemon and the CLI. */
   env?: Record<string, string>;
+  /** Flags after `cedana daemon start`. */
+  args?: string[];
   /** The cedana CLI: its main.js or a binary. Default: $CEDANA_CLI, else @cedana/cli as seen from the plugin's folder, else `cedana` on PATH. */
   cli?: string;
   /** How long to wait for the daemon to answer (default 15 s). */
   timeoutMs?: number;
-}
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
 }
 
 /** The `cedana features --json` record of one plugin, as the daemon's loader sees it. */
@@ -47,18 +44,19 @@ export interface LoadedRecord {
   hint: string;
 }
 
-export class TestDaemon {
-  private proc: ChildProcess | undefined;
-
+/** A daemon with the plugin under test loaded (see DaemonProcess for cli, ok, json, log, restart, stop...). */
+export class TestDaemon extends DaemonProcess {
   private constructor(
-    /** Temp folder of everything: socket, database, checkpoints, plugins, daemon.log. */
-    readonly dir: string,
+    dir: string,
     /** The plugins folder the daemon loads (links to the packages). */
     readonly pluginsDir: string,
-    /** Environment of the daemon and of every `cli()` call. */
-    readonly env: NodeJS.ProcessEnv,
-    private readonly command: string[],
-  ) {}
+    env: NodeJS.ProcessEnv,
+    command: string[],
+    args: string[],
+    timeoutMs: number,
+  ) {
+    super(dir, env, command, args, timeoutMs);
+  }
 
   /** Starts a daemon with the plugin under test loaded; throws with the load error if it fails to load. */
   static async start(opts: TestDaemonOptions): Promise<TestDaemon> {
@@ -82,9 +80,9 @@ export class TestDaemon {
       if (other.includes('/')) await link(pluginsDir, await realpath(other));
       else await linkInstalled(pluginsDir, machinePlugins, other);
     }
-    const d = new TestDaemon(dir, pluginsDir, env, cliCommand(opts.cli, pluginDir));
+    const d = new TestDaemon(dir, pluginsDir, env, cliCommand(opts.cli, pluginDir), opts.args ?? [], opts.timeoutMs ?? 15_000);
     try {
-      await d.startProcess(opts.timeoutMs ?? 15_000);
+      await d.startProcess();
       const record = await d.plugin(under);
       if (record?.status !== 'ok') {
         throw new Error(
@@ -98,90 +96,10 @@ export class TestDaemon {
     return d;
   }
 
-  /** Runs `cedana ARGS` against this daemon. */
-  cli(args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
-    const [bin, ...pre] = this.command as [string, ...string[]];
-    return new Promise((resolve, reject) => {
-      const p = spawn(bin, [...pre, ...args], { env: { ...this.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d) => (stdout += d));
-      p.stderr.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-      p.on('error', (err) => {
-        clearTimeout(timer);
-        reject(new Error(`cannot run ${bin}: ${err.message} (set CEDANA_CLI to the cedana CLI, or install @cedana/cli)`));
-      });
-      p.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? -1, stdout, stderr });
-      });
-      p.stdin.end(opts.input ?? '');
-    });
-  }
-
-  /** Runs `cedana ARGS`; throws with its output unless it exits 0. Returns stdout. */
-  async ok(args: string[]): Promise<string> {
-    const r = await this.cli(args);
-    if (r.code !== 0) throw new Error(`cedana ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
-    return r.stdout;
-  }
-
-  /** Runs `cedana ARGS --json` and parses what it prints. */
-  async json<T = unknown>(args: string[]): Promise<T> {
-    return JSON.parse(await this.ok([...args, '--json'])) as T;
-  }
-
   /** How the plugin `name` loaded (undefined: not found in the plugins folder). */
   async plugin(name: string): Promise<LoadedRecord | undefined> {
     const features = await this.json<{ plugins: LoadedRecord[] }>(['features']);
     return features.plugins.find((p) => p.name === name);
-  }
-
-  /** The daemon's log so far (pino JSON lines). */
-  log(): string {
-    return existsSync(join(this.dir, 'daemon.log')) ? readFileSync(join(this.dir, 'daemon.log'), 'utf8') : '';
-  }
-
-  /** Stops the daemon, kills the processes of jobs it left running, and removes the temp folder. */
-  async stop(): Promise<void> {
-    const jobs = this.proc?.exitCode === null ? await this.cli(['ps', '--json']).catch(() => undefined) : undefined;
-    await this.stopProcess();
-    if (jobs?.code === 0) {
-      for (const job of JSON.parse(jobs.stdout) as { state?: { pid?: number; status?: string } }[]) {
-        if (job.state?.status === 'running' && job.state.pid) {
-          try {
-            process.kill(job.state.pid, 'SIGKILL');
-          } catch {}
-        }
-      }
-    }
-    await rm(this.dir, { recursive: true, force: true }).catch(() => {});
-  }
-
-  private async startProcess(timeoutMs: number): Promise<void> {
-    const [bin, ...pre] = this.command as [string, ...string[]];
-    const log = openSync(join(this.dir, 'daemon.log'), 'a');
-    const proc = spawn(bin, [...pre, 'daemon', 'start'], { env: this.env, stdio: ['ignore', log, log] });
-    this.proc = proc;
-    const failed = new Promise<Error>((resolve) => proc.on('error', resolve));
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const err = await Promise.race([failed, sleep(100).then(() => undefined)]);
-      if (err) throw new Error(`cannot start ${bin}: ${err.message} (set CEDANA_CLI to the cedana CLI, or install @cedana/cli)`);
-      if (proc.exitCode !== null) throw new Error(`the daemon exited ${proc.exitCode}:\n${this.log().slice(-2000)}`);
-      if (existsSync(this.env.CEDANA_ADDRESS as string) && (await this.cli(['ps'])).code === 0) return;
-    }
-    throw new Error(`the daemon did not answer in ${timeoutMs} ms:\n${this.log().slice(-2000)}`);
-  }
-
-  private async stopProcess(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGTERM');
-    await Promise.race([exited, sleep(5000)]);
-    if (p.exitCode === null) p.kill('SIGKILL');
   }
 }
 
@@ -219,8 +137,4 @@ async function linkInstalled(pluginsDir: string, machinePlugins: string, name: s
   }
   await mkdir(join(pluginsDir, name), { recursive: true });
   for (const v of versions) await symlink(await realpath(join(folder, v)), join(pluginsDir, name, v), 'dir');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -5,38 +5,12 @@ import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { isAlive, processStartTime, signalName, signalNumber } from './proc.js';
+import { isAlive, processStartTime, processTree } from './proc.js';
 
 /** Above the kernel's largest pid_max (2^22): never a live process. */
 const NO_SUCH_PID = 2 ** 22 + 1;
 
-describe('signalNumber and signalName', () => {
-  it('reads a signal given as SIGTERM, term or 15, in any case', () => {
-    assert.equal(signalNumber('SIGTERM'), 15);
-    assert.equal(signalNumber('term'), 15);
-    assert.equal(signalNumber('Term'), 15);
-    assert.equal(signalNumber('sigkill'), 9);
-    assert.equal(signalNumber('9'), 9);
-  });
-
-  it('round-trips names and numbers', () => {
-    for (const name of ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP', 'SIGUSR1']) {
-      const n = signalNumber(name);
-      assert.ok(n !== undefined, name);
-      assert.equal(signalName(n), name);
-    }
-    assert.equal(signalName(signalNumber('term') ?? 0), 'SIGTERM');
-    assert.equal(signalNumber(signalName(9)), 9);
-  });
-
-  it('gives undefined for an unknown name and SIG<n> for an unknown number', () => {
-    assert.equal(signalNumber('NOPE'), undefined);
-    assert.equal(signalNumber(''), undefined);
-    assert.equal(signalName(200), 'SIG200');
-  });
-});
-
-describe('processStartTime and isAlive', () => {
+describe('/proc readers', () => {
   const children: ChildProcess[] = [];
   let dir = '';
   function spawnSleep(args: string[], opts: { stdout?: boolean } = {}): ChildProcess {
@@ -98,5 +72,18 @@ describe('processStartTime and isAlive', () => {
     while ((await isAlive(zombie)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.equal(await isAlive(zombie), false);
     assert.equal(typeof (await processStartTime(zombie)), 'number', 'the zombie still has a /proc entry');
+  });
+
+  it('gives a process tree with children and grandchildren, root first', async () => {
+    // sh starts a sleep and a subshell holding its own sleep, then waits.
+    const parent = spawnSleep(['sh', '-c', 'sleep 10 & (sleep 10 & echo $!; wait) & wait'], { stdout: true });
+    const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
+    const grandchild = Number(line.toString().trim());
+    const tree = await processTree(parent.pid ?? 0);
+    assert.equal(tree[0], parent.pid);
+    assert.ok(tree.includes(grandchild), `the grandchild ${grandchild} is in ${tree.join(' ')}`);
+    assert.equal(tree.length, 4, `sh, its sleep, the subshell and its sleep: ${tree.join(' ')}`);
+    assert.deepEqual(await processTree(NO_SUCH_PID), [NO_SUCH_PID]);
+    for (const pid of tree.slice(1)) process.kill(pid, 'SIGKILL');
   });
 });

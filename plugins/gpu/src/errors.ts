@@ -1,0 +1,9 @@
+/** The error codes of the gpu plugin only (definePlugin's `errors`); rows in docs/errors.md, gpu section. */
+import type { ErrorSpec } from '@cedana/plugin-sdk';
+
+export const GPU_ERRORS = {
+  CEDANA_ERR_GPU_CHECKPOINT: {
+    status: 'INTERNAL',
+    hint: 'read the cuda-checkpoint message above; the process was put back on its GPU, so the dump can be retried',
+  },
+} as const satisfies Record<`CEDANA_ERR_GPU_${string}`, ErrorSpec>;
