@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { CONFIG_KEYS } from '@cedana/core';
 import { assertCliBundleFresh, CLI } from './cli-bundle.js';
 import { type CliResult, runCli, sleep, waitFor } from './daemon.js';
 
@@ -78,10 +79,13 @@ export class TargetHost {
 
   private async startHolder(): Promise<void> {
     const r = this.root;
+    // The plugins this host's daemons use: setup's folder unless the environment names another (a shell quoted path).
+    const plugins = process.env.CEDANA_PLUGINS_DIR || CONFIG_KEYS['plugins.dir'].default;
+    if (!plugins.startsWith('/') || plugins === '/') throw new Error(`the plugins folder must be an absolute path, found ${plugins}`);
     const script = [
       `mount -t tmpfs -o mode=0700 cedana-target ${r}`,
       'mount -t tmpfs -o mode=0755 cedana-target-log /var/log',
-      `mkdir -p ${r}/plugins && cp -a "$CEDANA_PLUGINS_DIR"/. ${r}/plugins/`,
+      `mkdir -p ${r}/plugins && cp -a '${plugins.replaceAll("'", "'\\''")}'/. ${r}/plugins/`,
       'echo ready',
       `exec sleep ${HOLDER_SECONDS}`,
     ].join(' && ');
