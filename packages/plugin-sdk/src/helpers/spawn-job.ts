@@ -12,8 +12,9 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, open } from 'node:fs/promises';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { CedanaError, type ExitStatus } from '@cedana/core';
+import { findOnPath } from './search-path.js';
 
 const CLOSE_FDS_AND_EXEC = [
   'use POSIX ();',
@@ -30,22 +31,12 @@ export function cleanExec(program: string, args: string[]): { file: string; args
 
 /** The executable `program` names, looked up in PATH like a shell would; undefined if there is none. */
 export async function resolveProgram(program: string, env: NodeJS.ProcessEnv, cwd: string): Promise<string | undefined> {
-  const candidates = program.includes('/')
-    ? [isAbsolute(program) ? program : resolve(cwd, program)]
-    : (env.PATH ?? '')
-        .split(delimiter)
-        .filter(Boolean)
-        .map((dir) => join(dir, program));
-  for (const c of candidates) {
-    if (
-      await access(c, constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    )
-      return c;
-  }
-  return undefined;
+  if (!program.includes('/')) return findOnPath(program, env.PATH ?? '');
+  const path = isAbsolute(program) ? program : resolve(cwd, program);
+  return access(path, constants.X_OK).then(
+    () => path,
+    () => undefined,
+  );
 }
 
 export interface SpawnJobOptions {
