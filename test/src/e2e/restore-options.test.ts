@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,14 +24,24 @@ describe('restore repeats the dump’s --shell-job', () => {
     await d.stop();
   });
 
-  /** A counter in this test's session (not a session leader: a shell job), managed as `jid` and dumped. */
+  /**
+   * A counter that is not its session's leader (a shell job), managed as `jid` and dumped. The
+   * leader is a shell this test starts in a session of its own, so it is in the test's PID
+   * namespace: CRIU refuses a task whose session leader it cannot see at all (under CI the
+   * test's own session may have been made in a parent namespace).
+   */
   async function dumpedShellJob(jid: string, compression = 'lz4'): Promise<{ file: string; atDump: number; ck: Checkpoint }> {
     const file = join(d.dir, `${jid}.count`);
-    const [cmd, ...args] = counterScript(file);
-    const child = spawn(cmd as string, args, { stdio: 'ignore' });
-    child.unref();
+    const leader = spawn('sh', ['-c', '"$@" & echo $!; wait', 'leader', ...counterScript(file)], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    leader.unref();
+    const [line] = (await once(leader.stdout, 'data')) as [Buffer];
+    leader.stdout.destroy();
+    const pid = Number.parseInt(line.toString(), 10);
     await waitForCount(file, 2);
-    await d.ok(['manage', 'process', '--pid', String(child.pid), '--jid', jid]);
+    await d.ok(['manage', 'process', '--pid', String(pid), '--jid', jid]);
     await d.ok(['dump', 'job', jid, '--compression', compression]);
     const [ck] = await d.json<Checkpoint[]>(['checkpoints', jid]);
     assert.ok(ck, 'the dump made a checkpoint');
