@@ -1,19 +1,17 @@
 /**
- * Managed jobs: their records in the store, their live processes, and the job
- * side of every request (run, manage, dump job, restore job, kill, delete, attach).
+ * Managed jobs: the job side of every request (run, manage, dump job, restore job, kill,
+ * delete, attach), in order. Beside it: job-records.ts (the store's records), job-locks.ts
+ * (one CRIU run per job, one dump per PID), exit-files.ts (exit statuses left for a
+ * restarted daemon), request-targets.ts (the job a dump or restore names), reattach.ts (jobs
+ * after a daemon restart), type-hooks.ts (a type plugin's kill signal and cleanup).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   type BaseContext,
   CedanaError,
   checkName,
   type DumpContext,
   type ExitStatus,
-  features,
   fileNameFor,
-  isAlive,
   type Logger,
   type Measured,
   type PluginSource,
@@ -39,25 +37,31 @@ import {
 } from '@cedana/core/proto';
 import { criuOptionsFrom } from '../defaults/criu-options.js';
 import { dumpPipeline } from '../pipelines/dump.js';
+import { manageHandler } from '../pipelines/manage.js';
 import { restorePipeline } from '../pipelines/restore.js';
 import { runPipeline } from '../pipelines/run.js';
-import { refuseDaemonHelper, refuseProtectedPid } from '../process/protected-pids.js';
+import { refuseDaemonHelper } from '../process/protected-pids.js';
 import { watchProcess } from '../process/watch.js';
 import type { Store } from '../store/store.js';
 import { type DumpIntent, DumpJournal } from './dump-journal.js';
 import { recoverInterruptedDumps } from './dump-recovery.js';
-import { type HeldStarted, holdStdio, reconnectHolder } from './io-holder.js';
+import { ExitFiles } from './exit-files.js';
+import { holdStdio } from './io-holder.js';
 import { JobIo } from './job-io.js';
+import { JobLocks } from './job-locks.js';
+import { JobRecords, newJid, runningState } from './job-records.js';
+import { reattach } from './reattach.js';
+import { fillDumpFromJob, manifestJob, restoreTarget } from './request-targets.js';
 import { CheckpointReaders, pruneCheckpoints } from './retention.js';
-import { JobRuntime } from './runtime.js';
+import { cleanUpJob, killSignalFor } from './type-hooks.js';
 
 /** How long a restore waits for the dumped incarnation's PID to be released. */
 const GONE_TIMEOUT_MS = 5_000;
 
 export class JobManager {
-  private readonly runtimes = new Map<string, JobRuntime>();
-  /** PIDs being dumped right now, jobs or not. */
-  private readonly dumping = new Set<number>();
+  private readonly records: JobRecords;
+  private readonly locks = new JobLocks((jid, status) => this.markExited(jid, status));
+  private readonly exitFiles: ExitFiles;
   /** Checkpoints that restores are reading: retention leaves them alone. */
   private readonly readers = new CheckpointReaders();
   /** Each dump's intent, so that a daemon killed during one finishes or undoes it when it starts again. */
@@ -73,11 +77,13 @@ export class JobManager {
     private readonly plugins: PluginSource,
     private readonly log: Logger,
     /** Where restored processes' exit statuses are left for a daemon that restarted (RestoreContext.exitStatusFile). */
-    private readonly exitDir: string,
+    exitDir: string,
     /** Where attachable jobs' I/O holders listen (io-holder.ts). */
     private readonly ioDir: string,
   ) {
     this.journal = new DumpJournal(store);
+    this.records = new JobRecords(store);
+    this.exitFiles = new ExitFiles(exitDir, log);
   }
 
   /**
@@ -89,19 +95,13 @@ export class JobManager {
     for (const job of await this.store.listJobs()) {
       const state = job.state;
       if (state?.status !== 'running') continue;
-      const ticks = await processStartTime(state.pid);
-      if (ticks !== undefined && (await isAlive(state.pid)) && (!state.startTicks || ticks === state.startTicks)) {
+      const started = await reattach(job, this.ioDir, this.exitFiles);
+      if (started) {
         this.log.info({ jid: job.jid, pid: state.pid }, 'job still running: watching it again');
-        const watched = () => watchProcess(state.pid, ticks).exited.then(async (s) => (await this.exitFromFile(job.jid)) ?? s);
-        const holder = job.attachable ? await reconnectHolder(this.ioDir, job.jid) : undefined;
-        const exited = holder ? holder.exited.then((s) => s ?? watched()) : watched();
-        const started: Started | HeldStarted = holder
-          ? { pid: state.pid, exited, stdio: holder.stdio, holder }
-          : { pid: state.pid, exited };
         await this.track(job, started);
       } else {
         this.log.info({ jid: job.jid, pid: state.pid }, 'job ended while the daemon was down');
-        await this.markExited(job.jid, (await this.exitFromFile(job.jid)) ?? { code: null, signal: null });
+        await this.markExited(job.jid, (await this.exitFiles.read(job.jid)) ?? { code: null, signal: null });
       }
     }
   }
@@ -109,7 +109,7 @@ export class JobManager {
   async run(ctx: BaseContext, req: RunReq): Promise<RunResp> {
     req.type ||= 'process';
     req.jid = checkName('JID', req.jid || newJid());
-    await this.ensureNew(req.jid);
+    await this.records.ensureNew(req.jid);
     req.log ||= `/var/log/cedana-output-${req.jid}.log`;
     const res = RunResp.create({ jid: req.jid });
     const started = await (await runPipeline(req.type))(ctx, req, res);
@@ -134,18 +134,9 @@ export class JobManager {
   async manage(ctx: BaseContext, req: ManageReq): Promise<ManageResp> {
     req.type ||= 'process';
     req.jid = checkName('JID', req.jid || newJid());
-    await this.ensureNew(req.jid);
+    await this.records.ensureNew(req.jid);
     const res = ManageResp.create({ jid: req.jid, pid: req.pid });
-    let started: Started | undefined;
-    if (req.type === 'process') {
-      if (!req.pid || !(await isAlive(req.pid)))
-        throw new CedanaError('CEDANA_ERR_PROCESS_NOT_FOUND', `no running process with PID ${req.pid}`);
-      await refuseProtectedPid(req.pid, 'manage');
-    } else {
-      await features.ManageHandler.ifAvailable(async (_, handler) => {
-        started = await handler(ctx, req, res);
-      }, req.type);
-    }
+    let started = await manageHandler(req.type)(ctx, req, res);
     const pid = started?.pid ?? res.pid;
     started ??= watchProcess(pid, await processStartTime(pid));
     const job = Job.create({
@@ -162,21 +153,16 @@ export class JobManager {
     return res;
   }
 
-  async list(req: ListReq): Promise<Job[]> {
-    const jobs = await this.store.listJobs();
-    return jobs.filter((j) => (req.jids.length === 0 || req.jids.includes(j.jid)) && (!req.type || j.type === req.type));
+  list(req: ListReq): Promise<Job[]> {
+    return this.records.list(req);
   }
 
-  async get(jid: string): Promise<Job> {
-    const job = await this.store.getJob(jid);
-    if (!job) throw jobNotFound(jid);
-    return job;
+  get(jid: string): Promise<Job> {
+    return this.records.get(jid);
   }
 
-  async byPid(pid: number): Promise<Job> {
-    const job = (await this.store.listJobs()).find((j) => j.state?.status === 'running' && j.state.pid === pid);
-    if (!job) throw new CedanaError('CEDANA_ERR_JOB_NOT_FOUND', `no running job with PID ${pid}`);
-    return job;
+  byPid(pid: number): Promise<Job> {
+    return this.records.byPid(pid);
   }
 
   async kill(req: KillReq): Promise<string[]> {
@@ -185,7 +171,7 @@ export class JobManager {
       const job = await this.get(jid);
       if (job.state?.status !== 'running')
         throw new CedanaError('CEDANA_ERR_JOB_NOT_RUNNING', `job "${jid}" is ${job.state?.status ?? 'unknown'}, not running`);
-      const signal = req.signal || (await this.killSignal(job.type));
+      const signal = req.signal || (await killSignalFor(job.type));
       const n = signalNumber(signal);
       if (n === undefined)
         throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `unknown signal "${signal}"`, {
@@ -204,11 +190,8 @@ export class JobManager {
       if (job.state?.status === 'running') {
         throw new CedanaError('CEDANA_ERR_JOB_RUNNING', `job "${jid}" is running`, { hint: `kill it first: \`cedana job kill ${jid}\`` });
       }
-      if (job.type !== 'process' && features.Cleanup.isAvailable(job.type))
-        await features.Cleanup.ifAvailable((_, cleanup) => cleanup(job), job.type);
-      this.runtimes.get(jid)?.holder?.quit();
-      this.runtimes.get(jid)?.io?.close();
-      this.runtimes.delete(jid);
+      await cleanUpJob(job);
+      this.locks.forget(jid);
       await this.store.deleteJob(jid);
       messages.push(`deleted job ${jid}`);
     }
@@ -217,7 +200,7 @@ export class JobManager {
 
   /** The streams of an attachable job, and a way to hear of its exit. */
   async attach(job: Job): Promise<{ io: JobIo; onExit(listener: (s: ExitStatus) => void): () => void; exited?: ExitStatus }> {
-    const rt = this.runtimes.get(job.jid);
+    const rt = this.locks.find(job.jid);
     if (!job.attachable) throw new CedanaError('CEDANA_ERR_NOT_ATTACHABLE', `job "${job.jid}" is not attachable`);
     if (!rt?.io) {
       throw new CedanaError('CEDANA_ERR_NOT_ATTACHABLE', `job "${job.jid}" was started attachable, but its I/O holder is gone`, {
@@ -251,30 +234,12 @@ export class JobManager {
     };
     // A runtime plugin's container is named by its details, not a PID: nothing to lock by PID.
     if (!req.jid && req.pid) await refuseDaemonHelper(req.pid, this);
-    if (!req.jid) return req.pid ? this.withPidLock(req.pid, () => this.runDump(ctx, req, intent)) : this.runDump(ctx, req, intent);
+    if (!req.jid) return req.pid ? this.locks.withPidLock(req.pid, () => this.runDump(ctx, req, intent)) : this.runDump(ctx, req, intent);
     const job = await this.get(req.jid);
-    if (job.state?.status !== 'running') {
-      throw new CedanaError(
-        'CEDANA_ERR_JOB_NOT_RUNNING',
-        `job "${job.jid}" is ${job.state?.status ?? 'unknown'}, not running: there is nothing to dump`,
-        {
-          hint: job.state?.status === 'checkpointed' ? `restore it with \`cedana restore job ${job.jid}\`` : undefined,
-        },
-      );
-    }
-    req.type = job.type;
-    req.pid = job.state.pid;
-    req.details = mergeDetails(job.details, req.details);
-    ctx.manifest.job = {
-      jid: job.jid,
-      type: job.type,
-      log: job.log,
-      attachable: job.attachable,
-      gpuEnabled: job.gpuEnabled,
-      process: job.process,
-    };
-    return this.withJobLock(job.jid, async (rt) => {
-      const res = await this.withPidLock(req.pid, () => this.runDump(ctx, req, intent));
+    fillDumpFromJob(req, job);
+    ctx.manifest.job = manifestJob(job);
+    return this.locks.withJobLock(job.jid, async (rt) => {
+      const res = await this.locks.withPidLock(req.pid, () => this.runDump(ctx, req, intent));
       job.lastCheckpoint = res.checkpoint;
       if (!ctx.criu.leaveRunning && job.state) {
         job.state.status = 'checkpointed';
@@ -301,36 +266,12 @@ export class JobManager {
       criu: criuOptionsFrom(req.criu, base.config),
       manifest: {},
     };
-    if (req.checkpointId) {
-      const c = await this.store.getCheckpoint(req.checkpointId);
-      if (!c) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `no checkpoint with ID "${req.checkpointId}"`);
-      req.path ||= c.path;
-      req.jid ||= c.jid;
-    }
-    const existing = req.jid ? await this.store.getJob(req.jid) : undefined;
-    // With a checkpoint path, a JID that names no job yet is the JID of the new job; without one, it must exist.
-    if (req.jid && !existing && !req.path) throw jobNotFound(req.jid);
-    if (existing?.state?.status === 'running') {
-      throw new CedanaError('CEDANA_ERR_JOB_RUNNING', `job "${existing.jid}" is already running (PID ${existing.state.pid})`, {
-        hint: `kill it first (\`cedana job kill ${existing.jid}\`), or restore the checkpoint as a new job with \`cedana restore ${existing.type} --path PATH\``,
-      });
-    }
-    if (existing) {
-      req.path ||= existing.lastCheckpoint?.path ?? '';
-      if (!req.path)
-        throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `job "${existing.jid}" has no checkpoint`, {
-          hint: `dump it first: \`cedana dump job ${existing.jid}\``,
-        });
-      req.type = existing.type;
-      req.attachable ||= existing.attachable;
-      req.details = mergeDetails(existing.details, req.details);
-    }
-    const jid = existing?.jid ?? checkName('JID', req.jid || newJid()); // a new job's JID; an old job keeps its own
-    return this.withJobLock(jid, async (rt) => {
+    const { jid, existing } = await restoreTarget(this.store, req);
+    return this.locks.withJobLock(jid, async (rt) => {
       await Promise.race([rt.gone, sleep(GONE_TIMEOUT_MS)]);
       const res = RestoreResp.create({ jid });
       res.stats = ctx.stats; // the same object: adapters and plugins fill it as the restore goes (create() would copy it)
-      ctx.exitStatusFile = await this.freshExitFile(jid);
+      ctx.exitStatusFile = await this.exitFiles.fresh(jid);
       const pipeline = await restorePipeline(req.type || 'process');
       const started = await this.readers.reading(req.path, () => pipeline(ctx, req, res));
       const fromManifest = (ctx.manifest.job ?? {}) as Partial<Job>;
@@ -363,15 +304,8 @@ export class JobManager {
   }
 
   /** After a migration: the job runs on another daemon, and its record says where (`ADDRESS JID`). */
-  async markMigrated(jid: string, to: string, checkpointKept: boolean): Promise<void> {
-    const job = await this.get(jid);
-    if (job.state) {
-      job.state.status = 'migrated';
-      job.state.endedAt = new Date().toISOString();
-    }
-    job.migratedTo = to;
-    if (!checkpointKept) job.lastCheckpoint = undefined;
-    await this.store.putJob(job);
+  markMigrated(jid: string, to: string, checkpointKept: boolean): Promise<void> {
+    return this.records.markMigrated(jid, to, checkpointKept);
   }
 
   private async runDump(ctx: DumpContext, req: DumpReq, intent: DumpIntent): Promise<DumpResp> {
@@ -383,7 +317,7 @@ export class JobManager {
   }
 
   private async track(job: Job, started: Started): Promise<void> {
-    const rt = this.runtime(job.jid);
+    const rt = this.locks.runtime(job.jid);
     const gen = ++rt.generation;
     rt.started = started;
     rt.gone = started.exited;
@@ -397,7 +331,7 @@ export class JobManager {
   }
 
   private async onExit(jid: string, gen: number, status: ExitStatus): Promise<void> {
-    const rt = this.runtimes.get(jid);
+    const rt = this.locks.find(jid);
     if (!rt || rt.generation !== gen) return;
     if (rt.busy) {
       rt.pendingExit = status;
@@ -407,88 +341,10 @@ export class JobManager {
   }
 
   private async markExited(jid: string, status: ExitStatus): Promise<void> {
-    const job = await this.store.getJob(jid);
-    if (!job?.state) return;
-    job.state.status = 'exited';
-    job.state.exitCode = status.code ?? undefined;
-    job.state.exitSignal = status.signal ?? '';
-    job.state.endedAt = new Date().toISOString();
-    await this.store.putJob(job);
-    await rm(this.exitFile(jid), { force: true });
+    if (!(await this.records.markExited(jid, status))) return;
+    await this.exitFiles.remove(jid);
     this.log.info({ jid, code: status.code, signal: status.signal }, 'job exited');
-    const rt = this.runtimes.get(jid);
-    for (const l of rt?.exitListeners ?? []) l(status);
-  }
-
-  private exitFile(jid: string): string {
-    return join(this.exitDir, `${fileNameFor(jid)}.json`); // a JID from before the name rule never makes the path
-  }
-
-  private async freshExitFile(jid: string): Promise<string> {
-    await mkdir(this.exitDir, { recursive: true });
-    await rm(this.exitFile(jid), { force: true });
-    return this.exitFile(jid);
-  }
-
-  /** The exit status a restore handler left for the job, if any (`{"code":N}` or `{"signal":N}`). */
-  private async exitFromFile(jid: string): Promise<ExitStatus | undefined> {
-    const text = await readFile(this.exitFile(jid), 'utf8').catch(() => undefined);
-    if (text === undefined) return undefined;
-    try {
-      const s = JSON.parse(text) as { code?: number; signal?: number };
-      if (typeof s.code === 'number') return { code: s.code, signal: null };
-      if (typeof s.signal === 'number') return { code: null, signal: signalName(s.signal) };
-    } catch {
-      this.log.warn({ jid, file: this.exitFile(jid) }, 'unreadable exit status file');
-    }
-    return undefined;
-  }
-
-  private async withJobLock<T>(jid: string, fn: (rt: JobRuntime) => Promise<T>): Promise<T> {
-    const rt = this.runtime(jid);
-    if (rt.busy) throw new CedanaError('CEDANA_ERR_JOB_BUSY', `job "${jid}" is being dumped or restored right now`);
-    rt.busy = true;
-    try {
-      return await fn(rt);
-    } finally {
-      rt.busy = false;
-      const pending = rt.pendingExit;
-      rt.pendingExit = undefined;
-      if (pending) await this.markExited(jid, pending);
-    }
-  }
-
-  private async withPidLock<T>(pid: number, fn: () => Promise<T>): Promise<T> {
-    if (this.dumping.has(pid)) throw new CedanaError('CEDANA_ERR_JOB_BUSY', `PID ${pid} is being dumped right now`);
-    this.dumping.add(pid);
-    try {
-      return await fn();
-    } finally {
-      this.dumping.delete(pid);
-    }
-  }
-
-  private runtime(jid: string): JobRuntime {
-    let rt = this.runtimes.get(jid);
-    if (!rt) {
-      rt = new JobRuntime();
-      this.runtimes.set(jid, rt);
-    }
-    return rt;
-  }
-
-  private async ensureNew(jid: string): Promise<void> {
-    if (await this.store.getJob(jid)) throw new CedanaError('CEDANA_ERR_JOB_EXISTS', `a job with JID "${jid}" already exists`);
-  }
-
-  private async killSignal(type: string): Promise<string> {
-    let signal = 'SIGKILL';
-    if (type !== 'process' && features.KillSignal.isAvailable(type)) {
-      await features.KillSignal.ifAvailable((_, s) => {
-        signal = s;
-      }, type);
-    }
-    return signal;
+    for (const l of this.locks.find(jid)?.exitListeners ?? []) l(status);
   }
 
   private pluginVersions(): Record<string, string> {
@@ -499,48 +355,6 @@ export class JobManager {
         .map((p) => [p.name, p.version]),
     );
   }
-}
-
-async function runningState(pid: number) {
-  return {
-    pid,
-    status: 'running',
-    startedAt: new Date().toISOString(),
-    startTicks: (await processStartTime(pid)) ?? 0,
-    exitSignal: '',
-    endedAt: '',
-    host: '',
-  };
-}
-
-/**
- * A job's plugin details with a request's on top, plugin by plugin: `restore job J --id NEW`
- * keeps the job's other details and changes the ID.
- */
-export function mergeDetails(
-  job: Record<string, unknown> | undefined,
-  req: Record<string, unknown> | undefined,
-): Record<string, unknown> | undefined {
-  if (!job) return req;
-  if (!req) return job;
-  const out: Record<string, unknown> = { ...job };
-  for (const [plugin, value] of Object.entries(req)) {
-    const base = out[plugin];
-    out[plugin] = isRecord(base) && isRecord(value) ? { ...base, ...value } : value;
-  }
-  return out;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function jobNotFound(jid: string): CedanaError {
-  return new CedanaError('CEDANA_ERR_JOB_NOT_FOUND', `no job with JID "${jid}"`);
-}
-
-function newJid(): string {
-  return randomBytes(4).toString('hex');
 }
 
 function sleep(ms: number): Promise<void> {

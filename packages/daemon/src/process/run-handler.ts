@@ -1,8 +1,8 @@
 /** The daemon's own RunHandler for type "process": spawns the program detached, or through an I/O holder. */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CedanaError, fileNameFor, processStartTime, type RunHandlerFn, type Started } from '@cedana/core';
+import { CedanaError, processStartTime, type RunHandlerFn, type Started } from '@cedana/core';
 import { resolveProgram, spawnJob } from '@cedana/plugin-sdk';
+import { exitFilePath } from '../jobs/exit-files.js';
 import { type HeldStarted, startHeldRun } from '../jobs/io-holder.js';
 import { exitDir, ioDir } from '../jobs/state-paths.js';
 import { namespaceInit, pidNamespaceExec } from './pid-namespace.js';
@@ -45,7 +45,7 @@ export const runProcess: RunHandlerFn = async function runProcess(ctx, req, res)
   const exits = exitDir(ctx.config);
   await mkdir(exits, { recursive: true });
   const place = { dir: ioDir(ctx.config), jid: req.jid, log: req.log };
-  const statusFile = join(exits, `${fileNameFor(req.jid)}.json`); // as JobManager names it
+  const statusFile = exitFilePath(exits, req.jid);
   const run = ownNs ? pidNamespaceExec(path, args, undefined) : { file: path, args };
   const held = await startHeldRun(place, { ...run, cwd, env, statusFile });
   const { link } = held;

@@ -1,0 +1,45 @@
+/**
+ * Exit status files: where a restored (or held) job's exit status is left for a daemon
+ * that restarted meanwhile, one `{"code":N}` or `{"signal":N}` per job (RestoreContext.exitStatusFile).
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type ExitStatus, fileNameFor, type Logger, signalName } from '@cedana/core';
+
+/** The exit status file of job `jid` in `dir` (a JID from before the name rule never makes the path). */
+export function exitFilePath(dir: string, jid: string): string {
+  return join(dir, `${fileNameFor(jid)}.json`);
+}
+
+export class ExitFiles {
+  constructor(
+    private readonly dir: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** The path for the next incarnation of `jid`, with the last one's status removed. */
+  async fresh(jid: string): Promise<string> {
+    await mkdir(this.dir, { recursive: true });
+    await this.remove(jid);
+    return exitFilePath(this.dir, jid);
+  }
+
+  async remove(jid: string): Promise<void> {
+    await rm(exitFilePath(this.dir, jid), { force: true });
+  }
+
+  /** The exit status left for the job, if any. */
+  async read(jid: string): Promise<ExitStatus | undefined> {
+    const file = exitFilePath(this.dir, jid);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    try {
+      const s = JSON.parse(text) as { code?: number; signal?: number };
+      if (typeof s.code === 'number') return { code: s.code, signal: null };
+      if (typeof s.signal === 'number') return { code: null, signal: signalName(s.signal) };
+    } catch {
+      this.log.warn({ jid, file }, 'unreadable exit status file');
+    }
+    return undefined;
+  }
+}
