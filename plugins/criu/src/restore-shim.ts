@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type ExitStatus, type Started, signalName, untilGone } from '@cedana/plugin-sdk';
+import { type ExitStatus, parseShimEvent, type ShimEvent, type Started, shimExitStatus, signalName, untilGone } from '@cedana/plugin-sdk';
 import type { CriuRun } from './criu-process.js';
 import { destroyStdio, openDaemonEnds, type PipeSpec, type RestoredStdio, shimPipeArgs } from './restore-io.js';
 
@@ -31,16 +31,7 @@ export interface ShimAttempt {
 export type ShimOutcome = { kind: 'restored'; started: Started } | { kind: 'failed'; run: CriuRun };
 
 /** An event line of the shim (see the header of shim/restore-shim.pl). */
-interface ShimEvent {
-  event: 'pipes' | 'restored' | 'failed' | 'exited';
-  fds?: Record<string, number>;
-  pid?: number;
-  exit?: number;
-  code?: number;
-  signal?: number;
-  unknown?: boolean;
-  reason?: string;
-}
+type RestoreShimEvent = ShimEvent<'pipes' | 'restored' | 'failed' | 'exited'>;
 
 const POLL_MS = 200;
 
@@ -64,12 +55,12 @@ export function runRestoreShim(attempt: ShimAttempt): Promise<ShimOutcome> {
   return new Promise<ShimOutcome>((resolve) => {
     let stdio: RestoredStdio | undefined;
     let restoredPid: number | undefined;
-    let failed: ShimEvent | undefined;
+    let failed: RestoreShimEvent | undefined;
     let exitSeen = false;
     let pipeError: string | undefined;
 
     createInterface({ input: shim.stdout }).on('line', (line) => {
-      const ev = parseEvent(line);
+      const ev = parseShimEvent<RestoreShimEvent['event']>(line);
       if (!ev) {
         stderr += `unexpected line from the restore shim: ${line}\n`;
         return;
@@ -89,7 +80,7 @@ export function runRestoreShim(attempt: ShimAttempt): Promise<ShimOutcome> {
         failed = ev;
       } else if (ev.event === 'exited') {
         exitSeen = true;
-        reportExit(toExitStatus(ev));
+        reportExit(shimExitStatus(ev));
       }
     });
 
@@ -118,19 +109,4 @@ export function runRestoreShim(attempt: ShimAttempt): Promise<ShimOutcome> {
       }
     });
   });
-}
-
-function parseEvent(line: string): ShimEvent | undefined {
-  try {
-    const ev = JSON.parse(line) as ShimEvent;
-    return typeof ev === 'object' && ev !== null && typeof ev.event === 'string' ? ev : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function toExitStatus(ev: ShimEvent): ExitStatus {
-  if (typeof ev.signal === 'number') return { code: null, signal: signalName(ev.signal) };
-  if (typeof ev.code === 'number') return { code: ev.code, signal: null };
-  return { code: null, signal: null };
 }

@@ -11,7 +11,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type ExitStatus, type Started, signalName, untilGone } from '@cedana/plugin-sdk';
+import { type ExitStatus, parseShimEvent, type ShimEvent, type Started, shimExitStatus, signalName, untilGone } from '@cedana/plugin-sdk';
 
 /** The shim script, shipped in the package's `shim` folder. */
 export const SHIM_PATH = fileURLToPath(new URL('../shim/runc-shim.pl', import.meta.url));
@@ -31,17 +31,8 @@ export type ShimOutcome =
   | { kind: 'started'; started: Started }
   | { kind: 'failed'; exit: number | null; signal: string | null; output: string; spawnError?: NodeJS.ErrnoException };
 
-interface ShimEvent {
-  event: 'pipes' | 'started' | 'failed' | 'exited';
-  fds?: Record<string, number>;
-  pid?: number;
-  reaper?: number;
-  exit?: number;
-  code?: number;
-  signal?: number;
-  unknown?: boolean;
-  reason?: string;
-}
+/** An event line of the shim (see the header of shim/runc-shim.pl). */
+type RuncShimEvent = ShimEvent<'pipes' | 'started' | 'failed' | 'exited'>;
 
 /** Starts runc through the shim; resolves when the container runs or runc failed. Never rejects. */
 export function startThroughShim(opts: ShimStart): Promise<ShimOutcome> {
@@ -65,12 +56,12 @@ export function startThroughShim(opts: ShimStart): Promise<ShimOutcome> {
   return new Promise<ShimOutcome>((resolve) => {
     let stdio: Started['stdio'];
     let startedPid: number | undefined;
-    let failed: ShimEvent | undefined;
+    let failed: RuncShimEvent | undefined;
     let exitSeen = false;
     let pipeError: string | undefined;
 
     createInterface({ input: shim.stdout }).on('line', (line) => {
-      const ev = parseEvent(line);
+      const ev = parseShimEvent<RuncShimEvent['event']>(line);
       if (!ev) {
         stderr += `unexpected line from the runc shim: ${line}\n`;
       } else if (ev.event === 'pipes' && shim.pid !== undefined) {
@@ -89,7 +80,7 @@ export function startThroughShim(opts: ShimStart): Promise<ShimOutcome> {
         failed = ev;
       } else if (ev.event === 'exited') {
         exitSeen = true;
-        reportExit(toExitStatus(ev));
+        reportExit(shimExitStatus(ev));
       }
     });
 
@@ -145,19 +136,4 @@ function openDaemonEnds(shimPid: number, fds: Record<string, number>): NonNullab
     for (const n of opened) closeSync(n);
     throw err;
   }
-}
-
-function parseEvent(line: string): ShimEvent | undefined {
-  try {
-    const ev = JSON.parse(line) as ShimEvent;
-    return typeof ev === 'object' && ev !== null && typeof ev.event === 'string' ? ev : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function toExitStatus(ev: ShimEvent): ExitStatus {
-  if (typeof ev.signal === 'number') return { code: null, signal: signalName(ev.signal) };
-  if (typeof ev.code === 'number') return { code: ev.code, signal: null };
-  return { code: null, signal: null };
 }
