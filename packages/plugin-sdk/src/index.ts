@@ -102,6 +102,7 @@ export type {
   RunResp,
 } from '@cedana/core/messages';
 // Helpers plugins share (plugins can share code only through the SDK); spawnJob is how the daemon starts `run process` jobs.
+export { cleanExec, spawnClean } from './helpers/clean-spawn.js';
 export { criuErrorLines, criuErrors, criuHeadline } from './helpers/criu-log.js';
 export { findOnPath } from './helpers/search-path.js';
 export { parseShimEvent, type ShimEvent, shimExitStatus } from './helpers/shim-events.js';

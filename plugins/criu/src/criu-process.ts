@@ -1,5 +1,5 @@
 /** Runs a criu command to its end, keeping what it printed on stderr. */
-import { spawn } from 'node:child_process';
+import { spawnClean } from '@cedana/plugin-sdk';
 
 /** How a criu run ended. */
 export interface CriuRun {
@@ -21,7 +21,7 @@ const OUTPUT_CAP = 64 * 1024;
  */
 export function runCriu(binary: string, args: string[]): Promise<CriuRun> {
   return new Promise((resolve) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnClean(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const keep = (chunk: Buffer) => {
       if (output.length < OUTPUT_CAP) output += chunk.toString('utf8');

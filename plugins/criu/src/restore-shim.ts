@@ -5,10 +5,18 @@
  * daemon only ever has the shim as a child, which Node reaps. The shim runs in its own
  * session (detached) and ignores SIGPIPE/SIGHUP, so the job outlives the daemon.
  */
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type ExitStatus, parseShimEvent, type ShimEvent, type Started, shimExitStatus, signalName, untilGone } from '@cedana/plugin-sdk';
+import {
+  type ExitStatus,
+  parseShimEvent,
+  type ShimEvent,
+  type Started,
+  shimExitStatus,
+  signalName,
+  spawnClean,
+  untilGone,
+} from '@cedana/plugin-sdk';
 import type { CriuRun } from './criu-process.js';
 import { destroyStdio, openDaemonEnds, type PipeSpec, type RestoredStdio, shimPipeArgs } from './restore-io.js';
 
@@ -39,7 +47,7 @@ const POLL_MS = 200;
 export function runRestoreShim(attempt: ShimAttempt): Promise<ShimOutcome> {
   const statusArgs = attempt.statusFile ? ['--status-file', attempt.statusFile] : [];
   const args = [SHIM_PATH, '--pidfile', attempt.pidfile, ...statusArgs, ...shimPipeArgs(attempt.pipes), '--', ...attempt.criu];
-  const shim = spawn(attempt.perl, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  const shim = spawnClean(attempt.perl, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   shim.stdin.on('error', () => {}); // the shim may be gone before it reads "go"
   if (attempt.pipes.length === 0) shim.stdin.end();
   let stderr = '';

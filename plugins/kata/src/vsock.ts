@@ -5,13 +5,13 @@
  * guest). socat (>= 1.7.4, VSOCK support) is a Debian package; a native addon would need a
  * compiler at install and install scripts, which `cedana plugin install` turns off.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CedanaError } from '@cedana/plugin-sdk';
+import { CedanaError, spawnClean } from '@cedana/plugin-sdk';
 
 export interface Bridge {
   socket: string;
@@ -39,7 +39,7 @@ export async function openVsockBridge(
   try {
     let failed: Error | undefined;
     let stderr = '';
-    proc = spawn(binary, socatArgs(socket, cid, port), { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = spawnClean(binary, socatArgs(socket, cid, port), { stdio: ['ignore', 'ignore', 'pipe'] });
     proc.stderr?.on('data', (b: Buffer) => {
       stderr += b.toString();
     });

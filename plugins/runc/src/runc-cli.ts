@@ -2,9 +2,8 @@
  * Running the runc binary: where it is, the global flags (--root, --log), and what it
  * said when it failed (its --log-format json lines, else its stderr).
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { CedanaError, findOnPath } from '@cedana/plugin-sdk';
+import { CedanaError, findOnPath, spawnClean } from '@cedana/plugin-sdk';
 
 /** How a runc run ended. */
 export interface RuncRun {
@@ -33,7 +32,7 @@ export function globalArgs(root: string, log?: string): string[] {
 /** Runs `runc args...` to its end with stdin closed. Never rejects. */
 export function runRunc(binary: string, args: string[]): Promise<RuncRun> {
   return new Promise((resolve) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnClean(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => {

@@ -6,12 +6,20 @@
  * ends the daemon holds. The shim runs in its own session and ignores SIGHUP and SIGPIPE:
  * if the daemon dies, the container keeps running. The protocol is in the shim's header.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type ExitStatus, parseShimEvent, type ShimEvent, type Started, shimExitStatus, signalName, untilGone } from '@cedana/plugin-sdk';
+import {
+  type ExitStatus,
+  parseShimEvent,
+  type ShimEvent,
+  type Started,
+  shimExitStatus,
+  signalName,
+  spawnClean,
+  untilGone,
+} from '@cedana/plugin-sdk';
 
 /** The shim script, shipped in the package's `shim` folder. */
 export const SHIM_PATH = fileURLToPath(new URL('../shim/runc-shim.pl', import.meta.url));
@@ -38,7 +46,7 @@ type RuncShimEvent = ShimEvent<'pipes' | 'started' | 'failed' | 'exited'>;
 export function startThroughShim(opts: ShimStart): Promise<ShimOutcome> {
   const io = 'log' in opts.io ? ['--log', opts.io.log] : ['--attach'];
   const onExit = (opts.onExit ?? []).flatMap((a) => ['--on-exit', a]);
-  const shim = spawn('perl', [SHIM_PATH, '--pidfile', opts.pidfile, ...io, ...onExit, '--', ...opts.runc], {
+  const shim = spawnClean('perl', [SHIM_PATH, '--pidfile', opts.pidfile, ...io, ...onExit, '--', ...opts.runc], {
     detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -7,9 +7,10 @@
  * SPARE_IDLE_MS unused. It is started only after the operation, never competing with
  * one for CPU, and it ends with the daemon (its stdin closes; a working one is killed: parent-death.ts).
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { spawnClean } from '@cedana/plugin-sdk';
 import { dyingWithDaemon } from './parent-death.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -25,7 +26,7 @@ let spare: { child: ChildProcessWithoutNullStreams; addonPath: string; timer: No
 
 function spawnStreamer(addonPath: string, streams: number): ChildProcessWithoutNullStreams {
   const [command, args] = dyingWithDaemon(process.execPath, [MAIN, addonPath]);
-  return spawn(command, args, {
+  return spawnClean(command, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, UV_THREADPOOL_SIZE: String(threadsFor(streams)) },
   });

@@ -1,11 +1,8 @@
 /**
  * Starting a job's process the way CRIU can dump it and restore it, the same way for the
  * daemon's own `run process` and for a plugin's RunHandler:
- * - no file descriptor of the daemon's: Node's spawn passes on every fd that lacks
- *   close-on-exec (LevelDB's files among them), and CRIU would dump those and fail to
- *   restore them once they changed (`File .../db/000003.log has bad size`). The program is
- *   exec'd through a Perl one-liner (perl-base is always on Debian) that closes every fd
- *   above 2 first; the PID stays the same across the exec;
+ * - no file descriptor of the daemon's (clean-spawn.ts's cleanExec): CRIU would dump them
+ *   and fail to restore them once they changed (`File .../db/000003.log has bad size`);
  * - its own session with no terminal (setsid: `detached`), so CRIU needs no --shell-job;
  * - output appended to a log file (or given fds, e.g. the pipes of an attachable job).
  */
@@ -14,20 +11,8 @@ import { constants } from 'node:fs';
 import { access, open } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { CedanaError, type ExitStatus } from '@cedana/core';
+import { cleanExec } from './clean-spawn.js';
 import { findOnPath } from './search-path.js';
-
-const CLOSE_FDS_AND_EXEC = [
-  'use POSIX ();',
-  'opendir(my $d, "/proc/self/fd") or die "cannot list /proc/self/fd: $!\\n";',
-  'my @fds = grep { /^\\d+$/ && $_ > 2 } readdir($d); closedir($d);',
-  'POSIX::close($_) for @fds;',
-  'exec { $ARGV[0] } @ARGV or die "cannot exec $ARGV[0]: $!\\n";',
-].join(' ');
-
-/** The command line that runs `program args` with only fds 0, 1 and 2. */
-export function cleanExec(program: string, args: string[]): { file: string; args: string[] } {
-  return { file: 'perl', args: ['-e', CLOSE_FDS_AND_EXEC, '--', program, ...args] };
-}
 
 /** The executable `program` names, looked up in PATH like a shell would; undefined if there is none. */
 export async function resolveProgram(program: string, env: NodeJS.ProcessEnv, cwd: string): Promise<string | undefined> {
