@@ -4,12 +4,16 @@
 // registry and leaves no `workspace:` range behind. grpc-js is not needed: the SDK's types
 // take the messages from `@cedana/core/messages`, which does not import the gRPC service.
 // build-catalog.mjs calls packSdk() and records the tarball in catalog.json (`sdk`);
-// `cedana plugin sdk` prints its path.
+// `cedana plugin sdk` prints its path. `node scripts/pack-sdk.mjs [DEST]` packs one into DEST
+// (default: here) and prints its path. A bare `npm pack`/`pnpm pack` in packages/plugin-sdk
+// would ship `"@cedana/core": "workspace:^"` (or a range no registry serves): the SDK's
+// prepack runs this script with --prepack, which refuses and says the above.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = new URL('..', import.meta.url).pathname;
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
@@ -80,4 +84,21 @@ export function packSdk(dest) {
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv[2] === '--prepack') {
+    console.error(
+      [
+        'refusing to pack packages/plugin-sdk as it is: its package.json depends on "@cedana/core": "workspace:^",',
+        'which no registry serves, so the tarball would not install outside this repository.',
+        'The installable SDK (with @cedana/core bundled) is packed by scripts/pack-sdk.mjs:',
+        '  node scripts/pack-sdk.mjs DEST     (prints the tarball path)',
+        '  cedana plugin sdk                  (the one the build put in the local catalog)',
+      ].join('\n'),
+    );
+    process.exit(1);
+  }
+  const dest = resolve(process.argv[2] ?? '.');
+  console.log(join(dest, packSdk(dest).file));
 }
