@@ -99,7 +99,7 @@ describe('gRPC client (against a stub daemon on a unix socket)', () => {
 
   it('streams Attach both ways', async () => {
     const api = await connect(configFor({}));
-    const call = api.attach();
+    const call = await api.attach();
     const got: string[] = [];
     const exit = new Promise<number>((resolve) =>
       call.on('data', (resp) => {
