@@ -14,12 +14,13 @@
 // - pacote and npm-package-arg (plugin install/update): big, rarely used, resolve files at run time.
 // - @grpc/proto-loader: grpc-js requires it only for channelz, which a client never starts.
 //
-// The gRPC client (client.ts with grpc-js and core's protos, ~550 KB) is the one big piece a
-// `dump job` needs after yargs; Node 20 keeps no compiled code of ES modules between runs, but
-// vm.Script takes V8's code cache, so the client is bundled as CommonJS (client.cjs) with a
-// cache the build makes (client.cjs.v8-cache) and loaded by a small chunk in its place: ~7 ms
-// less per command that talks to the daemon. V8 refuses a cache made by another node or with
-// other flags, and then compiles as usual; the two files are only ever written together.
+// The unary calls go over the CLI's own client on node:http2 (client.ts, grpc-unary.ts), which
+// is small and in the snapshot; grpc-js (~550 KB) serves only the streaming calls (Attach,
+// Progress: client-streams.ts). Node 20 keeps no compiled code of ES modules between runs, but
+// vm.Script takes V8's code cache, so that part is bundled as CommonJS (client-streams.cjs)
+// with a cache the build makes (client-streams.cjs.v8-cache) and loaded by a small chunk in its
+// place. V8 refuses a cache made by another node or with other flags, and then compiles as
+// usual; the two files are only ever written together.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -77,6 +78,19 @@ export default (text, options) => {
   },
 };
 
+/**
+ * yargs renders the help of the command it runs right after starting its handler, in case the
+ * handler calls showHelp() (~5-10 ms for `ps`, more for `plugin list`). No handler of ours does
+ * (cli.ts shows help only from fail(), before any handler, when yargs renders it anyway), so the
+ * bundle skips that: `--help` and usage errors print the same as before.
+ */
+const noHelpCacheForHandlers = patch(
+  'yargs-no-help-cache',
+  '/yargs/build/lib/command.js',
+  'yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();',
+  '',
+);
+
 const coreVersion = JSON.parse(readFileSync(join(root, 'packages/core/package.json'), 'utf8')).version;
 
 // HOST_VERSION is read from core's package.json next to core's own files; inside the bundle
@@ -88,17 +102,17 @@ const hostVersion = patch(
   JSON.stringify({ version: coreVersion }),
 );
 
-/** How client.cjs is compiled, at run time and when the build makes its cache: the same text, or V8 refuses the cache. */
+/** How client-streams.cjs is compiled, at run time and when the build makes its cache: the same text, or V8 refuses the cache. */
 const COMPILE_CLIENT = `const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
 const module = { exports: {} };
 script.runInThisContext()(module.exports, Module.createRequire(file), module, file, dirname(file));`;
 
-/** run-main.js's `import('./client.js')` gets client.cjs, compiled with its code cache. */
+/** client.js' `import('./client-streams.js')` gets client-streams.cjs, compiled with its code cache. */
 const clientWithCodeCache = {
   name: 'client-with-code-cache',
   setup(b) {
-    b.onResolve({ filter: /^\.\/client\.js$/ }, (args) =>
-      args.importer === join(cli, 'dist/run-main.js') ? { path: 'client.cjs', namespace: 'client-with-code-cache' } : undefined,
+    b.onResolve({ filter: /^\.\/client-streams\.js$/ }, (args) =>
+      args.importer === join(cli, 'dist/client.js') ? { path: 'client-streams.cjs', namespace: 'client-with-code-cache' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'client-with-code-cache' }, () => ({
       contents: `import { readFileSync } from 'node:fs';
@@ -106,11 +120,11 @@ import Module from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-const file = fileURLToPath(new URL('./client.cjs', import.meta.url));
+const file = fileURLToPath(new URL('./client-streams.cjs', import.meta.url));
 let cachedData;
 try { cachedData = readFileSync(\`\${file}.v8-cache\`); } catch {}
 ${COMPILE_CLIENT}
-export const { connect } = module.exports;`,
+export const { streamsClient } = module.exports;`,
       resolveDir: cli,
       loader: 'js',
     }));
@@ -118,15 +132,15 @@ export const { connect } = module.exports;`,
 };
 
 /**
- * For the startup snapshot (snapshot.cjs, CommonJS as `--build-snapshot` wants): run-main.js's
- * `import('./client.js')` gets a loader that compiles client.cjs with its code cache at run time
- * (grpc-js needs http2, which a snapshot cannot hold), the same way as the ESM loader above.
+ * For the startup snapshot (snapshot.cjs, CommonJS as `--build-snapshot` wants): client.js'
+ * `import('./client-streams.js')` gets a loader that compiles client-streams.cjs with its code
+ * cache at run time (grpc-js needs http2, which a snapshot cannot hold), as the ESM loader above.
  */
 const clientAtRunTime = {
   name: 'client-at-run-time',
   setup(b) {
-    b.onResolve({ filter: /^\.\/client\.js$/ }, (args) =>
-      args.importer === join(cli, 'dist/run-main.js') ? { path: 'client.cjs', namespace: 'client-at-run-time' } : undefined,
+    b.onResolve({ filter: /^\.\/client-streams\.js$/ }, (args) =>
+      args.importer === join(cli, 'dist/client.js') ? { path: 'client-streams.cjs', namespace: 'client-at-run-time' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'client-at-run-time' }, () => ({
       contents: `import { readFileSync } from 'node:fs';
@@ -134,15 +148,15 @@ import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 let loaded;
-export function connect(config, opts) {
+export function streamsClient(target, headers) {
   if (!loaded) {
-    const file = join(__dirname, 'client.cjs');
+    const file = join(__dirname, 'client-streams.cjs');
     let cachedData;
     try { cachedData = readFileSync(\`\${file}.v8-cache\`); } catch {}
     ${COMPILE_CLIENT}
     loaded = module.exports;
   }
-  return loaded.connect(config, opts);
+  return loaded.streamsClient(target, headers);
 }`,
       resolveDir: cli,
       loader: 'js',
@@ -216,7 +230,7 @@ var __cedanaImport = async (specifier) => {
 // Built beside the old bundle and renamed into place: a `cedana` started meanwhile finds one or the other.
 const tmp = `${out}.${process.pid}.tmp`;
 rmSync(tmp, { recursive: true, force: true });
-/** What both builds (the CLI, and its gRPC client as CommonJS) share. */
+/** What the builds (the CLI, its grpc-js part as CommonJS, the snapshot's) share. */
 const common = {
   bundle: true,
   platform: 'node',
@@ -238,6 +252,7 @@ await build({
   plugins: [
     clientWithCodeCache,
     stringWidthOnDemand,
+    noHelpCacheForHandlers,
     hostVersion,
     // yargs finds its translations (--help and its errors in $LANG) next to its own files.
     patch('yargs-locales', '/yargs/lib/platform-shims/esm.mjs', "'../../../locales'", "'../locales'"),
@@ -245,8 +260,8 @@ await build({
 });
 await build({
   ...common,
-  entryPoints: [join(cli, 'dist/client.js')],
-  outfile: join(tmp, 'client.cjs'),
+  entryPoints: [join(cli, 'dist/client-streams.js')],
+  outfile: join(tmp, 'client-streams.cjs'),
   format: 'cjs',
   external: ['@grpc/proto-loader'],
   plugins: [hostVersion],
@@ -259,16 +274,16 @@ await build({
   external: ['@cedana/daemon', '@cedana/daemon/*', 'pacote', 'npm-package-arg', '@grpc/proto-loader'],
   define: { 'import.meta.url': '__cedanaUrl' },
   banner: { js: SNAPSHOT_BANNER },
-  plugins: [clientAtRunTime, daemonImportAtRunTime, stringWidthOnDemand, hostVersion, yargsShimForSnapshot],
+  plugins: [clientAtRunTime, daemonImportAtRunTime, stringWidthOnDemand, noHelpCacheForHandlers, hostVersion, yargsShimForSnapshot],
 });
-// The cache holds what V8 compiled while client.cjs loaded; made by a plain `node`, as `cedana` runs.
+// The cache holds what V8 compiled while client-streams.cjs loaded; made by a plain `node`, as `cedana` runs.
 execFileSync(process.execPath, [
   '-e',
   `const { readFileSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { dirname } = require('node:path');
 const { Script } = require('node:vm');
-const file = ${JSON.stringify(join(tmp, 'client.cjs'))};
+const file = ${JSON.stringify(join(tmp, 'client-streams.cjs'))};
 const cachedData = undefined;
 ${COMPILE_CLIENT}
 writeFileSync(\`\${file}.v8-cache\`, script.createCachedData());`,

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createHttp2Server, type Http2Server, type ServerHttp2Stream } from 'node:http2';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,6 +34,9 @@ const stub = {
     md.set(wire.ERROR_HINT_KEY, 'list jobs with `cedana ps`');
     md.set(wire.ERROR_DETAILS_KEY, JSON.stringify(['searched 3 jobs']));
     cb({ code: 5, details: 'no job "nope"', metadata: md });
+  },
+  delete(_call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) {
+    cb({ code: 13, details: 'disk 100% full: café ✗' }); // grpc-message travels percent-encoded
   },
   attach(call: ServerDuplexStream<AttachReq, AttachResp>) {
     let first = true;
@@ -99,7 +104,7 @@ describe('gRPC client (against a stub daemon on a unix socket)', () => {
 
   it('streams Attach both ways', async () => {
     const api = await connect(configFor({}));
-    const call = api.attach();
+    const call = await api.attach();
     const got: string[] = [];
     const exit = new Promise<number>((resolve) =>
       call.on('data', (resp) => {
@@ -134,5 +139,119 @@ describe('gRPC client (against a stub daemon on a unix socket)', () => {
 
   it('says DAEMON_UNREACHABLE over TCP when the port is closed', async () => {
     await assert.rejects(connect(configFor({ protocol: 'tcp', address: '127.0.0.1:1' })), { code: 'CEDANA_ERR_DAEMON_UNREACHABLE' });
+  });
+  it('says which RPC a daemon does not implement (UNIMPLEMENTED)', async () => {
+    const api = await connect(configFor({}));
+    try {
+      await assert.rejects(api.query({ type: '', pids: [] } as never), (err: { code: string; message: string; hint: string }) => {
+        assert.equal(err.code, 'CEDANA_ERR_INTERNAL');
+        assert.match(err.message, /does not implement this call/);
+        assert.match(err.hint, /older than this CLI/);
+        return true;
+      });
+    } finally {
+      api.close();
+    }
+  });
+
+  it('reads a status message that is not plain ASCII as the daemon wrote it', async () => {
+    const api = await connect(configFor({}));
+    try {
+      await assert.rejects(api.delete({ jids: ['x'] } as never), { code: 'CEDANA_ERR_INTERNAL', message: 'disk 100% full: café ✗' });
+    } finally {
+      api.close();
+    }
+  });
+
+  it('makes several calls on one connection', async () => {
+    const api = await connect(configFor({}));
+    try {
+      const all = await Promise.all([1, 2, 3].map(() => api.list({ jids: [], type: '' })));
+      assert.deepEqual(
+        all.map((r) => r.jobs[0]?.jid),
+        ['web', 'web', 'web'],
+      );
+    } finally {
+      api.close();
+    }
+  });
+});
+
+/** An HTTP/2 server on a unix socket that answers each call with `answer` (a daemon gone wrong). */
+async function rawServer(name: string, answer: (stream: ServerHttp2Stream) => void): Promise<{ path: string; server: Http2Server }> {
+  const path = join(dir, name);
+  const server = createHttp2Server();
+  server.on('stream', answer);
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return { path, server };
+}
+
+describe('gRPC client (against peers that are not a working daemon)', () => {
+  it('says DAEMON_UNREACHABLE at the deadline when the socket accepts but never speaks HTTP/2', async () => {
+    const path = join(dir, 'mute.sock');
+    const mute: NetServer = createNetServer(() => {});
+    await new Promise<void>((resolve) => mute.listen(path, resolve));
+    try {
+      const started = Date.now();
+      await assert.rejects(connect(configFor({ address: path }), { timeoutMs: 300 }), (err: { code: string; message: string }) => {
+        assert.equal(err.code, 'CEDANA_ERR_DAEMON_UNREACHABLE');
+        assert.match(err.message, /no answer within 300 ms/);
+        return true;
+      });
+      assert.ok(Date.now() - started < 3000, 'gave up at the deadline');
+    } finally {
+      mute.close();
+    }
+  });
+
+  it('says DAEMON_UNREACHABLE when the daemon drops the connection during a call', async () => {
+    const { path, server } = await rawServer('drops.sock', (stream) => stream.session?.destroy());
+    try {
+      const api = await connect(configFor({ address: path }));
+      await assert.rejects(api.list({ jids: [], type: '' }), (err: { code: string; message: string }) => {
+        assert.equal(err.code, 'CEDANA_ERR_DAEMON_UNREACHABLE');
+        assert.match(err.message, /cannot reach the daemon at unix:\/\/.*drops\.sock: connection dropped/);
+        return true;
+      });
+      api.close();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('maps an answer without a gRPC status by its HTTP status (401: UNAUTHENTICATED)', async () => {
+    const { path, server } = await rawServer('http401.sock', (stream) => stream.respond({ ':status': 401 }, { endStream: true }));
+    try {
+      const api = await connect(configFor({ address: path }));
+      await assert.rejects(api.list({ jids: [], type: '' }), (err: { code: string; message: string }) => {
+        assert.equal(err.code, 'CEDANA_ERR_UNAUTHENTICATED');
+        assert.match(err.message, /refused the call: Received HTTP status code 401/);
+        return true;
+      });
+      api.close();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses an OK answer without a message, or a cut-off one', async () => {
+    let body = Buffer.alloc(0);
+    const { path, server } = await rawServer('short.sock', (stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(body);
+    });
+    try {
+      const api = await connect(configFor({ address: path }));
+      await assert.rejects(api.list({ jids: [], type: '' }), {
+        code: 'CEDANA_ERR_INTERNAL',
+        message: /does not implement this call: No message received/,
+      });
+      body = Buffer.from([0, 0, 0, 0, 9, 1, 2]); // 9 bytes announced, 2 sent
+      await assert.rejects(api.list({ jids: [], type: '' }), { code: 'CEDANA_ERR_INTERNAL', message: /ended after 2 of 9 bytes/ });
+      api.close();
+    } finally {
+      server.close();
+    }
   });
 });

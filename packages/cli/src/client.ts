@@ -1,35 +1,89 @@
 /**
- * The gRPC client of the daemon: a unix socket (`unix:///run/cedana.sock`) or TCP
- * (`host:port`, with a bearer token when `auth_token` is set). Unary calls become
- * promises whose failures are CedanaErrors (call-errors.ts); a daemon that does not
- * accept the connection in time is CEDANA_ERR_DAEMON_UNREACHABLE, exit code 3.
- * Loaded lazily: grpc-js costs ~50 ms of startup that `--help` should not pay.
+ * The CLI's client of the daemon: a unix socket (`unix:///run/cedana.sock`) or TCP
+ * (`host:port`, with a bearer token when `auth_token` is set). Unary calls go over our own
+ * small gRPC client on node:http2 (grpc-unary.ts) and become promises whose failures are
+ * CedanaErrors (call-errors.ts); a daemon that does not accept the connection in time is
+ * CEDANA_ERR_DAEMON_UNREACHABLE, exit code 3. The streaming calls (Attach, Progress) load
+ * grpc-js on first use (client-streams.ts). Why: docs/architecture.md, "The CLI's gRPC client".
  */
+
 import { access, constants, stat } from 'node:fs/promises';
+import type { ClientHttp2Session } from 'node:http2';
 import { resolve } from 'node:path';
 import { type Config, wire } from '@cedana/core';
-import { type AttachReq, type AttachResp, DaemonClient, ProfilingData } from '@cedana/core/proto';
 import {
-  type CallOptions,
-  type ClientDuplexStream,
-  type ClientUnaryCall,
-  connectivityState,
-  credentials,
-  Metadata,
-  type ServiceError,
-  type StatusObject,
-} from '@grpc/grpc-js';
+  DeleteCheckpointReq,
+  DeleteCheckpointResp,
+  DeleteReq,
+  DeleteResp,
+  DumpReq,
+  DumpResp,
+  FeaturesReq,
+  FeaturesResp,
+  HealthCheckReq,
+  HealthCheckResp,
+  InspectCheckpointReq,
+  InspectCheckpointResp,
+  KillReq,
+  KillResp,
+  ListCheckpointsReq,
+  ListCheckpointsResp,
+  ListReq,
+  ListResp,
+  ManageReq,
+  ManageResp,
+  MigratePrepareReq,
+  MigratePrepareResp,
+  MigrateReq,
+  MigrateResp,
+  ProfilingData,
+  QueryReq,
+  QueryResp,
+  ReloadPluginsReq,
+  RestoreReq,
+  RestoreResp,
+  RunReq,
+  RunResp,
+} from '@cedana/core/messages';
+import type { DaemonService } from '@cedana/core/proto';
 import { type FailedCall, fromFailedCall, unreachable } from './call-errors.js';
-import type { AttachCall, CallOpts, ConnectOptions, DaemonApi } from './daemon-api.js';
+import type { StreamsClient } from './client-streams.js';
+import type { CallOpts, ConnectOptions, DaemonApi, UnaryMethod } from './daemon-api.js';
+import { openSession, type ResponseMetadata, unaryCall } from './grpc-unary.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
-type UnaryMethod<Req, Resp> = (
-  req: Req,
-  md: Metadata,
-  opts: Partial<CallOptions>,
-  cb: (err: ServiceError | null, resp: Resp) => void,
-) => ClientUnaryCall;
+type Service = typeof DaemonService;
+interface Codec<T> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): T;
+}
+/** Each unary RPC's path and messages; typed against the generated service, so the .proto stays the one list. */
+type UnaryTable = {
+  [K in UnaryMethod]: {
+    path: Service[K]['path'];
+    req: Codec<Parameters<Service[K]['requestSerialize']>[0]>;
+    resp: Codec<ReturnType<Service[K]['responseDeserialize']>>;
+  };
+};
+const UNARY: UnaryTable = {
+  dump: { path: '/cedana.daemon.v1.Daemon/Dump', req: DumpReq, resp: DumpResp },
+  restore: { path: '/cedana.daemon.v1.Daemon/Restore', req: RestoreReq, resp: RestoreResp },
+  run: { path: '/cedana.daemon.v1.Daemon/Run', req: RunReq, resp: RunResp },
+  manage: { path: '/cedana.daemon.v1.Daemon/Manage', req: ManageReq, resp: ManageResp },
+  list: { path: '/cedana.daemon.v1.Daemon/List', req: ListReq, resp: ListResp },
+  kill: { path: '/cedana.daemon.v1.Daemon/Kill', req: KillReq, resp: KillResp },
+  delete: { path: '/cedana.daemon.v1.Daemon/Delete', req: DeleteReq, resp: DeleteResp },
+  migrate: { path: '/cedana.daemon.v1.Daemon/Migrate', req: MigrateReq, resp: MigrateResp },
+  migratePrepare: { path: '/cedana.daemon.v1.Daemon/MigratePrepare', req: MigratePrepareReq, resp: MigratePrepareResp },
+  listCheckpoints: { path: '/cedana.daemon.v1.Daemon/ListCheckpoints', req: ListCheckpointsReq, resp: ListCheckpointsResp },
+  inspectCheckpoint: { path: '/cedana.daemon.v1.Daemon/InspectCheckpoint', req: InspectCheckpointReq, resp: InspectCheckpointResp },
+  deleteCheckpoint: { path: '/cedana.daemon.v1.Daemon/DeleteCheckpoint', req: DeleteCheckpointReq, resp: DeleteCheckpointResp },
+  query: { path: '/cedana.daemon.v1.Daemon/Query', req: QueryReq, resp: QueryResp },
+  healthCheck: { path: '/cedana.daemon.v1.Daemon/HealthCheck', req: HealthCheckReq, resp: HealthCheckResp },
+  reloadPlugins: { path: '/cedana.daemon.v1.Daemon/ReloadPlugins', req: ReloadPluginsReq, resp: FeaturesResp },
+  features: { path: '/cedana.daemon.v1.Daemon/Features', req: FeaturesReq, resp: FeaturesResp },
+};
 
 /** The gRPC target of the configured daemon address. */
 export function targetOf(config: Config): string {
@@ -40,96 +94,86 @@ export function targetOf(config: Config): string {
 export async function connect(config: Config, opts: ConnectOptions = {}): Promise<DaemonApi> {
   const target = targetOf(config);
   if (config.protocol === 'unix') await checkSocket(config.address, target);
-  const client = new DaemonClient(target, credentials.createInsecure(), { 'grpc.enable_http_proxy': 0 });
-  try {
-    await waitReady(client, target, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  } catch (err) {
-    client.close();
-    throw err;
-  }
+  // Loaded here, not imported at the top: node:http2 costs ~15 ms to load, and cannot be in the
+  // startup snapshot (whose code has no import(), hence getBuiltinModule).
+  const http2 = process.getBuiltinModule('node:http2');
+  const { connect: netConnect } = process.getBuiltinModule('node:net');
+  const session: ClientHttp2Session =
+    config.protocol === 'unix'
+      ? await openSession(
+          http2,
+          'http://localhost',
+          () => netConnect(resolve(config.address)),
+          target,
+          opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        )
+      : await openSession(http2, `http://${config.address}`, undefined, target, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 
-  const metadata = (opts: CallOpts = {}) => {
-    const md = new Metadata();
-    if (opts.requestId) md.set(wire.REQUEST_ID_KEY, opts.requestId);
-    if (config['profiling.enabled']) md.set(wire.PROFILING_REQUEST_KEY, '1');
-    if (config.auth_token) md.set(wire.AUTH_KEY, `Bearer ${config.auth_token}`);
-    return md;
-  };
-  const readProfile = (md: Metadata | undefined) => {
+  /** What every call sends besides its message. */
+  const common: Record<string, string> = {};
+  if (config['profiling.enabled']) common[wire.PROFILING_REQUEST_KEY] = '1';
+  if (config.auth_token) common[wire.AUTH_KEY] = `Bearer ${config.auth_token}`;
+  const readProfile = (md: ResponseMetadata | FailedCall['metadata']) => {
     const raw = md?.get(wire.PROFILING_KEY)[0];
     if (raw !== undefined && opts.onProfile)
       opts.onProfile(ProfilingData.decode(typeof raw === 'string' ? Buffer.from(raw, 'base64') : raw));
   };
-  const unary =
-    <Req, Resp>(method: UnaryMethod<Req, Resp>) =>
-    (req: Req, opts?: CallOpts): Promise<Resp> =>
-      new Promise((resolvePromise, reject) => {
-        const call = method.call(client, req, metadata(opts), {}, (err, resp) => {
-          if (err) {
-            readProfile(err.metadata);
-            reject(fromFailedCall(err, target));
-          } else resolvePromise(resp);
-        });
-        call.on('status', (status: StatusObject) => {
-          if (status.code === 0) readProfile(status.metadata);
-        });
-      });
-
-  return {
-    dump: unary(client.dump),
-    restore: unary(client.restore),
-    run: unary(client.run),
-    manage: unary(client.manage),
-    list: unary(client.list),
-    kill: unary(client.kill),
-    delete: unary(client.delete),
-    listCheckpoints: unary(client.listCheckpoints),
-    inspectCheckpoint: unary(client.inspectCheckpoint),
-    deleteCheckpoint: unary(client.deleteCheckpoint),
-    query: unary(client.query),
-    healthCheck: unary(client.healthCheck),
-    features: unary(client.features),
-    reloadPlugins: unary(client.reloadPlugins),
-    migrate: unary(client.migrate),
-    migratePrepare: unary(client.migratePrepare),
-    attach: () => new GrpcAttachCall(client.attach(metadata()), target),
-    watchProgress: (requestId, onEvent) => {
-      const call = client.progress({ requestId }, metadata());
-      call.on('data', onEvent);
-      call.on('error', () => {}); // progress is a nicety: a failed watch never fails the command
-      return { cancel: () => call.cancel() };
-    },
-    close: () => client.close(),
+  const call = async <K extends UnaryMethod>(method: K, req: unknown, callOpts: CallOpts = {}): Promise<unknown> => {
+    const { path, req: reqCodec, resp: respCodec } = UNARY[method] as unknown as UnaryTable['list'];
+    const headers = callOpts.requestId ? { ...common, [wire.REQUEST_ID_KEY]: callOpts.requestId } : common;
+    let answer: Awaited<ReturnType<typeof unaryCall>>;
+    try {
+      answer = await unaryCall(session, path, reqCodec.encode(req as ListReq).finish(), headers);
+    } catch (err) {
+      readProfile((err as FailedCall).metadata);
+      throw fromFailedCall(err as FailedCall, target);
+    }
+    readProfile(answer.metadata);
+    try {
+      return respCodec.decode(answer.message);
+    } catch (err) {
+      throw fromFailedCall(
+        { code: wire.GRPC_STATUS.INTERNAL, details: `cannot read the daemon's answer: ${(err as Error).message}` },
+        target,
+      );
+    }
   };
-}
+  const api = Object.fromEntries(
+    Object.keys(UNARY).map((method) => [method, (req: unknown, callOpts?: CallOpts) => call(method as UnaryMethod, req, callOpts)]),
+  ) as Pick<DaemonApi, UnaryMethod>;
 
-/** The Attach stream, with its errors turned into CedanaErrors. */
-class GrpcAttachCall implements AttachCall {
-  constructor(
-    private readonly stream: ClientDuplexStream<AttachReq, AttachResp>,
-    private readonly target: string,
-  ) {}
-
-  write(req: AttachReq): boolean {
-    return this.stream.write(req);
-  }
-
-  end(): void {
-    this.stream.end();
-  }
-
-  cancel(): void {
-    this.stream.cancel();
-  }
-
-  on(event: 'data', listener: (resp: AttachResp) => void): this;
-  on(event: 'error', listener: (err: Error) => void): this;
-  on(event: 'end', listener: () => void): this;
-  on(event: 'data' | 'error' | 'end', listener: (arg: never) => void): this {
-    if (event === 'error') this.stream.on('error', (err: FailedCall) => (listener as (e: Error) => void)(fromFailedCall(err, this.target)));
-    else this.stream.on(event, listener as (...args: unknown[]) => void);
-    return this;
-  }
+  let streams: Promise<StreamsClient> | undefined;
+  const streamsClient = () => {
+    streams ??= import('./client-streams.js').then((m) => m.streamsClient(target, common));
+    return streams;
+  };
+  return {
+    ...api,
+    attach: async () => (await streamsClient()).attach(),
+    watchProgress: (requestId, onEvent) => {
+      let cancelled = false;
+      let watch: { cancel(): void } | undefined;
+      void streamsClient().then(
+        (s) => {
+          if (!cancelled) watch = s.watchProgress(requestId, onEvent);
+        },
+        () => {},
+      ); // progress is a nicety: a client that cannot load never fails the command
+      return {
+        cancel: () => {
+          cancelled = true;
+          watch?.cancel();
+        },
+      };
+    },
+    close: () => {
+      session.close();
+      void streams?.then(
+        (s) => s.close(),
+        () => {},
+      );
+    },
+  };
 }
 
 /** Fails fast, with the reason, when the socket is missing or not ours to open. */
@@ -148,24 +192,4 @@ async function checkSocket(path: string, target: string): Promise<void> {
       'the daemon socket is only open to root (mode 0600): run cedana as root (a root shell: `su -`)',
     );
   }
-}
-
-/** Resolves when the channel is READY; rejects on the first connection failure or at the deadline. */
-function waitReady(client: DaemonClient, target: string, timeoutMs: number): Promise<void> {
-  const channel = client.getChannel();
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolvePromise, reject) => {
-    const check = () => {
-      const state = channel.getConnectivityState(true);
-      if (state === connectivityState.READY) return resolvePromise();
-      if (state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN) {
-        return reject(unreachable(target, 'connection refused'));
-      }
-      channel.watchConnectivityState(state, deadline, (err) => {
-        if (err) reject(unreachable(target, `no answer within ${timeoutMs} ms`));
-        else check();
-      });
-    };
-    check();
-  });
 }

@@ -1,12 +1,13 @@
 /**
  * What commands see of the daemon: one promise per unary RPC, the Attach stream,
- * and close(). Types only, so commands never load grpc-js themselves: client.ts
+ * and close(). Types only, so commands never load a gRPC client themselves: client.ts
  * implements this over gRPC, tests with a fake.
  */
 import type { AttachReq, AttachResp, DaemonService, ProfilingData, ProgressEvent } from '@cedana/core/proto';
 
 type Service = typeof DaemonService;
-type UnaryMethod = {
+/** The names of the service's unary RPCs. */
+export type UnaryMethod = {
   [K in keyof Service]: Service[K]['requestStream'] extends true ? never : Service[K]['responseStream'] extends true ? never : K;
 }[keyof Service];
 
@@ -24,7 +25,7 @@ export type DaemonApi = {
   ) => Promise<ReturnType<Service[K]['responseDeserialize']>>;
 } & {
   /** Opens the Attach stream; its errors are already CedanaErrors. */
-  attach(): AttachCall;
+  attach(): Promise<AttachCall>;
   /**
    * Streams the progress of the call sent with `requestId` (it may start before that call)
    * until the call ends; errors only stop the reports. Absent on fakes without progress.

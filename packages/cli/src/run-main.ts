@@ -10,7 +10,10 @@ export function runMain(args: readonly string[]): Promise<number> {
   return runCli(args, {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // A getter: making process.stdin costs a few ms, and only `attach` reads it.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     connect: async (config, opts) => (await import('./client.js')).connect(config, opts),
     // Help, `features` and `plugin list` read what the last full load found while the plugins are unchanged.

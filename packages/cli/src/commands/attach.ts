@@ -69,7 +69,7 @@ export function pumpAttach(call: AttachCall, target: AttachTarget, io: AttachIo)
 /** Attaches and sets the session's exit code: the job's, or 0 when detached. */
 export async function attach(session: Session, argv: GlobalArgs, target: AttachTarget): Promise<void> {
   const client = await session.client(argv);
-  const result = await pumpAttach(client.attach(), target, session.deps);
+  const result = await pumpAttach(await client.attach(), target, session.deps);
   if ('detached' in result) {
     session.err('detached; the job goes on');
     session.exitCode = 0;

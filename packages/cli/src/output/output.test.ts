@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CedanaError } from '@cedana/core';
 import type { Job, ProfilingData } from '@cedana/core/proto';
+import Table from 'cli-table3';
 import { renderCheckpoints } from '../commands/checkpoints.js';
 import { renderJobs } from '../commands/jobs.js';
 import { EXIT, exitCodeFor, UsageError } from '../exit-codes.js';
@@ -22,6 +23,36 @@ describe('tables', () => {
       ),
       'A      LONGER\nx      1\nyyyy   -',
     );
+  });
+
+  it('lays out one-column text as cli-table3 does, and leaves other text to it', () => {
+    const viaCliTable3 = (head: string[], rows: string[][]) => {
+      const none = Object.fromEntries(
+        ['top', 'top-mid', 'top-left', 'top-right', 'bottom', 'bottom-mid', 'bottom-left', 'bottom-right', 'left', 'left-mid']
+          .concat(['mid', 'mid-mid', 'right', 'right-mid', 'middle'])
+          .map((k) => [k, '']),
+      );
+      const t = new Table({ head, chars: none, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 3 } });
+      for (const r of rows) t.push(r);
+      return t
+        .toString()
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .join('\n');
+    };
+    const words = ['', 'x', 'criu', 'a b', '✔', '✖', '0.1.0', '91.5 KiB', '“q”', 'long words here', 'wide 名前', 'two\nlines'];
+    let seed = 7;
+    const pick = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return words[seed % words.length] as string;
+    };
+    for (let n = 0; n < 200; n++) {
+      const cols = 1 + (n % 5);
+      const head = Array.from({ length: cols }, (_, i) => `H${i}${pick()}`.replace('\n', ''));
+      const rows = Array.from({ length: n % 4 }, () => Array.from({ length: cols }, pick));
+      const shown = rows.map((r) => r.map((c) => (c === '' ? '-' : c)));
+      assert.equal(renderTable(head, rows), viaCliTable3(head, shown), JSON.stringify({ head, rows }));
+    }
   });
 
   it('prints sizes in binary units', () => {
