@@ -11,7 +11,7 @@
  * should be: it is killed rather than left running on zero pages.
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +22,8 @@ import type { CriuRun } from './criu-process.js';
 
 /** The lazy-pages daemon's log, in the work folder. */
 export const LAZY_LOG = 'lazy-pages.log';
+/** What it prints on stdout and stderr, in the work folder. */
+const LAZY_STDERR = 'lazy-pages.out';
 /** The socket `criu lazy-pages` listens on and `criu restore --lazy-pages` connects to, in the work folder. */
 export const LAZY_SOCKET = 'lazy-pages.socket';
 /** How long the lazy-pages daemon may take to open its socket. */
@@ -41,16 +43,20 @@ export interface LazyPages {
  * is there.
  *
  * @throws CedanaError CEDANA_ERR_CRIU_LAZY_PAGES when it cannot start, exits or opens no
- *   socket within LAZY_START_MS (with its log's error lines); the work folder is removed.
+ *   socket within LAZY_START_MS (with its log's error lines); the work folder is kept for its log.
  */
 export async function startLazyPages(binary: string, imagesDir: string): Promise<LazyPages> {
   const workDir = await mkdtemp(join(tmpdir(), 'cedana-lazy-'));
   const args = ['lazy-pages', '-D', imagesDir, '-W', workDir, '-o', LAZY_LOG, '-v2'];
-  // No pipe to the daemon: the lazy-pages daemon outlives it, and writes only its log.
-  const child = spawn(binary, args, { detached: true, stdio: 'ignore' });
+  // No pipe to the daemon: the lazy-pages daemon outlives it. What it prints goes to a file.
+  const errPath = join(workDir, LAZY_STDERR);
+  const errFile = await open(errPath, 'w', 0o600);
+  const child = spawn(binary, args, { detached: true, stdio: ['ignore', errFile.fd, errFile.fd] });
+  await errFile.close();
+  const printed = async () => (await readFile(errPath, 'utf8').catch(() => '')).slice(0, 16 * 1024);
   const ended = new Promise<CriuRun>((resolve) => {
     child.on('error', (err: NodeJS.ErrnoException) => resolve({ exit: null, signal: null, output: '', spawnError: err }));
-    child.on('close', (exit, signal) => resolve({ exit, signal, output: '' }));
+    child.on('exit', (exit, signal) => void printed().then((output) => resolve({ exit, signal, output })));
   });
   child.unref();
   let gone: CriuRun | undefined;
@@ -73,8 +79,7 @@ export async function startLazyPages(binary: string, imagesDir: string): Promise
       await readLogLines(logPath),
       logPath,
     );
-    await rm(workDir, { recursive: true, force: true });
-    throw err;
+    throw err; // the work folder stays, for its log
   }
   return { pid: child.pid as number, workDir, ended };
 }
