@@ -104,8 +104,9 @@ async function restoreWithRetry(
     const startedAt = performance.now();
     // Each attempt has a lazy-pages daemon of its own: one whose restore failed stops waiting and exits.
     const lazyPages: LazyPages | undefined = lazy ? await startLazyPages(criu.binary, ctx.imagesDir) : undefined;
+    const lazyStartMs = lazyPages ? Math.round(performance.now() - startedAt) : undefined;
     const attemptArgs = lazyPages ? [...args, '--lazy-pages', '-W', lazyPages.workDir] : args;
-    ctx.log.debug({ args: attemptArgs, attempt, lazyPagesPid: lazyPages?.pid }, 'running criu restore');
+    ctx.log.debug({ args: attemptArgs, attempt, lazyPagesPid: lazyPages?.pid, lazyStartMs }, 'running criu restore');
     const outcome = await runRestoreShim({ perl: 'perl', criu: attemptArgs, pidfile, pipes, statusFile: ctx.exitStatusFile });
     if (lazyPages) await keepRestoreOutputs(lazyPages.workDir, ctx.imagesDir, RESTORE_OUTPUTS);
     if (outcome.kind === 'restored') {
