@@ -61,7 +61,10 @@ describe('lazy restore', () => {
     assert.deepEqual(afterRestore, before, 'the checkpoint folder holds what it held');
     await kill('lazy');
 
-    // The same checkpoint restores again, and without --lazy too.
+    // The same checkpoint restores again: as a new job by its path, lazily, and without --lazy.
+    await d.ok(['restore', 'process', '--path', path, '--lazy', '-j', 'lazy2']);
+    await waitForCount(file, (await lastCount(file)) + 1);
+    await kill('lazy2');
     await d.ok(['restore', 'job', 'lazy']);
     await waitForCount(file, (await lastCount(file)) + 1);
     await kill('lazy');
