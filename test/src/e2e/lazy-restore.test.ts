@@ -5,7 +5,7 @@
  * the checkpoint is not written to, and what cannot be restored lazily is refused.
  */
 import assert from 'node:assert/strict';
-import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bigCounter, counterScript, counts, digests, lastCount, waitForCount } from '../harness/counter.js';
@@ -117,6 +117,32 @@ describe('lazy restore', () => {
       await kill(jid);
     });
   }
+
+  it('kills a lazily restored process whose page file does not match checkpoint.json', async () => {
+    const file = join(d.dir, 'bad.count');
+    await d.ok(['run', 'process', '--pid-ns', '--jid', 'bad', '--', ...bigCounter(file, 16)]);
+    await waitForCount(file, 2, 30_000);
+    await d.ok(['dump', 'job', 'bad', '--compression', 'none']);
+    const path = (await job('bad')).lastCheckpoint?.path as string;
+    const pages = (await readdir(path)).find((f) => /^pages-\d+\.img$/.test(f)) as string;
+    // A byte in the middle: inside the counter's 16 MiB of data, which it only hashes.
+    const at = Math.floor((await stat(join(path, pages))).size / 2);
+    const fh = await open(join(path, pages), 'r+');
+    try {
+      const one = Buffer.alloc(1);
+      await fh.read(one, 0, 1, at);
+      one[0] = (one[0] ?? 0) ^ 0xff; // same size, one byte changed
+      await fh.write(one, 0, 1, at);
+    } finally {
+      await fh.close();
+    }
+    await d.cli(['restore', 'job', 'bad', '--lazy']); // the process may run before the pages are checked
+    await exited('bad');
+    assert.equal((await job('bad')).state.exitSignal, 'SIGKILL');
+    await waitFor('the log names the damaged file', async () =>
+      (await daemonLog()).includes(`checkpoint file ${pages} does not match its sha256`) ? true : undefined,
+    );
+  });
 
   it('says so when the lazy-pages daemon cannot start, and the checkpoint still restores', async () => {
     // A criu that refuses only `lazy-pages`: every other command is the real one.
