@@ -11,7 +11,7 @@
  * should be: it is killed rather than left running on zero pages.
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -104,7 +104,12 @@ export async function stopLazyPages(lazy: LazyPages): Promise<void> {
  * the work folder into the images folder, where the daemon reads CRIU's figures.
  */
 export async function keepRestoreOutputs(workDir: string, imagesDir: string, names: readonly string[]): Promise<void> {
-  for (const name of names) await copyFile(join(workDir, name), join(imagesDir, name)).catch(() => {});
+  for (const name of names) {
+    const to = join(imagesDir, name);
+    await copyFile(join(workDir, name), to)
+      .then(() => chmod(to, 0o600)) // a checkpoint's files are 0600
+      .catch(() => {});
+  }
 }
 
 /**
