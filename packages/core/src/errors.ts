@@ -49,6 +49,10 @@ export const ERRORS = {
   // checkpoints
   CEDANA_ERR_CHECKPOINT_NOT_FOUND: { status: 'NOT_FOUND', hint: 'list checkpoints with `cedana checkpoints`' },
   CEDANA_ERR_CHECKPOINT_INVALID: { status: 'DATA_LOSS', hint: 'the checkpoint is damaged or incomplete: restore from another checkpoint' },
+  CEDANA_ERR_LAZY_CHECKPOINT: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'restore it without --lazy, or dump the job again with `--compression none` (no --streams) to a local folder',
+  },
   CEDANA_ERR_CHECKPOINT_DIR: {
     status: 'FAILED_PRECONDITION',
     hint: 'choose a writable folder with --dir, or set checkpoint.dir in the config',

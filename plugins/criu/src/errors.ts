@@ -18,4 +18,8 @@ export const CRIU_ERRORS = {
     status: 'INTERNAL',
     hint: 'read the CRIU log lines above; the checkpoint was left intact, so the restore can be retried',
   },
+  CEDANA_ERR_CRIU_LAZY_PAGES: {
+    status: 'INTERNAL',
+    hint: 'read the lazy-pages log lines above; `criu check --feature uffd-noncoop` must say supported. The checkpoint was left intact: restore it again, or without --lazy',
+  },
 } as const satisfies Record<`CEDANA_ERR_CRIU_${string}`, ErrorSpec>;

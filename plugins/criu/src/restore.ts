@@ -12,11 +12,14 @@ import { readLogLines } from './criu-log.js';
 import { type CriuInstall, discoverCriu } from './discover.js';
 import { criuFlags } from './flags.js';
 import { inheritFdArgs, type PipeSpec, pipePlan } from './restore-io.js';
+import { keepRestoreOutputs, type LazyPages, startLazyPages, stopLazyPages, superviseLazyPages } from './restore-lazy.js';
 import { checkpointPid, commOf, pidHolder } from './restore-pid.js';
 import { runRestoreShim } from './restore-shim.js';
 
 /** CRIU's log, written inside the images folder. */
 export const RESTORE_LOG = 'restore.log';
+/** What criu restore writes beside its log: copied into the images folder after a lazy restore. */
+const RESTORE_OUTPUTS = [RESTORE_LOG, 'stats-restore'] as const;
 
 /**
  * How long a restore keeps retrying while the kernel still holds the PID. Right after
@@ -31,15 +34,19 @@ export const PID_RETRY = { totalMs: 5000, everyMs: 250 };
  * (`ctx.io`), its reconnected pipes. The restored process is a child of a small shim,
  * not of the daemon, and keeps running if the daemon dies.
  *
+ * With `req.lazy` the process starts before its memory is resident: `criu lazy-pages`
+ * (restore-lazy.ts) serves the pages, and is supervised after the restore returns.
+ *
  * Abort: `ctx.signal` is checked before each attempt; a running criu is never
- * interrupted. The images folder is never changed except for restore.log.
+ * interrupted. The images folder is never changed except for restore.log and stats-restore.
  *
  * @throws CedanaError CEDANA_ERR_PID_TAKEN (a live process has the checkpoint's PID, or
  *   the PID stayed busy past PID_RETRY), CEDANA_ERR_CRIU_RESTORE (with restore.log's
  *   error lines), CEDANA_ERR_CRIU_NOT_FOUND, CEDANA_ERR_CRIU_TOO_OLD,
- *   CEDANA_ERR_INVALID_ARGUMENT (an io key that is not a pipe)
+ *   CEDANA_ERR_INVALID_ARGUMENT (an io key that is not a pipe), CEDANA_ERR_CRIU_LAZY_PAGES
+ *   (lazy: the lazy-pages daemon did not start)
  */
-export async function criuRestore(ctx: RestoreContext, _req: RestoreReq, res: RestoreResp): Promise<Started> {
+export async function criuRestore(ctx: RestoreContext, req: RestoreReq, res: RestoreResp): Promise<Started> {
   ctx.signal.throwIfAborted();
   const criu = await discoverCriu(ctx.config);
   const pipes = pipePlan(ctx.io);
@@ -50,9 +57,14 @@ export async function criuRestore(ctx: RestoreContext, _req: RestoreReq, res: Re
 
   const work = await mkdtemp(join(tmpdir(), 'cedana-restore-'));
   try {
-    const started = await restoreWithRetry(ctx, criu, pipes, join(work, 'restore.pid'), wanted);
+    const started = await restoreWithRetry(ctx, criu, pipes, join(work, 'restore.pid'), wanted, req.lazy === true);
     res.pid = started.pid;
-    ctx.log.info({ pid: started.pid, imagesDir: ctx.imagesDir }, 'criu restored the process');
+    ctx.log.info({ pid: started.pid, imagesDir: ctx.imagesDir, lazy: req.lazy }, 'criu restored the process');
+    if (req.lazy === true) {
+      res.messages.push(
+        'lazy restore: the process runs while criu lazy-pages copies its memory in; the daemon log says when the whole memory is resident',
+      );
+    }
     return started;
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -65,6 +77,7 @@ async function restoreWithRetry(
   pipes: PipeSpec[],
   pidfile: string,
   pid: number | undefined,
+  lazy: boolean,
 ): Promise<Started> {
   const args = [
     criu.binary,
@@ -83,20 +96,31 @@ async function restoreWithRetry(
     ...(ctx.manifest.mountNamespace === true ? ['--root', '/'] : []),
     ...criuFlags(ctx.criu, 'restore'),
   ];
+  // A lazy restore writes it in its work folder; it is copied here after each attempt.
   const logPath = join(ctx.imagesDir, RESTORE_LOG);
   const deadline = Date.now() + PID_RETRY.totalMs;
   for (let attempt = 1; ; attempt++) {
     ctx.signal.throwIfAborted();
-    ctx.log.debug({ args, attempt }, 'running criu restore');
-    const outcome = await runRestoreShim({ perl: 'perl', criu: args, pidfile, pipes, statusFile: ctx.exitStatusFile });
-    if (outcome.kind === 'restored') return outcome.started;
+    const startedAt = performance.now();
+    // Each attempt has a lazy-pages daemon of its own: one whose restore failed stops waiting and exits.
+    const lazyPages: LazyPages | undefined = lazy ? await startLazyPages(criu.binary, ctx.imagesDir) : undefined;
+    const lazyStartMs = lazyPages ? Math.round(performance.now() - startedAt) : undefined;
+    const attemptArgs = lazyPages ? [...args, '--lazy-pages', '-W', lazyPages.workDir] : args;
+    ctx.log.debug({ args: attemptArgs, attempt, lazyPagesPid: lazyPages?.pid, lazyStartMs }, 'running criu restore');
+    const outcome = await runRestoreShim({ perl: 'perl', criu: attemptArgs, pidfile, pipes, statusFile: ctx.exitStatusFile });
+    if (lazyPages) await keepRestoreOutputs(lazyPages.workDir, ctx.imagesDir, RESTORE_OUTPUTS);
+    if (outcome.kind === 'restored') {
+      if (lazyPages) superviseLazyPages(ctx, lazyPages, outcome.started.pid, startedAt);
+      return outcome.started;
+    }
+    const lines = await readLogLines(logPath);
+    if (lazyPages) await stopLazyPages(lazyPages);
     if (outcome.run.spawnError) {
       throw new CedanaError('CEDANA_ERR_CRIU_RESTORE', `cannot start the restore shim: ${outcome.run.output}`, {
         hint: "the restore runs through perl (Debian: apt-get install perl-base); make sure `perl` is on the daemon's PATH",
       });
     }
 
-    const lines = await readLogLines(logPath);
     const clash = outcome.run.exit !== 0 && lines.some(isPidClash);
     if (!clash) throw criuFailure('CEDANA_ERR_CRIU_RESTORE', `criu restore of ${ctx.imagesDir}`, outcome.run, lines, logPath);
     if (pid !== undefined) await assertPidNotLive(pid);

@@ -29,6 +29,7 @@ export interface RestoreArgs extends GlobalArgs, ProgressArgs, CriuArgs {
   attachable?: boolean;
   log?: string;
   streams?: number;
+  lazy?: boolean;
 }
 
 const IO_OPTIONS = {
@@ -38,6 +39,12 @@ const IO_OPTIONS = {
   streams: {
     type: 'number',
     describe: 'stream count of a streamed checkpoint (read from its checkpoint.json when left out; a different count is refused)',
+  },
+  lazy: {
+    type: 'boolean',
+    describe:
+      "start the process before its memory is resident: CRIU's lazy-pages daemon fills page faults and copies the rest in the background " +
+      '(userfaultfd); only from an uncompressed local checkpoint folder (`dump --compression none`, no --streams)',
   },
 } as const;
 
@@ -81,6 +88,7 @@ export function restoreRequest(argv: RestoreArgs, type: string, pluginDetails?: 
     attachable: Boolean(argv.attach || argv.attachable),
     log: argv.log ?? '',
     details,
+    ...(argv.lazy ? { lazy: true } : {}),
   };
 }
 
@@ -140,6 +148,7 @@ export function restoreCommand(session: Session, plugins: readonly LoadedPlugin[
               .example('$0 restore job web', 'restore job "web" from its last checkpoint')
               .example('$0 restore job web -a', 'restore it and attach')
               .example('$0 restore job web --no-file-locks', 'restore it without the file locks its dump recorded')
+              .example('$0 restore job web --lazy', 'run it at once; its memory follows in the background (an uncompressed checkpoint)')
               .epilogue(RESTORE_EPILOGUE),
           handler: action<RestoreArgs>(session, (argv) =>
             restore(

@@ -113,6 +113,18 @@ export function parseManifest(text: string, where: string): CheckpointManifest {
 
 /** Reads checkpoint.json and checks every file it lists; throws naming the first bad file. */
 export async function verifyManifest(dir: string): Promise<CheckpointManifest> {
+  return (await verifyManifestExcept(dir, () => false)).manifest;
+}
+
+/**
+ * verifyManifest, except that the files `later` picks are checked for their size only:
+ * `rest()` hashes them afterwards and throws as verifyManifest would. A lazy restore
+ * checks its pages this way, while the restored process already runs.
+ */
+export async function verifyManifestExcept(
+  dir: string,
+  later: (name: string) => boolean,
+): Promise<{ manifest: CheckpointManifest; rest: () => Promise<void> }> {
   const m = await readManifest(dir);
   const listed = Object.entries(m.files);
   // What is there, without following links: a listed name must be a regular file of the folder itself.
@@ -125,9 +137,12 @@ export async function verifyManifest(dir: string): Promise<CheckpointManifest> {
     if (size === undefined) throw missingFile(name, dir);
     if (size !== want.size) throw wrongSize(name, size, want.size);
   }
-  const digests = await hashFiles(dir, Object.fromEntries(listed.map(([name, want]) => [name, want.size])));
-  for (const [name, want] of listed) checkDigest(name, digests[name] as FileDigest, want);
-  return m;
+  const check = async (files: [string, FileDigest][]) => {
+    const digests = await hashFiles(dir, Object.fromEntries(files.map(([name, want]) => [name, want.size])));
+    for (const [name, want] of files) checkDigest(name, digests[name] as FileDigest, want);
+  };
+  await check(listed.filter(([name]) => !later(name)));
+  return { manifest: m, rest: () => check(listed.filter(([name]) => later(name))) };
 }
 
 /** Throws naming `name` unless `got` is what checkpoint.json says of it. */

@@ -3,7 +3,7 @@ import { copyFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CedanaError, isCedanaError, type RestoreAdapter, type RestoreHandlerFn, type Started } from '@cedana/core';
 import { unpackCheckpoint } from '../checkpoint/archive.js';
-import { verifyManifest } from '../checkpoint/manifest.js';
+import { verifyManifest, verifyManifestExcept } from '../checkpoint/manifest.js';
 import { fetchFromStorage } from '../storage/remote-fetch.js';
 import { isRemote, storageFor } from '../storage/remote-storage.js';
 import { addCriuStats, manifestBytes, phaseProgress, timed } from './measure.js';
@@ -20,6 +20,7 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
     const info = await stat(req.path).catch(() => undefined);
     if (!info) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `checkpoint ${req.path} does not exist`);
     if (info.isDirectory()) {
+      if (req.lazy) return restoreLazily(next, ctx, req, res);
       const verifyNs = await timed(async () => {
         ctx.manifest = await verifyManifest(req.path);
       });
@@ -83,6 +84,44 @@ async function restoreFromStorage(next: RestoreHandlerFn, ...[ctx, req, res]: Pa
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** CRIU's page contents: what a lazy restore reads while the process runs. */
+const isPagesImage = (name: string) => /^pages-\d+\.img$/.test(name);
+
+/**
+ * A lazy restore of a folder (refused for anything else by validateRestoreRequest): every
+ * file but the page contents is verified first, the pages while the restored process
+ * already runs. A page file that does not match then kills the process: the checkpoint
+ * is damaged, and the job must not go on with wrong memory.
+ */
+async function restoreLazily(next: RestoreHandlerFn, ...[ctx, req, res]: Parameters<RestoreHandlerFn>): Promise<Started> {
+  let rest: () => Promise<void> = async () => {};
+  const verifyNs = await timed(async () => {
+    ({ manifest: ctx.manifest, rest } = await verifyManifestExcept(req.path, isPagesImage));
+  });
+  ctx.imagesDir = req.path;
+  const size = manifestBytes(ctx.manifest as never);
+  if (ctx.stats) Object.assign(ctx.stats, { writeNs: verifyNs, bytesRaw: size, bytesStored: size, compression: 'none' });
+  const started = await restoreMeasured(next, ctx, req, res);
+  const log = ctx.log;
+  void rest().then(
+    () => log.debug({ pid: started.pid, imagesDir: req.path }, 'lazy restore: the page files match checkpoint.json'),
+    (err: unknown) => {
+      let killed = false;
+      try {
+        process.kill(started.pid, 'SIGKILL');
+        killed = true;
+      } catch {
+        // it ended already
+      }
+      log.error(
+        { err, pid: started.pid, imagesDir: req.path, killed },
+        `lazy restore: ${(err as Error).message}; the restored process was ${killed ? 'killed' : 'already gone'}`,
+      );
+    },
+  );
+  return started;
 }
 
 /** The rest of the pipeline (CRIU), timed, with CRIU's own figures read from its stats-restore. */

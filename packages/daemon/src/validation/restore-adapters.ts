@@ -1,4 +1,5 @@
 import { CedanaError, type RestoreAdapter } from '@cedana/core';
+import { assertLazyRestorable } from './lazy-restore.js';
 
 /** Refuses a restore request that cannot work, before anything is touched. */
 export const validateRestoreRequest: RestoreAdapter = (next) =>
@@ -6,6 +7,7 @@ export const validateRestoreRequest: RestoreAdapter = (next) =>
     if (!req.path) {
       throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'no checkpoint to restore: give --path, or restore a job that has a checkpoint');
     }
+    if (req.lazy) await assertLazyRestorable(req);
     return next(ctx, req, res);
   };
 

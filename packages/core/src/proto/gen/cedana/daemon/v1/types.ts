@@ -121,7 +121,11 @@ export interface RestoreReq {
   criu: CriuOpts | undefined;
   attachable: boolean;
   log: string;
-  details: { [key: string]: any } | undefined;
+  details:
+    | { [key: string]: any }
+    | undefined;
+  /** lazy restore: run before the memory is resident (CRIU lazy-pages over userfaultfd); an uncompressed local folder only */
+  lazy?: boolean | undefined;
 }
 
 export interface RestoreResp {
@@ -1689,6 +1693,7 @@ function createBaseRestoreReq(): RestoreReq {
     attachable: false,
     log: "",
     details: undefined,
+    lazy: undefined,
   };
 }
 
@@ -1717,6 +1722,9 @@ export const RestoreReq: MessageFns<RestoreReq> = {
     }
     if (message.details !== undefined) {
       Struct.encode(Struct.wrap(message.details), writer.uint32(66).fork()).join();
+    }
+    if (message.lazy !== undefined) {
+      writer.uint32(72).bool(message.lazy);
     }
     return writer;
   },
@@ -1798,6 +1806,14 @@ export const RestoreReq: MessageFns<RestoreReq> = {
             message.details = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.lazy = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1824,6 +1840,7 @@ export const RestoreReq: MessageFns<RestoreReq> = {
       attachable: isSet(object.attachable) ? globalThis.Boolean(object.attachable) : false,
       log: isSet(object.log) ? globalThis.String(object.log) : "",
       details: isObject(object.details) ? object.details : undefined,
+      lazy: isSet(object.lazy) ? globalThis.Boolean(object.lazy) : undefined,
     };
   },
 
@@ -1853,6 +1870,9 @@ export const RestoreReq: MessageFns<RestoreReq> = {
     if (message.details !== undefined) {
       obj.details = message.details;
     }
+    if (message.lazy !== undefined) {
+      obj.lazy = message.lazy;
+    }
     return obj;
   },
 
@@ -1869,6 +1889,7 @@ export const RestoreReq: MessageFns<RestoreReq> = {
     message.attachable = object.attachable ?? false;
     message.log = object.log ?? "";
     message.details = object.details ?? undefined;
+    message.lazy = object.lazy ?? undefined;
     return message;
   },
 };
