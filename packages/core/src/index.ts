@@ -10,6 +10,7 @@ export {
 } from './adapter.js';
 export {
   COMPRESSIONS,
+  compressionOf,
   CONFIG_KEYS,
   type Compression,
   type Config,
@@ -63,7 +64,6 @@ export type {
   ExitStatus,
   ManageContext,
   ManageHandlerFn,
-  ManifestFacts,
   Measured,
   ProgressFn,
   QueryHandlerFn,
@@ -78,7 +78,23 @@ export type {
   RunHandlerFn,
   RunMiddleware,
   Started,
+  StdioOwner,
 } from './pipelines.js';
+export {
+  type CheckpointManifest,
+  type FileDigest,
+  fromFormat1,
+  isCoreFact,
+  MANIFEST_FORMAT,
+  type ManifestFacts,
+  type ManifestJob,
+  type ManifestMount,
+  type ManifestSection,
+  type RecordedCriuOptions,
+  sectionOf,
+  unreadManifest,
+} from './manifest.js';
+export { baseOf, type ContextSlots, contextSlots, pluginView, RequestState, type StateKey, stateKey } from './request-context.js';
 export {
   appliesToType,
   LOAD_PHASES,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { DumpContext, Logger, RestoreContext, Started } from '@cedana/plugin-sdk';
+import { contextSlots, type DumpContext, type Logger, pluginView, type RestoreContext, type Started } from '@cedana/plugin-sdk';
 import { GPUInterceptor, GPUInterceptorRestore, gpuDump, gpuRestoreCheck } from './adapters.js';
 import { gpuHealthCheck } from './health.js';
 
@@ -29,15 +29,19 @@ function sleeper(): number {
 const calls = async () => (await readFile(join(state, 'calls.log'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
 const cudaState = async (pid: number) => (await readFile(join(state, String(pid)), 'utf8').catch(() => 'running\n')).trim();
 const dumpCtx = (pid: number, leaveRunning = false) =>
-  ({
-    log,
-    config: {},
-    signal: new AbortController().signal,
-    pid,
-    imagesDir: '',
-    criu: { leaveRunning },
-    manifest: {},
-  }) as unknown as DumpContext;
+  pluginView(
+    {
+      log,
+      config: {},
+      signal: new AbortController().signal,
+      pid,
+      imagesDir: '',
+      criu: { leaveRunning },
+      manifest: {},
+      ...contextSlots(),
+    } as unknown as DumpContext,
+    'gpu',
+  );
 const res = () => ({ messages: [] as string[] });
 
 before(() => {
@@ -70,7 +74,7 @@ describe('gpu dump (stand-in cuda-checkpoint)', () => {
     })(ctx, {} as never, res() as never);
     assert.equal(atCriu, 'checkpointed');
     assert.deepEqual(await calls(), [`${pid} lock`, `${pid} checkpoint`]);
-    assert.deepEqual((ctx.manifest.gpu as { steps: string[] }).steps, ['lock', 'checkpoint']);
+    assert.deepEqual(ctx.section<{ steps: string[] }>()?.steps, ['lock', 'checkpoint']);
   });
 
   it('with --leave-running restores and unlocks after CRIU', async () => {
