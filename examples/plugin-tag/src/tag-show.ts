@@ -17,8 +17,7 @@ export const tagShow: HelperCommand = {
         hint: 'give the folder of a checkpoint dumped with `cedana dump tag ... --compression none`',
       });
     }
-    if (!tag?.label)
-      throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `${dir} has no tag: it was not dumped with \`cedana dump tag\``);
+    if (!tag?.label) throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `${dir} has no tag: it was not dumped with \`cedana dump tag\``);
     process.stdout.write(`${pc.bold(tag.label)} (tagged ${tag.taggedAt} on ${tag.host})\n`);
   },
 };

@@ -10,11 +10,11 @@ export {
 } from './adapter.js';
 export {
   COMPRESSIONS,
-  compressionOf,
   CONFIG_KEYS,
   type Compression,
   type Config,
   type ConfigKey,
+  compressionOf,
   DEFAULT_CONFIG_PATH,
   envName,
   type LoadConfigOptions,
@@ -52,6 +52,20 @@ export type {
 export * as features from './features.js';
 export type { HealthCheck, HealthIssue, HealthResult } from './health.js';
 export { escapeOf, insideFolder, isPlainName } from './inside-folder.js';
+export {
+  type CheckpointManifest,
+  type FileDigest,
+  fromFormat1,
+  isCoreFact,
+  MANIFEST_FORMAT,
+  type ManifestFacts,
+  type ManifestJob,
+  type ManifestMount,
+  type ManifestSection,
+  type RecordedCriuOptions,
+  sectionOf,
+  unreadManifest,
+} from './manifest.js';
 export { featureMatrix } from './matrix.js';
 export { checkName, fileNameFor, isValidName, NAME_PATTERN, NAME_RULE, type NamedThing } from './names.js';
 export type {
@@ -81,21 +95,6 @@ export type {
   StdioOwner,
 } from './pipelines.js';
 export {
-  type CheckpointManifest,
-  type FileDigest,
-  fromFormat1,
-  isCoreFact,
-  MANIFEST_FORMAT,
-  type ManifestFacts,
-  type ManifestJob,
-  type ManifestMount,
-  type ManifestSection,
-  type RecordedCriuOptions,
-  sectionOf,
-  unreadManifest,
-} from './manifest.js';
-export { baseOf, type ContextSlots, contextSlots, pluginView, RequestState, type StateKey, stateKey } from './request-context.js';
-export {
   appliesToType,
   LOAD_PHASES,
   type LoadedPlugin,
@@ -118,6 +117,7 @@ export {
   untilGone,
 } from './proc.js';
 export { type ProfileNode, Profiler } from './profiling.js';
+export { baseOf, type ContextSlots, contextSlots, pluginView, RequestState, type StateKey, stateKey } from './request-context.js';
 export * as shape from './shape.js';
 export { signalName, signalNumber } from './signals.js';
 export { HOST_VERSION } from './version.js';

@@ -7,7 +7,6 @@ import type { Readable, Writable } from 'node:stream';
 import type { Adapter, BaseContext, Handler, HandlerFn, Middleware } from './adapter.js';
 import type { CheckpointManifest, FileDigest, ManifestFacts } from './manifest.js';
 import type { CheckpointStats } from './proto/gen/cedana/daemon/v1/stats.js';
-import type { ContextSlots } from './request-context.js';
 import type {
   DumpReq,
   DumpResp,
@@ -19,6 +18,7 @@ import type {
   RunReq,
   RunResp,
 } from './proto/gen/cedana/daemon/v1/types.js';
+import type { ContextSlots } from './request-context.js';
 
 /** CRIU options gathered by adapters; the final handler turns them into flags. */
 export interface CriuOptions {

@@ -30,18 +30,30 @@ describe('a plugin view of the request context', () => {
 
   it("refuses a change to the daemon's facts, nested ones too, naming the plugin and the key", () => {
     const runc = pluginView(context({ io: { stdout: 'pipe:[1]' } }), 'runc');
-    assert.throws(() => {
-      delete runc.manifest.io;
-    }, refused(/^plugin runc tried to change io of checkpoint\.json: it belongs to the daemon/));
-    assert.throws(() => {
-      runc.manifest.type = 'process';
-    }, refused(/plugin runc tried to change type/));
-    assert.throws(() => {
-      (runc.manifest.io as { stdout?: string }).stdout = 'x';
-    }, refused(/plugin runc tried to change stdout/));
-    assert.throws(() => {
-      runc.manifest = {};
-    }, refused(/ctx\.manifest/));
+    assert.throws(
+      () => {
+        delete runc.manifest.io;
+      },
+      refused(/^plugin runc tried to change io of checkpoint\.json: it belongs to the daemon/),
+    );
+    assert.throws(
+      () => {
+        runc.manifest.type = 'process';
+      },
+      refused(/plugin runc tried to change type/),
+    );
+    assert.throws(
+      () => {
+        (runc.manifest.io as { stdout?: string }).stdout = 'x';
+      },
+      refused(/plugin runc tried to change stdout/),
+    );
+    assert.throws(
+      () => {
+        runc.manifest = {};
+      },
+      refused(/ctx\.manifest/),
+    );
   });
 
   it("reads another plugin's section but refuses to change it", () => {
@@ -50,9 +62,12 @@ describe('a plugin view of the request context', () => {
     const gpu = pluginView(ctx, 'gpu');
     assert.equal(gpu.section<{ streams: number }>('streamer')?.streams, 2);
     assert.equal(gpu.section('kata'), undefined, 'a plugin that wrote none has no section');
-    assert.throws(() => {
-      (gpu.section<{ streams: number }>('streamer') as { streams: number }).streams = 3;
-    }, refused(/^plugin gpu tried to change streams of the streamer section of checkpoint\.json: it belongs to plugin streamer/));
+    assert.throws(
+      () => {
+        (gpu.section<{ streams: number }>('streamer') as { streams: number }).streams = 3;
+      },
+      refused(/^plugin gpu tried to change streams of the streamer section of checkpoint\.json: it belongs to plugin streamer/),
+    );
     assert.deepEqual(ctx.manifest.sections, { streamer: { streams: 2 } });
   });
 

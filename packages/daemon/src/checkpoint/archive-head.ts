@@ -8,7 +8,15 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CedanaError } from '@cedana/core';
-import { buildManifest, type CheckpointManifest, type FileDigest, listFiles, MANIFEST_FILE, type ManifestDraft, manifestText } from './manifest.js';
+import {
+  buildManifest,
+  type CheckpointManifest,
+  type FileDigest,
+  listFiles,
+  MANIFEST_FILE,
+  type ManifestDraft,
+  manifestText,
+} from './manifest.js';
 import { PRIVATE_FILE_MODE } from './private-modes.js';
 import { fileEntry, type OnFileDigest } from './tar-pack.js';
 

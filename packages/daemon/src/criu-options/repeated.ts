@@ -31,7 +31,6 @@ export const REPEATED_AT_RESTORE = {
 type Repeated = keyof typeof REPEATED_AT_RESTORE;
 type RepeatedFlag = { [K in Repeated]: (typeof REPEATED_AT_RESTORE)[K] extends 'same' ? K : never }[Repeated];
 
-
 const FLAGS = (Object.keys(REPEATED_AT_RESTORE) as Repeated[]).filter((k): k is RepeatedFlag => REPEATED_AT_RESTORE[k] === 'same');
 
 const MOUNT = /^mnt\[([^\]]+)\]:(.+)$/;

@@ -8,9 +8,10 @@
  * and is deleted once the checkpoint and the job's records are written (registered), or
  * once a failed dump has cleaned up after itself.
  */
-import type { ManifestDraft } from '../checkpoint/manifest.js';
+
 import { processStartTime } from '@cedana/core';
 import { Checkpoint } from '@cedana/core/proto';
+import type { ManifestDraft } from '../checkpoint/manifest.js';
 import type { Store } from '../store/store.js';
 
 export const DUMP_PHASES = ['started', 'images-done', 'packed'] as const;
