@@ -5,14 +5,14 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type CheckpointManifest, MANIFEST_FORMAT, processState, processTree } from '@cedana/core';
+import { type CheckpointManifest, type Logger, MANIFEST_FORMAT, processState, processTree } from '@cedana/core';
 import { Job } from '@cedana/core/proto';
 import { readManifestFromArchive } from '../checkpoint/archive.js';
 import { Store } from '../store/store.js';
 import { DumpJournal, type DumpRecord, type DumpStart } from './dump-journal.js';
 import { type DumpFindings, decideRecovery, recoverInterruptedDumps } from './dump-recovery.js';
 
-const log = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => log } as never;
+const log: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => log };
 
 const record = (over: Partial<DumpRecord>): DumpRecord => ({
   id: 'd1',
