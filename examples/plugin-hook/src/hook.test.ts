@@ -47,9 +47,11 @@ describe('cedana-plugin-hook', () => {
     assert.match(dumped.stderr, new RegExp(`hook: pre-dump of PID ${pid} \\(process\\)`));
     const path = /^dumped .* to (\S+) \(/m.exec(dumped.stdout)?.[1];
     assert.ok(path, dumped.stdout);
-    const manifest = JSON.parse(await readFile(join(path, 'checkpoint.json'), 'utf8')) as { hook?: { pid: number; command?: string } };
-    assert.equal(manifest.hook?.pid, pid);
-    assert.equal(manifest.hook?.command, 'sh');
+    const manifest = JSON.parse(await readFile(join(path, 'checkpoint.json'), 'utf8')) as {
+      sections: { hook?: { pid: number; command?: string } };
+    };
+    assert.equal(manifest.sections.hook?.pid, pid, "the plugin's section of checkpoint.json");
+    assert.equal(manifest.sections.hook?.command, 'sh');
 
     const restored = await d.cli(['restore', 'job', 'hooked']);
     assert.equal(restored.code, 0, restored.stderr);

@@ -25,7 +25,7 @@ export const preDumpHook: DumpAdapter = (next) =>
       });
       facts.command = settings.preDump[0];
     }
-    ctx.manifest.hook = facts;
+    ctx.setSection(facts);
     res.messages.push(`hook: pre-dump of PID ${ctx.pid} (${facts.type})`);
     return next(ctx, req, res);
   };
@@ -33,7 +33,7 @@ export const preDumpHook: DumpAdapter = (next) =>
 export const postRestoreHook: RestoreAdapter = (next) =>
   async function postRestoreHook(ctx, req, res) {
     const started = await next(ctx, req, res);
-    const facts = ctx.manifest.hook as Partial<HookFacts> | undefined;
+    const facts = ctx.section<Partial<HookFacts>>();
     const settings = settingsOf(pluginConfig(ctx.config, 'hook'));
     if (settings.postRestore) await runHookCommand('post-restore', settings.postRestore, { CEDANA_PID: String(started.pid) });
     res.messages.push(`hook: restored PID ${started.pid}${facts?.preDumpAt ? ` (dumped ${facts.preDumpAt} on ${facts.host})` : ''}`);

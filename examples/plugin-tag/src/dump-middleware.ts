@@ -14,7 +14,7 @@ export const tagCheckpoint: DumpAdapter = (next) =>
   async function tagCheckpoint(ctx, req, res) {
     const { pid, label } = detailsOf(req.details?.tag);
     ctx.pid = pid;
-    ctx.manifest.tag = { label, taggedAt: new Date().toISOString(), host: hostname() };
+    ctx.setSection({ label, taggedAt: new Date().toISOString(), host: hostname() });
     ctx.log.info({ pid, label }, 'tagging the checkpoint');
     return next(ctx, req, res);
   };

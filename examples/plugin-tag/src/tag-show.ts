@@ -1,7 +1,7 @@
 /** `cedana tag-show CHECKPOINT`: the label of a checkpoint folder (made with `--compression none`). */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError, type HelperCommand } from '@cedana/plugin-sdk';
+import { CedanaError, type HelperCommand, sectionOf } from '@cedana/plugin-sdk';
 import pc from 'picocolors';
 
 export const tagShow: HelperCommand = {
@@ -9,16 +9,15 @@ export const tagShow: HelperCommand = {
   describe: 'Print the label of a checkpoint folder',
   handler: async (argv) => {
     const dir = String(argv.checkpoint);
-    let manifest: { tag?: { label?: string; taggedAt?: string; host?: string } };
+    let tag: { label?: string; taggedAt?: string; host?: string } | undefined;
     try {
-      manifest = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')) as typeof manifest;
+      tag = sectionOf(JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')), 'tag');
     } catch (err) {
       throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `cannot read ${join(dir, 'checkpoint.json')}: ${(err as Error).message}`, {
         hint: 'give the folder of a checkpoint dumped with `cedana dump tag ... --compression none`',
       });
     }
-    if (!manifest.tag?.label)
-      throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `${dir} has no tag: it was not dumped with \`cedana dump tag\``);
-    process.stdout.write(`${pc.bold(manifest.tag.label)} (tagged ${manifest.tag.taggedAt} on ${manifest.tag.host})\n`);
+    if (!tag?.label) throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `${dir} has no tag: it was not dumped with \`cedana dump tag\``);
+    process.stdout.write(`${pc.bold(tag.label)} (tagged ${tag.taggedAt} on ${tag.host})\n`);
   },
 };

@@ -36,9 +36,12 @@ describe('cedana-plugin-tag', () => {
     ]);
     const path = /dumped tag to (\S+) /.exec(out)?.[1];
     assert.ok(path, out);
-    const manifest = JSON.parse(await readFile(join(path, 'checkpoint.json'), 'utf8')) as { type: string; tag: { label: string } };
+    const manifest = JSON.parse(await readFile(join(path, 'checkpoint.json'), 'utf8')) as {
+      type: string;
+      sections: { tag: { label: string } };
+    };
     assert.equal(manifest.type, 'tag');
-    assert.equal(manifest.tag.label, 'nightly-1');
+    assert.equal(manifest.sections.tag.label, 'nightly-1', "the plugin's section of checkpoint.json");
     // picocolors colours its output when CI is set: compare the text without escapes.
     const shown = stripVTControlCharacters(await d.ok(['tag-show', path]));
     assert.match(shown, /nightly-1 \(tagged /);

@@ -13,6 +13,15 @@ import { CedanaError } from './errors.js';
 export const COMPRESSIONS = ['none', 'tar', 'lz4', 'gzip', 'zlib', 'zstd'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
+/** `value` as a Compression; anything else is refused (CEDANA_ERR_INVALID_ARGUMENT), naming the ones there are. */
+export function compressionOf(value: string): Compression {
+  const known = COMPRESSIONS.find((c) => c === value);
+  if (known === undefined) {
+    throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `unknown compression "${value}": expected one of ${COMPRESSIONS.join(', ')}`);
+  }
+  return known;
+}
+
 type KeySpec =
   | { type: 'string'; default: string; describe: string; values?: readonly string[] }
   | { type: 'number'; default: number; describe: string; min?: number }

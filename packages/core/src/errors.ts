@@ -153,6 +153,10 @@ export const ERRORS = {
     status: 'FAILED_PRECONDITION',
     hint: 'a plugin refused the request on purpose: its own hint says why and what to do (the message names the plugin)',
   },
+  CEDANA_ERR_MANIFEST_OWNER: {
+    status: 'INTERNAL',
+    hint: 'a plugin writes only its own section of checkpoint.json (ctx.setSection) and keeps request state in ctx.state: update the plugin named, or report it to its author',
+  },
   CEDANA_ERR_FEATURE_MISSING: {
     status: 'UNIMPLEMENTED',
     hint: 'install a plugin that exports this feature; `cedana features` shows the matrix',

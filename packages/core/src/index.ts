@@ -14,6 +14,7 @@ export {
   type Compression,
   type Config,
   type ConfigKey,
+  compressionOf,
   DEFAULT_CONFIG_PATH,
   envName,
   type LoadConfigOptions,
@@ -51,6 +52,20 @@ export type {
 export * as features from './features.js';
 export type { HealthCheck, HealthIssue, HealthResult } from './health.js';
 export { escapeOf, insideFolder, isPlainName } from './inside-folder.js';
+export {
+  type CheckpointManifest,
+  type FileDigest,
+  fromFormat1,
+  isCoreFact,
+  MANIFEST_FORMAT,
+  type ManifestFacts,
+  type ManifestJob,
+  type ManifestMount,
+  type ManifestSection,
+  type RecordedCriuOptions,
+  sectionOf,
+  unreadManifest,
+} from './manifest.js';
 export { featureMatrix } from './matrix.js';
 export { checkName, fileNameFor, isValidName, NAME_PATTERN, NAME_RULE, type NamedThing } from './names.js';
 export type {
@@ -63,7 +78,6 @@ export type {
   ExitStatus,
   ManageContext,
   ManageHandlerFn,
-  ManifestFacts,
   Measured,
   ProgressFn,
   QueryHandlerFn,
@@ -78,6 +92,7 @@ export type {
   RunHandlerFn,
   RunMiddleware,
   Started,
+  StdioOwner,
 } from './pipelines.js';
 export {
   appliesToType,
@@ -102,6 +117,7 @@ export {
   untilGone,
 } from './proc.js';
 export { type ProfileNode, Profiler } from './profiling.js';
+export { baseOf, type ContextSlots, contextSlots, pluginView, RequestState, type StateKey, stateKey } from './request-context.js';
 export * as shape from './shape.js';
 export { signalName, signalNumber } from './signals.js';
 export { HOST_VERSION } from './version.js';

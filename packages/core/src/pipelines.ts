@@ -5,6 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Adapter, BaseContext, Handler, HandlerFn, Middleware } from './adapter.js';
+import type { CheckpointManifest, FileDigest, ManifestFacts } from './manifest.js';
 import type { CheckpointStats } from './proto/gen/cedana/daemon/v1/stats.js';
 import type {
   DumpReq,
@@ -17,6 +18,7 @@ import type {
   RunReq,
   RunResp,
 } from './proto/gen/cedana/daemon/v1/types.js';
+import type { ContextSlots } from './request-context.js';
 
 /** CRIU options gathered by adapters; the final handler turns them into flags. */
 export interface CriuOptions {
@@ -47,9 +49,6 @@ export interface Started {
   stdio?: { stdin?: Writable; stdout?: Readable; stderr?: Readable };
 }
 
-/** Facts that end up in the checkpoint's checkpoint.json. Plugins add theirs under their name. */
-export type ManifestFacts = Record<string, unknown>;
-
 /**
  * Reports bytes done out of a total (0: not known) for a phase of a dump or restore:
  * `pack`, `unpack`, `stream` (a plugin writing or reading streams), `dump` (CRIU). A
@@ -70,13 +69,29 @@ export interface Measured {
   stats?: CheckpointStats;
 }
 
-export interface DumpContext extends BaseContext, Measured {
+/**
+ * Whose the dumped process's standard streams are. `daemon`: pipes to the daemon are an
+ * attachable job's; the dump records them (checkpoint.json `io`) and the restore connects
+ * new ones. `runtime`: a runtime's shim holds them (a container's pipes to its log), so they
+ * are not recorded and the runtime plugin brings them back itself.
+ */
+export type StdioOwner = 'daemon' | 'runtime';
+
+export interface DumpContext extends BaseContext, Measured, ContextSlots {
   /** Folder CRIU writes its images into (set by prepareDumpDir). */
   imagesDir: string;
   /** Root of the process tree to dump (set from the request, a job, or plugin middleware). */
   pid: number;
   criu: CriuOptions;
+  /** The daemon's facts for checkpoint.json: read-only to plugins, which write `section()`s. */
   manifest: ManifestFacts;
+  /** Set by a runtime plugin's middleware whose shim holds the process's stdio; `daemon` when left out. */
+  stdioOwner?: StdioOwner;
+  /**
+   * Digests of files a plugin wrote and hashed as it wrote them (the streamer's shards),
+   * by name: checkpoint.json lists them without reading them again when their size matches.
+   */
+  fileDigests?: Record<string, FileDigest>;
 }
 
 /** Pipes of an attachable job, by CRIU's key (e.g. `pipe:[4711]`), to reconnect at restore. */
@@ -86,12 +101,12 @@ export interface RestoreIo {
   stderr?: string;
 }
 
-export interface RestoreContext extends BaseContext, Measured {
+export interface RestoreContext extends BaseContext, Measured, ContextSlots {
   /** Folder with CRIU's images (unpacked and verified by prepareRestoreDir). */
   imagesDir: string;
   criu: CriuOptions;
-  /** checkpoint.json of the checkpoint being restored. */
-  manifest: ManifestFacts;
+  /** checkpoint.json of the checkpoint being restored (read by prepareRestoreDir), in format 2's layout. */
+  manifest: CheckpointManifest;
   /** Set for an attachable job: its pipes come back connected to the daemon. */
   io?: RestoreIo;
   /**

@@ -18,6 +18,7 @@ import {
   type DumpMiddleware,
   type DumpReq,
   type DumpResp,
+  stateKey,
 } from '@cedana/plugin-sdk';
 import { Containerd } from './client.js';
 import { getTask, RUNC_CHECKPOINT_OPTIONS_URL, removeContainer, statusName } from './container.js';
@@ -56,7 +57,7 @@ interface Target {
 }
 
 /** From the middleware to the handler of the same request. */
-const targets = new WeakMap<DumpContext, Target>();
+const TARGET = stateKey<Target>('containerd dump target');
 
 const findContainerdTaskForDump: DumpAdapter = (next) =>
   async function findContainerdTaskForDump(ctx, req, res) {
@@ -81,8 +82,9 @@ const findContainerdTaskForDump: DumpAdapter = (next) =>
       const dumped: DumpedContainer = { id, address, namespace, image: container.image, snapshotter: container.snapshotter, rootfs };
       if (task.stdin) dumped.attachable = true;
       dumped.version = (await cd.call(VersionService.version, {}, 'tell its version').catch(() => undefined))?.version;
-      ctx.manifest.containerd = dumped;
-      targets.set(ctx, { cd, container, rootfs });
+      ctx.setSection(dumped);
+      ctx.stdioOwner = 'runtime'; // the task's stdio are the shim's pipes, not the daemon's
+      ctx.state.set(TARGET, { cd, container, rootfs });
       return await next(ctx, req, res);
     } finally {
       cd.close();
@@ -102,12 +104,11 @@ export const dumpMiddleware: DumpMiddleware = [findContainerdTaskForDump];
  */
 export async function containerdDump(ctx: DumpContext, _req: DumpReq, res: DumpResp): Promise<void> {
   ctx.signal.throwIfAborted();
-  const t = targets.get(ctx);
+  const t = ctx.state.get(TARGET);
   if (!t) throw new CedanaError('CEDANA_ERR_INTERNAL', 'the containerd DumpHandler ran without its DumpMiddleware');
   const { cd, container } = t;
   const id = container.id;
   const options = checkpointOptions(ctx.criu, ctx.imagesDir, ctx.imagesDir);
-  delete ctx.manifest.io; // the task's stdio are the shim's pipes, not the daemon's
   await writeFile(join(ctx.imagesDir, SAVED_SPEC), container.spec?.value ?? Buffer.alloc(0));
   let paused = false;
   try {

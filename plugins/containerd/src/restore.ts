@@ -19,6 +19,7 @@ import {
   type RestoreReq,
   type RestoreResp,
   type Started,
+  stateKey,
 } from '@cedana/plugin-sdk';
 import { Containerd } from './client.js';
 import { createContainer, DEFAULT_SNAPSHOTTER, getContainer, removeContainer, startTask, watchTask } from './container.js';
@@ -47,13 +48,13 @@ interface Target {
 }
 
 /** From the middleware to the handler of the same request. */
-const targets = new WeakMap<RestoreContext, Target>();
+const TARGET = stateKey<Target>('containerd restore target');
 
 const prepareContainerdRestore: RestoreAdapter = (next) =>
   async function prepareContainerdRestore(ctx, req, res) {
-    const dumped = ctx.manifest.containerd as DumpedContainer | undefined;
+    const dumped = ctx.section<DumpedContainer>();
     if (!dumped?.id) {
-      const type = typeof ctx.manifest.type === 'string' && ctx.manifest.type !== 'containerd' ? ctx.manifest.type : 'process';
+      const type = ctx.manifest.type && ctx.manifest.type !== 'containerd' ? ctx.manifest.type : 'process';
       throw new CedanaError(
         'CEDANA_ERR_INVALID_ARGUMENT',
         `checkpoint ${req.path} holds no containerd container: it was made by \`cedana dump ${type}\``,
@@ -94,7 +95,7 @@ const prepareContainerdRestore: RestoreAdapter = (next) =>
         attachable: dumped.attachable === true,
         criuConfig: restoreCriuConfig(ctx.criu),
       };
-      targets.set(ctx, target);
+      ctx.state.set(TARGET, target);
       const started = await next(ctx, req, res);
       // A container restored with its writable layer keeps it in later dumps of the job.
       req.details = withContainerdDetails(req.details, {
@@ -128,9 +129,9 @@ export const restoreMiddleware: RestoreMiddleware = [prepareContainerdRestore];
  */
 export async function containerdRestore(ctx: RestoreContext, req: RestoreReq, res: RestoreResp): Promise<Started> {
   ctx.signal.throwIfAborted();
-  const t = targets.get(ctx);
+  const t = ctx.state.get(TARGET);
   if (!t) throw new CedanaError('CEDANA_ERR_INTERNAL', 'the containerd RestoreHandler ran without its RestoreMiddleware');
-  const jobLog = (ctx.manifest.job as { log?: string } | undefined)?.log;
+  const jobLog = ctx.manifest.job?.log;
   const log = req.log || jobLog || `/var/log/cedana-output-${res.jid}.log`;
   const work = await mkdtemp(join(tmpdir(), 'cedana-containerd-'));
   let created: Awaited<ReturnType<typeof createContainer>>;

@@ -56,7 +56,7 @@ test('a restored counter goes on from where it was dumped, and its exit code 7 i
 
   const ctx = await dump(job.pid, images);
   const atDump = await readCount(dir);
-  assert.match(String((ctx.manifest.criu as { version: string }).version), /^\d+\.\d+/);
+  assert.match(String(ctx.section<{ version: string }>()?.version), /^\d+\.\d+/);
   await job.exited; // CRIU killed it; Node reaped it
 
   const { started, res } = await restore(images);

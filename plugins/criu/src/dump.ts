@@ -13,7 +13,7 @@ export const DUMP_LOG = 'dump.log';
 /**
  * Dumps the process tree rooted at `ctx.pid` with
  * `criu dump -t PID -D DIR -o dump.log -v4` plus the flags of `ctx.criu`, and records
- * `{ version, binary }` of CRIU in `ctx.manifest.criu`.
+ * `{ version, binary }` of CRIU as the criu section of checkpoint.json.
  *
  * Abort: `ctx.signal` is checked before criu starts; a running dump is never
  * interrupted, because killing criu mid-dump can leave the tree frozen. The caller
@@ -32,5 +32,5 @@ export async function criuDump(ctx: DumpContext, _req: DumpReq, _res: DumpResp):
     const logPath = join(ctx.imagesDir, DUMP_LOG);
     throw criuFailure('CEDANA_ERR_CRIU_DUMP', `criu dump of PID ${ctx.pid}`, run, await readLogLines(logPath), logPath);
   }
-  ctx.manifest.criu = { version: criu.version.text, binary: criu.binary };
+  ctx.setSection({ version: criu.version.text, binary: criu.binary });
 }

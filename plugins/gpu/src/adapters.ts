@@ -60,7 +60,7 @@ export const gpuDump: DumpAdapter = (next) =>
     } catch (err) {
       await fail(err, `step "${done.length ? 'checkpoint' : mode === 'action' ? 'lock' : 'checkpoint'}"`);
     }
-    ctx.manifest.gpu = { driver: p.driver, gpus: p.gpus.map((g) => g.name), interface: mode, steps: [...done] };
+    ctx.setSection({ driver: p.driver, gpus: p.gpus.map((g) => g.name), interface: mode, steps: [...done] });
     try {
       await next(ctx, req, res);
     } catch (err) {

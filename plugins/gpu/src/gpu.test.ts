@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { type BaseContext, type CriuOptions, contextSlots, loadConfig, pluginView, unreadManifest } from '@cedana/core';
+import { DumpReq, DumpResp, RestoreReq, RestoreResp, RunReq, RunResp } from '@cedana/core/messages';
 import type { DumpContext, Logger, RestoreContext, Started } from '@cedana/plugin-sdk';
 import { GPUInterceptor, GPUInterceptorRestore, gpuDump, gpuRestoreCheck } from './adapters.js';
 import { gpuHealthCheck } from './health.js';
@@ -28,17 +30,24 @@ function sleeper(): number {
 }
 const calls = async () => (await readFile(join(state, 'calls.log'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
 const cudaState = async (pid: number) => (await readFile(join(state, String(pid)), 'utf8').catch(() => 'running\n')).trim();
-const dumpCtx = (pid: number, leaveRunning = false) =>
-  ({
-    log,
-    config: {},
-    signal: new AbortController().signal,
-    pid,
-    imagesDir: '',
-    criu: { leaveRunning },
-    manifest: {},
-  }) as unknown as DumpContext;
-const res = () => ({ messages: [] as string[] });
+const config = loadConfig({ env: {} });
+const base = (): BaseContext => ({ log, config, signal: new AbortController().signal });
+const criu = (leaveRunning: boolean): CriuOptions => ({
+  leaveRunning,
+  tcpEstablished: false,
+  tcpClose: false,
+  fileLocks: false,
+  shellJob: false,
+  extUnixSk: false,
+  linkRemap: false,
+  external: [],
+  extraArgs: [],
+});
+/** Contexts as the gpu plugin's code sees them. */
+const dumpCtx = (pid: number, leaveRunning = false): DumpContext =>
+  pluginView({ ...base(), pid, imagesDir: '', criu: criu(leaveRunning), manifest: {}, ...contextSlots() }, 'gpu');
+const restoreCtx = (): RestoreContext =>
+  pluginView({ ...base(), imagesDir: '', criu: criu(false), manifest: unreadManifest(), ...contextSlots() }, 'gpu');
 
 before(() => {
   savedPath = process.env.PATH;
@@ -67,15 +76,15 @@ describe('gpu dump (stand-in cuda-checkpoint)', () => {
     let atCriu = '';
     await gpuDump(async () => {
       atCriu = await cudaState(pid);
-    })(ctx, {} as never, res() as never);
+    })(ctx, DumpReq.create(), DumpResp.create());
     assert.equal(atCriu, 'checkpointed');
     assert.deepEqual(await calls(), [`${pid} lock`, `${pid} checkpoint`]);
-    assert.deepEqual((ctx.manifest.gpu as { steps: string[] }).steps, ['lock', 'checkpoint']);
+    assert.deepEqual(ctx.section<{ steps: string[] }>()?.steps, ['lock', 'checkpoint']);
   });
 
   it('with --leave-running restores and unlocks after CRIU', async () => {
     const pid = sleeper();
-    await gpuDump(async () => {})(dumpCtx(pid, true), {} as never, res() as never);
+    await gpuDump(async () => {})(dumpCtx(pid, true), DumpReq.create(), DumpResp.create());
     assert.deepEqual(await calls(), [`${pid} lock`, `${pid} checkpoint`, `${pid} restore`, `${pid} unlock`]);
     assert.equal(await cudaState(pid), 'running');
   });
@@ -88,7 +97,7 @@ describe('gpu dump (stand-in cuda-checkpoint)', () => {
       await assert.rejects(
         gpuDump(async () => {
           criuRan = true;
-        })(dumpCtx(pid), {} as never, res() as never),
+        })(dumpCtx(pid), DumpReq.create(), DumpResp.create()),
         (err: Error & { code?: string }) => {
           assert.equal(err.code, 'CEDANA_ERR_GPU_CHECKPOINT');
           assert.match(err.message, new RegExp(`step "${failing}"`));
@@ -107,7 +116,7 @@ describe('gpu dump (stand-in cuda-checkpoint)', () => {
     await assert.rejects(
       gpuDump(async () => {
         throw Object.assign(new Error('criu dump failed'), { code: 'X' });
-      })(dumpCtx(pid), {} as never, res() as never),
+      })(dumpCtx(pid), DumpReq.create(), DumpResp.create()),
       /GPU dump failed at the CRIU dump: criu dump failed; the process was left running: its CUDA state was restored and unlocked/,
     );
     assert.deepEqual(await calls(), [`${pid} lock`, `${pid} checkpoint`, `${pid} restore`, `${pid} unlock`]);
@@ -118,7 +127,7 @@ describe('gpu dump (stand-in cuda-checkpoint)', () => {
     const pid = sleeper();
     await writeFile(join(state, 'fail'), 'unlock');
     await assert.rejects(
-      gpuDump(async () => {})(dumpCtx(pid, true), {} as never, res() as never),
+      gpuDump(async () => {})(dumpCtx(pid, true), DumpReq.create(), DumpResp.create()),
       /step "unlock" after the dump.*putting it back on its GPU failed too/,
     );
     assert.equal(await cudaState(pid), 'locked');
@@ -127,7 +136,7 @@ describe('gpu dump (stand-in cuda-checkpoint)', () => {
   it('an r550 driver (toggle only) checkpoints with one --toggle and restores with another', async () => {
     const pid = sleeper();
     await writeFile(join(state, 'toggle-only'), '');
-    await gpuDump(async () => {})(dumpCtx(pid, true), {} as never, res() as never);
+    await gpuDump(async () => {})(dumpCtx(pid, true), DumpReq.create(), DumpResp.create());
     assert.deepEqual(await calls(), [`${pid} toggle`, `${pid} toggle`]);
     assert.equal(await cudaState(pid), 'running');
   });
@@ -135,7 +144,7 @@ describe('gpu dump (stand-in cuda-checkpoint)', () => {
   it('refuses with GPU_UNAVAILABLE when the driver does not answer, before any step', async () => {
     const pid = sleeper();
     await writeFile(join(state, 'no-driver'), '');
-    await assert.rejects(gpuDump(async () => {})(dumpCtx(pid), {} as never, res() as never), (err: Error & { code?: string }) => {
+    await assert.rejects(gpuDump(async () => {})(dumpCtx(pid), DumpReq.create(), DumpResp.create()), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'CEDANA_ERR_GPU_UNAVAILABLE');
       assert.match(err.message, /couldn't communicate with the NVIDIA driver/);
       return true;
@@ -148,7 +157,7 @@ describe('gpu run and restore (stand-in cuda-checkpoint)', () => {
   it('GPUInterceptor refuses a run on a driver older than 550, naming the fix', async () => {
     await writeFile(join(state, 'gpus'), '535.104.05, Tesla T4\n');
     await assert.rejects(
-      GPUInterceptor(async () => ({}) as Started)({ log, signal: new AbortController().signal } as never, {} as never, res() as never),
+      GPUInterceptor(async () => ({}) as Started)(base(), RunReq.create(), RunResp.create()),
       (err: Error & { code?: string; hint?: string }) => {
         assert.equal(err.code, 'CEDANA_ERR_GPU_UNAVAILABLE');
         assert.match(err.message, /driver is 535\.104\.05, older than 550/);
@@ -161,10 +170,8 @@ describe('gpu run and restore (stand-in cuda-checkpoint)', () => {
   it('restores the CUDA state after CRIU: restore, then unlock', async () => {
     const pid = sleeper();
     await writeFile(join(state, String(pid)), 'checkpointed\n'); // as a dump left it
-    const ctx = { log, signal: new AbortController().signal } as unknown as RestoreContext;
-    const r = res();
     const chain = gpuRestoreCheck(GPUInterceptorRestore(async () => ({ pid, exited: new Promise(() => {}) }) as Started));
-    const started = await chain(ctx, {} as never, r as never);
+    const started = await chain(restoreCtx(), RestoreReq.create(), RestoreResp.create());
     assert.equal(started.pid, pid);
     assert.deepEqual(await calls(), [`${pid} restore`, `${pid} unlock`]);
     assert.equal(await cudaState(pid), 'running');
@@ -176,9 +183,8 @@ describe('gpu run and restore (stand-in cuda-checkpoint)', () => {
     const exited = new Promise<{ code: number | null; signal: string | null }>((r) => c.on('exit', (code, signal) => r({ code, signal })));
     await writeFile(join(state, String(pid)), 'checkpointed\n');
     await writeFile(join(state, 'fail'), 'restore');
-    const ctx = { log, signal: new AbortController().signal } as unknown as RestoreContext;
     await assert.rejects(
-      GPUInterceptorRestore(async () => ({ pid, exited }) as Started)(ctx, {} as never, res() as never),
+      GPUInterceptorRestore(async () => ({ pid, exited }) as Started)(restoreCtx(), RestoreReq.create(), RestoreResp.create()),
       /GPU restore failed at step "restore" after CRIU restored PID \d+: .*CUDA_ERROR_OUT_OF_MEMORY.*the restored process was killed/,
     );
     assert.equal((await exited).signal, 'SIGKILL');
@@ -188,7 +194,7 @@ describe('gpu run and restore (stand-in cuda-checkpoint)', () => {
 describe('gpu health check (stand-in nvidia-smi)', () => {
   it('reports driver, GPU count and cuda-checkpoint', async () => {
     await writeFile(join(state, 'gpus'), '570.86.15, NVIDIA H100 80GB HBM3\n570.86.15, NVIDIA H100 80GB HBM3\n');
-    const r = await gpuHealthCheck({ signal: new AbortController().signal } as never);
+    const r = await gpuHealthCheck(base());
     assert.equal(r.data.driver, '570.86.15');
     assert.equal(r.data.gpus, '2');
     assert.match(r.data['cuda-checkpoint'] ?? '', /stand-in\/cuda-checkpoint \(--action\)/);
@@ -199,7 +205,7 @@ describe('gpu health check (stand-in nvidia-smi)', () => {
     await writeFile(join(state, 'gpus'), '545.23.08, NVIDIA A100\n');
     process.env.PATH = `${join(standIn, 'nvidia-smi-only')}:${savedPath}`;
     try {
-      const r = await gpuHealthCheck({ signal: new AbortController().signal } as never);
+      const r = await gpuHealthCheck(base());
       const messages = r.errors.map((e) => e.message).join('\n');
       assert.match(messages, /older than 550/);
       assert.match(messages, /cuda-checkpoint is not on the daemon's PATH/);

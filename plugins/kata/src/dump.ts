@@ -59,7 +59,7 @@ const forwardDumpToGuest: DumpAdapter = (_next: DumpHandlerFn) =>
         guestVersion: guest.version,
         guest: { checkpointId: c.id, type: c.type, jid: c.jid, pid: c.pid, folder: GUEST_FOLDER },
       };
-      ctx.manifest.kata = manifest;
+      ctx.setSection(manifest);
       res.messages.push(...r.messages.map((m) => `guest: ${m}`));
       ctx.log.info({ vm, guestCheckpoint: c.path, guestPid: c.pid }, 'the guest daemon dumped');
     } finally {

@@ -19,7 +19,7 @@ const forwardRestoreToGuest: RestoreAdapter = (_next) =>
   async function forwardRestoreToGuest(ctx, req, res) {
     const d = kataDetails(req.details);
     const vm = requireVm(d);
-    const m = ctx.manifest.kata as KataManifest | undefined;
+    const m = ctx.section<KataManifest>();
     if (!m?.guest?.folder)
       throw new CedanaError(
         'CEDANA_ERR_INVALID_ARGUMENT',

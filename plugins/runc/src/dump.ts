@@ -15,6 +15,9 @@ import {
   type DumpMiddleware,
   type DumpReq,
   type DumpResp,
+  fdTarget,
+  type StdioOwner,
+  stateKey,
 } from '@cedana/plugin-sdk';
 import { type OciConfig, readConfig } from './bundle.js';
 import { type BundleNeeds, bundleNeeds } from './bundle-match.js';
@@ -28,7 +31,7 @@ import { runcVersion } from './version.js';
 /** The dumped container's config.json, kept in the checkpoint (it completes a rootfs-only tar bundle). */
 export const SAVED_CONFIG = 'runc-config.json';
 
-/** What checkpoint.json says about the container, under `runc`. */
+/** What checkpoint.json says about the container: the runc section. */
 export interface DumpedContainer {
   id: string;
   root: string;
@@ -45,12 +48,12 @@ interface Target {
 }
 
 /** From the middleware to the handler of the same request. */
-const targets = new WeakMap<DumpContext, Target>();
+const TARGET = stateKey<Target>('runc dump target');
 
 /**
  * Finds the running container of `details.runc.id`, refuses one CRIU could not restore,
- * and sets `ctx.pid` to its init (so the daemon's process adapters see it) and
- * `ctx.manifest.runc`.
+ * and sets `ctx.pid` to its init (so the daemon's process adapters see it) and the runc
+ * section of checkpoint.json.
  */
 const findRuncContainerForDump: DumpAdapter = (next) =>
   async function findRuncContainerForDump(ctx, req, res) {
@@ -69,8 +72,9 @@ const findRuncContainerForDump: DumpAdapter = (next) =>
     const config = await readConfig(state.bundle).catch(() => undefined);
     ctx.pid = state.pid;
     const dumped: DumpedContainer = { id, root, bundle: state.bundle, needs: await bundleNeeds(state.pid, config) };
-    ctx.manifest.runc = dumped;
-    targets.set(ctx, { binary, root, id, config });
+    ctx.setSection(dumped);
+    ctx.stdioOwner = await stdioOwner(state.pid);
+    ctx.state.set(TARGET, { binary, root, id, config });
     return next(ctx, req, res);
   };
 
@@ -86,11 +90,11 @@ export const dumpMiddleware: DumpMiddleware = [findRuncContainerForDump];
  */
 export async function runcDump(ctx: DumpContext, _req: DumpReq, _res: DumpResp): Promise<void> {
   ctx.signal.throwIfAborted();
-  const t = targets.get(ctx);
-  if (!t) throw new CedanaError('CEDANA_ERR_INTERNAL', 'the runc DumpHandler ran without its DumpMiddleware');
+  const t = ctx.state.get(TARGET);
+  const dumped = ctx.section<DumpedContainer>();
+  if (!t || !dumped) throw new CedanaError('CEDANA_ERR_INTERNAL', 'the runc DumpHandler ran without its DumpMiddleware');
   const flags = checkpointFlags(ctx.criu);
   if (t.config) await writeFile(join(ctx.imagesDir, SAVED_CONFIG), `${JSON.stringify(t.config, null, 2)}\n`);
-  keepIoOfAttachableOnly(ctx);
   const work = await mkdtemp(join(tmpdir(), 'cedana-runc-'));
   try {
     const runcLog = join(work, 'runc.log');
@@ -123,7 +127,7 @@ export async function runcDump(ctx: DumpContext, _req: DumpReq, _res: DumpResp):
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-  (ctx.manifest.runc as DumpedContainer).version = await runcVersion(t.binary);
+  dumped.version = await runcVersion(t.binary);
   ctx.log.info({ id: t.id, pid: ctx.pid, imagesDir: ctx.imagesDir }, 'runc checkpointed the container');
 }
 
@@ -136,9 +140,8 @@ export async function rootIsReadOnly(pid: number): Promise<boolean> {
 /**
  * The daemon records stdio pipes as an attachable job's (checkpoint.json `io`). A
  * container's output pipe to the shim's log is not one: only a container whose stdin is a
- * pipe too (started attachable) comes back attachable.
+ * pipe too (started attachable) has the daemon's stdio, and comes back attachable.
  */
-function keepIoOfAttachableOnly(ctx: DumpContext): void {
-  const io = ctx.manifest.io as { stdin?: string } | undefined;
-  if (io && !io.stdin) delete ctx.manifest.io;
+async function stdioOwner(pid: number): Promise<StdioOwner> {
+  return /^pipe:\[\d+\]$/.test((await fdTarget(pid, 0)) ?? '') ? 'daemon' : 'runtime';
 }

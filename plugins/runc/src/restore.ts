@@ -14,6 +14,7 @@ import {
   type RestoreReq,
   type RestoreResp,
   type Started,
+  stateKey,
 } from '@cedana/plugin-sdk';
 import { type OciConfig, type PreparedBundle, prepareBundle } from './bundle.js';
 import { checkBundle } from './bundle-match.js';
@@ -33,13 +34,13 @@ interface Target {
 }
 
 /** From the middleware to the handler of the same request. */
-const targets = new WeakMap<RestoreContext, Target>();
+const TARGET = stateKey<Target>('runc restore target');
 
 const prepareRuncRestore: RestoreAdapter = (next) =>
   async function prepareRuncRestore(ctx, req, res) {
-    const dumped = ctx.manifest.runc as DumpedContainer | undefined;
+    const dumped = ctx.section<DumpedContainer>();
     if (!dumped?.id) {
-      const type = typeof ctx.manifest.type === 'string' && ctx.manifest.type !== 'runc' ? ctx.manifest.type : 'process';
+      const type = ctx.manifest.type && ctx.manifest.type !== 'runc' ? ctx.manifest.type : 'process';
       throw new CedanaError(
         'CEDANA_ERR_INVALID_ARGUMENT',
         `checkpoint ${req.path} holds no runc container: it was made by \`cedana dump ${type}\``,
@@ -68,7 +69,7 @@ const prepareRuncRestore: RestoreAdapter = (next) =>
     try {
       assertRunnable(bundle.config, bundlePath);
       await checkBundle(bundle, dumped.needs, bundlePath);
-      targets.set(ctx, { binary, root, id, bundle });
+      ctx.state.set(TARGET, { binary, root, id, bundle });
       started = await next(ctx, req, res);
     } catch (err) {
       if (bundle.extracted) await rm(bundle.extracted, { recursive: true, force: true });
@@ -90,9 +91,9 @@ export const restoreMiddleware: RestoreMiddleware = [prepareRuncRestore];
  */
 export async function runcRestore(ctx: RestoreContext, req: RestoreReq, res: RestoreResp): Promise<Started> {
   ctx.signal.throwIfAborted();
-  const t = targets.get(ctx);
+  const t = ctx.state.get(TARGET);
   if (!t) throw new CedanaError('CEDANA_ERR_INTERNAL', 'the runc RestoreHandler ran without its RestoreMiddleware');
-  const jobLog = (ctx.manifest.job as { log?: string } | undefined)?.log;
+  const jobLog = ctx.manifest.job?.log;
   const log = req.log || jobLog || `/var/log/cedana-output-${res.jid}.log`;
   const started = await startContainer({
     binary: t.binary,

@@ -69,8 +69,10 @@ export const streamDump: DumpAdapter = (next) =>
       }
       if (stopInstead) await signalTree(ctx.pid, 'SIGKILL');
       // Hashed as they were written: checkpoint.json takes these instead of reading the shards again.
-      ctx.manifest.fileDigests = Object.fromEntries(stats.shards.map((s) => [s.shard, { size: s.storedBytes, sha256: s.sha256 }]));
-      ctx.manifest.streamer = {
+      ctx.fileDigests = Object.fromEntries(
+        stats.shards.flatMap((s) => (s.sha256 === undefined ? [] : [[s.shard, { size: s.storedBytes, sha256: s.sha256 }]])),
+      );
+      ctx.setSection({
         version,
         streams,
         compression: 'lz4',
@@ -78,7 +80,7 @@ export const streamDump: DumpAdapter = (next) =>
         rawBytes: stats.rawBytes,
         storedBytes: stats.storedBytes,
         shards: stats.shards,
-      } satisfies StreamerFacts;
+      } satisfies StreamerFacts);
       addStats(ctx, stats);
       ctx.log.info({ streams, rawBytes: stats.rawBytes, storedBytes: stats.storedBytes, ms: stats.durationMs }, 'streamed the images');
     } finally {
@@ -90,7 +92,7 @@ export const streamDump: DumpAdapter = (next) =>
 
 export const streamRestore: RestoreAdapter = (next) =>
   async function streamRestore(ctx, req, res) {
-    const streams = Number((ctx.manifest.streamer as StreamerFacts | undefined)?.streams ?? 0);
+    const streams = Number(ctx.section<StreamerFacts>()?.streams ?? 0);
     const asked = Number((req.details?.streamer as { streams?: number } | undefined)?.streams ?? 0);
     if (asked > 0 && asked !== streams) {
       throw new CedanaError(

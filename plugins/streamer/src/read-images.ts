@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError, type ImageReaderFn } from '@cedana/plugin-sdk';
+import { CedanaError, type ImageReaderFn, sectionOf } from '@cedana/plugin-sdk';
 import { ensureAddon } from './build-addon.js';
 import { DamagedChunk, decodeChunk } from './chunk.js';
 import { CHUNK_HEADER } from './format.js';
@@ -14,9 +14,9 @@ import { openShards, readIndex } from './serve.js';
 
 export const readStreamedImages: ImageReaderFn = async (dir, wanted) => {
   try {
-    const manifest = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')) as { streamer?: { streams?: number } };
+    const facts = sectionOf<{ streams?: number }>(JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')), 'streamer');
     const lz4 = loadAddon(await ensureAddon());
-    const index = await readIndex(dir, Number(manifest.streamer?.streams ?? 0));
+    const index = await readIndex(dir, Number(facts?.streams ?? 0));
     const files = await openShards(dir, index);
     try {
       const out = new Map<string, Buffer>();

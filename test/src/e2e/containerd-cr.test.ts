@@ -68,14 +68,16 @@ describe('containerd containers go on where they stopped', () => {
     assert.equal((await job(jid)).state.status, 'checkpointed');
     assert.deepEqual(c.containers(ns), [], 'the dumped container was removed, like runc checkpoint does');
     const manifest = JSON.parse(await readFile(`${(await job(jid)).lastCheckpoint?.path}/checkpoint.json`, 'utf8')) as {
-      containerd: Record<string, unknown>;
+      sections: { containerd: Record<string, unknown> };
       files: Record<string, unknown>;
+      io?: unknown;
     };
+    assert.equal(manifest.io, undefined, "the task's stdio are the shim's: the daemon recorded none");
     assert.deepEqual(
-      { ...manifest.containerd, version: undefined },
+      { ...manifest.sections.containerd, version: undefined },
       { id, address: c.socket, namespace: ns, image: IMAGE, snapshotter: 'overlayfs', rootfs: false, version: undefined },
     );
-    assert.match(String(manifest.containerd.version), /^1\.6\./, 'checkpoint.json names containerd’s version');
+    assert.match(String(manifest.sections.containerd.version), /^1\.6\./, 'checkpoint.json names containerd’s version');
     assert.ok(manifest.files['containerd-spec.json'] && manifest.files['pages-1.img'], 'the spec and CRIU’s images are in the checkpoint');
     const first = await stopped(started.log);
 

@@ -62,8 +62,8 @@ describe('GPU jobs with the stand-in cuda-checkpoint (real CRIU)', () => {
     assert.equal(j.state.status, 'checkpointed');
     const manifest = JSON.parse(await readFile(join(j.lastCheckpoint?.path as string, 'checkpoint.json'), 'utf8'));
     assert.equal(manifest.job.gpuEnabled, true);
-    assert.deepEqual(manifest.gpu.steps, ['lock', 'checkpoint']);
-    assert.equal(manifest.gpu.driver, '570.86.15');
+    assert.deepEqual(manifest.sections.gpu.steps, ['lock', 'checkpoint']);
+    assert.equal(manifest.sections.gpu.driver, '570.86.15');
 
     const atDump = await lastCount(file);
     await d.ok(['restore', 'job', jid]);
@@ -88,8 +88,8 @@ describe('GPU jobs with the stand-in cuda-checkpoint (real CRIU)', () => {
     await d.ok(['dump', 'job', jid, '--streams', '2']);
     const j = await job(jid);
     const manifest = JSON.parse(await readFile(join(j.lastCheckpoint?.path as string, 'checkpoint.json'), 'utf8'));
-    assert.equal(manifest.streamer.streams, 2);
-    assert.deepEqual(manifest.gpu.steps, ['lock', 'checkpoint']);
+    assert.equal(manifest.sections.streamer.streams, 2);
+    assert.deepEqual(manifest.sections.gpu.steps, ['lock', 'checkpoint']);
     assert.deepEqual(await mine(), [`${pid} lock`, `${pid} checkpoint`]);
 
     const atDump = await lastCount(file);

@@ -99,7 +99,7 @@ describe('a damaged checkpoint is refused and left as it was', () => {
     manifest.format = 99;
     manifest.host.cedana = '9.0.0';
     await writeFile(join(dir, 'checkpoint.json'), JSON.stringify(manifest));
-    await refused(dir, 'future', /checkpoint format 99 \(made by cedana 9\.0\.0\) is not format 1/);
+    await refused(dir, 'future', /checkpoint format 99 \(made by cedana 9\.0\.0\) is not one this cedana .* reads \(formats 1, 2\)/);
   });
 
   it('an lz4 archive with a changed byte', async () => {

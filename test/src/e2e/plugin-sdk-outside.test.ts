@@ -99,8 +99,8 @@ describe('a plugin built outside the repository from the packed SDK alone', () =
     assert.match(dumped.stderr, new RegExp(`hook: pre-dump of PID ${pid} \\(process\\)`));
     const path = /^dumped .* to (\S+) \(/m.exec(dumped.stdout)?.[1];
     assert.ok(path, dumped.stdout);
-    const manifest = JSON.parse(await readFile(join(path, 'checkpoint.json'), 'utf8')) as { hook?: { pid: number } };
-    assert.equal(manifest.hook?.pid, pid);
+    const manifest = JSON.parse(await readFile(join(path, 'checkpoint.json'), 'utf8')) as { sections: { hook?: { pid: number } } };
+    assert.equal(manifest.sections.hook?.pid, pid);
     const restored = await d.cli(['restore', 'job', 'outside']);
     assert.equal(restored.code, 0, restored.stderr);
     assert.match(restored.stderr, new RegExp(`hook: restored PID ${pid} \\(dumped `));

@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Checkpoint } from '@cedana/core/proto';
 import { counterScript, lastCount, waitForCount } from '../harness/counter.js';
 import { TestDaemon } from '../harness/daemon.js';
+import { rewriteAsFormat1 } from '../harness/format1.js';
 
 describe('restore repeats the dump’s --shell-job', () => {
   let d: TestDaemon;
@@ -64,11 +64,12 @@ describe('restore repeats the dump’s --shell-job', () => {
     assert.equal(r.code, 1, 'CRIU cannot restore a shell job without --shell-job');
     assert.match(r.stderr, /CEDANA_ERR_/);
 
-    // checkpoint.json as cedana wrote it before the criuOptions section.
-    const manifestPath = join(ck.path, 'checkpoint.json');
-    const { criuOptions, ...rest } = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
-    assert.deepEqual(criuOptions, { shellJob: true });
-    await writeFile(manifestPath, JSON.stringify({ ...rest, shellJob: true, tcpEstablished: false }));
+    // checkpoint.json as cedana wrote it before the criuOptions section (format 1: the criu plugin's facts at the top level).
+    const old = await rewriteAsFormat1(ck.path, ({ criuOptions, ...rest }) => {
+      assert.deepEqual(criuOptions, { shellJob: true });
+      return { ...rest, shellJob: true, tcpEstablished: false };
+    });
+    assert.equal(typeof (old.criu as { version?: string }).version, 'string');
 
     await d.ok(['restore', 'job', 'old-shell-job']);
     await waitForCount(file, atDump + 2);

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { attachUntil } from '../harness/attach.js';
 import { counts, lastCount, waitForCount } from '../harness/counter.js';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
+import { rewriteAsFormat1 } from '../harness/format1.js';
 import { containerId, makeBundle, removeAllContainers, removeJobLogs, runcIds, runcState, tarBundle, tarRootfs } from '../harness/runc.js';
 
 interface JobJson {
@@ -51,7 +52,7 @@ describe('runc containers go on where they stopped', () => {
     return at;
   };
 
-  it('runs a container as a job, dumps it and restores it under the same ID (folder bundle, no compression)', async () => {
+  it('runs a container as a job, dumps it and restores it under the same ID (folder bundle, no compression, checkpoint.json of format 1)', async () => {
     const b = await bundle('same-id');
     const id = containerId();
     const jid = `runc-${id}`;
@@ -75,6 +76,13 @@ describe('runc containers go on where they stopped', () => {
       [[jid, 'runc', dumped.lastCheckpoint?.path]],
       'the checkpoint is in `cedana checkpoints`',
     );
+    const manifest = JSON.parse(await readFile(join(dumped.lastCheckpoint?.path ?? '', 'checkpoint.json'), 'utf8'));
+    assert.equal(manifest.format, 2);
+    assert.equal(manifest.sections.runc.id, id, "checkpoint.json holds runc's section");
+    assert.equal(manifest.io, undefined, "the container's stdio are the shim's: the daemon recorded none");
+    // As cedana wrote it before format 2: a checkpoint made then restores.
+    const old = await rewriteAsFormat1(dumped.lastCheckpoint?.path ?? '');
+    assert.equal((old.runc as { id: string }).id, id);
 
     await d.ok(['restore', 'job', jid]);
     const restored = await job(jid);

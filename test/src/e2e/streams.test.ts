@@ -66,7 +66,7 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
       );
       assert.ok(!files.some((f) => f.endsWith('.sock')), 'the stream socket is gone');
       const manifest = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8'));
-      assert.equal(manifest.streamer.streams, streams);
+      assert.equal(manifest.sections.streamer.streams, streams);
       for (let i = 0; i < streams; i++) {
         const real = createHash('sha256')
           .update(await readFile(join(dir, `img-${i}.lz4`)))
@@ -74,7 +74,7 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
         assert.equal(manifest.files[`img-${i}.lz4`]?.sha256, real, `checkpoint.json has the sha256 of img-${i}.lz4`);
       }
       assert.equal(manifest.fileDigests, undefined, 'the hand-over of digests is not part of checkpoint.json');
-      assert.ok(manifest.streamer.storedBytes < manifest.streamer.rawBytes * 0.75, 'the half-zero memory was compressed');
+      assert.ok(manifest.sections.streamer.storedBytes < manifest.sections.streamer.rawBytes * 0.75, 'the half-zero memory was compressed');
 
       if (streams === 2) {
         // inspect reads the small images out of the shards, never the pages

@@ -7,8 +7,16 @@
  */
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError, type ManifestFacts } from '@cedana/core';
-import { buildManifest, type CheckpointManifest, type FileDigest, listFiles, MANIFEST_FILE, manifestText } from './manifest.js';
+import { CedanaError } from '@cedana/core';
+import {
+  buildManifest,
+  type CheckpointManifest,
+  type FileDigest,
+  listFiles,
+  MANIFEST_FILE,
+  type ManifestDraft,
+  manifestText,
+} from './manifest.js';
 import { PRIVATE_FILE_MODE } from './private-modes.js';
 import { fileEntry, type OnFileDigest } from './tar-pack.js';
 
@@ -37,7 +45,7 @@ export async function existingHead(folder: string): Promise<ArchiveHead> {
 }
 
 /** A checkpoint.json of `facts` and the size and sha256 of every file of `folder`, hashed while packed. */
-export async function manifestHead(folder: string, facts: ManifestFacts): Promise<ArchiveHead> {
+export async function manifestHead(folder: string, facts: ManifestDraft): Promise<ArchiveHead> {
   const sizes = await listFiles(folder);
   const createdAt = new Date();
   const draft = (files: Record<string, FileDigest>) => buildManifest(facts, files, createdAt.toISOString());

@@ -6,10 +6,9 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 
-export interface FileDigest {
-  size: number;
-  sha256: string;
-}
+import type { FileDigest } from '@cedana/core';
+
+export type { FileDigest };
 
 const PIECE_BYTES = 4 << 20;
 

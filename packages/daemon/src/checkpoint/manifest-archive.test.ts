@@ -13,7 +13,7 @@ import { Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import { createDeflate } from 'node:zlib';
-import type { Compression } from '@cedana/core';
+import { type Compression, MANIFEST_FORMAT } from '@cedana/core';
 import { Header, type HeaderData, Parser, type ReadEntry } from 'tar';
 import { packCheckpoint, readManifestFromArchive, unpackCheckpoint } from './archive.js';
 import { CODECS } from './codecs.js';
@@ -65,7 +65,8 @@ function manifestOf(files: Record<string, Buffer>): CheckpointManifest {
   const digests = Object.fromEntries(Object.entries(files).map(([name, data]) => [name, { size: data.length, sha256: sha256(data) }]));
   return {
     ...FACTS,
-    format: 1,
+    sections: {},
+    format: MANIFEST_FORMAT,
     createdAt: new Date(0).toISOString(),
     host: { cedana: '0', node: '0', kernel: '0', hostname: 'h' },
     files: digests,

@@ -7,28 +7,34 @@
 import { lstat, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname, release } from 'node:os';
 import { join, posix, relative } from 'node:path';
-import { CedanaError, escapeOf, HOST_VERSION, type ManifestFacts } from '@cedana/core';
+import {
+  CedanaError,
+  type CheckpointManifest,
+  escapeOf,
+  fromFormat1,
+  HOST_VERSION,
+  MANIFEST_FORMAT,
+  type ManifestFacts,
+} from '@cedana/core';
 import type { FileDigest } from './file-digest.js';
 import { hashFiles } from './hash-pool.js';
 import { PRIVATE_FILE_MODE } from './private-modes.js';
 
+export type { CheckpointManifest } from '@cedana/core';
 export type { FileDigest } from './file-digest.js';
+export { MANIFEST_FORMAT };
 
 export const MANIFEST_FILE = 'checkpoint.json';
-/** Bumped when the layout changes incompatibly; restore refuses other formats. */
-export const MANIFEST_FORMAT = 1;
+/** The formats restore reads: this one, and format 1 (upgraded by fromFormat1 as it is read). */
+const READABLE_FORMATS = [1, MANIFEST_FORMAT];
 /**
  * What a restore writes into a folder checkpoint it restores in place (CRIU's log and
  * figures): not part of the checkpoint, never read as images, and not refused as unlisted.
  */
 export const RESTORE_OUTPUTS: readonly string[] = ['restore.log', 'stats-restore'];
 
-export interface CheckpointManifest extends ManifestFacts {
-  format: number;
-  createdAt: string;
-  host: { cedana: string; node: string; kernel: string; hostname: string };
-  files: Record<string, FileDigest>;
-}
+/** What a dump hands writeManifest: the facts, and the digests of files a plugin hashed as it wrote them. */
+export type ManifestDraft = ManifestFacts & { fileDigests?: Record<string, FileDigest> };
 
 /**
  * Hashes every file of `dir` (on the hashing workers) and writes checkpoint.json with
@@ -36,8 +42,8 @@ export interface CheckpointManifest extends ManifestFacts {
  * leaves their digests in `facts.fileDigests`: those files are not read again when
  * their size still matches. The key itself is not written.
  */
-export async function writeManifest(dir: string, facts: ManifestFacts): Promise<CheckpointManifest> {
-  const { fileDigests, ...rest } = facts as ManifestFacts & { fileDigests?: Record<string, FileDigest> };
+export async function writeManifest(dir: string, facts: ManifestDraft): Promise<CheckpointManifest> {
+  const { fileDigests, ...rest } = facts;
   const sizes = await listFiles(dir);
   const known = Object.entries(fileDigests ?? {}).filter(([name, d]) => sizes[name] === d.size);
   const toHash = Object.fromEntries(Object.entries(sizes).filter(([name]) => !known.some(([k]) => k === name)));
@@ -52,6 +58,7 @@ export async function writeManifest(dir: string, facts: ManifestFacts): Promise<
 export function buildManifest(facts: ManifestFacts, files: Record<string, FileDigest>, createdAt: string): CheckpointManifest {
   return {
     ...facts,
+    sections: facts.sections ?? {},
     format: MANIFEST_FORMAT,
     createdAt,
     host: { cedana: HOST_VERSION, node: process.version, kernel: release(), hostname: hostname() },
@@ -76,22 +83,25 @@ export async function readManifest(dir: string): Promise<CheckpointManifest> {
 
 /** The manifest in `text`, read from `where` (named in errors), if this cedana can restore it. */
 export function parseManifest(text: string, where: string): CheckpointManifest {
-  let m: CheckpointManifest;
+  let json: unknown;
   try {
-    m = JSON.parse(text) as CheckpointManifest;
+    json = JSON.parse(text);
   } catch (err) {
     throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${where} is not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof m !== 'object' || m === null) throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${where} holds no JSON object`);
-  if (m.format !== MANIFEST_FORMAT) {
+  if (typeof json !== 'object' || json === null) throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${where} holds no JSON object`);
+  const raw = json as Partial<CheckpointManifest>;
+  if (!READABLE_FORMATS.includes(raw.format as number)) {
     throw new CedanaError(
       'CEDANA_ERR_CHECKPOINT_INVALID',
-      `checkpoint format ${m.format} (made by cedana ${m.host?.cedana ?? '?'}) is not format ${MANIFEST_FORMAT} of this cedana ${HOST_VERSION}`,
+      `checkpoint format ${raw.format} (made by cedana ${raw.host?.cedana ?? '?'}) is not one this cedana ${HOST_VERSION} reads (formats ${READABLE_FORMATS.join(', ')})`,
       {
         hint: 'restore it with the cedana version that made it',
       },
     );
   }
+  const m = (raw.format === 1 ? fromFormat1(raw) : raw) as CheckpointManifest;
+  if (typeof m.sections !== 'object' || m.sections === null) m.sections = {};
   if (typeof m.files !== 'object' || m.files === null) {
     throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${where} lists no files`);
   }

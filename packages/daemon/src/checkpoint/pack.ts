@@ -14,12 +14,12 @@ import { lstat, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CedanaError, COMPRESSIONS, type Compression, type ManifestFacts } from '@cedana/core';
+import { CedanaError, type Compression, compressionOf } from '@cedana/core';
 import { cancelled, sourceError, writeError } from './archive-errors.js';
 import { type ArchiveHead, existingHead, manifestHead } from './archive-head.js';
 import { fileSink, type OpenSink } from './archive-sink.js';
 import { archivePath, CODECS } from './codecs.js';
-import { type CheckpointManifest, MANIFEST_FILE, writeManifest } from './manifest.js';
+import { type CheckpointManifest, MANIFEST_FILE, type ManifestDraft, writeManifest } from './manifest.js';
 import { type OnProgress, progressStage } from './progress.js';
 import { scanFolder, tarEntryBytes } from './size.js';
 import { tarStream } from './tar-pack.js';
@@ -35,7 +35,7 @@ export interface PackOptions extends ArchiveOptions {
    * Write checkpoint.json with these facts and the size and sha256 of every file
    * (replacing the folder's own). Without it, the folder's checkpoint.json, if any, goes first.
    */
-  manifest?: ManifestFacts;
+  manifest?: ManifestDraft;
   /** Where the archive goes (default: the file `DIR.tar[.ext]` next to the folder). */
   sink?: OpenSink;
   /** Leave the folder once the archive is complete (the caller removes it when it is safe). */
@@ -53,12 +53,7 @@ export interface PackedCheckpoint {
 
 export async function packCheckpoint(dir: string, compression: Compression, opts: PackOptions = {}): Promise<PackedCheckpoint> {
   const { signal, onProgress } = opts;
-  if (!COMPRESSIONS.includes(compression)) {
-    throw new CedanaError(
-      'CEDANA_ERR_INVALID_ARGUMENT',
-      `unknown compression ${JSON.stringify(compression)}: expected one of ${COMPRESSIONS.join(', ')}`,
-    );
-  }
+  compressionOf(compression); // a caller's cast may have let anything through
   const folder = dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
   if (signal?.aborted) throw cancelled(signal, folder);
   const { scan, entries, restBytes } = await readFolder(folder);
@@ -135,7 +130,7 @@ function archiveOrder(a: string, b: string): number {
   return a < b ? -1 : Number(a > b);
 }
 
-async function planHead(folder: string, facts: ManifestFacts | undefined): Promise<ArchiveHead> {
+async function planHead(folder: string, facts: ManifestDraft | undefined): Promise<ArchiveHead> {
   try {
     return await (facts === undefined ? existingHead(folder) : manifestHead(folder, facts));
   } catch (err) {

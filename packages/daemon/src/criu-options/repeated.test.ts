@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CriuOptions } from '@cedana/core';
+import type { CriuOptions, ManifestFacts } from '@cedana/core';
 import { recordCriuOptions, recordedCriuOptions, repeatCriuOptions } from './repeated.js';
 
 const none = (): CriuOptions => ({
@@ -58,7 +58,7 @@ describe('repeatCriuOptions', () => {
 
 describe('recordedCriuOptions', () => {
   it('reads the criuOptions section of checkpoint.json', () => {
-    const m = { criuOptions: { fileLocks: true, tcpEstablished: false, external: ['mnt[/a]:a', 42, 'unix[1]'] } };
+    const m: ManifestFacts = JSON.parse('{"criuOptions":{"fileLocks":true,"tcpEstablished":false,"external":["mnt[/a]:a",42,"unix[1]"]}}');
     assert.deepEqual(recordedCriuOptions(m), { fileLocks: true, external: ['mnt[/a]:a'] });
   });
 

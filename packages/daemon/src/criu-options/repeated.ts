@@ -8,10 +8,9 @@
  * The dump records them in checkpoint.json under `criuOptions` (recordCriuOptions); the
  * restore takes them as its defaults, and the request's own options win (repeatCriuOptions).
  */
-import type { CriuOptions } from '@cedana/core';
+import type { CriuOptions, ManifestFacts, RecordedCriuOptions } from '@cedana/core';
 
-/** checkpoint.json's key of the recorded options. */
-export const CRIU_OPTIONS_FACT = 'criuOptions';
+export type { RecordedCriuOptions };
 
 /**
  * How each repeated option becomes the restore's: `same`, the same boolean flag again;
@@ -27,13 +26,10 @@ export const REPEATED_AT_RESTORE = {
   shellJob: 'same',
   extUnixSk: 'same',
   external: 'mounts',
-} as const satisfies Partial<Record<keyof CriuOptions, 'same' | 'mounts'>>;
+} as const satisfies Record<keyof RecordedCriuOptions, 'same' | 'mounts'>;
 
 type Repeated = keyof typeof REPEATED_AT_RESTORE;
 type RepeatedFlag = { [K in Repeated]: (typeof REPEATED_AT_RESTORE)[K] extends 'same' ? K : never }[Repeated];
-
-/** The recorded options, as in checkpoint.json: the flags that were on, and the mounts. */
-export type RecordedCriuOptions = Partial<Pick<CriuOptions, Repeated>>;
 
 const FLAGS = (Object.keys(REPEATED_AT_RESTORE) as Repeated[]).filter((k): k is RepeatedFlag => REPEATED_AT_RESTORE[k] === 'same');
 
@@ -52,8 +48,8 @@ export function recordCriuOptions(opts: CriuOptions): RecordedCriuOptions {
  * The recorded options of a checkpoint. A checkpoint made before `criuOptions` existed has
  * `tcpEstablished` and `shellJob` as top-level facts: those are read instead.
  */
-export function recordedCriuOptions(manifest: Record<string, unknown>): RecordedCriuOptions {
-  const section = manifest[CRIU_OPTIONS_FACT];
+export function recordedCriuOptions(manifest: ManifestFacts): RecordedCriuOptions {
+  const section: unknown = manifest.criuOptions;
   if (typeof section !== 'object' || section === null) {
     const legacy: RecordedCriuOptions = {};
     if (manifest.tcpEstablished === true) legacy.tcpEstablished = true;

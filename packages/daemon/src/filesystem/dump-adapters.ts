@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError, type DumpAdapter, fileNameFor, isCedanaError } from '@cedana/core';
+import { CedanaError, compressionOf, type DumpAdapter, fileNameFor, isCedanaError } from '@cedana/core';
 import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
 import { type ArchiveCompression, archivePath, CODECS } from '../checkpoint/codecs.js';
-import { writeManifest } from '../checkpoint/manifest.js';
+import { type ManifestDraft, writeManifest } from '../checkpoint/manifest.js';
 import { makePrivate, PRIVATE_DIR_MODE } from '../checkpoint/private-modes.js';
 import { type DumpIntent, NO_INTENT } from '../jobs/dump-journal.js';
 import { dumpPlace } from './dump-place.js';
@@ -49,7 +49,16 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
       // Streams are compressed by the streamer as CRIU writes them: the folder itself is not packed.
       const streamed = (req.streams ?? 0) > 0;
       let compression = streamed ? 'lz4' : req.compression;
-      const factsNow = () => ({ id, pid: ctx.pid, type: req.type, jid: req.jid, compression, streams: req.streams, ...ctx.manifest });
+      const factsNow = (): ManifestDraft => ({
+        id,
+        pid: ctx.pid,
+        type: req.type,
+        jid: req.jid,
+        compression,
+        streams: req.streams,
+        ...ctx.manifest,
+        ...(ctx.fileDigests && { fileDigests: ctx.fileDigests }),
+      });
       try {
         await intent.started({
           id,
@@ -82,7 +91,7 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
       const packStarted = process.hrtime.bigint();
       let packed: { path: string; size: number };
       try {
-        packed = await place.pack(dir, (streamed ? 'none' : req.compression) as never, {
+        packed = await place.pack(dir, streamed ? 'none' : compressionOf(req.compression), {
           signal: ctx.signal,
           manifest: facts,
           onProgress: phaseProgress(ctx, 'pack'),

@@ -3,7 +3,7 @@
  * unpacking (ctx.progress, phase 'pack' / 'unpack') and the figures of --print-stats
  * (ctx.stats): CRIU's own from its stats images, and the daemon's timings and sizes.
  */
-import type { Measured } from '@cedana/core';
+import type { CheckpointManifest, Measured } from '@cedana/core';
 import { readCriuStats } from '../checkpoint/criu-stats.js';
 import type { OnProgress } from '../checkpoint/progress.js';
 
@@ -26,6 +26,6 @@ export async function addCriuStats(ctx: Measured, dir: string, kind: 'dump' | 'r
 }
 
 /** The sum of the sizes checkpoint.json lists. */
-export function manifestBytes(manifest: { files?: Record<string, { size?: number }> } | undefined): number {
-  return Object.values(manifest?.files ?? {}).reduce((sum, f) => sum + (f.size ?? 0), 0);
+export function manifestBytes(manifest: CheckpointManifest): number {
+  return Object.values(manifest.files).reduce((sum, f) => sum + f.size, 0);
 }

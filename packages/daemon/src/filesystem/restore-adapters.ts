@@ -25,7 +25,7 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
         ctx.manifest = await verifyManifest(req.path);
       });
       ctx.imagesDir = req.path;
-      const size = manifestBytes(ctx.manifest as never);
+      const size = manifestBytes(ctx.manifest);
       ctx.log.debug({ bytes: size, ms: Math.round(verifyNs / 1e6) }, 'verified the checkpoint');
       if (ctx.stats) Object.assign(ctx.stats, { writeNs: verifyNs, bytesRaw: size, bytesStored: size, compression: 'none' });
       return restoreMeasured(next, ctx, req, res);
@@ -41,12 +41,11 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
       });
       ctx.imagesDir = dir;
       if (ctx.stats) {
-        const compression = typeof ctx.manifest.compression === 'string' ? ctx.manifest.compression : '';
         Object.assign(ctx.stats, {
           writeNs: unpackNs,
-          bytesRaw: manifestBytes(ctx.manifest as never),
+          bytesRaw: manifestBytes(ctx.manifest),
           bytesStored: info.size,
-          compression,
+          compression: ctx.manifest.compression ?? '',
         });
       }
       return await restoreMeasured(next, ctx, req, res);
@@ -71,8 +70,8 @@ async function restoreFromStorage(next: RestoreHandlerFn, ...[ctx, req, res]: Pa
       });
       ctx.manifest = fetched.manifest;
       if (ctx.stats) {
-        const compression = typeof ctx.manifest.compression === 'string' ? ctx.manifest.compression : '';
-        Object.assign(ctx.stats, { bytesRaw: manifestBytes(fetched.manifest as never), bytesStored: fetched.bytesStored, compression });
+        const compression = ctx.manifest.compression ?? '';
+        Object.assign(ctx.stats, { bytesRaw: manifestBytes(fetched.manifest), bytesStored: fetched.bytesStored, compression });
       }
     });
     if (ctx.stats) ctx.stats.writeNs = fetchNs;

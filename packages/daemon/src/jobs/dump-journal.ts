@@ -8,9 +8,10 @@
  * and is deleted once the checkpoint and the job's records are written (registered), or
  * once a failed dump has cleaned up after itself.
  */
-import type { ManifestFacts } from '@cedana/core';
+
 import { processStartTime } from '@cedana/core';
 import { Checkpoint } from '@cedana/core/proto';
+import type { ManifestDraft } from '../checkpoint/manifest.js';
 import type { Store } from '../store/store.js';
 
 export const DUMP_PHASES = ['started', 'images-done', 'packed'] as const;
@@ -32,7 +33,7 @@ export interface DumpRecord {
   leaveRunning: boolean;
   startedAt: string;
   /** checkpoint.json's facts as known at this phase (complete from images-done on). */
-  facts: ManifestFacts;
+  facts: ManifestDraft;
   /** When CRIU was done: the checkpoint's createdAt. */
   createdAt?: string;
   /** From packed on: the checkpoint to register. */
@@ -44,7 +45,7 @@ export type DumpStart = Pick<DumpRecord, 'id' | 'dir' | 'jid' | 'type' | 'pid' |
 /** What prepareDumpDir tells the journal as the dump goes. */
 export interface DumpIntent {
   started(start: DumpStart): Promise<void>;
-  imagesDone(pid: number, facts: ManifestFacts, createdAt: string): Promise<void>;
+  imagesDone(pid: number, facts: ManifestDraft, createdAt: string): Promise<void>;
   packed(checkpoint: Checkpoint): Promise<void>;
 }
 

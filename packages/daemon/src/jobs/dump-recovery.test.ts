@@ -5,14 +5,14 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { processState, processTree } from '@cedana/core';
+import { type CheckpointManifest, type Logger, MANIFEST_FORMAT, processState, processTree } from '@cedana/core';
 import { Job } from '@cedana/core/proto';
 import { readManifestFromArchive } from '../checkpoint/archive.js';
 import { Store } from '../store/store.js';
 import { DumpJournal, type DumpRecord, type DumpStart } from './dump-journal.js';
 import { type DumpFindings, decideRecovery, recoverInterruptedDumps } from './dump-recovery.js';
 
-const log = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => log } as never;
+const log: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => log };
 
 const record = (over: Partial<DumpRecord>): DumpRecord => ({
   id: 'd1',
@@ -118,7 +118,9 @@ describe('recoverInterruptedDumps', () => {
     await writeFile(`${dir}.tar.partial`, 'half an archive');
     const intent = journal.intent();
     await intent.started(start({ id: 'gone', dir, jid: 'gone', pid: 999_999, facts: { id: 'gone', jid: 'gone' } }));
-    await intent.imagesDone(999_999, { id: 'gone', jid: 'gone', criu: { version: '4.2.1' } }, '2026-12-03T00:00:00.000Z');
+    // The facts as a daemon from before checkpoint.json's format 2 journaled them: the criu plugin's at the top level.
+    const oldLayout = { id: 'gone', jid: 'gone', criu: { version: '4.2.1' } };
+    await intent.imagesDone(999_999, oldLayout, '2026-12-03T00:00:00.000Z');
 
     await recoverInterruptedDumps({ store, journal, log });
     const job = await store.getJob('gone');
@@ -126,12 +128,10 @@ describe('recoverInterruptedDumps', () => {
     assert.equal(job?.lastCheckpoint?.path, `${dir}.tar`);
     assert.equal((await store.getCheckpoint('gone'))?.compression, 'tar');
     assert.deepEqual(await readdir(root).then((n) => n.filter((x) => x.startsWith('gone'))), ['gone.tar']);
-    const manifest = (await readManifestFromArchive(`${dir}.tar`, 'checkpoint.json')) as {
-      files?: Record<string, unknown>;
-      criu?: unknown;
-    };
+    const manifest: Partial<CheckpointManifest> = await readManifestFromArchive(`${dir}.tar`, 'checkpoint.json');
     assert.deepEqual(Object.keys(manifest.files ?? {}).sort(), ['dump.log', 'pages-1.img']);
-    assert.equal((manifest.criu as { version: string }).version, '4.2.1');
+    assert.equal(manifest.format, MANIFEST_FORMAT);
+    assert.deepEqual(manifest.sections, { criu: { version: '4.2.1' } }, "the criu plugin's facts are its section now");
     assert.deepEqual(await journal.list(), []);
   });
 });

@@ -12,11 +12,11 @@
 import { access, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@cedana/core';
-import { isAlive, processStartTime } from '@cedana/core';
+import { fromFormat1, isAlive, processStartTime } from '@cedana/core';
 import { Checkpoint } from '@cedana/core/proto';
 import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
 import { type ArchiveCompression, archivePath, CODECS } from '../checkpoint/codecs.js';
-import { MANIFEST_FILE, writeManifest } from '../checkpoint/manifest.js';
+import { MANIFEST_FILE, type ManifestDraft, writeManifest } from '../checkpoint/manifest.js';
 import { makePrivate } from '../checkpoint/private-modes.js';
 import { continueStoppedTree, processesNaming, tracerOf } from '../process/tree.js';
 import type { Store } from '../store/store.js';
@@ -153,7 +153,9 @@ async function completeCheckpoint(r: DumpRecord): Promise<Checkpoint> {
 
 /** Packs the complete images as the dump would have (uncompressed when that fails: the images are the only copy). */
 async function finish(r: DumpRecord, log: Logger): Promise<Checkpoint> {
-  const facts = { ...r.facts, pid: r.pid, recovered: true };
+  // A journal of a daemon from before format 2 holds its facts in format 1's layout.
+  const { fileDigests } = r.facts;
+  const facts: ManifestDraft = { ...fromFormat1(r.facts), ...(fileDigests && { fileDigests }), pid: r.pid, recovered: true };
   await makePrivate(r.dir); // the dump was killed before it made CRIU's files 0600
   if (r.streams > 0 || !(r.compression in CODECS)) {
     await writeManifest(r.dir, facts);

@@ -9,6 +9,7 @@ import {
   type BaseContext,
   CedanaError,
   checkName,
+  contextSlots,
   type DumpContext,
   type ExitStatus,
   fileNameFor,
@@ -20,6 +21,7 @@ import {
   type Started,
   signalName,
   signalNumber,
+  unreadManifest,
 } from '@cedana/core';
 import {
   CheckpointStats,
@@ -231,6 +233,7 @@ export class JobManager {
       pid: 0,
       criu: criuOptionsFrom(req.criu, base.config),
       manifest: { plugins: this.pluginVersions() },
+      ...contextSlots(),
     };
     // A runtime plugin's container is named by its details, not a PID: nothing to lock by PID.
     if (!req.jid && req.pid) await refuseDaemonHelper(req.pid, this);
@@ -264,7 +267,8 @@ export class JobManager {
       stats: CheckpointStats.create(),
       imagesDir: '',
       criu: criuOptionsFrom(req.criu, base.config),
-      manifest: {},
+      manifest: unreadManifest(),
+      ...contextSlots(),
     };
     const { jid, existing } = await restoreTarget(this.store, req);
     return this.locks.withJobLock(jid, async (rt) => {
@@ -274,13 +278,13 @@ export class JobManager {
       ctx.exitStatusFile = await this.exitFiles.fresh(jid);
       const pipeline = await restorePipeline(req.type || 'process');
       const started = await this.readers.reading(req.path, () => pipeline(ctx, req, res));
-      const fromManifest = (ctx.manifest.job ?? {}) as Partial<Job>;
+      const fromManifest = ctx.manifest.job ?? {};
       const job =
         existing ??
         Job.fromJSON({
           ...fromManifest,
           jid,
-          type: req.type || (ctx.manifest.type as string) || 'process',
+          type: req.type || ctx.manifest.type || 'process',
           createdAt: new Date().toISOString(),
         });
       // A restored process writes where it wrote before (CRIU reopens its files); a new --log

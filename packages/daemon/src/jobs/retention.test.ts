@@ -4,10 +4,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Logger } from '@cedana/core';
 import { Checkpoint } from '@cedana/core/proto';
 import { CheckpointReaders, pruneCheckpoints, type RetentionStore } from './retention.js';
 
-const log = { info() {}, warn() {}, error() {}, debug() {}, child: () => log } as never;
+const log: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => log };
 
 /** An in-memory store of the checkpoints of one job. */
 function storeOf(checkpoints: Checkpoint[]): RetentionStore & { ids(): string[] } {

@@ -8,12 +8,14 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import {
   type Config,
+  contextSlots,
   type DumpContext,
   type DumpHandlerFn,
   type DumpMiddleware,
   type LoadedPlugin,
   type Logger,
   loadConfig,
+  type ManifestFacts,
   type PluginDefinition,
   processStartTime,
   setPluginSource,
@@ -32,7 +34,7 @@ interface Seen {
   imagesDir: string;
   imagesDirExists: boolean;
   pid: number;
-  manifest: Record<string, unknown>;
+  manifest: ManifestFacts;
 }
 
 function loaded(definition: PluginDefinition): LoadedPlugin {
@@ -45,7 +47,7 @@ function snapshot(step: string, ctx: DumpContext): Seen {
     imagesDir: ctx.imagesDir,
     imagesDirExists: ctx.imagesDir !== '' && existsSync(ctx.imagesDir),
     pid: ctx.pid,
-    manifest: structuredClone(ctx.manifest),
+    manifest: JSON.parse(JSON.stringify(ctx.manifest)), // a plugin's view of it is a proxy, which structuredClone refuses
   };
 }
 
@@ -105,6 +107,7 @@ describe('dumpPipeline', () => {
       pid: 0,
       criu: criuOptionsFrom(req.criu, config),
       manifest: { plugins: { criu: '1.0.0' } },
+      ...contextSlots(),
     };
     const res = DumpResp.create();
     await (await dumpPipeline(req.type || 'process'))(ctx, req, res);

@@ -27,7 +27,7 @@ export const gpuAdaptersForRun: RunAdapter = (next) =>
 
 export const gpuAdaptersForDump: DumpAdapter = (next) =>
   async function gpuAdaptersForDump(ctx, req, res) {
-    const job = ctx.manifest.job as { jid?: string; gpuEnabled?: boolean } | undefined;
+    const job = ctx.manifest.job;
     if (!job?.gpuEnabled) {
       if (req.details && GPU_PLUGIN in req.details) {
         throw new CedanaError(
@@ -45,7 +45,7 @@ export const gpuAdaptersForDump: DumpAdapter = (next) =>
 
 export const gpuAdaptersForRestore: RestoreAdapter = (next) =>
   async function gpuAdaptersForRestore(ctx, req, res) {
-    const job = ctx.manifest.job as { jid?: string; gpuEnabled?: boolean } | undefined;
+    const job = ctx.manifest.job;
     if (!job?.gpuEnabled) return next(ctx, req, res);
     const after = await pluginAdapter(features.GPUInterceptorRestore, GPU_PLUGIN);
     if (!after) throw missing(`the checkpoint of job "${job.jid}" holds a GPU process`);

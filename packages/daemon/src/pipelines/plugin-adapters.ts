@@ -1,17 +1,20 @@
 /**
  * Plugin code inside a pipeline: its errors are named after the plugin and the
  * feature, while errors that merely pass through it from later adapters keep
- * their own names.
+ * their own names. It sees the request's context as its own (pluginView: checkpoint.json
+ * read-only but for its section), and the next adapter gets the daemon's context back.
  */
 import {
   type Adapter,
   appliesToType,
   type BaseContext,
+  baseOf,
   CedanaError,
   type Feature,
   type HandlerFn,
   isCedanaError,
   loadedPlugins,
+  pluginView,
   wrapPluginError,
 } from '@cedana/core';
 import { recordPluginFault } from './plugin-faults.js';
@@ -68,9 +71,9 @@ export async function pluginHandler<H extends AnyHandler>(feature: Feature<H>, t
 
 function namedAdapter<H extends AnyHandler>(adapter: Adapter<H>, plugin: string, symbol: string): Adapter<H> {
   const wrapped: Adapter<H> = (next) => {
-    const marked = (async (...args: Parameters<H>) => {
+    const marked = (async (...[ctx, req, res]: Parameters<H>) => {
       try {
-        return await (next as AnyHandler)(...(args as [never, never, never]));
+        return await (next as AnyHandler)(baseOf(ctx as object) as never, req, res);
       } catch (err) {
         if (typeof err === 'object' && err !== null) passedThrough.add(err);
         throw err;
@@ -86,7 +89,8 @@ function namedAdapter<H extends AnyHandler>(adapter: Adapter<H>, plugin: string,
 function namedHandler<H extends AnyHandler>(h: H, plugin: string, symbol: string, name = `${plugin}:${h.name || symbol}`): H {
   const wrapped = async (...args: Parameters<H>) => {
     try {
-      return await (h as AnyHandler)(...(args as [never, never, never]));
+      const [ctx, req, res] = args;
+      return await (h as AnyHandler)(pluginView(ctx as object, plugin) as never, req, res);
     } catch (err) {
       if (typeof err === 'object' && err !== null && passedThrough.has(err)) throw err;
       const wrapped = wrapPluginError(err, plugin, symbol);

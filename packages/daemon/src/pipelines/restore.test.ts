@@ -9,12 +9,14 @@ import {
   CedanaError,
   type Compression,
   type Config,
+  contextSlots,
   type LoadedPlugin,
   type Logger,
   loadConfig,
   type RestoreContext,
   type RestoreHandlerFn,
   setPluginSource,
+  unreadManifest,
 } from '@cedana/core';
 import { type RestoreReq, RestoreResp } from '@cedana/core/proto';
 import { packCheckpoint } from '../checkpoint/archive.js';
@@ -93,7 +95,8 @@ describe('restorePipeline', () => {
       signal: new AbortController().signal,
       imagesDir: '',
       criu: criuOptionsFrom(req.criu, config),
-      manifest: {},
+      manifest: unreadManifest(),
+      ...contextSlots(),
     };
     const res = RestoreResp.create({ jid: 'j1' });
     const started = await (await restorePipeline(req.type || 'process'))(ctx, req, res);

@@ -1,11 +1,11 @@
 /**
  * Checkpoint streams (`--streams N`): the daemon knows only the stream count (the
- * request's, then checkpoint.json's "streamer.streams"). For a streamed dump or restore
+ * request's, then the streamer's section of checkpoint.json). For a streamed dump or restore
  * these adapters splice in what the plugin named "streamer" exports, innermost, so it
  * runs right around CRIU (which it feeds through CRIU's --stream mode). Other requests
  * pass straight through.
  */
-import { CedanaError, type DumpAdapter, features, type RestoreAdapter } from '@cedana/core';
+import { CedanaError, type DumpAdapter, features, type ManifestFacts, type RestoreAdapter } from '@cedana/core';
 import { pluginMiddleware, splice } from './plugin-adapters.js';
 
 export const STREAMER_PLUGIN = 'streamer';
@@ -26,8 +26,8 @@ export function canStream(type: string): boolean {
 }
 
 /** The stream count a checkpoint was written with (0: not streamed). */
-export function streamsOf(manifest: Record<string, unknown>): number {
-  return Number((manifest.streamer as { streams?: unknown } | undefined)?.streams ?? 0) || 0;
+export function streamsOf(manifest: ManifestFacts): number {
+  return Number((manifest.sections?.[STREAMER_PLUGIN] as { streams?: unknown } | undefined)?.streams ?? 0) || 0;
 }
 
 export const streamAdaptersForDump: DumpAdapter = (next) =>

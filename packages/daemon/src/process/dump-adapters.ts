@@ -53,10 +53,12 @@ export const detectShellJobForDump: DumpAdapter = (next) =>
 /**
  * Standard streams connected to the daemon (an attachable job) are pipes whose
  * other end is outside the dumped tree: record their keys so restore can hand
- * CRIU new ones (--inherit-fd).
+ * CRIU new ones (--inherit-fd). Streams a runtime's shim holds (`ctx.stdioOwner`
+ * `runtime`, set by its plugin) are left to the plugin.
  */
 export const addExternalFilesForDump: DumpAdapter = (next) =>
   async function addExternalFilesForDump(ctx, req, res) {
+    if (ctx.stdioOwner === 'runtime') return next(ctx, req, res);
     const io: Record<string, string> = {};
     for (const [fd, name] of [
       [0, 'stdin'],

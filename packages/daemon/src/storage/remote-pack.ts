@@ -9,16 +9,16 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Compression, ManifestFacts, ObjectUpload, StorageClient } from '@cedana/core';
+import type { Compression, ObjectUpload, StorageClient } from '@cedana/core';
 import { type OnProgress, type PackedCheckpoint, packCheckpoint } from '../checkpoint/archive.js';
-import { type CheckpointManifest, manifestText } from '../checkpoint/manifest.js';
+import { type CheckpointManifest, type ManifestDraft, manifestText } from '../checkpoint/manifest.js';
 import { archiveObject, manifestUrl, objectUrl } from './remote-layout.js';
 
 export interface RemotePackOptions {
   client: StorageClient;
   /** The checkpoint's URL (DIR/NAME). */
   url: string;
-  manifest: ManifestFacts;
+  manifest: ManifestDraft;
   signal?: AbortSignal | undefined;
   onProgress?: OnProgress | undefined;
   /** Bytes stored in the bucket so far. */

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { CedanaError, COMPRESSIONS, type Compression, checkName, type DumpAdapter, features } from '@cedana/core';
+import { CedanaError, checkName, compressionOf, type DumpAdapter, features } from '@cedana/core';
 import { canStream } from '../pipelines/stream-adapters.js';
 
 /** Refuses a dump request that cannot work, before anything is touched. */
@@ -9,12 +9,7 @@ export const validateDumpRequest: DumpAdapter = (next) =>
       throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'no PID to dump: give `cedana dump process PID` or `cedana dump job JID`');
     }
     if (req.name) checkName('checkpoint name', req.name); // one folder inside --dir, never ../x
-    if (!COMPRESSIONS.includes(req.compression as Compression)) {
-      throw new CedanaError(
-        'CEDANA_ERR_INVALID_ARGUMENT',
-        `unknown compression "${req.compression}": expected one of ${COMPRESSIONS.join(', ')}`,
-      );
-    }
+    compressionOf(req.compression);
     const streams = req.streams ?? 0;
     if (streams < 0) throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `--streams must be 0 or more, found ${req.streams}`);
     const maxStreams = ctx.config['checkpoint.max_streams'];

@@ -1,6 +1,15 @@
 /** Test kit: handler contexts as the daemon builds them, with a logger that records. */
 import { type Config, type ConfigKey, loadConfig } from '@cedana/core';
-import type { CriuOptions, DumpContext, Logger, RestoreContext, RestoreIo } from '@cedana/plugin-sdk';
+import {
+  type CheckpointManifest,
+  type CriuOptions,
+  contextSlots,
+  type DumpContext,
+  type Logger,
+  pluginView,
+  type RestoreContext,
+  type RestoreIo,
+} from '@cedana/plugin-sdk';
 
 /** A log entry the recording logger kept. */
 export interface LogEntry {
@@ -41,35 +50,51 @@ export function criuOptions(partial: Partial<CriuOptions> = {}): CriuOptions {
   };
 }
 
-/** A dump context for `pid` into `imagesDir`. */
+/** A dump context for `pid` into `imagesDir`, as the criu plugin's code sees it. */
 export function dumpContext(
   pid: number,
   imagesDir: string,
   criu: Partial<CriuOptions> = {},
 ): DumpContext & { log: ReturnType<typeof recordingLogger> } {
-  return {
-    log: recordingLogger(),
-    config: testConfig(),
-    signal: new AbortController().signal,
-    pid,
-    imagesDir,
-    criu: criuOptions(criu),
-    manifest: {},
-  };
+  return pluginView(
+    {
+      log: recordingLogger(),
+      config: testConfig(),
+      signal: new AbortController().signal,
+      pid,
+      imagesDir,
+      criu: criuOptions(criu),
+      manifest: {},
+      ...contextSlots(),
+    },
+    'criu',
+  );
 }
 
-/** A restore context of `imagesDir`. */
+/** A restore context of `imagesDir` (with the daemon's facts of `manifest`), as the criu plugin's code sees it. */
 export function restoreContext(
   imagesDir: string,
-  opts: { io?: RestoreIo; manifest?: Record<string, unknown>; criu?: Partial<CriuOptions> } = {},
+  opts: { io?: RestoreIo; manifest?: Partial<CheckpointManifest>; criu?: Partial<CriuOptions> } = {},
 ): RestoreContext & { log: ReturnType<typeof recordingLogger> } {
-  return {
-    log: recordingLogger(),
-    config: testConfig(),
-    signal: new AbortController().signal,
-    imagesDir,
-    criu: criuOptions(opts.criu),
-    manifest: opts.manifest ?? {},
-    ...(opts.io ? { io: opts.io } : {}),
+  const manifest: CheckpointManifest = {
+    format: 2,
+    createdAt: new Date().toISOString(),
+    host: { cedana: '', node: process.version, kernel: '', hostname: '' },
+    files: {},
+    sections: {},
+    ...opts.manifest,
   };
+  return pluginView(
+    {
+      log: recordingLogger(),
+      config: testConfig(),
+      signal: new AbortController().signal,
+      imagesDir,
+      criu: criuOptions(opts.criu),
+      manifest,
+      ...contextSlots(),
+      ...(opts.io ? { io: opts.io } : {}),
+    },
+    'criu',
+  );
 }
