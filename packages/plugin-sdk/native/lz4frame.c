@@ -7,7 +7,7 @@
  *   encoderCreate(level, blockSizeId, contentChecksum) -> encoder
  *   encoderBound(encoder, srcLength) -> bytes    room encoderUpdate/End need in dst
  *   encoderBegin(encoder, dst) -> bytes          the frame header
- *   encoderUpdate(encoder, src, dst) -> bytes    compressed bytes of src (0 while a block fills)
+ *   encoderUpdate(encoder, src, dst) -> bytes    compressed bytes of src, as blocks of their own (autoFlush)
  *   encoderEnd(encoder, dst) -> bytes            the last block, end mark and content checksum
  *   decoderCreate() -> decoder
  *   decode(decoder, src, dst) -> [consumed, produced, hint]
@@ -98,6 +98,9 @@ static napi_value do_encoder_create(napi_env env, napi_callback_info info) {
   e->prefs.frameInfo.blockSizeID = (LZ4F_blockSizeID_t)block_id;
   e->prefs.frameInfo.blockMode = LZ4F_blockIndependent;
   e->prefs.frameInfo.contentChecksumFlag = checksum ? LZ4F_contentChecksumEnabled : LZ4F_noContentChecksum;
+  /* Each update's input becomes whole blocks at once, compressed from where it is: no copy
+     into liblz4's block buffer (a caller feeds it block-sized pieces). */
+  e->prefs.autoFlush = 1;
   napi_value out;
   if (napi_create_external(env, e, encoder_free, NULL, &out) != napi_ok) {
     encoder_free(env, e, NULL);
