@@ -61,6 +61,10 @@ export const ERRORS = {
     status: 'ABORTED',
     hint: 'the operation was cancelled before it finished and what it had written was removed: run it again',
   },
+  CEDANA_ERR_CODEC_UNAVAILABLE: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'the lz4 codec is built with a C compiler on first use: install gcc, libc6-dev and liblz4-dev (Debian), or dump with another --compression',
+  },
   CEDANA_ERR_NO_SPACE: {
     status: 'RESOURCE_EXHAUSTED',
     hint: 'free space on the checkpoint filesystem, or dump with compression (--compression lz4) or to another --dir',

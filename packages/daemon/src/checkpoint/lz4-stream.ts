@@ -1,187 +1,170 @@
 /**
- * Streaming LZ4 on top of lz4-napi, which only compresses and decompresses whole
- * buffers. The encoder cuts its input into pieces and writes each as a standard LZ4
- * frame, back to back: `lz4 -d` decodes the concatenation. The decoder finds frame
- * boundaries itself (see lz4-frame.ts) and hands whole frames to decompressFrame,
- * because decompressFrame silently ignores anything after the first frame.
+ * Streaming LZ4 frames with the native codec (native-codec.ts: liblz4's frame API, the
+ * code of the `lz4` CLI, shared with the streamer through @cedana/plugin-sdk/native).
+ * The encoder writes one frame of independent 4 MiB blocks with a content checksum, as
+ * `lz4 -1` does; the decoder reads any LZ4 stream the CLI reads: concatenated frames
+ * (the stored head, then the rest: stored-head.ts), skippable frames, linked or
+ * independent blocks of any size, and so the frames of archives written before with
+ * lz4-napi (a frame per 1 MiB piece).
  *
- * Both keep up to `inflight` (default 2) buffers in lz4-napi's thread pool at once and
- * emit results in input order; memory stays at a few pieces or frames.
+ * Synchronous calls on the daemon's thread, each on at most one 4 MiB block (~1-4 ms):
+ * hashing runs on workers meanwhile (hash-pool.ts) and file I/O on libuv's pool. Memory
+ * is one block per context in liblz4 and the buffers here; nothing holds a whole file,
+ * and the pipeline's backpressure bounds what is in flight.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { CedanaError } from '@cedana/core';
-import { compressFrame, decompressFrame } from 'lz4-napi';
-import { ByteQueue } from './byte-queue.js';
-import { type FrameHeader, readBlock, readFrameHeader, singleBlockFrame } from './lz4-frame.js';
-import { PieceEncoder, type PieceEncoderOptions, settledLater } from './piece-encoder.js';
+import type { Lz4Codec, Lz4Context } from '@cedana/plugin-sdk/native';
+import { lz4Ready } from './native-codec.js';
 
-/**
- * 1 MiB pieces, one LZ4 block each. lz4-napi allocates its outputs in its own mimalloc,
- * on thread-pool threads, and they are freed on the main thread; that memory is reused
- * poorly: packing/unpacking 1 GiB peaked at 0.27/0.33 GiB RSS with 1 MiB pieces against
- * 0.42/0.66 GiB with 4 MiB ones, at the same ~1 GB/s.
- */
-const PIECE_BYTES = 1 << 20;
-const INFLIGHT = 2;
-/** Frames up to this size are decoded whole; cedana's own are ~1 MiB, `lz4` CLI output is one frame per file. */
-const MAX_FRAME_BYTES = 32 << 20;
+/** lz4's block size id 7: 4 MiB blocks, as the lz4 CLI writes them by default. */
+const BLOCK_SIZE_ID = 7;
+const BLOCK_BYTES = 4 << 20;
+/** Level 0: lz4's fast mode, the one `lz4 -1` uses. */
+const LEVEL = 0;
 
-export type Lz4EncoderOptions = PieceEncoderOptions;
+export class Lz4FrameEncoder extends Transform {
+  #codec!: Lz4Codec;
+  #ctx!: Lz4Context;
+  /** Where compressed bytes land before they are copied out at their size; reused. */
+  #out = Buffer.alloc(0);
+  #begun = false;
 
-export class Lz4FrameEncoder extends PieceEncoder {
-  constructor(opts: Lz4EncoderOptions = {}) {
-    // Content checksums make a corrupted archive fail to decode instead of restoring garbage.
-    super((piece) => compressFrame(piece, { contentChecksum: true }), { pieceBytes: PIECE_BYTES, inflight: INFLIGHT }, opts);
+  override _construct(callback: (err?: Error | null) => void): void {
+    lz4Ready().then((codec) => {
+      this.#codec = codec;
+      // Content checksums make a corrupted archive fail to decode instead of restoring garbage.
+      this.#ctx = codec.encoderCreate(LEVEL, BLOCK_SIZE_ID, true);
+      callback();
+    }, callback);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.#begin();
+      for (let at = 0; at < chunk.length; at += BLOCK_BYTES) {
+        const piece = chunk.subarray(at, at + BLOCK_BYTES);
+        this.#emit(this.#codec.encoderUpdate(this.#ctx, piece, this.#room(this.#codec.encoderBound(this.#ctx, piece.length))));
+      }
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      // An empty input still becomes one (empty) frame, so the output is a valid stream.
+      this.#begin();
+      this.#emit(this.#codec.encoderEnd(this.#ctx, this.#room(this.#codec.encoderBound(this.#ctx, 0))));
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  #begin(): void {
+    if (this.#begun) return;
+    this.#begun = true;
+    this.#emit(this.#codec.encoderBegin(this.#ctx, this.#room(64)));
+  }
+
+  #room(bytes: number): Buffer {
+    if (this.#out.length < bytes) this.#out = Buffer.allocUnsafeSlow(bytes);
+    return this.#out;
+  }
+
+  #emit(n: number): void {
+    if (n > 0) this.push(Buffer.from(this.#out.subarray(0, n)));
   }
 }
 
 export interface Lz4DecoderOptions {
   /** Named in error messages, e.g. the archive's path. */
   source?: string;
-  /** Larger frames are decoded block by block (independent blocks only), so memory stays bounded. */
-  maxFrameBytes?: number;
-  inflight?: number;
 }
 
-type Job = { frame: Buffer; at: number } | { stored: Buffer };
+/** Raw bytes one decode call may write: a whole 4 MiB block goes straight into it. */
+const OUT_BYTES = BLOCK_BYTES;
 
 export class Lz4FrameDecoder extends Transform {
-  readonly #queue = new ByteQueue();
-  readonly #inflight: Promise<Buffer>[] = [];
   readonly #source: string;
-  readonly #maxFrameBytes: number;
-  readonly #maxInflight: number;
-  /** Stream offset of the queue's first byte. */
+  #codec!: Lz4Codec;
+  #ctx!: Lz4Context;
+  /** Decoded bytes not yet passed on: out[0, filled). A full-enough buffer is passed on as it is, and replaced. */
+  #out = Buffer.allocUnsafeSlow(OUT_BYTES);
+  #filled = 0;
+  /** Stream offset of the next byte to decode. */
   #offset = 0;
-  #frames = 0;
-  /** Header of the frame at the queue's front, once read. */
-  #header: FrameHeader | undefined;
-  /** Bytes of that frame already walked (header and whole blocks). */
-  #scanned = 0;
-  /** Decoding the current frame block by block: the queue's front is a block boundary. */
-  #blockMode = false;
-  /** Bytes of a skippable frame still to drop. */
-  #skip = 0;
+  /** liblz4's hint after the last call: 0 at a frame's end. */
+  #hint = 0;
 
   constructor(opts: Lz4DecoderOptions = {}) {
     super();
     this.#source = opts.source ?? 'LZ4 stream';
-    this.#maxFrameBytes = opts.maxFrameBytes ?? MAX_FRAME_BYTES;
-    this.#maxInflight = opts.inflight ?? INFLIGHT;
+  }
+
+  override _construct(callback: (err?: Error | null) => void): void {
+    lz4Ready().then((codec) => {
+      this.#codec = codec;
+      this.#ctx = codec.decoderCreate();
+      callback();
+    }, callback);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#queue.push(chunk);
-    this.#decodeComplete().then(() => callback(), callback);
+    try {
+      for (let at = 0; at < chunk.length; ) {
+        const [used, made, hint] = this.#decode(at === 0 ? chunk : chunk.subarray(at));
+        at += used;
+        this.#offset += used;
+        this.#filled += made;
+        this.#hint = hint;
+        if (this.#filled >= OUT_BYTES / 2) this.#passOn(false);
+        else if (used === 0 && made === 0) {
+          if (this.#filled === 0) throw new Error(`liblz4 neither read nor wrote at byte ${this.#offset} of ${this.#source}`);
+          this.#passOn(false); // no room left for liblz4's next output
+        }
+      }
+      if (this.#filled > 0) this.#passOn(true);
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
   }
 
   override _flush(callback: TransformCallback): void {
-    this.#finish().then(() => callback(), callback);
-  }
-
-  async #decodeComplete(): Promise<void> {
-    for (const job of this.#cutJobs()) {
-      let output: Promise<Buffer>;
-      if ('stored' in job) output = Promise.resolve(job.stored);
-      else {
-        const { at } = job;
-        output = decompressFrame(job.frame).catch((err: unknown) => this.#corrupt(at, err));
-      }
-      this.#inflight.push(settledLater(output));
-      if (this.#inflight.length >= this.#maxInflight) this.push(await this.#inflight.shift());
-    }
-  }
-
-  async #finish(): Promise<void> {
-    if (this.#header !== undefined || this.#queue.length > 0 || this.#skip > 0) {
-      const have = this.#queue.length;
-      throw this.#invalid(
-        `is truncated: its LZ4 stream ends inside the frame that starts at byte ${this.#offset} (${have} bytes of it present)`,
+    if (this.#offset === 0) callback(this.#invalid('is empty: its LZ4 stream holds no frame'));
+    else if (this.#hint !== 0) {
+      callback(
+        this.#invalid(`is truncated: its LZ4 stream ends inside a frame, at byte ${this.#offset} (${this.#hint} more bytes expected next)`),
       );
-    }
-    if (this.#frames === 0) throw this.#invalid('is empty: its LZ4 stream holds no frame');
-    while (this.#inflight.length > 0) this.push(await this.#inflight.shift());
+    } else callback();
   }
 
-  /** Cuts whole frames (or, in block mode, whole blocks) off the queue's front. */
-  *#cutJobs(): Generator<Job> {
-    const queue = this.#queue;
-    for (;;) {
-      if (this.#skip > 0) {
-        const n = Math.min(this.#skip, queue.length);
-        this.#consume(n);
-        this.#skip -= n;
-        if (this.#skip > 0) return;
-      }
-      if (this.#header === undefined) {
-        const read = readFrameHeader(queue);
-        if ('more' in read) return;
-        if ('invalid' in read) throw this.#damaged(this.#offset, read.invalid);
-        if ('skip' in read) {
-          this.#skip = read.skip;
-          continue;
-        }
-        this.#header = read.header;
-        this.#scanned = read.header.length;
-        this.#frames++;
-      }
-      const header = this.#header;
-      const block = readBlock(queue, this.#scanned, header);
-      if ('more' in block) return;
-      if ('invalid' in block) throw this.#damaged(this.#offset + this.#scanned, block.invalid);
-      if ('end' in block) {
-        const at = this.#offset;
-        if (this.#blockMode) this.#consume(block.end);
-        else yield { frame: this.#consume(block.end), at };
-        this.#header = undefined;
-        this.#blockMode = false;
-        continue;
-      }
-      if (this.#blockMode) {
-        const at = this.#offset;
-        const bytes = this.#consume(block.blockEnd);
-        const sizeWordAndData = bytes.subarray(0, 4 + block.dataLength);
-        yield block.stored ? { stored: sizeWordAndData.subarray(4) } : { frame: singleBlockFrame(sizeWordAndData), at };
-        continue;
-      }
-      this.#scanned = block.blockEnd;
-      if (this.#scanned > this.#maxFrameBytes) this.#enterBlockMode(header);
+  #decode(src: Buffer): [number, number, number] {
+    try {
+      return this.#codec.decode(this.#ctx, src, this.#out.subarray(this.#filled));
+    } catch (err) {
+      const name = (err as Error).message;
+      const what = name.includes('frameType_unknown') ? `expected the LZ4 frame magic 04224d18 (${name})` : `it does not decode (${name})`;
+      throw this.#invalid(`is damaged near byte ${this.#offset} of its LZ4 stream: ${what}`);
     }
   }
 
-  /** The frame is too large to hold whole: drop its header and go on block by block. */
-  #enterBlockMode(header: FrameHeader): void {
-    if (!header.independent) {
-      throw this.#damaged(
-        this.#offset,
-        `a frame with linked blocks is larger than ${this.#maxFrameBytes} bytes, more than this decoder holds in memory`,
-      );
+  /** Passes the decoded bytes on: the buffer itself (a new one takes its place), or a copy of a small part. */
+  #passOn(copy: boolean): void {
+    if (this.#filled === 0) return;
+    if (copy && this.#filled < OUT_BYTES / 2) {
+      this.push(Buffer.from(this.#out.subarray(0, this.#filled)));
+    } else {
+      this.push(this.#out.subarray(0, this.#filled));
+      this.#out = Buffer.allocUnsafeSlow(OUT_BYTES);
     }
-    // Block and content checksums of this frame are not verified in block mode.
-    this.#consume(header.length);
-    this.#scanned = 0;
-    this.#blockMode = true;
-  }
-
-  #consume(n: number): Buffer {
-    this.#offset += n;
-    this.#scanned = Math.max(0, this.#scanned - n);
-    return this.#queue.take(n);
-  }
-
-  #corrupt(at: number, err: unknown): never {
-    throw this.#invalid(
-      `is damaged: the frame at byte ${at} of its LZ4 stream does not decode (${err instanceof Error ? err.message : String(err)})`,
-    );
-  }
-
-  #damaged(at: number, what: string): CedanaError {
-    return this.#invalid(`is damaged at byte ${at} of its LZ4 stream: ${what}`);
+    this.#filled = 0;
   }
 
   #invalid(what: string): CedanaError {
     return new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `${this.#source} ${what}`);
   }
 }
-
-/** Marks a promise as handled now (it is awaited later, in order), so an early rejection is not an unhandled one. */

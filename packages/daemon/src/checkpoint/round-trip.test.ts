@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Compression } from '@cedana/core';
+import { compressFrame } from 'lz4-napi';
 import { checkpointSize, detectFormat, packCheckpoint, readManifestFromArchive, unpackCheckpoint } from './archive.js';
+import { LZ4_HEAD } from './stored-head.js';
 
 /** sha256 of every file under `dir`, by relative path. */
 async function digests(dir: string): Promise<Record<string, string>> {
@@ -109,6 +111,30 @@ describe('packing and unpacking a checkpoint', () => {
     assert.equal(await detectFormat(misnamed), 'lz4');
     await unpackCheckpoint(misnamed, join(root, 'restore-misnamed'));
     assert.deepEqual(await digests(join(root, 'restore-misnamed')), expected);
+  });
+
+  it('unpacks and verifies an lz4 archive as lz4-napi wrote them before the native codec', async () => {
+    // The old layout: checkpoint.json's entry as a stored head frame, then a frame of its
+    // own per 1 MiB piece of the rest, each with a content checksum (lz4-napi's compressFrame).
+    const dir = join(root, 'dump-old-lz4');
+    await cp(master, dir, { recursive: true });
+    const facts = { id: 'old', pid: 42, type: 'process', compression: 'lz4' };
+    const tar = await readFile((await packCheckpoint(dir, 'tar', { manifest: facts })).path);
+    const headBytes = 512 + Math.ceil(Number.parseInt(tar.toString('latin1', 124, 136), 8) / 512) * 512;
+    const pieces: Promise<Buffer>[] = [];
+    for (let at = headBytes; at < tar.length; at += 1 << 20) {
+      pieces.push(compressFrame(tar.subarray(at, Math.min(at + (1 << 20), tar.length)), { contentChecksum: true }));
+    }
+    const old = join(root, 'dump-old.tar.lz4');
+    await writeFile(old, Buffer.concat([LZ4_HEAD.encode(tar.subarray(0, headBytes)), ...(await Promise.all(pieces))]));
+    assert.equal(await detectFormat(old), 'lz4');
+    assert.equal(((await readManifestFromArchive(old, 'checkpoint.json')) as { id?: string }).id, 'old');
+    const dest = join(root, 'restore-old-lz4');
+    const manifest = await unpackCheckpoint(old, dest, { verify: true });
+    assert.equal(manifest.id, 'old');
+    const { 'checkpoint.json': _, ...images } = await digests(dest);
+    const { 'checkpoint.json': __, ...want } = expected;
+    assert.deepEqual(images, want);
   });
 
   const tools = spawnSync('lz4', ['--version']).status === 0 && spawnSync('tar', ['--version']).status === 0;

@@ -6,6 +6,7 @@ import { CedanaError, compressionOf, type DumpAdapter, fileNameFor, isCedanaErro
 import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
 import { type ArchiveCompression, archivePath, CODECS } from '../checkpoint/codecs.js';
 import { type ManifestDraft, writeManifest } from '../checkpoint/manifest.js';
+import { lz4Ready } from '../checkpoint/native-codec.js';
 import { makePrivate, PRIVATE_DIR_MODE } from '../checkpoint/private-modes.js';
 import { type DumpIntent, NO_INTENT } from '../jobs/dump-journal.js';
 import { dumpPlace } from './dump-place.js';
@@ -26,6 +27,10 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
     return async function prepareDumpDir(ctx, req, res) {
       const place = await dumpPlace(ctx, req);
       await ensureWritable(place.base);
+      // Streams are compressed by the streamer as CRIU writes them: the folder itself is not packed.
+      const streamed = (req.streams ?? 0) > 0;
+      // The codec packing will need, before CRIU touches the job (built on first use).
+      if (!streamed && req.compression === 'lz4') await lz4Ready();
       const id = randomBytes(6).toString('hex');
       // A generated name is unique to the second; the ID tells two dumps within one second apart:
       // the first one's folder, or the archive it was packed into (the folder is gone then), is there.
@@ -46,8 +51,6 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
         throw dirError(place.base, err);
       });
       ctx.imagesDir = dir;
-      // Streams are compressed by the streamer as CRIU writes them: the folder itself is not packed.
-      const streamed = (req.streams ?? 0) > 0;
       let compression = streamed ? 'lz4' : req.compression;
       const factsNow = (): ManifestDraft => ({
         id,

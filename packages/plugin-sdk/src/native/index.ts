@@ -1,0 +1,111 @@
+/**
+ * @cedana/plugin-sdk/native: the native LZ4 codec that the daemon's archives and the
+ * streamer's shards share (native/lz4block.c, native/lz4frame.c: liblz4, the reference C
+ * library; lz4-napi's Rust port compresses checkpoint pages ~3x slower and allocates its
+ * outputs in a pool that RSS does not give back), and the build of an addon from C
+ * sources with the machine's C compiler against the running Node's own headers, the
+ * first time it is needed (N-API's ABI is stable: one build serves every Node that can
+ * load it; a changed source is rebuilt). Light on purpose (Node built-ins only): the
+ * streamer's threads import it.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+/** lz4 blocks, in lz4-napi's layout (the raw length, 4 bytes little endian, then the block): lz4block.c. */
+export interface Lz4Block {
+  compressBound(rawLength: number): number;
+  compress(src: Uint8Array, dst: Uint8Array): number;
+  /** Bytes written to dst, or -1 when src is not a whole block or dst is too small. */
+  decompress(src: Uint8Array, dst: Uint8Array): number;
+}
+
+declare const lz4Context: unique symbol;
+/** One liblz4 frame context (freed when collected). */
+export type Lz4Context = { readonly [lz4Context]: 'encoder' | 'decoder' };
+
+/** Streaming LZ4 frames, as the `lz4` CLI reads and writes them: lz4frame.c. */
+export interface Lz4Frame {
+  /** blockSizeId: 4 (64 KiB) to 7 (4 MiB); level 0-2 is lz4's fast mode (`lz4 -1`). */
+  encoderCreate(level: number, blockSizeId: number, contentChecksum: boolean): Lz4Context;
+  /** Room encoderUpdate (of `srcLength` bytes) or encoderEnd needs in dst. */
+  encoderBound(encoder: Lz4Context, srcLength: number): number;
+  encoderBegin(encoder: Lz4Context, dst: Uint8Array): number;
+  encoderUpdate(encoder: Lz4Context, src: Uint8Array, dst: Uint8Array): number;
+  encoderEnd(encoder: Lz4Context, dst: Uint8Array): number;
+  decoderCreate(): Lz4Context;
+  /** [bytes of src consumed, bytes written to dst, hint: 0 once a frame ended]; throws (code 'LZ4F') on damaged data. */
+  decode(decoder: Lz4Context, src: Uint8Array, dst: Uint8Array): [number, number, number];
+}
+
+export type Lz4Codec = Lz4Block & Lz4Frame;
+
+const nativeDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native');
+/** lz4block.c: an addon that has its own module init calls `lz4block_init(env, exports)`. */
+export const LZ4_BLOCK_SOURCE = join(nativeDir, 'lz4block.c');
+/** lz4frame.c: `lz4frame_init(env, exports)`. */
+export const LZ4_FRAME_SOURCE = join(nativeDir, 'lz4frame.c');
+/** The codec addon on its own (codec.c's module init registers both). */
+export const CODEC_SOURCES = [join(nativeDir, 'codec.c'), LZ4_BLOCK_SOURCE, LZ4_FRAME_SOURCE];
+/** Libraries the codec links with (their headers must be installed to build it). */
+export const CODEC_LIBRARIES = ['lz4'];
+/** What to install when a build fails, for health checks and hints. */
+export const BUILD_NEEDS = 'a C compiler and the liblz4 headers (Debian: apt-get install gcc libc6-dev liblz4-dev)';
+
+/** Why an addon could not be built (no compiler, no headers, a compile error), in `why`. */
+export class AddonBuildError extends Error {
+  constructor(
+    readonly why: string,
+    readonly sources: string[],
+  ) {
+    super(`cannot build a native addon from ${sources.join(' ')}: ${why}`);
+  }
+}
+
+export interface AddonBuild {
+  /** The .node file to make. */
+  output: string;
+  sources: string[];
+  libraries: string[];
+  /** The C compiler (default: $CC or cc). */
+  cc?: string | undefined;
+}
+
+const isCurrent = ({ output, sources }: AddonBuild): boolean =>
+  existsSync(output) && sources.every((src) => statSync(output).mtimeMs >= statSync(src).mtimeMs);
+
+/** The addon's path, built first if missing or older than a source; throws AddonBuildError. */
+export async function buildAddon(build: AddonBuild): Promise<string> {
+  const { output, sources, libraries } = build;
+  if (isCurrent(build)) return output;
+  const cc = build.cc || process.env.CC || 'cc';
+  const include = join(dirname(dirname(process.execPath)), 'include', 'node');
+  if (!existsSync(join(include, 'node_api.h'))) {
+    throw new AddonBuildError(
+      `Node's headers are not in ${include} (install the Node.js package that ships include/node beside bin/node)`,
+      sources,
+    );
+  }
+  await mkdir(dirname(output), { recursive: true });
+  // Built beside and renamed: two processes building at once each rename a whole file.
+  const tmp = `${output}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    const libs = libraries.map((l) => `-l${l}`);
+    await promisify(execFile)(cc, ['-O2', '-shared', '-fPIC', '-Wall', `-I${include}`, '-o', tmp, ...sources, ...libs]);
+    await rename(tmp, output);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    throw new AddonBuildError(e.code === 'ENOENT' ? `no C compiler "${cc}" on PATH` : (e.stderr || e.message).trim(), sources);
+  }
+  return output;
+}
+
+/** Loads a built addon (in a worker thread too: each thread loads it once). */
+export function loadAddon<T>(path: string): T {
+  return createRequire(import.meta.url)(path) as T;
+}
