@@ -69,7 +69,11 @@ export const streamDump: DumpAdapter = (next) =>
       }
       if (stopInstead) await signalTree(ctx.pid, 'SIGKILL');
       // Hashed as they were written: checkpoint.json takes these instead of reading the shards again.
-      ctx.manifest.fileDigests = Object.fromEntries(stats.shards.map((s) => [s.shard, { size: s.storedBytes, sha256: s.sha256 }]));
+      // A restore checks the shards chunk by chunk as it serves them, against the sha256s in the
+      // index (itself checked whole first): `chunkDigests` tells it not to hash them up front.
+      ctx.manifest.fileDigests = Object.fromEntries(
+        stats.shards.map((s) => [s.shard, { size: s.storedBytes, sha256: s.sha256, chunkDigests: INDEX_FILE }]),
+      );
       ctx.manifest.streamer = {
         version,
         streams,

@@ -9,6 +9,13 @@ import { open } from 'node:fs/promises';
 export interface FileDigest {
   size: number;
   sha256: string;
+  /**
+   * Set when the file's reader checks it piece by piece as it reads it, against digests
+   * in this other file of the checkpoint (the streamer's shards: img-index.json, whose
+   * sha256 is checked up front). A restore from the folder then checks only its size
+   * before starting, not its sha256; copies and downloads still check the sha256.
+   */
+  chunkDigests?: string;
 }
 
 const PIECE_BYTES = 4 << 20;
