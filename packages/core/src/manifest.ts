@@ -14,6 +14,13 @@ export const MANIFEST_FORMAT = 2;
 export interface FileDigest {
   size: number;
   sha256: string;
+  /**
+   * Set when the file's reader checks it piece by piece as it reads it, against digests
+   * in this other file of the checkpoint (the streamer's shards: img-index.json, whose
+   * sha256 is checked up front). A restore from the folder then checks only its size
+   * before starting, not its sha256; copies and downloads still check the sha256.
+   */
+  chunkDigests?: string;
 }
 
 /** What a dump records of the job it dumped (the job's record after a restore elsewhere). */

@@ -1,20 +1,21 @@
 /**
  * Dump side: takes every image CRIU streams (control.ts hands over its pipe), cuts it
  * into chunks and hands them round robin to the N stream workers, each of which
- * compresses its chunks and appends them to its own shard: N shards written in
- * parallel. Nothing uncompressed is written, and at most a few chunks per stream are in
- * memory: when that many are in flight, reading CRIU's pipes pauses and CRIU waits.
+ * compresses its chunks, hashes them and appends them to its own shard: N shards written
+ * in parallel. Nothing uncompressed is written, and at most a few chunks per stream are
+ * in memory: when that many are in flight, reading CRIU's pipes pauses and CRIU waits.
+ *
+ * Stages: createShards, then a Capture takes CRIU's images (readImage, submitChunk) until
+ * CRIU is done and every chunk is written, then finishShards and writeIndex.
  */
 import { close as closeCb } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { CodecPool } from './codec-pool.js';
-import type { ControlData, ControlEvent } from './control.js';
-import { listenForCriu, stopControl } from './control.js';
+import { followCriu, listenForCriu, stopControl } from './control.js';
 import { CHUNK_HEADER, CHUNK_SIZE, type ImageEntry, INDEX_FILE, INDEX_FORMAT, type StreamIndex, shardName } from './format.js';
-import { loadAddon } from './native.js';
+import { loadAddon, type NativeHelper } from './native.js';
 import { PIPE_PIECE, PIPE_SIZE } from './pipes.js';
 import { type Slot, SlotPool, slotBytes } from './slots.js';
 
@@ -46,151 +47,194 @@ export interface CaptureOptions {
   onProgress?(rawBytes: number, storedBytes: number): void;
 }
 
+const close = promisify(closeCb);
+
 /** Runs until CRIU has closed every image and the index is written; rejects on the first failure. */
 export async function capture(opts: CaptureOptions): Promise<StreamStats> {
   const started = Date.now();
-  const shards: ShardStats[] = [];
-  for (let i = 0; i < opts.streams; i++) {
-    await (await open(join(opts.dir, shardName(i)), 'wx')).close(); // new, or the dump is refused
-    shards.push({ shard: shardName(i), rawBytes: 0, storedBytes: 0, chunks: 0 });
-  }
-  const images: ImageEntry[] = [];
-  /** CRIU's pipes being read, by fd. */
-  const pipes = new Set<number>();
-  const waiting: (() => void)[] = [];
-  const pending = new Set<Promise<void>>();
-  const maxInFlight = 2 * opts.streams + 2;
-  let inFlight = 0;
-  let chunkCount = 0;
-  let failed: Error | undefined;
-  let rawTotal = 0;
-  let storedTotal = 0;
-
+  const shards = await createShards(opts.dir, opts.streams);
   const pool = new CodecPool(opts.streams, opts.addonPath);
-  const slots = new SlotPool();
-  const addon = loadAddon(opts.addonPath);
   const listenFd = listenForCriu(opts.addonPath, opts.dir, 'capture');
-  const controlFds: number[] = [listenFd];
-  opts.onListening?.();
-  const result = new Promise<void>((resolve, reject) => {
-    const worker = new Worker(new URL('./control.js', import.meta.url), {
-      workerData: { listenFd, mode: 'capture', addonPath: opts.addonPath } satisfies ControlData,
-    });
-    let criuDone = false;
-    const fail = (err: Error) => {
-      if (failed) return;
-      failed = err;
-      // The readers stop at their next chunk and close their pipes: CRIU's next write fails, its dump
-      // fails, and the process goes on.
-      for (const wake of waiting.splice(0)) wake();
-      stopControl(opts.addonPath, controlFds); // CRIU's next request fails too
-      reject(err);
-    };
-    const maybeDone = () => {
-      if (!criuDone || pipes.size > 0 || failed) return;
-      Promise.all(pending).then(() => resolve(), fail);
-    };
-
-    const submit = (image: number, seq: number, slot: Slot, length: number) => {
-      inFlight++;
-      // Round robin: shards of equal share, so a restore reads them all at once.
-      const stream = chunkCount++ % shards.length;
-      const stats = shards[stream] as ShardStats;
-      const job = (async () => {
-        const { offset, stored, crc32 } = await pool
-          .append(stream, join(opts.dir, stats.shard), image, slot, length)
-          .finally(() => slots.give(slot));
-        (images[image] as ImageEntry).chunks[seq] = { s: stream, o: offset, n: stored, r: length, c: crc32 };
-        stats.rawBytes += length;
-        stats.storedBytes += CHUNK_HEADER + stored;
-        stats.chunks++;
-        rawTotal += length;
-        storedTotal += CHUNK_HEADER + stored;
-        opts.onProgress?.(rawTotal, storedTotal);
-      })();
-      pending.add(job);
-      job.then(
-        () => {
-          pending.delete(job);
-          inFlight--;
-          if (inFlight < maxInFlight) for (const wake of waiting.splice(0)) wake();
-          maybeDone();
-        },
-        (err: Error) => fail(err),
-      );
-    };
-
-    /** Room for one more chunk in flight (compressing or being written): until then reading waits, and so does CRIU. */
-    const room = (): Promise<void> => (inFlight < maxInFlight || failed ? Promise.resolve() : new Promise((wake) => waiting.push(wake)));
-
-    /**
-     * Reads one image from its pipe straight into chunk slots, a chunk per job on
-     * libuv's pool (pipes.ts), all of CRIU's open pipes at once: CRIU writes
-     * pagemap-N.img and pages-N.img side by side.
-     */
-    const take = async (name: string, fd: number) => {
-      const image = images.push({ name, size: 0, chunks: [] }) - 1;
-      pipes.add(fd);
-      addon.setPipeSize(fd, PIPE_SIZE);
-      try {
-        for (let seq = 0, eof = false; !eof; ) {
-          await room();
-          if (failed) break;
-          const slot = slots.take();
-          const buf = slotBytes(slot);
-          let used = 0;
-          try {
-            used = await addon.readFull(fd, buf, PIPE_PIECE);
-            eof = used < CHUNK_SIZE;
-          } finally {
-            if (used === 0) slots.give(slot);
-          }
-          (images[image] as ImageEntry).size += used;
-          if (used > 0) submit(image, seq++, slot, used);
-        }
-      } catch (err) {
-        fail(new Error(`reading image ${name} from CRIU: ${(err as Error).message}`));
-      } finally {
-        await close(fd).catch(() => {});
-        pipes.delete(fd);
-        maybeDone();
-      }
-    };
-
-    worker.on('message', (e: ControlEvent) => {
-      if (e.type === 'connected') controlFds.push(e.fd);
-      else if (e.type === 'open') void take(e.name, e.fd);
-      else if (e.type === 'end') {
-        criuDone = true;
-        maybeDone();
-      } else if (e.type === 'error') fail(new Error(`talking to CRIU over its stream socket: ${e.message}`));
-    });
-    worker.on('error', fail);
-  });
-
+  const run = new Capture(opts, shards, pool, listenFd);
   try {
-    await result;
-    for (const [i, s] of shards.entries()) s.sha256 = await pool.finish(i);
-    const index: StreamIndex = {
-      format: INDEX_FORMAT,
-      streams: opts.streams,
-      compression: 'lz4',
-      chunkSize: CHUNK_SIZE,
-      images,
-      shards: shards.map((s) => s.storedBytes),
-    };
-    await writeFile(join(opts.dir, INDEX_FILE), JSON.stringify(index));
+    opts.onListening?.();
+    await run.finished;
+    await finishShards(pool, shards);
+    await writeIndex(opts.dir, opts.streams, run.images, shards);
     return {
-      images: images.length,
-      rawBytes: rawTotal,
-      storedBytes: storedTotal,
+      images: run.images.length,
+      rawBytes: run.rawTotal,
+      storedBytes: run.storedTotal,
       durationMs: Date.now() - started,
       shards,
     };
   } finally {
-    stopControl(opts.addonPath, controlFds);
+    stopControl(opts.addonPath, run.controlFds);
     await pool.close();
   }
 }
 
-const close = promisify(closeCb);
+/** One empty shard per stream: new files, or the dump is refused. */
+async function createShards(dir: string, streams: number): Promise<ShardStats[]> {
+  const shards: ShardStats[] = [];
+  for (let i = 0; i < streams; i++) {
+    await (await open(join(dir, shardName(i)), 'wx')).close();
+    shards.push({ shard: shardName(i), rawBytes: 0, storedBytes: 0, chunks: 0 });
+  }
+  return shards;
+}
+
+/** Closes every shard once its last chunk is written; each worker hashed its shard as it wrote it. */
+async function finishShards(pool: CodecPool, shards: ShardStats[]): Promise<void> {
+  for (const [i, s] of shards.entries()) s.sha256 = await pool.finish(i);
+}
+
+async function writeIndex(dir: string, streams: number, images: ImageEntry[], shards: ShardStats[]): Promise<void> {
+  const index: StreamIndex = {
+    format: INDEX_FORMAT,
+    streams,
+    compression: 'lz4',
+    chunkSize: CHUNK_SIZE,
+    images,
+    shards: shards.map((s) => s.storedBytes),
+  };
+  await writeFile(join(dir, INDEX_FILE), JSON.stringify(index));
+}
+
+/** One CRIU dump being taken: its open pipes, the chunks in flight, the index as it grows. */
+class Capture {
+  readonly images: ImageEntry[] = [];
+  readonly controlFds: number[];
+  /** Settles once CRIU is done and every chunk is in its shard; rejects on the first failure. */
+  readonly finished: Promise<void>;
+  rawTotal = 0;
+  storedTotal = 0;
+  /** CRIU's pipes being read, by fd. */
+  private readonly pipes = new Set<number>();
+  /** Readers waiting for room (see room()). */
+  private readonly waiting: (() => void)[] = [];
+  private readonly pending = new Set<Promise<void>>();
+  private readonly maxInFlight: number;
+  private readonly slots = new SlotPool();
+  private readonly addon: NativeHelper;
+  private inFlight = 0;
+  private chunkCount = 0;
+  private criuDone = false;
+  private failure: Error | undefined;
+  private resolve: () => void = () => {};
+  private reject: (err: Error) => void = () => {};
+
+  constructor(
+    private readonly opts: CaptureOptions,
+    private readonly shards: ShardStats[],
+    private readonly pool: CodecPool,
+    listenFd: number,
+  ) {
+    this.maxInFlight = 2 * opts.streams + 2;
+    this.addon = loadAddon(opts.addonPath);
+    this.controlFds = [listenFd];
+    this.finished = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    followCriu({ listenFd, mode: 'capture', addonPath: opts.addonPath }, (e) => {
+      if (e.type === 'connected') this.controlFds.push(e.fd);
+      else if (e.type === 'open') void this.readImage(e.name, e.fd);
+      else if (e.type === 'end') {
+        this.criuDone = true;
+        this.maybeDone();
+      } else if (e.type === 'error') this.fail(new Error(`talking to CRIU over its stream socket: ${e.message}`));
+    });
+  }
+
+  /**
+   * Reads one image from its pipe straight into chunk slots, a chunk per job on
+   * libuv's pool (pipes.ts), all of CRIU's open pipes at once: CRIU writes
+   * pagemap-N.img and pages-N.img side by side.
+   */
+  private async readImage(name: string, fd: number): Promise<void> {
+    const image = this.images.push({ name, size: 0, chunks: [] }) - 1;
+    this.pipes.add(fd);
+    this.addon.setPipeSize(fd, PIPE_SIZE);
+    try {
+      for (let seq = 0, eof = false; !eof; ) {
+        await this.room();
+        if (this.failure) break;
+        const slot = this.slots.take();
+        let used = 0;
+        try {
+          used = await this.addon.readFull(fd, slotBytes(slot), PIPE_PIECE);
+          eof = used < CHUNK_SIZE;
+        } finally {
+          if (used === 0) this.slots.give(slot);
+        }
+        (this.images[image] as ImageEntry).size += used;
+        if (used > 0) this.submitChunk(image, seq++, slot, used);
+      }
+    } catch (err) {
+      this.fail(new Error(`reading image ${name} from CRIU: ${(err as Error).message}`));
+    } finally {
+      await close(fd).catch(() => {});
+      this.pipes.delete(fd);
+      this.maybeDone();
+    }
+  }
+
+  /** Room for one more chunk in flight (compressing or being written): until then reading waits, and so does CRIU. */
+  private room(): Promise<void> {
+    if (this.inFlight < this.maxInFlight || this.failure) return Promise.resolve();
+    return new Promise((wake) => this.waiting.push(wake));
+  }
+
+  /** Hands chunk `seq` of image number `image` to the next stream (round robin: shards of equal share, read at once on restore). */
+  private submitChunk(image: number, seq: number, slot: Slot, length: number): void {
+    this.inFlight++;
+    const stream = this.chunkCount++ % this.shards.length;
+    const job = this.appendChunk(stream, image, seq, slot, length);
+    this.pending.add(job);
+    job.then(
+      () => {
+        this.pending.delete(job);
+        this.inFlight--;
+        if (this.inFlight < this.maxInFlight) for (const wake of this.waiting.splice(0)) wake();
+        this.maybeDone();
+      },
+      (err: Error) => this.fail(err),
+    );
+  }
+
+  /** The stream's worker compresses, hashes and appends the chunk; the index records where it went. */
+  private async appendChunk(stream: number, image: number, seq: number, slot: Slot, length: number): Promise<void> {
+    const stats = this.shards[stream] as ShardStats;
+    const { offset, stored, sha256 } = await this.pool
+      .append(stream, join(this.opts.dir, stats.shard), image, slot, length)
+      .finally(() => this.slots.give(slot));
+    (this.images[image] as ImageEntry).chunks[seq] = { s: stream, o: offset, n: stored, r: length, h: sha256 };
+    stats.rawBytes += length;
+    stats.storedBytes += CHUNK_HEADER + stored;
+    stats.chunks++;
+    this.rawTotal += length;
+    this.storedTotal += CHUNK_HEADER + stored;
+    this.opts.onProgress?.(this.rawTotal, this.storedTotal);
+  }
+
+  private maybeDone(): void {
+    if (!this.criuDone || this.pipes.size > 0 || this.failure) return;
+    Promise.all(this.pending).then(
+      () => this.resolve(),
+      (err: Error) => this.fail(err),
+    );
+  }
+
+  /**
+   * The readers stop at their next chunk and close their pipes: CRIU's next write fails,
+   * its dump fails, and the process goes on.
+   */
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const wake of this.waiting.splice(0)) wake();
+    stopControl(this.opts.addonPath, this.controlFds); // CRIU's next request fails too
+    this.reject(err);
+  }
+}

@@ -1,4 +1,5 @@
 /** Checking and decoding one stored chunk (format.ts), the same for restore and for inspect. */
+import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { CHUNK_HEADER, type ChunkEntry, headerMismatch, INDEX_FILE, shardName } from './format.js';
 import type { Lz4Block } from './native.js';
@@ -28,10 +29,16 @@ export function decodeChunk(
       : headerMismatch(stored.subarray(0, CHUNK_HEADER), image, c);
   if (bad) throw new DamagedChunk(`${where}: ${bad}`);
   const body = stored.subarray(CHUNK_HEADER, CHUNK_HEADER + c.n);
-  if (crc32(body) !== c.c) {
-    throw new DamagedChunk(`${where} does not match its crc32 in ${INDEX_FILE}: the shard was changed or corrupted`);
+  const digest = c.h === undefined ? 'crc32' : 'sha256';
+  if (c.h === undefined ? crc32(body) !== c.c : bodyDigest(body) !== c.h) {
+    throw new DamagedChunk(`${where} does not match its ${digest} in ${INDEX_FILE}: the shard was changed or corrupted`);
   }
   const raw = into.subarray(0, c.r);
   if (lz4.decompress(body, raw) !== c.r) throw new DamagedChunk(`${where} is not an lz4 block of ${c.r} bytes`);
   return raw;
+}
+
+/** What the index (format 2) records of a chunk's stored body. */
+export function bodyDigest(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex');
 }

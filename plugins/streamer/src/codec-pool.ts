@@ -67,7 +67,7 @@ export class CodecPool {
   /**
    * Compresses the first `length` bytes of `slot`, a chunk of image number `image`, and
    * appends it to `stream`'s shard at `shardPath` (the worker writes it); returns where it
-   * went and the body's crc32. The slot is free again once this resolves.
+   * went and the body's sha256. The slot is free again once this resolves.
    */
   async append(
     stream: number,
@@ -75,9 +75,9 @@ export class CodecPool {
     image: number,
     slot: Slot,
     length: number,
-  ): Promise<{ offset: number; stored: number; crc32: number }> {
+  ): Promise<{ offset: number; stored: number; sha256: string }> {
     const r = await this.call(stream, { op: 'append', shard: shardPath, slot: slot.buffer, length, image });
-    return { offset: r.offset as number, stored: r.stored as number, crc32: r.crc32 as number };
+    return { offset: r.offset as number, stored: r.stored as number, sha256: r.sha256 as string };
   }
 
   /** Closes `stream`'s shard after every append before this call; its sha256. */

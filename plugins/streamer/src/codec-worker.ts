@@ -8,8 +8,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync, writevSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { crc32 } from 'node:zlib';
-import { DamagedChunk, decodeChunk } from './chunk.js';
+import { bodyDigest, DamagedChunk, decodeChunk } from './chunk.js';
 import { CHUNK_HEADER, type ChunkEntry, chunkHeader } from './format.js';
 import { loadAddon } from './native.js';
 
@@ -19,7 +18,7 @@ export type CodecRequest =
   | { id: number; op: 'decode'; path: string; image: number; name: string; chunk: ChunkEntry; slot: SharedArrayBuffer };
 
 export type CodecReply =
-  | { id: number; ok: true; sha256?: string; crc32?: number; offset?: number; stored?: number }
+  | { id: number; ok: true; sha256?: string; offset?: number; stored?: number }
   | { id: number; ok: false; message: string; damaged: boolean };
 
 const lz4 = loadAddon((workerData as { addonPath: string }).addonPath);
@@ -46,7 +45,7 @@ function handle(req: CodecRequest): Omit<CodecReply & { ok: true }, 'id' | 'ok'>
     shard.hash.update(header).update(stored);
     const offset = shard.size;
     shard.size += header.length + stored.length;
-    return { crc32: crc32(stored), offset, stored: stored.length };
+    return { sha256: bodyDigest(stored), offset, stored: stored.length };
   }
   if (req.op === 'finish') {
     if (!shard) return { sha256: createHash('sha256').digest('hex') };

@@ -10,7 +10,7 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { type FdPass, loadAddon } from './native.js';
 
 export type ControlMode = 'capture' | 'serve';
@@ -36,6 +36,17 @@ export const socketName = (mode: ControlMode): string => (mode === 'capture' ? '
 /** Listens where CRIU will connect, on the calling thread: once this returns, CRIU may start. */
 export function listenForCriu(addonPath: string, dir: string, mode: ControlMode): number {
   return loadAddon(addonPath).listen(join(dir, socketName(mode)));
+}
+
+/**
+ * Starts the control worker on `data.listenFd` (this file, on a thread of its own) and
+ * hands each of its events to `onEvent`; the worker's own failure comes as an error event.
+ */
+export function followCriu(data: ControlData, onEvent: (e: ControlEvent) => void): Worker {
+  const worker = new Worker(new URL('./control.js', import.meta.url), { workerData: data });
+  worker.on('message', onEvent);
+  worker.on('error', (err) => onEvent({ type: 'error', message: err.message }));
+  return worker;
 }
 
 /** Decodes an img_streamer_request_entry: the only field is 1, a length-delimited string. */

@@ -2,21 +2,27 @@
  * The layout of a streamed checkpoint, beside checkpoint.json in the checkpoint folder:
  *
  *   img-0.lz4 ... img-(N-1).lz4   shards: chunks of CRIU's images, lz4-compressed, written in parallel
- *   img-index.json                which chunks make each image, where they are, and their crc32
+ *   img-index.json                which chunks make each image, where they are, and their sha256
  *
  * A chunk is a 16-byte header (magic, image number, raw length, stored length; little
  * endian) and an lz4 block (the raw length, 4 bytes little endian, then the block: lz4-napi's
  * `compress` layout, written by liblz4 in native/lz4block.c). Every
  * byte of a shard belongs to exactly one chunk the index lists. Trust comes from
- * checkpoint.json, which has the sha256 of every shard and of the index (a restore
- * checks them all before CRIU starts); a chunk's crc32 catches damage where a shard is
- * read without being hashed whole (inspect) and names the chunk.
+ * checkpoint.json, which has the sha256 of the index (checked before CRIU starts) and of
+ * every shard (for copies and downloads). From format 2 on the index has the sha256 of
+ * every chunk's body (its header is the index's own figures): a restore checks each chunk
+ * as it serves it, before CRIU gets a byte of it, instead of hashing the shards first.
+ * Format 1 had a crc32 per chunk instead: such a checkpoint's shards are hashed whole
+ * before CRIU starts (checkpoint.json says which, `chunkDigests`), as they always were.
  * Images are read back by position, not in the order they were written: CRIU restores
  * inventory.img first, which it dumps last.
  */
 
 export const INDEX_FILE = 'img-index.json';
-export const INDEX_FORMAT = 1;
+/** The format this streamer writes. */
+export const INDEX_FORMAT = 2;
+/** The formats it reads: 1 (crc32 per chunk, shards hashed whole before a restore) and 2. */
+export const INDEX_FORMATS_READ: readonly number[] = [1, 2];
 export const CHUNK_MAGIC = 0x31435343; // "CSC1"
 export const CHUNK_HEADER = 16;
 /** Raw bytes per chunk: big enough for lz4 to run at full speed, small enough to keep memory low. */
@@ -34,8 +40,10 @@ export interface ChunkEntry {
   n: number;
   /** Raw bytes it decompresses to. */
   r: number;
-  /** crc32 of the stored bytes. */
-  c: number;
+  /** sha256 of the stored bytes after the header, hex (format 2). */
+  h?: string;
+  /** crc32 of the stored bytes after the header (format 1). */
+  c?: number;
 }
 
 export interface ImageEntry {
@@ -86,7 +94,8 @@ export function parseIndex(text: string, expectedStreams: number): StreamIndex |
   } catch (err) {
     return `${INDEX_FILE} is not valid JSON: ${(err as Error).message}`;
   }
-  if (index?.format !== INDEX_FORMAT) return `${INDEX_FILE} has format ${index?.format}, this streamer reads format ${INDEX_FORMAT}`;
+  if (!INDEX_FORMATS_READ.includes(index?.format))
+    return `${INDEX_FILE} has format ${index?.format}, this streamer reads formats ${INDEX_FORMATS_READ.join(' and ')}`;
   if (index.compression !== 'lz4') return `${INDEX_FILE} says compression ${index.compression}, this streamer reads lz4`;
   if (index.streams !== expectedStreams || index.shards?.length !== expectedStreams) {
     return `${INDEX_FILE} describes ${index.streams} streams (${index.shards?.length} shards), checkpoint.json says ${expectedStreams}`;
@@ -96,6 +105,8 @@ export function parseIndex(text: string, expectedStreams: number): StreamIndex |
     if (raw !== image.size) return `${INDEX_FILE}: the chunks of ${image.name} hold ${raw} bytes, expected ${image.size}`;
     if (image.chunks.some((c) => !(c.s >= 0 && c.s < index.streams)))
       return `${INDEX_FILE}: a chunk of ${image.name} names a shard that does not exist`;
+    if (image.chunks.some((c) => !hasDigest(c, index.format)))
+      return `${INDEX_FILE}: a chunk of ${image.name} has no ${index.format === 1 ? 'crc32' : 'sha256'}`;
   }
   const byShard = chunksByShard(index);
   for (const [s, chunks] of byShard.entries()) {
@@ -115,4 +126,9 @@ export function chunksByShard(index: StreamIndex): ChunkEntry[][] {
   for (const image of index.images) for (const c of image.chunks) out[c.s]?.push(c);
   for (const list of out) list.sort((a, b) => a.o - b.o);
   return out;
+}
+
+/** Whether `c` carries the digest its index format promises. */
+function hasDigest(c: ChunkEntry, format: number): boolean {
+  return format === 1 ? Number.isInteger(c.c) : typeof c.h === 'string' && /^[0-9a-f]{64}$/.test(c.h);
 }

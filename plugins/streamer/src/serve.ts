@@ -1,22 +1,25 @@
 /**
  * Restore side: serves each image CRIU asks for from the shards, by position (the
  * index says where every chunk is), reading, checking and decompressing several
- * chunks ahead in parallel across the shards. Every chunk's header and sha256 are
- * checked before CRIU gets a byte of it: a damaged shard fails the restore before the
- * restored process ever runs, and the error names the shard, the offset and the image.
+ * chunks ahead in parallel across the shards. Every chunk's header and digest (sha256;
+ * crc32 in a format 1 index) are checked before CRIU gets a byte of it: a damaged
+ * shard fails the restore before the restored process ever runs, and the error names
+ * the shard, the offset and the image.
+ *
+ * Stages: readIndex and openShards (the index whole, each shard's size), then a Serving
+ * answers CRIU's runs: for each image it opens, an ImageSender prefetches chunks (the
+ * codec workers check and decode them into slots) and sends them into CRIU's pipe.
  */
 import { close as closeCb } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import type { ShardStats, StreamStats } from './capture.js';
 import { DamagedChunk } from './chunk.js';
 import { CodecPool } from './codec-pool.js';
-import type { ControlData, ControlEvent } from './control.js';
-import { listenForCriu, stopControl } from './control.js';
+import { type ControlEvent, followCriu, listenForCriu, stopControl } from './control.js';
 import { type ChunkEntry, type ImageEntry, INDEX_FILE, parseIndex, type StreamIndex, shardName } from './format.js';
-import { loadAddon } from './native.js';
+import { loadAddon, type NativeHelper } from './native.js';
 import { PIPE_PIECE, PIPE_SIZE } from './pipes.js';
 import { type Slot, SlotPool, slotBytes } from './slots.js';
 
@@ -29,6 +32,8 @@ export interface ServeOptions {
   /** Settles when the caller is done with CRIU (it may run CRIU more than once until then). */
   stopped: Promise<void>;
 }
+
+const close = promisify(closeCb);
 
 export async function readIndex(dir: string, streams: number): Promise<StreamIndex> {
   const text = await readFile(join(dir, INDEX_FILE), 'utf8').catch(() => {
@@ -59,8 +64,6 @@ export async function openShards(dir: string, index: StreamIndex): Promise<FileH
   return files;
 }
 
-const close = promisify(closeCb);
-
 /**
  * Serves every CRIU run that connects until `opts.stopped`, then returns once the
  * images it was writing are done; rejects on the first damaged chunk.
@@ -70,13 +73,28 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
   const index = await readIndex(opts.dir, opts.streams);
   const files = await openShards(opts.dir, index);
   const pool = new CodecPool(opts.streams, opts.addonPath);
-  const slots = new SlotPool();
   const listenFd = listenForCriu(opts.addonPath, opts.dir, 'serve');
-  const controlFds: number[] = [listenFd];
-  opts.onListening?.();
-  const byName = new Map(index.images.map((entry, i) => [entry.name, i]));
-  const rawTotal = index.images.reduce((sum, i) => sum + i.size, 0);
-  const stats: ShardStats[] = index.shards.map((size, i) => ({ shard: shardName(i), rawBytes: 0, storedBytes: size, chunks: 0 }));
+  const run = new Serving(opts, index, pool, listenFd);
+  try {
+    opts.onListening?.();
+    await run.untilStopped();
+  } finally {
+    stopControl(opts.addonPath, run.controlFds);
+    await Promise.allSettled(files.map((f) => f.close()));
+    await pool.close();
+  }
+  return {
+    images: index.images.length,
+    rawBytes: run.rawDone,
+    storedBytes: index.shards.reduce((a, b) => a + b, 0),
+    durationMs: Date.now() - started,
+    shards: shardStats(index),
+  };
+}
+
+/** Per shard, what the index says it holds. */
+function shardStats(index: StreamIndex): ShardStats[] {
+  const stats = index.shards.map((size, i) => ({ shard: shardName(i), rawBytes: 0, storedBytes: size, chunks: 0 }));
   for (const entry of index.images) {
     for (const c of entry.chunks) {
       const s = stats[c.s] as ShardStats;
@@ -84,115 +102,175 @@ export async function serve(opts: ServeOptions): Promise<StreamStats> {
       s.chunks++;
     }
   }
-  const ahead = 2 * opts.streams + 1;
-  let rawDone = 0;
-  const serving = new Set<Promise<void>>();
-  const addon = loadAddon(opts.addonPath);
-  let failed = false;
-  let stopping = false;
+  return stats;
+}
 
-  /**
-   * Writes image number `image` into CRIU's pipe `fd`, in order, while the next chunks
-   * are read, checked and decompressed ahead in parallel (by the codec workers, into
-   * slots). Each chunk is vmspliced into the pipe (no copy: the pipe holds the slot's
-   * pages), in pieces by one job on libuv's pool (pipes.ts), so a slot is reused only
-   * once CRIU has read it: when a pipe's worth more has gone in after it, or the pipe
-   * is drained at the end of the image.
-   */
-  const sendImage = async (image: number, fd: number): Promise<void> => {
-    const entry = index.images[image] as ImageEntry;
-    const capacity = Math.max(PIPE_SIZE, addon.setPipeSize(fd, PIPE_SIZE));
-    /** Slots the pipe may still hold pages of, each with the byte count after which it has been read. */
-    const inPipe: { slot: Slot; readBy: number }[] = [];
-    let sent = 0;
-    const loads = new Map<number, { slot: Slot; decoded: Promise<void> }>();
-    const load = (k: number) => {
-      const c = entry.chunks[k];
-      if (!c) return;
-      const slot = slots.take();
-      const decoded = pool.decode(join(opts.dir, shardName(c.s)), image, entry.name, c, slot);
-      decoded.catch(() => {}); // awaited in order below
-      loads.set(k, { slot, decoded });
-    };
+/** CRIU's restore runs being served: the images being sent, and the first failure. */
+class Serving {
+  readonly controlFds: number[];
+  rawDone = 0;
+  private readonly rawTotal: number;
+  private readonly byName: Map<string, number>;
+  private readonly sending = new Set<Promise<void>>();
+  private readonly slots = new SlotPool();
+  private readonly addon: NativeHelper;
+  private failed = false;
+  private stopping = false;
+  private settle: { resolve(): void; reject(err: Error): void } = { resolve: () => {}, reject: () => {} };
+
+  constructor(
+    private readonly opts: ServeOptions,
+    private readonly index: StreamIndex,
+    private readonly pool: CodecPool,
+    listenFd: number,
+  ) {
+    this.controlFds = [listenFd];
+    this.addon = loadAddon(opts.addonPath);
+    this.byName = new Map(index.images.map((entry, i) => [entry.name, i]));
+    this.rawTotal = index.images.reduce((sum, i) => sum + i.size, 0);
+    const images = index.images.map((i) => i.name);
+    followCriu({ listenFd, mode: 'serve', addonPath: opts.addonPath, images }, (e) => this.onControl(e));
+  }
+
+  /** Resolves once the caller is done with CRIU and every image being sent is done; rejects on the first failure. */
+  untilStopped(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+      this.opts.stopped.then(() => {
+        this.stopping = true; // the worker's accept fails once its socket is shut: that is the end, not an error
+        stopControl(this.opts.addonPath, this.controlFds);
+        Promise.all(this.sending).then(
+          () => resolve(),
+          (err: Error) => this.fail(err),
+        );
+      });
+    });
+  }
+
+  private onControl(e: ControlEvent): void {
+    if (e.type === 'connected') this.controlFds.push(e.fd);
+    else if (e.type === 'open') this.startImage(e.name, e.fd);
+    else if (e.type === 'error' && !this.stopping) this.fail(new Error(`talking to CRIU over its stream socket: ${e.message}`));
+  }
+
+  private startImage(name: string, fd: number): void {
+    const image = this.byName.get(name) as number;
+    const sender = new ImageSender(this.index.images[image] as ImageEntry, fd, this.addon, this.slots, {
+      decode: (c, slot) => this.pool.decode(join(this.opts.dir, shardName(c.s)), image, name, c, slot),
+      stopped: () => this.failed,
+      sent: (bytes) => {
+        this.rawDone += bytes;
+        this.opts.onProgress?.(this.rawDone, this.rawTotal);
+      },
+    });
+    const job = sender.send(2 * this.opts.streams + 1);
+    this.sending.add(job);
+    job.then(
+      () => this.sending.delete(job),
+      (err: Error) => this.fail(err instanceof DamagedChunk ? err : new Error(`writing image ${name} to CRIU: ${err.message}`)),
+    );
+  }
+
+  /** Every image stops at its next chunk: CRIU reads a short image, its restore fails, nothing runs. */
+  private fail(err: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    stopControl(this.opts.addonPath, this.controlFds); // CRIU's next request fails too
+    this.settle.reject(err);
+  }
+}
+
+interface SenderHooks {
+  /** Reads, checks and decodes chunk `c` into `slot` (a codec worker). */
+  decode(c: ChunkEntry, slot: Slot): Promise<void>;
+  /** True once the restore failed: stop before the next chunk. */
+  stopped(): boolean;
+  sent(bytes: number): void;
+}
+
+/**
+ * Writes one image into CRIU's pipe `fd`, in order, while the next chunks are read,
+ * checked and decompressed ahead in parallel (by the codec workers, into slots). Each
+ * chunk is vmspliced into the pipe (no copy: the pipe holds the slot's pages), in
+ * pieces by one job on libuv's pool (pipes.ts), so a slot is reused only once CRIU has
+ * read it: when a pipe's worth more has gone in after it, or the pipe is drained at
+ * the end of the image.
+ */
+class ImageSender {
+  /** Chunks being decoded ahead, by their number in the image. */
+  private readonly loads = new Map<number, { slot: Slot; decoded: Promise<void> }>();
+  /** Slots the pipe may still hold pages of, each with the byte count after which it has been read. */
+  private readonly inPipe: { slot: Slot; readBy: number }[] = [];
+  private sentBytes = 0;
+  private capacity = PIPE_SIZE;
+
+  constructor(
+    private readonly entry: ImageEntry,
+    private readonly fd: number,
+    private readonly addon: NativeHelper,
+    private readonly slots: SlotPool,
+    private readonly hooks: SenderHooks,
+  ) {}
+
+  async send(ahead: number): Promise<void> {
+    this.capacity = Math.max(PIPE_SIZE, this.addon.setPipeSize(this.fd, PIPE_SIZE));
+    const chunks = this.entry.chunks;
     try {
-      for (let k = 0; k < Math.min(ahead, entry.chunks.length); k++) load(k);
-      for (let k = 0; k < entry.chunks.length; k++) {
-        const { slot, decoded } = loads.get(k) as { slot: Slot; decoded: Promise<void> };
+      for (let k = 0; k < Math.min(ahead, chunks.length); k++) this.prefetch(k);
+      for (let k = 0; k < chunks.length; k++) {
+        const { slot, decoded } = this.loads.get(k) as { slot: Slot; decoded: Promise<void> };
         await decoded;
-        load(k + ahead);
-        if (failed) return;
-        const raw = slotBytes(slot, (entry.chunks[k] as ChunkEntry).r);
-        loads.delete(k);
-        inPipe.push({ slot, readBy: sent + raw.length + capacity });
-        await addon.spliceAll(fd, raw, PIPE_PIECE);
-        sent += raw.length;
-        while (inPipe[0] && inPipe[0].readBy <= sent) slots.give((inPipe.shift() as { slot: Slot }).slot);
-        rawDone += raw.length;
-        opts.onProgress?.(rawDone, rawTotal);
+        this.prefetch(k + ahead);
+        if (this.hooks.stopped()) return;
+        this.loads.delete(k);
+        await this.sendChunk(slot, (chunks[k] as ChunkEntry).r);
       }
-      await addon.drain(fd);
-      for (const { slot } of inPipe.splice(0)) slots.give(slot);
+      await this.addon.drain(this.fd);
+      this.releasePipe();
     } catch (err) {
       // CRIU closed the image early: it had read what it needed (or it failed, and says why).
       // Nobody reads the pipe any more: its slots are free.
       if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
-      for (const { slot } of inPipe.splice(0)) slots.give(slot);
+      this.releasePipe();
     } finally {
       // After a failure CRIU may still read what the pipe holds: those slots are never reused.
-      await close(fd).catch(() => {}); // CRIU reads the end of the image (or, after a failure, a short one)
-      // A slot goes back only once no worker writes into it any more.
-      for (const { slot, decoded } of loads.values())
-        await decoded.then(
-          () => slots.give(slot),
-          () => slots.give(slot),
-        );
+      await close(this.fd).catch(() => {}); // CRIU reads the end of the image (or, after a failure, a short one)
+      await this.releaseLoads();
     }
-  };
-
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const worker = new Worker(new URL('./control.js', import.meta.url), {
-        workerData: {
-          listenFd,
-          mode: 'serve',
-          addonPath: opts.addonPath,
-          images: index.images.map((i) => i.name),
-        } satisfies ControlData,
-      });
-      const fail = (err: Error) => {
-        if (failed) return;
-        failed = true; // every image stops at its next chunk: CRIU reads a short image, its restore fails, nothing runs
-        stopControl(opts.addonPath, controlFds); // CRIU's next request fails too
-        reject(err);
-      };
-      worker.on('message', (e: ControlEvent) => {
-        if (e.type === 'connected') controlFds.push(e.fd);
-        else if (e.type === 'open') {
-          const job = sendImage(byName.get(e.name) as number, e.fd);
-          serving.add(job);
-          job.then(
-            () => serving.delete(job),
-            (err: Error) => fail(err instanceof DamagedChunk ? err : new Error(`writing image ${e.name} to CRIU: ${err.message}`)),
-          );
-        } else if (e.type === 'error' && !stopping) fail(new Error(`talking to CRIU over its stream socket: ${e.message}`));
-      });
-      worker.on('error', fail);
-      opts.stopped.then(() => {
-        stopping = true; // the worker's accept fails once its socket is shut: that is the end, not an error
-        stopControl(opts.addonPath, controlFds);
-        Promise.all(serving).then(() => resolve(), fail);
-      });
-    });
-  } finally {
-    stopControl(opts.addonPath, controlFds);
-    await Promise.allSettled(files.map((f) => f.close()));
-    await pool.close();
   }
-  return {
-    images: index.images.length,
-    rawBytes: rawDone,
-    storedBytes: index.shards.reduce((a, b) => a + b, 0),
-    durationMs: Date.now() - started,
-    shards: stats,
-  };
+
+  /** Starts checking and decoding chunk `k` (if there is one) into a slot of its own. */
+  private prefetch(k: number): void {
+    const c = this.entry.chunks[k];
+    if (!c) return;
+    const slot = this.slots.take();
+    const decoded = this.hooks.decode(c, slot);
+    decoded.catch(() => {}); // awaited in order by send()
+    this.loads.set(k, { slot, decoded });
+  }
+
+  /** vmsplices a decoded chunk into the pipe and frees the slots CRIU has read by now. */
+  private async sendChunk(slot: Slot, length: number): Promise<void> {
+    const raw = slotBytes(slot, length);
+    this.inPipe.push({ slot, readBy: this.sentBytes + raw.length + this.capacity });
+    await this.addon.spliceAll(this.fd, raw, PIPE_PIECE);
+    this.sentBytes += raw.length;
+    while (this.inPipe[0] && this.inPipe[0].readBy <= this.sentBytes) this.slots.give((this.inPipe.shift() as { slot: Slot }).slot);
+    this.hooks.sent(raw.length);
+  }
+
+  /** The pipe is empty or has no reader: every slot in it is free. */
+  private releasePipe(): void {
+    for (const { slot } of this.inPipe.splice(0)) this.slots.give(slot);
+  }
+
+  /** A slot being decoded into goes back only once no worker writes into it any more. */
+  private async releaseLoads(): Promise<void> {
+    for (const { slot, decoded } of this.loads.values()) {
+      await decoded.then(
+        () => this.slots.give(slot),
+        () => this.slots.give(slot),
+      );
+    }
+  }
 }

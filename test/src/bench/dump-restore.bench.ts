@@ -24,8 +24,8 @@ import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const MEM_MIB = Number(process.env.MEM_MIB ?? 1024);
-/** BENCH_DIR: another folder on tmpfs, so that two benches at once do not remove each other's images. */
-const SHM = process.env.BENCH_DIR ?? '/dev/shm/cedana-bench';
+/** Per run (BENCH_DIR to choose): benches of other checkouts on the same machine must not remove this one's images. */
+const SHM = process.env.BENCH_DIR ?? `/dev/shm/cedana-bench-${process.pid}`;
 /** The kernel keeps a dumped PID for about 2 s; every variant waits it out untimed. */
 const PID_SETTLE_MS = 2500;
 

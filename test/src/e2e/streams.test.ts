@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { bigCounter, counts, digests, lastCount, waitForCount } from '../harness/counter.js';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 
@@ -15,6 +16,32 @@ interface JobJson {
   jid: string;
   state: { pid: number; status: string };
   lastCheckpoint?: { path: string; compression: string; streams: number };
+}
+
+/** What a restore writes into the folder it restores from (not part of the checkpoint). */
+const RESTORE_LOGS = ['restore.log', 'stats-restore'];
+
+/**
+ * Rewrites a streamed checkpoint as the streamer wrote it before index format 2: a crc32
+ * of each chunk's body instead of its sha256, and checkpoint.json without chunkDigests
+ * (so a restore hashes the shards whole first), with the new index's sha256.
+ */
+async function toFormat1(dir: string): Promise<void> {
+  const index = JSON.parse(await readFile(join(dir, 'img-index.json'), 'utf8'));
+  const shards = await Promise.all(index.shards.map((_: number, i: number) => readFile(join(dir, `img-${i}.lz4`))));
+  index.format = 1;
+  for (const image of index.images) {
+    for (const c of image.chunks) {
+      c.c = crc32((shards[c.s] as Buffer).subarray(c.o + 16, c.o + 16 + c.n));
+      delete c.h;
+    }
+  }
+  const text = JSON.stringify(index);
+  await writeFile(join(dir, 'img-index.json'), text);
+  const manifest = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8'));
+  for (const f of Object.values(manifest.files) as { chunkDigests?: string }[]) delete f.chunkDigests;
+  manifest.files['img-index.json'] = { size: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
+  await writeFile(join(dir, 'checkpoint.json'), JSON.stringify(manifest, null, 2));
 }
 
 describe('checkpoint streams (--streams N, the streamer plugin)', () => {
@@ -105,13 +132,14 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
 
   describe('a damaged streamed checkpoint is refused, naming what is wrong, and nothing starts', () => {
     let good: string;
+    /** The count file of the dumped job: a restored task that ran would write its next count into it. */
+    let countFile: string;
     before(async () => {
-      const file = await start('damage-src');
+      countFile = await start('damage-src');
       await d.ok(['dump', 'job', 'damage-src', '--streams', '2', '--leave-running']);
       good = (await job('damage-src')).lastCheckpoint?.path as string;
       await d.ok(['job', 'kill', 'damage-src']);
       await waitFor('killed', async () => ((await job('damage-src')).state.status === 'exited' ? true : undefined));
-      void file;
     });
 
     const damaged = async (name: string, damage: (dir: string) => Promise<void>) => {
@@ -120,25 +148,59 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
       await damage(dir);
       return dir;
     };
+    const sha256Of = async (path: string) =>
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex');
+    const contents = async (dir: string) =>
+      Object.fromEntries(await Promise.all((await readdir(dir)).sort().map(async (f) => [f, await sha256Of(join(dir, f))])));
     const refused = async (dir: string, jid: string, pattern: RegExp, extra: string[] = []) => {
+      const counted = await readFile(countFile, 'utf8');
+      const files = await contents(dir);
+      for (const f of RESTORE_LOGS) delete files[f];
       const r = await d.cli(['restore', 'process', '--path', dir, '--jid', jid, ...extra]);
       assert.notEqual(r.code, 0, 'the restore must fail');
       assert.match(r.stderr, pattern);
       const j = (await d.json<JobJson[]>(['ps'])).find((x) => x.jid === jid);
       assert.ok(j?.state.status !== 'running', 'no job was started');
+      await sleep(300); // the counter writes every 0.1 s: a restored task left running would have by now
+      assert.equal(await readFile(countFile, 'utf8'), counted, 'no restored task ran: the count did not go on');
+      const left = await contents(dir);
+      for (const f of RESTORE_LOGS) delete left[f];
+      assert.deepEqual(left, files, 'the checkpoint is unchanged');
+      return r.stderr;
+    };
+    /** Flips a byte at `at` of `shard` in `dir`. */
+    const flip = async (dir: string, shard: string, at: (size: number) => number) => {
+      const f = await open(join(dir, shard), 'r+');
+      const { size } = await f.stat();
+      const b = Buffer.alloc(1);
+      await f.read(b, 0, 1, at(size));
+      b[0] = (b[0] as number) ^ 0xff;
+      await f.write(b, 0, 1, at(size));
+      await f.close();
     };
 
-    it('a changed byte in a shard', async () => {
-      const dir = await damaged('byte', async (dir) => {
-        const f = await open(join(dir, 'img-1.lz4'), 'r+');
-        const { size } = await f.stat();
-        const b = Buffer.alloc(1);
-        await f.read(b, 0, 1, Math.floor(size / 2));
-        b[0] = (b[0] as number) ^ 0xff;
-        await f.write(b, 0, 1, Math.floor(size / 2));
-        await f.close();
+    it('a changed byte in a shard: found while serving CRIU, before the restored process runs, naming the chunk', async () => {
+      const dir = await damaged('byte', (dir) => flip(dir, 'img-1.lz4', (size) => Math.floor(size / 2)));
+      await refused(dir, 'r-byte', /chunk of pages-\d+\.img at byte \d+ of img-1\.lz4 does not match its sha256 in img-index\.json/);
+    });
+
+    it('a changed byte in the last chunk of a shard (served last, after the pages before it)', async () => {
+      const dir = await damaged('last', (dir) => flip(dir, 'img-0.lz4', (size) => size - 1));
+      await refused(dir, 'r-last', /chunk of \S+ at byte \d+ of img-0\.lz4 does not match its sha256 in img-index\.json/);
+    });
+
+    it('a checkpoint of index format 1 (a crc32 per chunk): its shards are hashed whole before CRIU starts', async () => {
+      const dir = await damaged('format1', (dir) => toFormat1(dir));
+      await d.ok(['restore', 'process', '--path', dir, '--jid', 'r-format1']);
+      assert.equal((await job('r-format1')).state.status, 'running');
+      await d.ok(['job', 'kill', 'r-format1']);
+      const bad = await damaged('format1-byte', async (dir) => {
+        await toFormat1(dir);
+        await flip(dir, 'img-1.lz4', (size) => Math.floor(size / 2));
       });
-      await refused(dir, 'r-byte', /img-1\.lz4.*(sha256|header)|CHECKPOINT_INVALID/);
+      await refused(bad, 'r-format1-byte', /checkpoint file img-1\.lz4 does not match its sha256 in checkpoint\.json/);
     });
 
     it('a truncated shard', async () => {
