@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type CheckpointManifest, MANIFEST_FILE, verifyManifest } from './manifest.js';
+import { type CheckpointManifest, MANIFEST_FILE, MANIFEST_FORMAT, verifyManifest } from './manifest.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -29,7 +29,8 @@ describe('verifyManifest and files checked as they are read (chunkDigests)', () 
     await writeFile(join(dir, 'img-0.lz4'), onDisk);
     await writeFile(join(dir, 'img-index.json'), indexOnDisk);
     const manifest = {
-      format: 1,
+      format: MANIFEST_FORMAT,
+      sections: {},
       createdAt: new Date(0).toISOString(),
       host: { cedana: '0', node: '0', kernel: '0', hostname: 'h' },
       files: {
