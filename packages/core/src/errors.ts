@@ -64,7 +64,7 @@ export const ERRORS = {
   // checkpoint storage (plugins with the CheckpointStorage role, such as storage-s3)
   CEDANA_ERR_STORAGE_UNSUPPORTED: {
     status: 'UNIMPLEMENTED',
-    hint: 'install the plugin that stores this URL scheme (s3://: `cedana plugin install storage-s3`), or give a local --dir',
+    hint: 'install the plugin that stores this URL scheme (`cedana plugin list` shows the first-party ones), or give a local --dir',
   },
   CEDANA_ERR_STORAGE_UNREACHABLE: {
     status: 'UNAVAILABLE',
@@ -89,15 +89,15 @@ export const ERRORS = {
   // containers (runtime plugins such as runc and containerd)
   CEDANA_ERR_CONTAINER_NOT_FOUND: {
     status: 'NOT_FOUND',
-    hint: 'list the containers with `cedana query runc --root ROOT`; pass the --root the container was started with',
+    hint: 'list the containers with `cedana query TYPE --root ROOT`; pass the --root the container was started with',
   },
   CEDANA_ERR_CONTAINER_NOT_RUNNING: {
     status: 'FAILED_PRECONDITION',
-    hint: 'only a running container can be dumped or managed; `cedana query runc` shows its status',
+    hint: 'only a running container can be dumped or managed; `cedana query TYPE` shows its status',
   },
   CEDANA_ERR_CONTAINER_EXISTS: {
     status: 'ALREADY_EXISTS',
-    hint: 'choose another --id, or remove the old container first (`runc --root ROOT delete ID`)',
+    hint: 'choose another --id, or remove the old container first (with the runtime’s own delete command)',
   },
   CEDANA_ERR_CONTAINER_UNSUPPORTED: {
     status: 'FAILED_PRECONDITION',
@@ -110,13 +110,9 @@ export const ERRORS = {
   // images (containerd; a code older than plugin-declared codes, so not named after it)
   CEDANA_ERR_IMAGE_NOT_FOUND: {
     status: 'NOT_FOUND',
-    hint: 'list the images with `cedana query containerd --namespace NS`; import or pull the image into that namespace first',
+    hint: 'list the images with `cedana query TYPE --namespace NS`; import or pull the image into that namespace first',
   },
-  // GPU (what the daemon says of GPU jobs and a missing gpu plugin)
-  CEDANA_ERR_GPU_UNAVAILABLE: {
-    status: 'FAILED_PRECONDITION',
-    hint: 'install the NVIDIA driver >= 550 and cuda-checkpoint (`cedana daemon check` lists what is missing), or run without --gpu-enabled',
-  },
+  // GPU (what the daemon says of a dump that asks for GPU state of a job without it)
   CEDANA_ERR_GPU_NOT_ENABLED: {
     status: 'FAILED_PRECONDITION',
     hint: 'GPU checkpoints are offered only for jobs started with `cedana run ... --gpu-enabled`: start the job that way',
@@ -148,6 +144,10 @@ export const ERRORS = {
   CEDANA_ERR_PLUGIN_REFUSED: {
     status: 'FAILED_PRECONDITION',
     hint: 'a plugin refused the request on purpose: its own hint says why and what to do (the message names the plugin)',
+  },
+  CEDANA_ERR_ROLE_MISSING: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'install a plugin that fills the role (`cedana plugin install NAME`); `cedana features` shows each plugin’s role',
   },
   CEDANA_ERR_FEATURE_MISSING: {
     status: 'UNIMPLEMENTED',

@@ -13,6 +13,7 @@ import {
   type ExitStatus,
   features,
   fileNameFor,
+  inPlugin,
   isAlive,
   type Logger,
   type Measured,
@@ -39,6 +40,7 @@ import {
 } from '@cedana/core/proto';
 import { criuOptionsFrom } from '../defaults/criu-options.js';
 import { dumpPipeline } from '../pipelines/dump.js';
+import { ownHandler } from '../pipelines/plugin-adapters.js';
 import { restorePipeline } from '../pipelines/restore.js';
 import { runPipeline } from '../pipelines/run.js';
 import { refuseDaemonHelper, refuseProtectedPid } from '../process/protected-pids.js';
@@ -112,7 +114,7 @@ export class JobManager {
     await this.ensureNew(req.jid);
     req.log ||= `/var/log/cedana-output-${req.jid}.log`;
     const res = RunResp.create({ jid: req.jid });
-    const started = await (await runPipeline(req.type))(ctx, req, res);
+    const started = await runPipeline(ctx.plugins, req.type)(ctx, req, res);
     const job = Job.create({
       jid: req.jid,
       type: req.type,
@@ -142,9 +144,7 @@ export class JobManager {
         throw new CedanaError('CEDANA_ERR_PROCESS_NOT_FOUND', `no running process with PID ${req.pid}`);
       await refuseProtectedPid(req.pid, 'manage');
     } else {
-      await features.ManageHandler.ifAvailable(async (_, handler) => {
-        started = await handler(ctx, req, res);
-      }, req.type);
+      started = await ownHandler(ctx.plugins, features.ManageHandler, req.type)(ctx, req, res);
     }
     const pid = started?.pid ?? res.pid;
     started ??= watchProcess(pid, await processStartTime(pid));
@@ -204,8 +204,8 @@ export class JobManager {
       if (job.state?.status === 'running') {
         throw new CedanaError('CEDANA_ERR_JOB_RUNNING', `job "${jid}" is running`, { hint: `kill it first: \`cedana job kill ${jid}\`` });
       }
-      if (job.type !== 'process' && features.Cleanup.isAvailable(job.type))
-        await features.Cleanup.ifAvailable((_, cleanup) => cleanup(job), job.type);
+      const cleanup = job.type === 'process' ? undefined : features.Cleanup.get(this.plugins, job.type);
+      if (cleanup) await inPlugin(job.type, features.Cleanup.symbol, () => cleanup(job));
       this.runtimes.get(jid)?.holder?.quit();
       this.runtimes.get(jid)?.io?.close();
       this.runtimes.delete(jid);
@@ -286,7 +286,7 @@ export class JobManager {
         const keep = base.config['checkpoint.keep'];
         const made = res.checkpoint.id;
         res.messages.push(
-          ...(await pruneCheckpoints(this.store, { jid: job.jid, keep, made, readers: this.readers, log: this.log, config: base.config })),
+          ...(await pruneCheckpoints(this.store, { jid: job.jid, keep, made, readers: this.readers, log: this.log, storage: base })),
         );
       }
       return res;
@@ -331,7 +331,7 @@ export class JobManager {
       const res = RestoreResp.create({ jid });
       res.stats = ctx.stats; // the same object: adapters and plugins fill it as the restore goes (create() would copy it)
       ctx.exitStatusFile = await this.freshExitFile(jid);
-      const pipeline = await restorePipeline(req.type || 'process');
+      const pipeline = restorePipeline(ctx.plugins, req.type || 'process');
       const started = await this.readers.reading(req.path, () => pipeline(ctx, req, res));
       const fromManifest = (ctx.manifest.job ?? {}) as Partial<Job>;
       const job =
@@ -377,7 +377,7 @@ export class JobManager {
   private async runDump(ctx: DumpContext, req: DumpReq, intent: DumpIntent): Promise<DumpResp> {
     const res = DumpResp.create();
     res.stats = ctx.stats; // the same object: adapters and plugins fill it as the dump goes (create() would copy it)
-    await (await dumpPipeline(req.type || 'process', intent))(ctx, req, res);
+    await dumpPipeline(ctx.plugins, req.type || 'process', intent)(ctx, req, res);
     if (res.checkpoint) await this.store.putCheckpoint(res.checkpoint);
     return res;
   }
@@ -482,13 +482,7 @@ export class JobManager {
   }
 
   private async killSignal(type: string): Promise<string> {
-    let signal = 'SIGKILL';
-    if (type !== 'process' && features.KillSignal.isAvailable(type)) {
-      await features.KillSignal.ifAvailable((_, s) => {
-        signal = s;
-      }, type);
-    }
-    return signal;
+    return (type !== 'process' && features.KillSignal.get(this.plugins, type)) || 'SIGKILL';
   }
 
   private pluginVersions(): Record<string, string> {

@@ -1,5 +1,5 @@
 /** Test kit: handler contexts as the daemon builds them, with a logger that records. */
-import { type Config, type ConfigKey, loadConfig } from '@cedana/core';
+import { type Config, type ConfigKey, loadConfig, pluginSource } from '@cedana/core';
 import type { CriuOptions, DumpContext, Logger, RestoreContext, RestoreIo } from '@cedana/plugin-sdk';
 
 /** A log entry the recording logger kept. */
@@ -51,6 +51,7 @@ export function dumpContext(
     log: recordingLogger(),
     config: testConfig(),
     signal: new AbortController().signal,
+    plugins: pluginSource([]),
     pid,
     imagesDir,
     criu: criuOptions(criu),
@@ -67,6 +68,7 @@ export function restoreContext(
     log: recordingLogger(),
     config: testConfig(),
     signal: new AbortController().signal,
+    plugins: pluginSource([]),
     imagesDir,
     criu: criuOptions(opts.criu),
     manifest: opts.manifest ?? {},
