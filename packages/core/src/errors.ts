@@ -86,7 +86,7 @@ export const ERRORS = {
     status: 'UNAVAILABLE',
     hint: 'the transfer was cut (server gone, network down): its uploads were aborted and nothing was registered; run the command again once the storage answers',
   },
-  // containers (runtime plugins such as runc and containerd)
+  // containers: shared by every plugin in the runtime role that runs containers, so no one plugin's
   CEDANA_ERR_CONTAINER_NOT_FOUND: {
     status: 'NOT_FOUND',
     hint: 'list the containers with `cedana query TYPE --root ROOT`; pass the --root the container was started with',
@@ -102,15 +102,6 @@ export const ERRORS = {
   CEDANA_ERR_CONTAINER_UNSUPPORTED: {
     status: 'FAILED_PRECONDITION',
     hint: "change the bundle's config.json as the message says and start the container again",
-  },
-  CEDANA_ERR_BUNDLE_INVALID: {
-    status: 'INVALID_ARGUMENT',
-    hint: "give --bundle a folder with config.json and the rootfs, or a tar of one (a `docker export` tar of the rootfs works when the checkpoint holds the container's config.json)",
-  },
-  // images (containerd; a code older than plugin-declared codes, so not named after it)
-  CEDANA_ERR_IMAGE_NOT_FOUND: {
-    status: 'NOT_FOUND',
-    hint: 'list the images with `cedana query TYPE --namespace NS`; import or pull the image into that namespace first',
   },
   // GPU (what the daemon says of a dump that asks for GPU state of a job without it)
   CEDANA_ERR_GPU_NOT_ENABLED: {

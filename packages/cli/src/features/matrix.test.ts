@@ -61,6 +61,9 @@ describe('featureMatrix', () => {
       errorCode: 'CEDANA_ERR_PLUGIN_ENGINE',
       phase: 'engines',
       hint: 'install gpu@0.0.9, made for this cedana',
+      role: '',
+      requires: [],
+      errorCodes: [],
     });
   });
 
