@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { type Adapter, type BaseContext, type HandlerFn, handler, withAdapters } from './adapter.js';
+import { type Adapter, type BaseContext, type HandlerFn, withAdapters } from './adapter.js';
 import { Profiler } from './profiling.js';
 
 type Ctx = BaseContext & { trail: string[] };
@@ -27,12 +27,6 @@ const ctx = (profiler?: Profiler): Ctx => ({ trail: [], profiler }) as unknown a
 it('runs adapters in the order listed, the first outermost, then the handler', async () => {
   const c = ctx();
   await withAdapters(final, step('a'), step('b'))(c, {}, {});
-  assert.deepEqual(c.trail, ['a>', 'b>', 'final', '<b', '<a']);
-});
-
-it('handler().with() composes the same way', async () => {
-  const c = ctx();
-  await handler(final).with(step('a'), step('b'))(c, {}, {});
   assert.deepEqual(c.trail, ['a>', 'b>', 'final', '<b', '<a']);
 });
 

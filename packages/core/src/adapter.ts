@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import type { PluginSource } from './feature.js';
 import type { Profiler } from './profiling.js';
 
 /** The smallest logger a handler needs; pino's loggers fit it. */
@@ -19,6 +20,8 @@ export interface BaseContext {
   signal: AbortSignal;
   /** Present when the request asked for profiling. */
   profiler?: Profiler;
+  /** The loaded plugins (the daemon's registry): where features and roles are looked up. */
+  plugins: PluginSource;
 }
 
 /**
@@ -36,13 +39,14 @@ export type Middleware<H> = Adapter<H>[];
 /**
  * Wraps `handler` in `adapters`, the first adapter outermost (so it runs first).
  * With a profiler in the context, each adapter and the final handler are timed
- * under their function names.
+ * under their function names. An adapter may splice more adapters around its `next`
+ * the same way: `next` is timed already, so it is not timed twice.
  */
 export function withAdapters<Ctx extends BaseContext, Req, Res, Out>(
   handler: HandlerFn<Ctx, Req, Res, Out>,
   ...adapters: Adapter<HandlerFn<Ctx, Req, Res, Out>>[]
 ): HandlerFn<Ctx, Req, Res, Out> {
-  let h = timed(handler.name || 'handler', handler);
+  let h = isTimed.has(handler) ? handler : timed(handler.name || 'handler', handler);
   for (const adapter of [...adapters].reverse()) {
     const inner = adapter(h);
     h = timed(inner.name || adapter.name || 'adapter', inner);
@@ -50,24 +54,11 @@ export function withAdapters<Ctx extends BaseContext, Req, Res, Out>(
   return h;
 }
 
+const isTimed = new WeakSet<object>();
+
 function timed<Ctx extends BaseContext, Req, Res, Out>(name: string, h: HandlerFn<Ctx, Req, Res, Out>): HandlerFn<Ctx, Req, Res, Out> {
-  return (ctx, req, res) => (ctx.profiler ? ctx.profiler.time(name, () => h(ctx, req, res)) : h(ctx, req, res));
-}
-
-/** A handler that can be wrapped with `.with(...adapters)`, as in Cedana. */
-export interface Handler<Ctx extends BaseContext, Req, Res, Out = void> extends HandlerFn<Ctx, Req, Res, Out> {
-  with(...adapters: Adapter<HandlerFn<Ctx, Req, Res, Out>>[]): Handler<Ctx, Req, Res, Out>;
-}
-
-/** Gives `fn` a `.with()`; the function keeps its name for profiling. */
-export function handler<Ctx extends BaseContext, Req, Res, Out = void>(fn: HandlerFn<Ctx, Req, Res, Out>): Handler<Ctx, Req, Res, Out> {
-  const h = ((ctx: Ctx, req: Req, res: Res) => fn(ctx, req, res)) as Handler<Ctx, Req, Res, Out>;
-  Object.defineProperty(h, 'name', { value: fn.name });
-  h.with = (...adapters) => handler(nameAs(fn.name, withAdapters(fn, ...adapters)));
-  return h;
-}
-
-function nameAs<F extends (...args: never[]) => unknown>(name: string, f: F): F {
-  Object.defineProperty(f, 'name', { value: name });
-  return f;
+  const t: HandlerFn<Ctx, Req, Res, Out> = (ctx, req, res) =>
+    ctx.profiler ? ctx.profiler.time(name, () => h(ctx, req, res)) : h(ctx, req, res);
+  isTimed.add(t);
+  return t;
 }

@@ -56,7 +56,7 @@ export const CONFIG_KEYS = {
     default: 0,
     min: 0,
     describe:
-      'parallel lz4 checkpoint streams of process dumps (0: off; needs the streamer plugin; not applied to runc or containerd, nor with another compression)',
+      'parallel lz4 checkpoint streams of process dumps (0: off; needs a plugin in the streams role; not applied to runtimes that run CRIU themselves, nor with another compression)',
   },
   'checkpoint.max_streams': {
     type: 'number',
@@ -130,7 +130,7 @@ export const CONFIG_KEYS = {
     values: ['auto', 'ns', 'us', 'ms', 's'],
     describe: 'unit the CLI prints timings in',
   },
-  'criu.binary_path': { type: 'string', default: '', describe: 'CRIU binary (empty: `criu` from PATH)' },
+  'criu.binary_path': { type: 'string', default: '', describe: 'CRIU binary (empty: CRIU from PATH)' },
   'jobs.pid_namespace': {
     type: 'boolean',
     default: false,
@@ -147,7 +147,7 @@ export const CONFIG_KEYS = {
   'plugins.auto_install': {
     type: 'boolean',
     default: false,
-    describe: 'install a first-party runtime plugin a command names (`cedana dump runc ...`) when it is missing, as --install does',
+    describe: 'install a first-party runtime plugin a command names (`cedana dump NAME ...`) when it is missing, as --install does',
   },
   'plugins.catalog': {
     type: 'string',

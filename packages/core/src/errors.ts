@@ -72,7 +72,7 @@ export const ERRORS = {
   // checkpoint storage (plugins with the CheckpointStorage role, such as storage-s3)
   CEDANA_ERR_STORAGE_UNSUPPORTED: {
     status: 'UNIMPLEMENTED',
-    hint: 'install the plugin that stores this URL scheme (s3://: `cedana plugin install storage-s3`), or give a local --dir',
+    hint: 'install the plugin that stores this URL scheme (`cedana plugin list` shows the first-party ones), or give a local --dir',
   },
   CEDANA_ERR_STORAGE_UNREACHABLE: {
     status: 'UNAVAILABLE',
@@ -94,37 +94,24 @@ export const ERRORS = {
     status: 'UNAVAILABLE',
     hint: 'the transfer was cut (server gone, network down): its uploads were aborted and nothing was registered; run the command again once the storage answers',
   },
-  // containers (runtime plugins such as runc and containerd)
+  // containers: shared by every plugin in the runtime role that runs containers, so no one plugin's
   CEDANA_ERR_CONTAINER_NOT_FOUND: {
     status: 'NOT_FOUND',
-    hint: 'list the containers with `cedana query runc --root ROOT`; pass the --root the container was started with',
+    hint: 'list the containers with `cedana query TYPE --root ROOT`; pass the --root the container was started with',
   },
   CEDANA_ERR_CONTAINER_NOT_RUNNING: {
     status: 'FAILED_PRECONDITION',
-    hint: 'only a running container can be dumped or managed; `cedana query runc` shows its status',
+    hint: 'only a running container can be dumped or managed; `cedana query TYPE` shows its status',
   },
   CEDANA_ERR_CONTAINER_EXISTS: {
     status: 'ALREADY_EXISTS',
-    hint: 'choose another --id, or remove the old container first (`runc --root ROOT delete ID`)',
+    hint: 'choose another --id, or remove the old container first (with the runtime’s own delete command)',
   },
   CEDANA_ERR_CONTAINER_UNSUPPORTED: {
     status: 'FAILED_PRECONDITION',
     hint: "change the bundle's config.json as the message says and start the container again",
   },
-  CEDANA_ERR_BUNDLE_INVALID: {
-    status: 'INVALID_ARGUMENT',
-    hint: "give --bundle a folder with config.json and the rootfs, or a tar of one (a `docker export` tar of the rootfs works when the checkpoint holds the container's config.json)",
-  },
-  // images (containerd; a code older than plugin-declared codes, so not named after it)
-  CEDANA_ERR_IMAGE_NOT_FOUND: {
-    status: 'NOT_FOUND',
-    hint: 'list the images with `cedana query containerd --namespace NS`; import or pull the image into that namespace first',
-  },
-  // GPU (what the daemon says of GPU jobs and a missing gpu plugin)
-  CEDANA_ERR_GPU_UNAVAILABLE: {
-    status: 'FAILED_PRECONDITION',
-    hint: 'install the NVIDIA driver >= 550 and cuda-checkpoint (`cedana daemon check` lists what is missing), or run without --gpu-enabled',
-  },
+  // GPU (what the daemon says of a dump that asks for GPU state of a job without it)
   CEDANA_ERR_GPU_NOT_ENABLED: {
     status: 'FAILED_PRECONDITION',
     hint: 'GPU checkpoints are offered only for jobs started with `cedana run ... --gpu-enabled`: start the job that way',
@@ -160,6 +147,10 @@ export const ERRORS = {
   CEDANA_ERR_MANIFEST_OWNER: {
     status: 'INTERNAL',
     hint: 'a plugin writes only its own section of checkpoint.json (ctx.setSection) and keeps request state in ctx.state: update the plugin named, or report it to its author',
+  },
+  CEDANA_ERR_ROLE_MISSING: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'install a plugin that fills the role (`cedana plugin install NAME`); `cedana features` shows each plugin’s role',
   },
   CEDANA_ERR_FEATURE_MISSING: {
     status: 'UNIMPLEMENTED',

@@ -1,91 +1,68 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isCedanaError } from './errors.js';
-import { setPluginSource } from './feature.js';
+import { inPlugin, pluginSource } from './feature.js';
 import { DumpMiddleware, KillSignal } from './features.js';
 import type { LoadedPlugin } from './plugin.js';
 
-function plugins(...list: Partial<LoadedPlugin>[]): void {
-  const loaded = list.map((p) => ({ version: '1.0.0', path: '/x', status: 'ok', ...p }) as LoadedPlugin);
-  setPluginSource({ plugins: () => loaded });
+function plugins(...list: Partial<LoadedPlugin>[]) {
+  return pluginSource(list.map((p) => ({ version: '1.0.0', path: '/x', status: 'ok', ...p }) as LoadedPlugin));
 }
 
 const mw = [(next: unknown) => next];
 
-describe('Feature.ifAvailable', () => {
-  afterEach(() => plugins());
-
-  it('visits every plugin that exports the feature, with its value', async () => {
-    plugins(
+describe('Feature.get and Feature.all', () => {
+  it('all() returns the value of every loaded plugin that exports the feature, by plugin', () => {
+    const from = plugins(
       { name: 'a', definition: { name: 'a', version: '1', features: { DumpMiddleware: mw as never } } },
       { name: 'b', definition: { name: 'b', version: '1', features: {} } },
+      { name: 'c', status: 'error', definition: { name: 'c', version: '1', features: { DumpMiddleware: mw as never } } },
     );
-    const seen: string[] = [];
-    await DumpMiddleware.ifAvailable((name, value) => {
-      seen.push(name);
-      assert.equal(value, mw);
-    });
-    assert.deepEqual(seen, ['a']);
+    assert.deepEqual(DumpMiddleware.all(from), [{ plugin: 'a', value: mw }]);
   });
 
-  it('only visits the plugins named in the filter', async () => {
-    plugins(
+  it('get() returns one plugin’s value, and nothing for a plugin that is absent, failed to load or does not export it', () => {
+    const from = plugins(
       { name: 'a', definition: { name: 'a', version: '1', features: { KillSignal: 'SIGTERM' } } },
       { name: 'b', definition: { name: 'b', version: '1', features: { KillSignal: 'SIGINT' } } },
-    );
-    const seen: string[] = [];
-    await KillSignal.ifAvailable((_, s) => void seen.push(s), 'b');
-    assert.deepEqual(seen, ['SIGINT']);
-  });
-
-  it('tells a missing export apart from an incompatible one, and joins all errors', async () => {
-    plugins(
-      { name: 'wrong', definition: { name: 'wrong', version: '1', features: { KillSignal: 9 as never } } },
       { name: 'none', definition: { name: 'none', version: '1', features: {} } },
+      { name: 'broken', status: 'error' },
     );
-    await assert.rejects(
-      KillSignal.ifAvailable(() => {}, 'wrong', 'none', 'absent'),
-      (err: unknown) => {
-        assert.ok(isCedanaError(err));
-        assert.match(err.message, /plugin "wrong" exports KillSignal as a number \(9\), expected a string/);
-        assert.match(err.message, /plugin "none" does not export KillSignal/);
-        assert.match(err.message, /plugin "absent" is not installed/);
-        return true;
-      },
-    );
+    assert.equal(KillSignal.get(from, 'b'), 'SIGINT');
+    assert.equal(KillSignal.get(from, 'none'), undefined);
+    assert.equal(KillSignal.get(from, 'broken'), undefined);
+    assert.equal(KillSignal.get(from, 'absent'), undefined);
   });
 
-  it('reports a plugin that failed to load instead of visiting it', async () => {
-    plugins({ name: 'broken', status: 'error' });
-    await assert.rejects(
-      KillSignal.ifAvailable(() => {}, 'broken'),
-      /failed to load/,
+  it('a value of the wrong shape fails, naming the plugin, what it exported and what was expected', () => {
+    const from = plugins({ name: 'wrong', definition: { name: 'wrong', version: '1', features: { KillSignal: 9 as never } } });
+    assert.throws(
+      () => KillSignal.get(from, 'wrong'),
+      (err: unknown) =>
+        isCedanaError(err) &&
+        err.code === 'CEDANA_ERR_PLUGIN_SHAPE' &&
+        /plugin "wrong" exports KillSignal as a number \(9\), expected a string/.test(err.message),
     );
-    assert.equal(KillSignal.isAvailable('broken'), false);
+    assert.throws(() => KillSignal.all(from), { code: 'CEDANA_ERR_PLUGIN_SHAPE' });
   });
+});
 
-  it('never lets a throwing callback escape raw: the error names the plugin and feature, and other plugins still run', async () => {
-    plugins(
-      { name: 'a', definition: { name: 'a', version: '1', features: { KillSignal: 'SIGTERM' } } },
-      { name: 'b', definition: { name: 'b', version: '1', features: { KillSignal: 'SIGINT' } } },
-    );
-    const seen: string[] = [];
-    await assert.rejects(
-      KillSignal.ifAvailable((name) => {
-        seen.push(name);
-        if (name === 'a') throw new TypeError('boom');
-      }),
+describe('inPlugin', () => {
+  it('names what plugin code throws, sync or async; a CedanaError keeps its code', async () => {
+    assert.throws(
+      () =>
+        inPlugin('a', 'KillSignal', () => {
+          throw new TypeError('boom');
+        }),
       (err: unknown) =>
         isCedanaError(err) && err.code === 'CEDANA_ERR_PLUGIN_FAILED' && /plugin "a" failed in KillSignal: boom/.test(err.message),
     );
-    assert.deepEqual(seen, ['a', 'b']);
-  });
-
-  it('isAvailable checks the shape too', () => {
-    plugins({ name: 'a', definition: { name: 'a', version: '1', features: { DumpMiddleware: 'nope' as never } } });
-    assert.equal(DumpMiddleware.isAvailable(), false);
-    plugins({ name: 'a', definition: { name: 'a', version: '1', features: { DumpMiddleware: mw as never } } });
-    assert.equal(DumpMiddleware.isAvailable('a'), true);
-    assert.equal(DumpMiddleware.isAvailable('b'), false);
+    await assert.rejects(
+      inPlugin('a', 'QueryHandler', async () => {
+        throw new TypeError('later');
+      }),
+      /plugin "a" failed in QueryHandler: later/,
+    );
+    assert.equal(await inPlugin('a', 'QueryHandler', async () => 7), 7);
   });
 });

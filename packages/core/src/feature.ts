@@ -1,26 +1,27 @@
 /**
  * Feature<T>: a typed symbol a plugin may export, the one mechanism that joins
  * the core and plugins (as Cedana's pkg/features). The symbols themselves are
- * declared in features.ts and nowhere else.
+ * declared in features.ts and nowhere else. A feature reads its values out of an
+ * explicit PluginSource (the daemon's PluginRegistry, the CLI's loaded plugins).
  */
 import { CedanaError, isCedanaError } from './errors.js';
 import type { LoadedPlugin } from './plugin.js';
 import { describeValue, type Shape } from './shape.js';
 
-/** Where features find the loaded plugins; the daemon and the CLI each set one. */
+/** Where features find the loaded plugins: the daemon's registry, the CLI's loaded list. */
 export interface PluginSource {
   plugins(): readonly LoadedPlugin[];
 }
 
-let source: PluginSource = { plugins: () => [] };
-
-export function setPluginSource(s: PluginSource): void {
-  source = s;
+/** A PluginSource over a fixed list (the CLI's loaded plugins, tests). */
+export function pluginSource(plugins: readonly LoadedPlugin[]): PluginSource {
+  return { plugins: () => plugins };
 }
 
-/** The plugins the current source holds (loaded or not). */
-export function loadedPlugins(): readonly LoadedPlugin[] {
-  return source.plugins();
+/** One plugin's value of a feature. */
+export interface Exported<T> {
+  plugin: string;
+  value: T;
 }
 
 export class Feature<T, S extends string = string> {
@@ -31,60 +32,20 @@ export class Feature<T, S extends string = string> {
   ) {}
 
   /**
-   * Runs `use` for every loaded plugin that exports this feature, or only for the
-   * plugins named in `filter`. Wrong shapes, plugins in `filter` that are missing or
-   * do not export the feature, and errors thrown by `use` are all collected and
-   * thrown together as one CedanaError after every plugin was visited.
+   * The value `plugin` exports, when it is loaded and exports this feature; a value of
+   * the wrong shape fails (CEDANA_ERR_PLUGIN_SHAPE) rather than reach the caller.
    */
-  async ifAvailable(use: (pluginName: string, value: T) => unknown, ...filter: string[]): Promise<void> {
-    const errors: CedanaError[] = [];
-    for (const name of filter) {
-      const plugin = source.plugins().find((p) => p.name === name);
-      if (!plugin) {
-        errors.push(
-          new CedanaError('CEDANA_ERR_UNSUPPORTED_TYPE', `plugin "${name}" is not installed, so ${this.symbol} is not available for it`, {
-            hint: `install it with \`cedana plugin install ${name}\``,
-          }),
-        );
-      } else if (plugin.status !== 'ok') {
-        errors.push(
-          new CedanaError('CEDANA_ERR_PLUGIN_IMPORT', `plugin "${name}" failed to load: ${plugin.error?.message}`, {
-            hint: 'run `cedana features --errors` for details',
-          }),
-        );
-      } else if (plugin.definition?.features[this.symbol as never] === undefined) {
-        errors.push(this.missing(name));
-      }
-    }
-    for (const plugin of this.exporters(filter)) {
-      const value: unknown = plugin.definition?.features[this.symbol as never];
-      if (!this.shape.test(value)) {
-        errors.push(this.incompatible(plugin.name, value));
-        continue;
-      }
-      try {
-        await use(plugin.name, value);
-      } catch (err) {
-        errors.push(wrapPluginError(err, plugin.name, this.symbol));
-      }
-    }
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) {
-      throw new CedanaError(commonCode(errors), errors.map((e) => e.message).join('; '), {
-        hint: errors[0]?.hint,
-        details: errors.flatMap((e) => e.details),
-      });
-    }
+  get(from: PluginSource, plugin: string): T | undefined {
+    const p = from.plugins().find((l) => l.name === plugin && l.status === 'ok');
+    return p ? this.valueOf(p) : undefined;
   }
 
-  /** True when some loaded plugin (or one of `filter`) exports this feature with the right shape. */
-  isAvailable(...filter: string[]): boolean {
-    return this.exporters(filter).some((p) => this.shape.test(p.definition?.features[this.symbol as never]));
-  }
-
-  /** The error for a plugin that does not export this feature. */
-  missing(pluginName: string): CedanaError {
-    return new CedanaError('CEDANA_ERR_FEATURE_MISSING', `plugin "${pluginName}" does not export ${this.symbol} (${this.description})`);
+  /** Every loaded plugin's value of this feature, in the source's order (by plugin name). */
+  all(from: PluginSource): Exported<T>[] {
+    return from.plugins().flatMap((p) => {
+      const value = p.status === 'ok' ? this.valueOf(p) : undefined;
+      return value === undefined ? [] : [{ plugin: p.name, value }];
+    });
   }
 
   /** The error for a plugin that exports this feature with a wrong shape. */
@@ -95,11 +56,29 @@ export class Feature<T, S extends string = string> {
     );
   }
 
-  private exporters(filter: string[]): LoadedPlugin[] {
-    return source
-      .plugins()
-      .filter((p) => p.status === 'ok' && (filter.length === 0 || filter.includes(p.name)))
-      .filter((p) => p.definition?.features[this.symbol as never] !== undefined);
+  private valueOf(plugin: LoadedPlugin): T | undefined {
+    const value: unknown = (plugin.definition?.features as Record<string, unknown> | undefined)?.[this.symbol];
+    if (value === undefined) return undefined;
+    if (!this.shape.test(value)) throw this.incompatible(plugin.name, value);
+    return value;
+  }
+}
+
+/**
+ * Runs plugin code (`run`, sync or async): what it throws comes out named after the
+ * plugin and feature (wrapPluginError). The one way the core and the CLI call into a plugin.
+ */
+export function inPlugin<R>(plugin: string, symbol: string, run: () => R): R {
+  try {
+    const out = run();
+    if (out instanceof Promise) {
+      return out.catch((err: unknown) => {
+        throw wrapPluginError(err, plugin, symbol);
+      }) as R;
+    }
+    return out;
+  } catch (err) {
+    throw wrapPluginError(err, plugin, symbol);
   }
 }
 
@@ -112,9 +91,4 @@ export function wrapPluginError(err: unknown, pluginName: string, symbol: string
   }
   const message = err instanceof Error ? err.message : String(err);
   return new CedanaError('CEDANA_ERR_PLUGIN_FAILED', `plugin "${pluginName}" failed in ${symbol}: ${message}`, { cause: err });
-}
-
-function commonCode(errors: CedanaError[]): CedanaError['code'] {
-  const first = errors[0]?.code ?? 'CEDANA_ERR_INTERNAL';
-  return errors.every((e) => e.code === first) ? first : 'CEDANA_ERR_PLUGIN_FAILED';
 }

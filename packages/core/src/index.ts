@@ -1,9 +1,7 @@
 export {
   type Adapter,
   type BaseContext,
-  type Handler,
   type HandlerFn,
-  handler,
   type Logger,
   type Middleware,
   withAdapters,
@@ -36,7 +34,7 @@ export {
   toCedanaError,
 } from './errors.js';
 export { errorFromTrailer, type FailedCall } from './failed-call.js';
-export { Feature, loadedPlugins, type PluginSource, setPluginSource, wrapPluginError } from './feature.js';
+export { type Exported, Feature, inPlugin, type PluginSource, pluginSource, wrapPluginError } from './feature.js';
 export type {
   CheckpointStorage,
   FeatureName,
@@ -50,6 +48,7 @@ export type {
   StorageClient,
 } from './features.js';
 export * as features from './features.js';
+export { FIRST_PARTY, type FirstParty, firstParty, firstPartyFor, packageOf } from './first-party.js';
 export type { HealthCheck, HealthIssue, HealthResult } from './health.js';
 export { escapeOf, insideFolder, isPlainName } from './inside-folder.js';
 export {
@@ -72,7 +71,6 @@ export type {
   CriuOptions,
   DumpAdapter,
   DumpContext,
-  DumpHandler,
   DumpHandlerFn,
   DumpMiddleware,
   ExitStatus,
@@ -83,7 +81,6 @@ export type {
   QueryHandlerFn,
   RestoreAdapter,
   RestoreContext,
-  RestoreHandler,
   RestoreHandlerFn,
   RestoreIo,
   RestoreMiddleware,
@@ -96,12 +93,15 @@ export type {
 } from './pipelines.js';
 export {
   appliesToType,
+  isRole,
   LOAD_PHASES,
   type LoadedPlugin,
   type LoadPhase,
   type PluginDefinition,
   type PluginManifest,
   RESERVED_PLUGIN_NAMES,
+  ROLES,
+  type Role,
 } from './plugin.js';
 export { errorPrefixOf, pluginErrorCodes, registerPluginErrors } from './plugin-errors.js';
 export {

@@ -4,7 +4,7 @@
  * add middleware and final handlers through features (features.ts).
  */
 import type { Readable, Writable } from 'node:stream';
-import type { Adapter, BaseContext, Handler, HandlerFn, Middleware } from './adapter.js';
+import type { Adapter, BaseContext, HandlerFn, Middleware } from './adapter.js';
 import type { CheckpointManifest, FileDigest, ManifestFacts } from './manifest.js';
 import type { CheckpointStats } from './proto/gen/cedana/daemon/v1/stats.js';
 import type {
@@ -124,9 +124,6 @@ export type DumpHandlerFn = HandlerFn<DumpContext, DumpReq, DumpResp>;
 export type RestoreHandlerFn = HandlerFn<RestoreContext, RestoreReq, RestoreResp, Started>;
 export type RunHandlerFn = HandlerFn<RunContext, RunReq, RunResp, Started>;
 export type ManageHandlerFn = HandlerFn<ManageContext, ManageReq, ManageResp, Started | undefined>;
-
-export type DumpHandler = Handler<DumpContext, DumpReq, DumpResp>;
-export type RestoreHandler = Handler<RestoreContext, RestoreReq, RestoreResp, Started>;
 
 export type DumpAdapter = Adapter<DumpHandlerFn>;
 export type RestoreAdapter = Adapter<RestoreHandlerFn>;

@@ -1,5 +1,38 @@
 import type { CedanaError, ErrorSpec } from './errors.js';
-import type { FeatureValues } from './features.js';
+import type { FeatureName, FeatureValues } from './features.js';
+
+/**
+ * The roles a plugin may fill: how the daemon and the CLI find a plugin for a job, never
+ * by its name. `features` are those a plugin of the role must export (checked at load).
+ */
+export const ROLES = {
+  engine: {
+    describe: 'the final dump and restore of every job type that brings no handler of its own (`process` jobs included)',
+    features: ['DumpHandler', 'RestoreHandler'],
+  },
+  runtime: {
+    describe: 'a job type of its own, named after the plugin (`cedana run|dump|restore NAME ...`)',
+    features: [],
+  },
+  streams: {
+    describe: 'checkpoints written and read as parallel streams (`--streams N`), fed by the engine',
+    features: ['DumpMiddleware', 'RestoreMiddleware'],
+  },
+  accelerator: {
+    describe: 'GPU state of jobs started with `--gpu-enabled`, checkpointed around the engine',
+    features: ['GPUInterceptor', 'GPUInterceptorRestore', 'DumpMiddleware', 'RestoreMiddleware'],
+  },
+  storage: {
+    describe: 'checkpoints kept under a URL scheme (`s3://...`)',
+    features: ['CheckpointStorage'],
+  },
+} as const satisfies Record<string, { describe: string; features: readonly FeatureName[] }>;
+
+export type Role = keyof typeof ROLES;
+
+export function isRole(v: unknown): v is Role {
+  return typeof v === 'string' && Object.hasOwn(ROLES, v);
+}
 
 /**
  * What a plugin package's ESM entry exports by default. Data only: the host does
@@ -10,6 +43,10 @@ export interface PluginDefinition {
   name: string;
   version: string;
   features: Partial<FeatureValues>;
+  /** The role it fills (see ROLES); omitted: none (e.g. a hook plugin with `appliesTo`). */
+  role?: Role;
+  /** Roles it needs another plugin to fill (the streams role needs an engine): a request fails naming the missing one. */
+  requires?: readonly Role[];
   /**
    * Job types whose requests this plugin's middleware (DumpMiddleware, RestoreMiddleware,
    * RunMiddleware) runs for besides its own type: `'*'` for every type (plain `process`
@@ -25,10 +62,11 @@ export interface PluginDefinition {
 }
 
 /**
- * Names no plugin may take: the types the core serves itself (`process`) and the CLI's own
- * subcommands of `dump`/`restore` (`job`). A plugin named so would never run.
+ * Names no plugin may take: the types the core serves itself (`process`), the CLI's own
+ * subcommands of `dump`/`restore` (`job`) and the roles (a request's details addressed to a
+ * role go to the plugin that fills it). A plugin named so would never run.
  */
-export const RESERVED_PLUGIN_NAMES = ['process', 'job'] as const;
+export const RESERVED_PLUGIN_NAMES = ['process', 'job', ...(Object.keys(ROLES) as Role[])] as const;
 
 /** True when a plugin declaring `appliesTo` wants its middleware in requests of `type`. */
 export function appliesToType(definition: Pick<PluginDefinition, 'appliesTo'> | undefined, type: string): boolean {

@@ -25,10 +25,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   await plugins.reload();
   await jobs.init();
   await removeIncomingLeftovers(config, log);
-  const server = await listen(
-    config,
-    daemonService({ config, log, jobs, store, plugins, coreChecks: coreChecks(() => plugins.plugins()) }),
-  );
+  const server = await listen(config, daemonService({ config, log, jobs, store, plugins, coreChecks: coreChecks(plugins) }));
   log.info({ address: config.address, protocol: config.protocol }, 'daemon listening');
   return {
     async stop() {

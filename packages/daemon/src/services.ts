@@ -4,7 +4,7 @@
  * metadata.
  */
 import 'reflect-metadata';
-import { type Config, type Logger, setPluginSource } from '@cedana/core';
+import type { Config, Logger } from '@cedana/core';
 import { container, type DependencyContainer, instanceCachingFactory } from 'tsyringe';
 import { JobManager } from './jobs/job-manager.js';
 import { exitDir, ioDir } from './jobs/state-paths.js';
@@ -43,7 +43,6 @@ export async function buildServices(config: Config): Promise<DependencyContainer
         ),
     ),
   });
-  setPluginSource(c.resolve(TOKENS.PluginRegistry));
   return c;
 }
 

@@ -3,7 +3,14 @@
  * A plugin package's ESM entry default-exports `definePlugin({ name, version, features })`;
  * its package.json carries `"cedana": { "plugin": NAME, "engines": RANGE }`.
  */
-import { type ErrorSpec, type FeatureValues, type PluginDefinition, type PluginErrorCode, registerPluginErrors } from '@cedana/core';
+import {
+  type ErrorSpec,
+  type FeatureValues,
+  type PluginDefinition,
+  type PluginErrorCode,
+  type Role,
+  registerPluginErrors,
+} from '@cedana/core';
 
 /** Types the features object at compile time; the host checks it again at load time. */
 export function definePlugin<const F extends Partial<FeatureValues>>(definition: {
@@ -12,6 +19,10 @@ export function definePlugin<const F extends Partial<FeatureValues>>(definition:
   features: F;
   /** Job types its Dump/Restore/RunMiddleware also runs for: '*' (every type, `process` too) or a list. */
   appliesTo?: '*' | readonly string[];
+  /** The role it fills (ROLES: engine, runtime, streams, accelerator, storage): how the daemon finds it, never by name. */
+  role?: Role;
+  /** Roles it needs other plugins to fill (e.g. ['engine']). */
+  requires?: readonly Role[];
   /** Its own error codes, CEDANA_ERR_<NAME>_<WHAT>: { status: gRPC status name, hint: what to do next }. */
   errors?: Readonly<Record<PluginErrorCode, ErrorSpec>>;
 }): PluginDefinition {
@@ -53,6 +64,7 @@ export {
   type HelperCommand,
   HOST_VERSION,
   type ImageReaderFn,
+  inPlugin,
   isAlive,
   isCedanaError,
   type Logger,
@@ -70,9 +82,11 @@ export {
   type PluginCommand,
   type PluginDefinition,
   type PluginErrorCode,
+  type PluginSource,
   type ProgressFn,
   parentPid,
   pluginConfig,
+  pluginSource,
   pluginView,
   processStartTime,
   processState,
@@ -84,6 +98,8 @@ export {
   type RestoreHandlerFn,
   type RestoreIo,
   type RestoreMiddleware,
+  ROLES,
+  type Role,
   type RunAdapter,
   type RunContext,
   type RunHandlerFn,

@@ -2,6 +2,10 @@
 import type { ErrorSpec } from '@cedana/plugin-sdk';
 
 export const CONTAINERD_ERRORS = {
+  CEDANA_ERR_CONTAINERD_IMAGE_NOT_FOUND: {
+    status: 'NOT_FOUND',
+    hint: 'list the images with `cedana query containerd --namespace NS`; import or pull the image into that namespace first',
+  },
   CEDANA_ERR_CONTAINERD_UNREACHABLE: {
     status: 'UNAVAILABLE',
     hint: 'start containerd, or point --containerd-address at the socket it listens on (default /run/containerd/containerd.sock)',

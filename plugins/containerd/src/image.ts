@@ -42,7 +42,7 @@ const MAX_JSON = 4 * 1024 * 1024;
  * The image `ref` in the connection's namespace: its config, layers and chain ID, and
  * whether it is unpacked in `snapshotter`.
  *
- * @throws CedanaError CEDANA_ERR_IMAGE_NOT_FOUND (no such image, or a broken one)
+ * @throws CedanaError CEDANA_ERR_CONTAINERD_IMAGE_NOT_FOUND (no such image, or a broken one)
  */
 export async function resolveImage(cd: Containerd, ref: string, snapshotter: string): Promise<ResolvedImage> {
   let image: Awaited<ReturnType<typeof getImage>> | undefined;
@@ -51,13 +51,13 @@ export async function resolveImage(cd: Containerd, ref: string, snapshotter: str
     if (image) break;
   }
   if (!image) {
-    throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `no image "${ref}" in namespace ${cd.namespace}`, {
+    throw new CedanaError('CEDANA_ERR_CONTAINERD_IMAGE_NOT_FOUND', `no image "${ref}" in namespace ${cd.namespace}`, {
       hint: `list the images with \`cedana query containerd --namespace ${cd.namespace}\` (full names, such as docker.io/library/busybox:latest); import or pull it into that namespace first`,
     });
   }
   ref = image.image?.name || ref;
   let target = image.image?.target;
-  if (!target) throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `image "${ref}" has no target descriptor`);
+  if (!target) throw new CedanaError('CEDANA_ERR_CONTAINERD_IMAGE_NOT_FOUND', `image "${ref}" has no target descriptor`);
   if (INDEX_TYPES.includes(target.mediaType)) {
     const index = (await readJson(cd, target)) as { manifests?: (Descriptor & { platform?: { os?: string; architecture?: string } })[] };
     const arch = process.arch === 'x64' ? 'amd64' : process.arch;
@@ -65,11 +65,11 @@ export async function resolveImage(cd: Containerd, ref: string, snapshotter: str
       index.manifests?.find((m) => m.platform?.os === 'linux' && m.platform.architecture === arch) ??
       index.manifests?.find((m) => !m.platform) ??
       index.manifests?.[0];
-    if (!chosen) throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `image "${ref}" lists no manifest for linux/${arch}`);
+    if (!chosen) throw new CedanaError('CEDANA_ERR_CONTAINERD_IMAGE_NOT_FOUND', `image "${ref}" lists no manifest for linux/${arch}`);
     target = chosen;
   }
   const manifest = (await readJson(cd, target)) as { config?: Descriptor; layers?: Descriptor[] };
-  if (!manifest.config) throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', `the manifest of image "${ref}" names no config`);
+  if (!manifest.config) throw new CedanaError('CEDANA_ERR_CONTAINERD_IMAGE_NOT_FOUND', `the manifest of image "${ref}" names no config`);
   const config = (await readJson(cd, manifest.config)) as ImageConfig;
   const diffIds = config.rootfs?.diff_ids ?? [];
   const chainId = chainIdOf(diffIds);
@@ -79,7 +79,7 @@ export async function resolveImage(cd: Containerd, ref: string, snapshotter: str
   }));
   if (layers.length !== diffIds.length) {
     throw new CedanaError(
-      'CEDANA_ERR_IMAGE_NOT_FOUND',
+      'CEDANA_ERR_CONTAINERD_IMAGE_NOT_FOUND',
       `image "${ref}" is broken: its manifest has ${layers.length} layers, its config ${diffIds.length}`,
     );
   }
@@ -126,7 +126,7 @@ export async function unpackImage(cd: Containerd, image: ResolvedImage, snapshot
         );
         if (applied.applied?.digest !== layer.diffId) {
           throw new CedanaError(
-            'CEDANA_ERR_IMAGE_NOT_FOUND',
+            'CEDANA_ERR_CONTAINERD_IMAGE_NOT_FOUND',
             `layer ${layer.desc.digest} of image "${image.name}" unpacks to ${applied.applied?.digest}, not its diff ID ${layer.diffId}`,
           );
         }
@@ -167,7 +167,7 @@ export function normalizeRef(ref: string): string {
 
 /** The OCI chain ID of a stack of layers: sha256 of "parent diff" per layer. */
 export function chainIdOf(diffIds: string[]): string {
-  if (diffIds.length === 0) throw new CedanaError('CEDANA_ERR_IMAGE_NOT_FOUND', 'the image has no layers');
+  if (diffIds.length === 0) throw new CedanaError('CEDANA_ERR_CONTAINERD_IMAGE_NOT_FOUND', 'the image has no layers');
   let chain = diffIds[0] as string;
   for (const d of diffIds.slice(1)) chain = `sha256:${createHash('sha256').update(`${chain} ${d}`).digest('hex')}`;
   return chain;

@@ -22,6 +22,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'containerd',
   version,
+  role: 'runtime',
   errors: CONTAINERD_ERRORS,
   features: {
     DumpCmd: dumpCmd,

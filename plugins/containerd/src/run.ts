@@ -13,7 +13,7 @@ import { attachStdio, closeStdio, logStdio, type TaskStdio } from './stdio.js';
  * daemon through FIFOs). On any failure nothing is left.
  *
  * @throws CedanaError CEDANA_ERR_INVALID_ARGUMENT, CEDANA_ERR_CONTAINERD_UNREACHABLE,
- *   CEDANA_ERR_IMAGE_NOT_FOUND, CEDANA_ERR_CONTAINER_EXISTS, CEDANA_ERR_CONTAINERD_FAILED
+ *   CEDANA_ERR_CONTAINERD_IMAGE_NOT_FOUND, CEDANA_ERR_CONTAINER_EXISTS, CEDANA_ERR_CONTAINERD_FAILED
  */
 export async function containerdRun(ctx: RunContext, req: RunReq, res: RunResp): Promise<Started> {
   ctx.signal.throwIfAborted();

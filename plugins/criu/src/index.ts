@@ -14,6 +14,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'criu',
   version,
+  role: 'engine',
   errors: CRIU_ERRORS,
   features: {
     DumpHandler: criuDump,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type BaseContext, type CriuOptions, contextSlots, loadConfig, pluginView, unreadManifest } from '@cedana/core';
+import { type BaseContext, type CriuOptions, contextSlots, loadConfig, pluginSource, pluginView, unreadManifest } from '@cedana/core';
 import { DumpReq, DumpResp, RestoreReq, RestoreResp, RunReq, RunResp } from '@cedana/core/messages';
 import type { DumpContext, Logger, RestoreContext, Started } from '@cedana/plugin-sdk';
 import { GPUInterceptor, GPUInterceptorRestore, gpuDump, gpuRestoreCheck } from './adapters.js';
@@ -31,7 +31,7 @@ function sleeper(): number {
 const calls = async () => (await readFile(join(state, 'calls.log'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
 const cudaState = async (pid: number) => (await readFile(join(state, String(pid)), 'utf8').catch(() => 'running\n')).trim();
 const config = loadConfig({ env: {} });
-const base = (): BaseContext => ({ log, config, signal: new AbortController().signal });
+const base = (): BaseContext => ({ log, config, signal: new AbortController().signal, plugins: pluginSource([]) });
 const criu = (leaveRunning: boolean): CriuOptions => ({
   leaveRunning,
   tcpEstablished: false,

@@ -14,6 +14,8 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'gpu',
   version,
+  role: 'accelerator',
+  requires: ['engine'],
   errors: GPU_ERRORS,
   features: {
     GPUInterceptor,

@@ -15,6 +15,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'kata',
   version,
+  role: 'runtime',
   errors: KATA_ERRORS,
   features: {
     DumpCmd: dumpCmd,

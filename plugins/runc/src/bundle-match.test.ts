@@ -36,7 +36,7 @@ describe('bundle matching', () => {
         '/the/bundle',
       ),
       (err: Error & { code: string; details: string[] }) => {
-        assert.equal(err.code, 'CEDANA_ERR_BUNDLE_INVALID');
+        assert.equal(err.code, 'CEDANA_ERR_RUNC_BUNDLE_INVALID');
         assert.match(err.message, /^bundle \/the\/bundle does not match the checkpoint: \/bin\/sh is missing from its rootfs$/);
         assert.deepEqual(err.details, [
           '/bin/sh is missing from its rootfs',

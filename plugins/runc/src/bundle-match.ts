@@ -51,7 +51,7 @@ export async function checkBundle(bundle: Bundle, needs: BundleNeeds | undefined
   const have = new Set(mountDestinations(bundle.config));
   for (const m of needs.mounts) if (!have.has(m)) problems.push(`its config.json has no mount at ${m}`);
   if (problems.length > 0) {
-    throw new CedanaError('CEDANA_ERR_BUNDLE_INVALID', `bundle ${bundlePath} does not match the checkpoint: ${problems[0]}`, {
+    throw new CedanaError('CEDANA_ERR_RUNC_BUNDLE_INVALID', `bundle ${bundlePath} does not match the checkpoint: ${problems[0]}`, {
       details: problems,
       hint: 'restore with the bundle the container was dumped from (or a copy of it): same rootfs files, same mounts',
     });

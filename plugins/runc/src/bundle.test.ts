@@ -49,23 +49,23 @@ describe('bundles', () => {
 
   it('refuses a rootfs-only tar when the checkpoint kept no config.json, leaving nothing unpacked', async () => {
     await assert.rejects(prepareBundle(join(dir, 'rootfs.tar.gz'), 'unit-4'), {
-      code: 'CEDANA_ERR_BUNDLE_INVALID',
+      code: 'CEDANA_ERR_RUNC_BUNDLE_INVALID',
       message: /has no config\.json/,
     });
     assert.deepEqual(await unpacked(), []);
   });
 
   it('refuses what does not exist, a file that is no tar, and a folder without config.json or rootfs', async () => {
-    await assert.rejects(prepareBundle(join(dir, 'nope'), 'unit-5'), { code: 'CEDANA_ERR_BUNDLE_INVALID', message: /does not exist/ });
-    await assert.rejects(prepareBundle(join(dir, 'not-a-tar'), 'unit-5'), { code: 'CEDANA_ERR_BUNDLE_INVALID', message: /not a tar/ });
+    await assert.rejects(prepareBundle(join(dir, 'nope'), 'unit-5'), { code: 'CEDANA_ERR_RUNC_BUNDLE_INVALID', message: /does not exist/ });
+    await assert.rejects(prepareBundle(join(dir, 'not-a-tar'), 'unit-5'), { code: 'CEDANA_ERR_RUNC_BUNDLE_INVALID', message: /not a tar/ });
     await assert.rejects(readBundle(join(dir, 'b', 'rootfs')), {
-      code: 'CEDANA_ERR_BUNDLE_INVALID',
+      code: 'CEDANA_ERR_RUNC_BUNDLE_INVALID',
       message: /has no config\.json \(ENOENT\)/,
     });
     const norootfs = join(dir, 'no-rootfs');
     await mkdir(norootfs);
     await writeFile(join(norootfs, 'config.json'), '{"root":{"path":"missing"}}');
-    await assert.rejects(readBundle(norootfs), { code: 'CEDANA_ERR_BUNDLE_INVALID', message: /rootfs .* is not a folder/ });
+    await assert.rejects(readBundle(norootfs), { code: 'CEDANA_ERR_RUNC_BUNDLE_INVALID', message: /rootfs .* is not a folder/ });
     await writeFile(join(norootfs, 'config.json'), '[1]');
     await assert.rejects(readBundle(norootfs), { message: /not a JSON object/ });
     assert.deepEqual(await unpacked(), []);

@@ -29,7 +29,7 @@ export interface Bundle {
 export const EXTRACTED_PREFIX = 'cedana-runc-bundle-';
 
 function invalid(message: string, hint?: string): CedanaError {
-  return new CedanaError('CEDANA_ERR_BUNDLE_INVALID', message, hint === undefined ? {} : { hint });
+  return new CedanaError('CEDANA_ERR_RUNC_BUNDLE_INVALID', message, hint === undefined ? {} : { hint });
 }
 
 /** Reads `dir/config.json`: an OCI runtime config, at least a JSON object. */

@@ -2,6 +2,10 @@
 import type { ErrorSpec } from '@cedana/plugin-sdk';
 
 export const RUNC_ERRORS = {
+  CEDANA_ERR_RUNC_BUNDLE_INVALID: {
+    status: 'INVALID_ARGUMENT',
+    hint: "give --bundle a folder with config.json and the rootfs, or a tar of one (a `docker export` tar of the rootfs works when the checkpoint holds the container's config.json)",
+  },
   CEDANA_ERR_RUNC_NOT_FOUND: {
     status: 'FAILED_PRECONDITION',
     hint: "install runc (Debian: `apt-get install runc`) and make sure it is on the daemon's PATH",

@@ -21,6 +21,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'runc',
   version,
+  role: 'runtime',
   errors: RUNC_ERRORS,
   features: {
     DumpCmd: dumpCmd,

@@ -11,7 +11,7 @@ import { containerState } from './state.js';
  * Starts the bundle's container detached, its output into the job's log (or held by the
  * daemon when attachable). The bundle may be a folder or a tar of one.
  *
- * @throws CedanaError CEDANA_ERR_INVALID_ARGUMENT, CEDANA_ERR_BUNDLE_INVALID,
+ * @throws CedanaError CEDANA_ERR_INVALID_ARGUMENT, CEDANA_ERR_RUNC_BUNDLE_INVALID,
  *   CEDANA_ERR_CONTAINER_UNSUPPORTED (process.terminal), CEDANA_ERR_CONTAINER_EXISTS,
  *   CEDANA_ERR_RUNC_NOT_FOUND, CEDANA_ERR_RUNC_RUN
  */

@@ -13,6 +13,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'storage-s3',
   version,
+  role: 'storage',
   features: {
     CheckpointStorage: s3Storage,
   },

@@ -16,6 +16,8 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export default definePlugin({
   name: 'streamer',
   version,
+  role: 'streams',
+  requires: ['engine'],
   errors: STREAMER_ERRORS,
   features: {
     DumpMiddleware: [streamDump],

@@ -104,7 +104,7 @@ describe('containerd bad input', () => {
     const ns = await c.namespace();
     failsWith(
       await d.cli(['run', 'containerd', '--image', 'no.such/image:1', '--id', 'x1', '--namespace', ns]),
-      'CEDANA_ERR_IMAGE_NOT_FOUND',
+      'CEDANA_ERR_CONTAINERD_IMAGE_NOT_FOUND',
       new RegExp(`no image "no.such/image:1" in namespace ${ns}`),
     );
     assert.deepEqual(c.containers(ns), []);
@@ -177,7 +177,10 @@ describe('containerd bad input', () => {
     // The image is gone from containerd.
     const other = await c.namespace('other');
     c.ctr(other, ['image', 'rm', '--sync', IMAGE]);
-    failsWith(await d.cli(['restore', 'containerd', '--path', path, '--namespace', other, '--id', 'r1']), 'CEDANA_ERR_IMAGE_NOT_FOUND');
+    failsWith(
+      await d.cli(['restore', 'containerd', '--path', path, '--namespace', other, '--id', 'r1']),
+      'CEDANA_ERR_CONTAINERD_IMAGE_NOT_FOUND',
+    );
     assert.deepEqual(c.containers(other), []);
 
     // CRIU fails: the process had a file of its writable layer open, and the checkpoint holds no layer.

@@ -49,7 +49,7 @@ describe('GPU jobs with the stand-in cuda-checkpoint (real CRIU)', () => {
     assert.equal(out.code, 0, out.stderr);
     const started = await job(jid);
     assert.equal(started.gpuEnabled, true);
-    assert.match(await d.ok(['ps']), /gpu-counter\s+process \(gpu\)/);
+    assert.match(await d.ok(['ps']), /gpu-counter\s+process \(GPU\)/);
     const pid = started.state.pid;
     await waitForCount(file, 3);
 

@@ -93,14 +93,14 @@ describe('runc bad input', () => {
   it('refuses to run from a bundle that does not exist, has no config.json, or wants a terminal', async () => {
     failsWith(
       await d.cli(['run', 'runc', '--bundle', join(d.dir, 'nope'), '--id', containerId(), '--root', root]),
-      'CEDANA_ERR_BUNDLE_INVALID',
+      'CEDANA_ERR_RUNC_BUNDLE_INVALID',
       /does not exist/,
     );
     const empty = join(d.dir, 'empty-bundle');
     await mkdir(empty, { recursive: true });
     failsWith(
       await d.cli(['run', 'runc', '--bundle', empty, '--id', containerId(), '--root', root]),
-      'CEDANA_ERR_BUNDLE_INVALID',
+      'CEDANA_ERR_RUNC_BUNDLE_INVALID',
       /has no config\.json/,
     );
     const tty = join(d.dir, 'tty');
@@ -190,20 +190,20 @@ describe('runc bad input', () => {
       '--root',
       root,
     ]);
-    failsWith(missing, 'CEDANA_ERR_BUNDLE_INVALID', /does not exist/);
+    failsWith(missing, 'CEDANA_ERR_RUNC_BUNDLE_INVALID', /does not exist/);
 
     const other = join(d.dir, 'other-rootfs');
     await makeBundle(other);
     await writeFile(join(other, 'rootfs', 'bin', 'busybox'), 'not the busybox the container ran');
     const mismatch = await d.cli(['restore', 'runc', '--path', checkpoint, '--bundle', other, '--id', containerId(), '--root', root]);
-    failsWith(mismatch, 'CEDANA_ERR_BUNDLE_INVALID', /does not match the checkpoint: \/bin\/busybox has \d+ bytes/);
+    failsWith(mismatch, 'CEDANA_ERR_RUNC_BUNDLE_INVALID', /does not match the checkpoint: \/bin\/busybox has \d+ bytes/);
 
     const noMount = join(d.dir, 'no-mount');
     await makeBundle(noMount, {
       edit: (c) => (c.mounts = (c.mounts as { destination: string }[]).filter((m) => m.destination !== '/data')),
     });
     const mounts = await d.cli(['restore', 'runc', '--path', checkpoint, '--bundle', noMount, '--id', containerId(), '--root', root]);
-    failsWith(mounts, 'CEDANA_ERR_BUNDLE_INVALID', /no mount at \/data/);
+    failsWith(mounts, 'CEDANA_ERR_RUNC_BUNDLE_INVALID', /no mount at \/data/);
 
     assert.deepEqual(ids(), had, 'no container was created');
     assert.deepEqual(await fingerprint(checkpoint), before, 'the checkpoint is intact');

@@ -75,7 +75,7 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
           `stats of stream ${i}`,
         );
       }
-      assert.match(dump.stderr, /^ {2}streamer memory +\d+(\.\d+)? MiB peak$/m, "the streamer's peak memory");
+      assert.match(dump.stderr, /^ {2}streams memory +\d+(\.\d+)? MiB peak$/m, "the streamer's peak memory");
       const dumped = await job(jid);
       assert.equal(dumped.lastCheckpoint?.compression, 'lz4');
       assert.equal(dumped.lastCheckpoint?.streams, streams);

@@ -2,7 +2,7 @@
  * `cedana dump job JID` and `cedana dump process PID` checkpoint with CRIU;
  * `cedana dump <plugin>` exists while a plugin exports DumpCmd.
  */
-import { COMPRESSIONS, features, type LoadedPlugin } from '@cedana/core';
+import { COMPRESSIONS, features, type LoadedPlugin, type Role } from '@cedana/core';
 import type { DumpReq } from '@cedana/core/proto';
 import type { Argv, CommandModule } from 'yargs';
 import { formatStats } from '../output/stats.js';
@@ -36,7 +36,7 @@ export function dumpOptions(y: Argv): Argv {
       .option('streams', {
         type: 'number',
         describe:
-          'parallel checkpoint streams (needs the streamer plugin; default: config checkpoint.streams; at most checkpoint.max_streams)',
+          'parallel checkpoint streams (needs a plugin in the streams role; default: config checkpoint.streams; at most checkpoint.max_streams)',
       })
       .options(MEASURE_OPTIONS),
   );
@@ -66,7 +66,8 @@ function gpuOption(y: Argv): Argv {
 }
 
 function withGpu(argv: DumpArgs & { gpu?: boolean }, req: DumpReq): DumpReq {
-  return argv.gpu ? { ...req, details: { ...req.details, gpu: {} } } : req;
+  const role: Role = 'accelerator'; // the daemon hands it to the plugin that fills the role
+  return argv.gpu ? { ...req, details: { ...req.details, [role]: {} } } : req;
 }
 
 async function dump(session: Session, argv: DumpArgs, req: DumpReq, what: string): Promise<void> {

@@ -4,7 +4,7 @@
  * without a daemon; --errors lists every load and shape error (exit 1 if any), and what
  * plugin code threw at run time, as the daemon recorded it (when a daemon answers).
  */
-import { isCedanaError } from '@cedana/core';
+import { FIRST_PARTY, isCedanaError } from '@cedana/core';
 import type { PluginFault } from '@cedana/core/proto';
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT } from '../exit-codes.js';
@@ -27,7 +27,12 @@ export function featuresCommand(session: Session, command = 'features [plugins..
         .positional('plugins', { type: 'string', array: true, describe: 'only these plugins' })
         .option('errors', { type: 'boolean', describe: 'also list every plugin load and shape error (exit 1 if any)' })
         .option('json', { type: 'boolean', describe: 'print JSON' })
-        .example('$0 features criu runc', 'the columns of two plugins')
+        .example(
+          `$0 features ${FIRST_PARTY.slice(0, 2)
+            .map((p) => p.name)
+            .join(' ')}`,
+          'the columns of two plugins',
+        )
         .example('$0 features --errors', 'why a plugin is missing or broken'),
     handler: action<FeaturesArgs>(session, async (argv) => {
       const dir = session.config(argv)['plugins.dir'];

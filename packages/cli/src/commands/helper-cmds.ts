@@ -1,5 +1,5 @@
 /** Top-level commands that plugins add through HelperCmds (e.g. `cedana k8s-helper`). */
-import { features, type LoadedPlugin, wrapPluginError } from '@cedana/core';
+import { features, inPlugin, type LoadedPlugin } from '@cedana/core';
 import type { Argv, CommandModule } from 'yargs';
 import { addPluginOptions, pluginHelpers } from '../plugins/commands.js';
 import { action, type Session } from '../session.js';
@@ -9,12 +9,6 @@ export function helperCommands(session: Session, plugins: readonly LoadedPlugin[
     command: helper.command,
     describe: `${helper.describe} (plugin ${plugin})`,
     builder: (y: Argv) => addPluginOptions(y, helper.options),
-    handler: action<Record<string, unknown>>(session, async (argv) => {
-      try {
-        await helper.handler(argv);
-      } catch (err) {
-        throw wrapPluginError(err, plugin, features.HelperCmds.symbol);
-      }
-    }),
+    handler: action<Record<string, unknown>>(session, (argv) => inPlugin(plugin, features.HelperCmds.symbol, () => helper.handler(argv))),
   }));
 }

@@ -21,7 +21,7 @@ export function jobStatus(job: Job): string {
 export function renderJobs(jobs: readonly Job[]): string {
   const rows = jobs.map((j) => [
     j.jid,
-    j.gpuEnabled ? `${j.type} (gpu)` : j.type,
+    j.gpuEnabled ? `${j.type} (GPU)` : j.type,
     j.state?.pid || undefined,
     jobStatus(j),
     j.lastCheckpoint?.path,

@@ -15,7 +15,7 @@ export interface ManageArgs extends GlobalArgs {
 function manageOptions(y: Argv): Argv {
   return y
     .option('jid', { alias: 'j', type: 'string', describe: 'job ID (default: generated)' })
-    .option('gpu-enabled', { alias: 'g', type: 'boolean', describe: 'enable GPU checkpointing (needs the gpu plugin)' });
+    .option('gpu-enabled', { alias: 'g', type: 'boolean', describe: 'enable GPU checkpointing (needs a plugin in the accelerator role)' });
 }
 
 export function manageRequest(argv: ManageArgs, type: string, details?: Record<string, unknown>): ManageReq {

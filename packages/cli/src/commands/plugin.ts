@@ -1,3 +1,4 @@
+import { FIRST_PARTY } from '@cedana/core';
 /**
  * `cedana plugin install|list|update|remove|inspect|sdk|features` (alias `plugins`).
  * The install machinery (pacote, npm) is imported only by the commands that use it,
@@ -46,7 +47,8 @@ export function pluginCommand(session: Session): CommandModule {
       y
         .command({
           command: 'install <specs..>',
-          describe: 'Install plugins: a short name (runc), an npm package (name@range), a .tgz file or a folder',
+          describe:
+            'Install plugins: a short name (`cedana plugin list` shows the first-party ones), an npm package (name@range), a .tgz file or a folder',
           builder: (i: Argv) =>
             fetchOptions(i.positional('specs', { type: 'string', array: true, describe: 'what to install' }))
               .option('allow-scripts', { type: 'boolean', default: false, describe: 'run install scripts (off by default)' })
@@ -56,7 +58,12 @@ export function pluginCommand(session: Session): CommandModule {
                 describe: 'reinstall an unchanged version; install a plugin that fails to load',
               })
               .option('json', { type: 'boolean', describe: 'print JSON' })
-              .example('$0 plugin install criu runc', 'first-party plugins, from the registry or the local catalog')
+              .example(
+                `$0 plugin install ${FIRST_PARTY.slice(0, 2)
+                  .map((p) => p.name)
+                  .join(' ')}`,
+                'first-party plugins, from the registry or the local catalog',
+              )
               .example('$0 plugin install cedana-plugin-tag@^1 --registry http://127.0.0.1:4873', 'a third-party plugin from a registry')
               .example('$0 plugin install ./my-plugin-1.0.0.tgz', 'a tarball made by npm pack'),
           handler: action<PluginArgs & { specs: string[] }>(session, async (argv) =>

@@ -2,7 +2,7 @@
  * `cedana restore job JID` (its last checkpoint, or --path) and `cedana restore
  * process --path P`; `cedana restore <plugin>` exists while a plugin exports RestoreCmd.
  */
-import { features, type LoadedPlugin } from '@cedana/core';
+import { features, type LoadedPlugin, type Role } from '@cedana/core';
 import type { RestoreReq } from '@cedana/core/proto';
 import type { Argv, CommandModule, Options } from 'yargs';
 import { GLOBAL_OPTIONS } from '../global-options.js';
@@ -76,8 +76,9 @@ function flagNames(options: Record<string, Options>): string[] {
 }
 
 export function restoreRequest(argv: RestoreArgs, type: string, pluginDetails?: Record<string, unknown>): RestoreReq {
-  // --streams is the streamer plugin's: it travels in the request's details under its name.
-  const details = argv.streams ? { ...pluginDetails, streamer: { streams: argv.streams } } : pluginDetails;
+  // --streams is the streams role's: the daemon hands it to the plugin that fills the role.
+  const role: Role = 'streams';
+  const details = argv.streams ? { ...pluginDetails, [role]: { streams: argv.streams } } : pluginDetails;
   return {
     // `restore job JID` looks a job up (one from before the name rule too); `--jid` names a new one.
     jid: type === '' ? (argv.jid ?? '') : nameOf(argv.jid, 'JID'),

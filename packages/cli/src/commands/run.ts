@@ -39,7 +39,7 @@ export function runOptions(y: Argv): Argv {
       describe: "environment KEY=VALUE, repeatable (default: the daemon's)",
     })
     .option('cwd', { type: 'string', describe: 'working directory' })
-    .option('gpu-enabled', { alias: 'g', type: 'boolean', describe: 'enable GPU checkpointing (needs the gpu plugin)' })
+    .option('gpu-enabled', { alias: 'g', type: 'boolean', describe: 'enable GPU checkpointing (needs a plugin in the accelerator role)' })
     .option('pid-ns', {
       type: 'boolean',
       describe:

@@ -9,7 +9,13 @@ const ok: LoadedPlugin = {
   version: '1.0.0',
   path: '/plugins/criu/1.0.0',
   status: 'ok',
-  definition: { name: 'criu', version: '1.0.0', features: { DumpHandler: async () => ({}) as never, Version: '4.2' } },
+  definition: {
+    name: 'criu',
+    version: '1.0.0',
+    role: 'engine',
+    errors: { CEDANA_ERR_CRIU_DUMP: { status: 'INTERNAL', hint: 'read the log' } },
+    features: { DumpHandler: async () => ({}) as never, Version: '4.2' },
+  },
 };
 const wrongShape: LoadedPlugin = {
   name: 'runc',
@@ -55,6 +61,9 @@ describe('featureMatrix', () => {
       errorCode: 'CEDANA_ERR_PLUGIN_ENGINE',
       phase: 'engines',
       hint: 'install gpu@0.0.9, made for this cedana',
+      role: '',
+      requires: [],
+      errorCodes: [],
     });
   });
 
@@ -94,7 +103,23 @@ describe('renderMatrix', () => {
     assert.match(lines[0] ?? '', /^FEATURE\s+DESCRIPTION\s+criu\s+runc\s+gpu$/);
     assert.match(text, /^DumpCmd\s+Dump command\s+✖\s+✔\s+—$/m);
     assert.match(text, /^Version\s+Version\s+✔\s+!\s+—$/m);
-    assert.match(lines.at(-1) ?? '', /✔ exported.*✖ not exported.*! incompatible.*— plugin failed to load/);
+    assert.match(text, /✔ exported.*✖ not exported.*! incompatible.*— plugin failed to load/);
+  });
+
+  it('lists each plugin’s role, the roles it requires and the error codes it declares (also in --json)', () => {
+    const matrix = featureMatrix([ok, wrongShape, failed]);
+    assert.deepEqual(
+      matrix.plugins.map((p) => [p.name, p.role, p.errorCodes]),
+      [
+        ['criu', 'engine', ['CEDANA_ERR_CRIU_DUMP']],
+        ['runc', '', []],
+        ['gpu', '', []],
+      ],
+    );
+    const text = renderMatrix(matrix);
+    assert.match(text, /^PLUGIN\s+ROLE\s+REQUIRES\s+ERROR CODES$/m);
+    assert.match(text, /^criu\s+engine\s+-\s+CEDANA_ERR_CRIU_DUMP$/m);
+    assert.match(text, /^runc\s+-\s+-\s+-$/m);
   });
 
   it('prints each error with plugin, phase, code and hint', () => {

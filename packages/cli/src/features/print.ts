@@ -10,7 +10,8 @@ export const LEGEND = `${MARK.exported} exported   ${MARK.missing} not exported 
 export function renderMatrix(matrix: FeaturesResp): string {
   const plugins = matrix.plugins.map((p) => p.name);
   const rows = matrix.features.map((f) => [f.symbol, f.description, ...plugins.map((p) => MARK[cellState(matrix, p, f.symbol)])]);
-  return `${renderTable(['FEATURE', 'DESCRIPTION', ...plugins], rows)}\n\n${LEGEND}`;
+  const roles = matrix.plugins.map((p) => [p.name, p.role || '-', p.requires.join(', ') || '-', p.errorCodes.join(', ') || '-']);
+  return `${renderTable(['FEATURE', 'DESCRIPTION', ...plugins], rows)}\n\n${LEGEND}\n\n${renderTable(['PLUGIN', 'ROLE', 'REQUIRES', 'ERROR CODES'], roles)}`;
 }
 
 export function renderErrors(errors: readonly MatrixError[]): string {

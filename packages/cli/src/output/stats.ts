@@ -38,7 +38,7 @@ export function formatStats(stats: CheckpointStats): string[] {
       `${formatSize(s.bytesRaw)} -> ${formatSize(s.bytesStored)}${ratio}${busy}${s.path ? ` ${s.path}` : ''}`,
     ]);
   }
-  if (stats.streamsPeakRssBytes > 0) rows.push(['streamer memory', `${formatSize(stats.streamsPeakRssBytes)} peak`]);
+  if (stats.streamsPeakRssBytes > 0) rows.push(['streams memory', `${formatSize(stats.streamsPeakRssBytes)} peak`]);
   if (rows.length === 0) return ['stats: none measured'];
   const width = Math.max(...rows.map(([name]) => name.length));
   return ['stats:', ...rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`)];

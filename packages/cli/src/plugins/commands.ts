@@ -5,15 +5,7 @@
  * HelperCmds become top-level commands. A plugin that failed to load, or exports a
  * wrong shape, simply adds nothing: `cedana features --errors` tells why.
  */
-import {
-  type Feature,
-  features,
-  type HelperCommand,
-  type LoadedPlugin,
-  type OptionSpec,
-  type PluginCommand,
-  wrapPluginError,
-} from '@cedana/core';
+import { type Feature, features, type HelperCommand, inPlugin, type LoadedPlugin, type OptionSpec, type PluginCommand } from '@cedana/core';
 import type { Argv, Options } from 'yargs';
 
 export interface PluginCmd {
@@ -76,11 +68,7 @@ export function addPluginOptions(y: Argv, options: Record<string, OptionSpec> | 
 
 /** `details` of the request: `{ [plugin]: cmd.details(argv) }`; a throwing plugin is named in the error. */
 export function pluginDetails(pc: PluginCmd, symbol: string, argv: Record<string, unknown>): Record<string, unknown> {
-  try {
-    return { [pc.plugin]: pc.cmd.details?.(argv) ?? {} };
-  } catch (err) {
-    throw wrapPluginError(err, pc.plugin, symbol);
-  }
+  return { [pc.plugin]: inPlugin(pc.plugin, symbol, () => pc.cmd.details?.(argv) ?? {}) };
 }
 
 /**

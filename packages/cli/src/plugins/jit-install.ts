@@ -4,11 +4,10 @@
  * plugin is missing and how to get it; with --install (or config plugins.auto_install) it
  * installs it (from plugins.registry, else the local catalog) and goes on.
  */
-import { CedanaError, type LoadedPlugin, loadConfig } from '@cedana/core';
+import { CedanaError, FIRST_PARTY, type LoadedPlugin, loadConfig } from '@cedana/core';
 import { EXIT } from '../exit-codes.js';
 import { GLOBAL_VALUE_FLAGS } from '../global-options.js';
 import { Session } from '../session.js';
-import { FIRST_PARTY } from './first-party.js';
 import { configFlag } from './load.js';
 
 /** The commands a runtime plugin adds a subcommand to. */
@@ -27,7 +26,7 @@ export function missingRuntimePlugin(args: readonly string[], plugins: readonly 
   }
   const [command, sub] = words;
   if (!command || !sub || !RUNTIME_COMMANDS.includes(command)) return undefined;
-  const known = FIRST_PARTY.find((p) => p.name === sub && 'runtime' in p);
+  const known = FIRST_PARTY.find((p) => p.name === sub && p.role === 'runtime');
   if (!known) return undefined;
   const found = plugins.find((p) => p.name === sub);
   if (found?.status === 'error') {

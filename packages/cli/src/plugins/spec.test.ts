@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FIRST_PARTY, firstParty, packageOf } from './first-party.js';
+import { FIRST_PARTY, firstParty, packageOf } from '@cedana/core';
 import { describeSpec, parseSpec } from './spec.js';
 
 describe('parseSpec', () => {

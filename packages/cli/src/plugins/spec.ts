@@ -4,9 +4,8 @@
  * or a tarball URL. Parsed by npm's own npm-package-arg.
  */
 import { resolve } from 'node:path';
-import { CedanaError } from '@cedana/core';
+import { CedanaError, firstParty, packageOf } from '@cedana/core';
 import npa from 'npm-package-arg';
-import { firstParty, packageOf } from './first-party.js';
 
 export type PluginSpec =
   /** From the registry, or the local catalog when no registry is set. */
@@ -22,7 +21,7 @@ export function parseSpec(raw: string, cwd = process.cwd()): PluginSpec {
     parsed = npa(shortToPackage(trimmed), cwd);
   } catch (err) {
     throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `"${raw}" is not a plugin name or package spec: ${(err as Error).message}`, {
-      hint: 'give a short name (runc), an npm package (name@range), a .tgz file or a folder',
+      hint: 'give a short name (`cedana plugin list` shows them), an npm package (name@range), a .tgz file or a folder',
     });
   }
   switch (parsed.type) {
@@ -38,7 +37,7 @@ export function parseSpec(raw: string, cwd = process.cwd()): PluginSpec {
       return { kind: 'remote', raw, url: parsed.fetchSpec ?? '' };
     default:
       throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `"${raw}" is a ${parsed.type} spec, which cedana does not install`, {
-        hint: 'give a short name (runc), an npm package (name@range), a .tgz file, a folder or a tarball URL',
+        hint: 'give a short name (`cedana plugin list` shows them), an npm package (name@range), a .tgz file, a folder or a tarball URL',
       });
   }
 }

@@ -6,8 +6,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedPlugin } from '@cedana/core';
+import { FIRST_PARTY, firstParty, packageOf } from '@cedana/core';
 import semver from 'semver';
-import { FIRST_PARTY, firstParty, packageOf } from './first-party.js';
 import type { FoundPlugin } from './installed.js';
 
 export type PluginStatus = 'installed' | 'outdated' | 'available' | 'unavailable';

@@ -4,9 +4,10 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { features } from '@cedana/core';
+import { features, inPlugin, type PluginSource, pluginSource } from '@cedana/core';
 import type { CheckpointSummary } from '@cedana/core/proto';
-import { STREAMER_PLUGIN, streamsOf } from '../pipelines/stream-adapters.js';
+import { streamsOf } from '../pipelines/stream-adapters.js';
+import { requireRole } from '../plugins/resolver.js';
 import { readManifestFromArchive } from './archive-manifest.js';
 import { type ImageReader, loadCheckpointImages, type SummarizeCheckpointOptions, summarizeImages } from './images/index.js';
 import { MANIFEST_FILE, readManifest } from './manifest.js';
@@ -26,25 +27,23 @@ export interface CheckpointContents {
 /**
  * checkpoint.json and the summary of the images of the checkpoint at `path`. A damaged
  * image is CEDANA_ERR_CHECKPOINT_INVALID naming it. `opts.readImages` reads a streamed
- * checkpoint's images.
+ * checkpoint's images; else the ImageReader of the plugin in the streams role among `opts.plugins`.
  */
 export async function inspectCheckpointPath(
   path: string,
-  opts: Pick<SummarizeCheckpointOptions, 'readImages'> = {},
+  opts: Pick<SummarizeCheckpointOptions, 'readImages'> & { plugins?: PluginSource } = {},
 ): Promise<CheckpointContents> {
   const manifest = await readCheckpointManifest(path);
   const files = typeof manifest.files === 'object' && manifest.files !== null ? Object.keys(manifest.files) : undefined;
-  const readImages = opts.readImages ?? (await streamedImageReader(manifest));
+  const readImages = opts.readImages ?? streamedImageReader(opts.plugins ?? pluginSource([]), manifest);
   const images = await loadCheckpointImages(path, { ...(readImages ? { readImages } : {}), ...(files ? { files } : {}) });
   return { manifest, summary: images.has('pstree.img') ? summarizeImages(images, { source: path }) : undefined };
 }
 
-/** A streamed checkpoint's images are read by the streamer plugin (its ImageReader); other checkpoints need no reader. */
-async function streamedImageReader(manifest: Record<string, unknown>): Promise<ImageReader | undefined> {
-  if (!streamsOf(manifest)) return undefined;
-  let reader: ImageReader | undefined;
-  await features.ImageReader.ifAvailable((_, read) => {
-    reader = read;
-  }, STREAMER_PLUGIN);
-  return reader;
+/** A streamed checkpoint's images are read by the plugin in the streams role (its ImageReader); other checkpoints need no reader. */
+function streamedImageReader(plugins: PluginSource, manifest: Record<string, unknown>): ImageReader | undefined {
+  if (!streamsOf(plugins, manifest)) return undefined;
+  const streamer = requireRole(plugins, 'streams', 'inspecting a checkpoint written as streams');
+  const read = features.ImageReader.get(plugins, streamer.name);
+  return read && ((dir, wanted) => inPlugin(streamer.name, features.ImageReader.symbol, () => read(dir, wanted)));
 }

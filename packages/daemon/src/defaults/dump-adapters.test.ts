@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { type DumpContext, type LoadedPlugin, loadConfig, setPluginSource } from '@cedana/core';
+import { type DumpContext, type LoadedPlugin, loadConfig, type PluginSource, pluginSource } from '@cedana/core';
 import { type DumpReq, DumpResp } from '@cedana/core/proto';
 import { fillMissingDumpDefaults } from './dump-adapters.js';
+
+let source: PluginSource = pluginSource([]);
 
 /** The request as fillMissingDumpDefaults leaves it, with `checkpoint.*` settings from `config`. */
 async function filled(req: Partial<DumpReq>, config: Record<string, unknown>): Promise<DumpReq> {
   let seen: DumpReq | undefined;
-  const ctx = { config: loadConfig({ overrides: config, env: {} }) } as unknown as DumpContext;
+  const ctx = { config: loadConfig({ overrides: config, env: {} }), plugins: source } as unknown as DumpContext;
   await fillMissingDumpDefaults(async (_ctx, r) => {
     seen = r;
   })(ctx, req as DumpReq, DumpResp.create());
@@ -23,7 +25,7 @@ const runcWithItsOwnHandler: LoadedPlugin = {
 };
 
 describe('fillMissingDumpDefaults', () => {
-  afterEach(() => setPluginSource({ plugins: () => [] }));
+  afterEach(() => (source = pluginSource([])));
 
   it('takes checkpoint.streams for a process dump, and streams are lz4', async () => {
     const req = await filled({ type: 'process', pid: 1 }, { 'checkpoint.streams': 2, 'checkpoint.compression': 'gzip' });
@@ -38,14 +40,14 @@ describe('fillMissingDumpDefaults', () => {
   });
 
   it('leaves checkpoint.streams out for a type whose plugin runs CRIU itself', async () => {
-    setPluginSource({ plugins: () => [runcWithItsOwnHandler] });
+    source = pluginSource([runcWithItsOwnHandler]);
     const req = await filled({ type: 'runc' }, { 'checkpoint.streams': 2, 'checkpoint.compression': 'gzip' });
     assert.equal(req.streams, 0);
     assert.equal(req.compression, 'gzip');
   });
 
   it('keeps an explicit --streams for validation to judge', async () => {
-    setPluginSource({ plugins: () => [runcWithItsOwnHandler] });
+    source = pluginSource([runcWithItsOwnHandler]);
     const req = await filled({ type: 'runc', streams: 2 }, {});
     assert.equal(req.streams, 2);
   });

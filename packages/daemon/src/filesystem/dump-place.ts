@@ -27,7 +27,7 @@ export interface DumpPlace {
 export async function dumpPlace(ctx: DumpContext, req: DumpReq): Promise<DumpPlace> {
   if (!isRemote(req.dir))
     return { base: req.dir, failed: `compression ${req.compression}`, checkName: async () => {}, pack: packCheckpoint };
-  const client = await storageFor(req.dir, ctx.config);
+  const client = await storageFor(req.dir, ctx);
   await client.check(req.dir);
   return {
     base: ctx.config['storage.staging_dir'],

@@ -58,7 +58,7 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
 
 /** A remote checkpoint is fetched into storage.staging_dir, verified as it arrives, and removed there after the restore. */
 async function restoreFromStorage(next: RestoreHandlerFn, ...[ctx, req, res]: Parameters<RestoreHandlerFn>): Promise<Started> {
-  const client = await storageFor(req.path, ctx.config);
+  const client = await storageFor(req.path, ctx);
   const dir = join(ctx.config['storage.staging_dir'], `restore-${randomBytes(6).toString('hex')}`);
   try {
     const fetchNs = await timed(async () => {

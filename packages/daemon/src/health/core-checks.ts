@@ -1,10 +1,11 @@
 /** The daemon's own health checks; plugins add theirs through the HealthChecks feature. */
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
-import type { HealthCheck, LoadedPlugin } from '@cedana/core';
+import type { HealthCheck, PluginSource } from '@cedana/core';
 import { HOST_VERSION } from '@cedana/core';
+import { filling, roleMissing } from '../plugins/resolver.js';
 
-export function coreChecks(plugins: () => readonly LoadedPlugin[]): HealthCheck[] {
+export function coreChecks(from: PluginSource): HealthCheck[] {
   const daemon: HealthCheck = async ({ config }) => {
     const result = {
       name: 'daemon',
@@ -45,7 +46,7 @@ export function coreChecks(plugins: () => readonly LoadedPlugin[]): HealthCheck[
     return result;
   };
   const pluginCheck: HealthCheck = async ({ config }) => {
-    const loaded = plugins();
+    const loaded = from.plugins();
     const result = {
       name: 'plugins',
       data: {
@@ -61,11 +62,9 @@ export function coreChecks(plugins: () => readonly LoadedPlugin[]): HealthCheck[
         .filter((p) => p.status !== 'ok')
         .map((p) => ({ message: p.error?.message ?? `plugin ${p.name} failed to load`, fix: p.error?.hint ?? 'reinstall it' })),
     };
-    if (!loaded.some((p) => p.name === 'criu' && p.status === 'ok')) {
-      result.warnings.push({
-        message: 'the criu plugin is not installed: nothing can be dumped or restored',
-        fix: 'install it: `cedana plugin install criu`',
-      });
+    if (!filling(from, 'engine')) {
+      const missing = roleMissing(from, 'engine', 'dumping or restoring anything');
+      result.warnings.push({ message: missing.message, fix: missing.hint ?? '' });
     }
     return result;
   };

@@ -1,8 +1,9 @@
-import { type Config, features, type HealthCheck, type HealthResult, type Logger } from '@cedana/core';
+import { type Config, features, type HealthCheck, type HealthResult, type Logger, type PluginSource } from '@cedana/core';
 
 /** Runs the core's checks and every plugin's; a check that throws is reported, not raised. */
 export async function runHealthChecks(
   core: HealthCheck[],
+  plugins: PluginSource,
   config: Config,
   log: Logger,
   signal: AbortSignal,
@@ -22,16 +23,18 @@ export async function runHealthChecks(
     }
   };
   for (const check of core) await run('core', check);
-  await features.HealthChecks.ifAvailable(async (plugin, checks) => {
-    for (const check of checks) await run(plugin, check);
-  }).catch((err: Error) =>
-    out.push({
-      name: 'plugins',
-      source: 'core',
-      data: {},
-      warnings: [],
-      errors: [{ message: err.message, fix: 'run `cedana features --errors`' }],
-    }),
-  );
+  for (const plugin of plugins.plugins()) {
+    try {
+      for (const check of features.HealthChecks.get(plugins, plugin.name) ?? []) await run(plugin.name, check);
+    } catch (err) {
+      out.push({
+        name: 'plugins',
+        source: 'core',
+        data: {},
+        warnings: [],
+        errors: [{ message: (err as Error).message, fix: 'run `cedana features --errors`' }],
+      });
+    }
+  }
   return out;
 }

@@ -56,9 +56,12 @@ export function decideRecovery(r: DumpRecord, f: DumpFindings): RecoveryAction {
   if (f.alive) return { action: 'thaw' };
   if (r.phase === 'images-done') return { action: 'finish' };
   if (r.phase === 'started' && f.imagesComplete) {
-    // A plain process dump's facts are all known before CRIU runs; a plugin's (runc, the streamer) come after.
+    // A plain process dump's facts are all known before CRIU runs; a plugin's (a runtime's, the streams plugin's) come after.
     if (r.type === 'process' && r.streams === 0) return { action: 'finish' };
-    return { action: 'keep', why: `the ${r.streams > 0 ? 'streamer' : `${r.type} plugin`} had not recorded its part of checkpoint.json` };
+    return {
+      action: 'keep',
+      why: `the ${r.streams > 0 ? 'plugin in the streams role' : `${r.type} plugin`} had not recorded its part of checkpoint.json`,
+    };
   }
   return { action: 'discard' };
 }
@@ -75,7 +78,7 @@ export async function recoverInterruptedDumps({ store, journal, log }: RecoveryD
   for (const r of await journal.list()) {
     const rlog = log.child({ dump: r.id, jid: r.jid || undefined, pid: r.pid, dir: r.dir, phase: r.phase });
     if (!(await dumperGone(r))) {
-      rlog.warn('an interrupted dump is still being worked on (CRIU or runc names its folder): left for the next start');
+      rlog.warn('an interrupted dump is still being worked on (CRIU or a runtime names its folder): left for the next start');
       continue;
     }
     const findings = await look(r);

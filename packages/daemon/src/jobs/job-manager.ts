@@ -114,7 +114,7 @@ export class JobManager {
     await this.records.ensureNew(req.jid);
     req.log ||= `/var/log/cedana-output-${req.jid}.log`;
     const res = RunResp.create({ jid: req.jid });
-    const started = await (await runPipeline(req.type))(ctx, req, res);
+    const started = await runPipeline(ctx.plugins, req.type)(ctx, req, res);
     const job = Job.create({
       jid: req.jid,
       type: req.type,
@@ -138,7 +138,7 @@ export class JobManager {
     req.jid = checkName('JID', req.jid || newJid());
     await this.records.ensureNew(req.jid);
     const res = ManageResp.create({ jid: req.jid, pid: req.pid });
-    let started = await manageHandler(req.type)(ctx, req, res);
+    let started = await manageHandler(ctx.plugins, req.type)(ctx, req, res);
     const pid = started?.pid ?? res.pid;
     started ??= watchProcess(pid, await processStartTime(pid));
     const job = Job.create({
@@ -173,7 +173,7 @@ export class JobManager {
       const job = await this.get(jid);
       if (job.state?.status !== 'running')
         throw new CedanaError('CEDANA_ERR_JOB_NOT_RUNNING', `job "${jid}" is ${job.state?.status ?? 'unknown'}, not running`);
-      const signal = req.signal || (await killSignalFor(job.type));
+      const signal = req.signal || killSignalFor(this.plugins, job.type);
       const n = signalNumber(signal);
       if (n === undefined)
         throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', `unknown signal "${signal}"`, {
@@ -192,7 +192,7 @@ export class JobManager {
       if (job.state?.status === 'running') {
         throw new CedanaError('CEDANA_ERR_JOB_RUNNING', `job "${jid}" is running`, { hint: `kill it first: \`cedana job kill ${jid}\`` });
       }
-      await cleanUpJob(job);
+      await cleanUpJob(this.plugins, job);
       this.locks.forget(jid);
       await this.store.deleteJob(jid);
       messages.push(`deleted job ${jid}`);
@@ -254,7 +254,7 @@ export class JobManager {
         const keep = base.config['checkpoint.keep'];
         const made = res.checkpoint.id;
         res.messages.push(
-          ...(await pruneCheckpoints(this.store, { jid: job.jid, keep, made, readers: this.readers, log: this.log, config: base.config })),
+          ...(await pruneCheckpoints(this.store, { jid: job.jid, keep, made, readers: this.readers, log: this.log, storage: base })),
         );
       }
       return res;
@@ -276,7 +276,7 @@ export class JobManager {
       const res = RestoreResp.create({ jid });
       res.stats = ctx.stats; // the same object: adapters and plugins fill it as the restore goes (create() would copy it)
       ctx.exitStatusFile = await this.exitFiles.fresh(jid);
-      const pipeline = await restorePipeline(req.type || 'process');
+      const pipeline = restorePipeline(ctx.plugins, req.type || 'process');
       const started = await this.readers.reading(req.path, () => pipeline(ctx, req, res));
       const fromManifest = ctx.manifest.job ?? {};
       const job =
@@ -315,7 +315,7 @@ export class JobManager {
   private async runDump(ctx: DumpContext, req: DumpReq, intent: DumpIntent): Promise<DumpResp> {
     const res = DumpResp.create();
     res.stats = ctx.stats; // the same object: adapters and plugins fill it as the dump goes (create() would copy it)
-    await (await dumpPipeline(req.type || 'process', intent))(ctx, req, res);
+    await dumpPipeline(ctx.plugins, req.type || 'process', intent)(ctx, req, res);
     if (res.checkpoint) await this.store.putCheckpoint(res.checkpoint);
     return res;
   }

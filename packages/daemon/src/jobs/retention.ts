@@ -5,8 +5,9 @@
  * checkpoint whose files cannot be removed keeps its record, so it stays visible.
  */
 import { resolve } from 'node:path';
-import type { Config, Logger } from '@cedana/core';
+import type { Logger } from '@cedana/core';
 import type { Checkpoint } from '@cedana/core/proto';
+import type { StorageEnv } from '../storage/remote-storage.js';
 import { removeCheckpoint } from '../storage/remove-checkpoint.js';
 
 export interface RetentionStore {
@@ -46,8 +47,8 @@ export interface PruneOptions {
   made: string;
   readers: CheckpointReaders;
   log: Logger;
-  /** For checkpoints in remote storage (s3://...): the storage's settings. */
-  config?: Config;
+  /** For checkpoints in remote storage (s3://...): the storage's settings and the plugins that store them. */
+  storage?: StorageEnv;
 }
 
 /** Deletes what retention allows; one message per checkpoint deleted or spared. */
@@ -65,7 +66,7 @@ export async function pruneCheckpoints(store: RetentionStore, opts: PruneOptions
       continue;
     }
     try {
-      await removeCheckpoint(c.path, opts.config);
+      await removeCheckpoint(c.path, opts.storage);
     } catch (err) {
       log.warn({ jid, id: c.id, path: c.path, err }, 'retention could not remove a checkpoint');
       messages.push(`could not delete checkpoint ${c.id} (${c.path}): ${(err as Error).message}`);

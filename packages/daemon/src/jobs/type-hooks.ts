@@ -1,20 +1,14 @@
 /** What a job's type adds to kill and delete: its plugin's kill signal and its cleanup ("process" jobs have neither). */
-import { features } from '@cedana/core';
+import { features, inPlugin, type PluginSource } from '@cedana/core';
 import type { Job } from '@cedana/core/proto';
 
 /** The signal `job kill` sends without --signal: the type plugin's KillSignal, else SIGKILL. */
-export async function killSignalFor(type: string): Promise<string> {
-  let signal = 'SIGKILL';
-  if (type !== 'process' && features.KillSignal.isAvailable(type)) {
-    await features.KillSignal.ifAvailable((_, s) => {
-      signal = s;
-    }, type);
-  }
-  return signal;
+export function killSignalFor(plugins: PluginSource, type: string): string {
+  return (type !== 'process' && features.KillSignal.get(plugins, type)) || 'SIGKILL';
 }
 
 /** The type plugin's Cleanup of a job being deleted (e.g. its container's leftovers). */
-export async function cleanUpJob(job: Job): Promise<void> {
-  if (job.type !== 'process' && features.Cleanup.isAvailable(job.type))
-    await features.Cleanup.ifAvailable((_, cleanup) => cleanup(job), job.type);
+export async function cleanUpJob(plugins: PluginSource, job: Job): Promise<void> {
+  const cleanup = job.type === 'process' ? undefined : features.Cleanup.get(plugins, job.type);
+  if (cleanup) await inPlugin(job.type, features.Cleanup.symbol, () => cleanup(job));
 }

@@ -11,10 +11,20 @@ import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream, type WriteStream } from 'node:fs';
 import { access, chmod, copyFile, rm, statfs } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
-import { type BaseContext, CedanaError, type Config, checkName, HOST_VERSION, type Logger, type PluginSource } from '@cedana/core';
+import {
+  type BaseContext,
+  CedanaError,
+  type Config,
+  checkName,
+  HOST_VERSION,
+  isCedanaError,
+  type Logger,
+  type PluginSource,
+} from '@cedana/core';
 import type { MigrateChunk, MigratePrepareReq, MigratePrepareResp, RestoreResp } from '@cedana/core/proto';
 import { readManifest } from '../checkpoint/manifest.js';
 import type { JobManager } from '../jobs/job-manager.js';
+import { requireRole } from '../plugins/resolver.js';
 import { bootId, pidNamespace } from './host-identity.js';
 import { incomingDir } from './migrate-dir.js';
 
@@ -54,10 +64,8 @@ export class MigrationTarget {
     const jid = checkName('JID', req.jid);
     if (await this.jobs.get(jid).catch(() => undefined))
       throw refuse(`a job "${jid}" exists there already`, 'migrate with --target-jid NEW, or delete that job on the target');
-    for (const plugin of this.neededPlugins(req)) {
-      if (!this.plugins.plugins().some((p) => p.name === plugin && p.status === 'ok'))
-        throw refuse(`its plugin "${plugin}" is not installed or did not load`, `install it there: \`cedana plugin install ${plugin}\``);
-    }
+    const missing = this.missingPlugin(req);
+    if (missing) throw refuse(missing.message, missing.hint);
     const dir = await incomingDir(this.config);
     const s = await statfs(dir).catch(() => undefined);
     const free = s ? s.bavail * s.bsize : Number.POSITIVE_INFINITY;
@@ -173,9 +181,22 @@ export class MigrationTarget {
     this.log.warn({ id, jid: p.jid }, `prepared migration dropped: ${why}`);
   }
 
-  private neededPlugins(req: MigratePrepareReq): string[] {
+  /** What restoring the job here needs and this host lacks: its type's plugin, or the engine for processes, and the streams role. */
+  private missingPlugin(req: MigratePrepareReq): CedanaError | undefined {
     const type = req.type || 'process';
-    return [type === 'process' ? 'criu' : type, ...(req.streams > 0 ? ['streamer'] : [])];
+    if (type !== 'process' && !this.plugins.plugins().some((p) => p.name === type && p.status === 'ok')) {
+      return new CedanaError('CEDANA_ERR_UNSUPPORTED_TYPE', `its plugin "${type}" is not installed or did not load`, {
+        hint: `install it there: \`cedana plugin install ${type}\``,
+      });
+    }
+    try {
+      if (type === 'process') requireRole(this.plugins, 'engine', 'restoring a process');
+      if (req.streams > 0) requireRole(this.plugins, 'streams', `restoring a checkpoint of ${req.streams} streams`);
+    } catch (err) {
+      if (isCedanaError(err)) return err;
+      throw err;
+    }
+    return undefined;
   }
 }
 

@@ -12,13 +12,15 @@ import {
   type DumpContext,
   type DumpHandlerFn,
   type DumpMiddleware,
+  isCedanaError,
   type LoadedPlugin,
   type Logger,
   loadConfig,
   type ManifestFacts,
   type PluginDefinition,
+  type PluginSource,
+  pluginSource,
   processStartTime,
-  setPluginSource,
 } from '@cedana/core';
 import { type DumpReq, DumpResp } from '@cedana/core/proto';
 import { unpackCheckpoint } from '../checkpoint/archive.js';
@@ -64,6 +66,7 @@ describe('dumpPipeline', () => {
   /** What the fake plugins do; tests change it. */
   let behaviour: { middlewareThrows?: Error; handlerThrows?: Error; middlewarePid?: number };
   let dirCount = 0;
+  let source: PluginSource = pluginSource([]);
 
   const criuDumpHandler: DumpHandlerFn = async function criuDump(ctx) {
     seen.push(snapshot('criu:DumpHandler', ctx));
@@ -82,7 +85,7 @@ describe('dumpPipeline', () => {
 
   function install(...definitions: PluginDefinition[]): void {
     const plugins = definitions.map(loaded);
-    setPluginSource({ plugins: () => plugins });
+    source = pluginSource(plugins);
   }
 
   /** Builds the context as JobManager.dump does, and runs the pipeline of the request's type. */
@@ -103,6 +106,7 @@ describe('dumpPipeline', () => {
       log,
       config,
       signal: new AbortController().signal,
+      plugins: source,
       imagesDir: '',
       pid: 0,
       criu: criuOptionsFrom(req.criu, config),
@@ -110,7 +114,7 @@ describe('dumpPipeline', () => {
       ...contextSlots(),
     };
     const res = DumpResp.create();
-    await (await dumpPipeline(req.type || 'process'))(ctx, req, res);
+    await dumpPipeline(source, req.type || 'process')(ctx, req, res);
     return { req, res, ctx };
   }
 
@@ -126,18 +130,18 @@ describe('dumpPipeline', () => {
   });
   after(async () => {
     sleeper.kill('SIGKILL');
-    setPluginSource({ plugins: () => [] });
+    source = pluginSource([]);
     await rm(root, { recursive: true, force: true });
   });
   beforeEach(() => {
     seen = [];
     behaviour = {};
     install(
-      { name: 'criu', version: '1.0.0', features: { DumpHandler: criuDumpHandler } },
+      { name: 'criu', version: '1.0.0', role: 'engine', features: { DumpHandler: criuDumpHandler } },
       { name: 'runc', version: '1.0.0', features: { DumpMiddleware: runcMiddleware } },
     );
   });
-  afterEach(() => setPluginSource({ plugins: () => [] }));
+  afterEach(() => (source = pluginSource([])));
 
   it('runs plugin middleware after prepareDumpDir and before fillProcessStateForDump', async () => {
     const { res } = await dump({ type: 'runc' });
@@ -174,7 +178,7 @@ describe('dumpPipeline', () => {
         },
     ];
     install(
-      { name: 'criu', version: '1.0.0', features: { DumpHandler: criuDumpHandler } },
+      { name: 'criu', version: '1.0.0', role: 'engine', features: { DumpHandler: criuDumpHandler } },
       { name: 'hook', version: '1.0.0', appliesTo: '*', features: { DumpMiddleware: hook } },
       { name: 'only-runc', version: '1.0.0', appliesTo: ['runc'], features: { DumpMiddleware: only } },
       { name: 'runc', version: '1.0.0', features: { DumpMiddleware: runcMiddleware } },
@@ -266,12 +270,58 @@ describe('dumpPipeline', () => {
     assert.equal(seen.length, 1, 'the handler ran and made files before failing');
   });
 
-  it('refuses with CEDANA_ERR_FEATURE_MISSING when no plugin exports a DumpHandler', async () => {
-    install({ name: 'runc', version: '1.0.0', features: { DumpMiddleware: runcMiddleware } });
-    await assert.rejects(dump({ pid: sleeperPid }), { code: 'CEDANA_ERR_FEATURE_MISSING', message: /DumpHandler.*looked for: criu/ });
-    await assert.rejects(dump({ type: 'runc' }), { code: 'CEDANA_ERR_FEATURE_MISSING', message: /looked for: runc, criu/ });
+  it('refuses with CEDANA_ERR_ROLE_MISSING, naming the role, who fills it and how to install it, when no plugin is the engine', async () => {
+    // a plugin exporting a DumpHandler is not the engine unless it says so
+    install(
+      { name: 'handler-only', version: '1.0.0', features: { DumpHandler: criuDumpHandler } },
+      { name: 'runc', version: '1.0.0', features: { DumpMiddleware: runcMiddleware } },
+    );
+    for (const fields of [{ pid: sleeperPid }, { type: 'runc' }]) {
+      await assert.rejects(dump(fields), (err: unknown) => {
+        assert.ok(isCedanaError(err));
+        assert.equal(err.code, 'CEDANA_ERR_ROLE_MISSING');
+        assert.match(err.message, /needs a plugin in the "engine" role .* no loaded plugin fills it \(plugins that fill it: criu\)/);
+        assert.match(err.hint ?? '', /`cedana plugin install criu`/);
+        return true;
+      });
+    }
     assert.equal(seen.length, 0);
     assert.equal(existsSync(join(root, `dumps-${dirCount}`)), false);
+  });
+
+  it('uses whichever plugin declares the engine role, whatever its name', async () => {
+    const engineDump: DumpHandlerFn = async function engineDump(ctx) {
+      seen.push(snapshot('my-engine:DumpHandler', ctx));
+      await writeFile(join(ctx.imagesDir, 'pages-1.img'), IMAGE);
+    };
+    install(
+      { name: 'not-the-engine', version: '1.0.0', features: { DumpHandler: criuDumpHandler } },
+      { name: 'my-engine', version: '1.0.0', role: 'engine', features: { DumpHandler: engineDump } },
+    );
+    await dump({ pid: sleeperPid });
+    assert.deepEqual(
+      seen.map((s) => s.step),
+      ['my-engine:DumpHandler'],
+    );
+  });
+
+  it('splices in the middleware of whichever plugin declares the streams role for --streams N, innermost', async () => {
+    const streamsMiddleware: DumpMiddleware = [
+      (next) =>
+        async function myStreams(ctx, req, res) {
+          seen.push(snapshot('my-streams:DumpMiddleware', ctx));
+          return next(ctx, req, res);
+        },
+    ];
+    install(
+      { name: 'criu', version: '1.0.0', role: 'engine', features: { DumpHandler: criuDumpHandler } },
+      { name: 'my-streams', version: '1.0.0', role: 'streams', requires: ['engine'], features: { DumpMiddleware: streamsMiddleware } },
+    );
+    await dump({ pid: sleeperPid, streams: 2 });
+    assert.deepEqual(
+      seen.map((s) => s.step),
+      ['my-streams:DumpMiddleware', 'criu:DumpHandler'],
+    );
   });
 
   it('refuses with CEDANA_ERR_UNSUPPORTED_TYPE a type whose plugin is not installed', async () => {
@@ -285,8 +335,8 @@ describe('dumpPipeline', () => {
 
   it('refuses a type whose plugin failed to load, naming it', async () => {
     const broken: LoadedPlugin = { name: 'runc', version: '1.0.0', path: '/fake/runc', status: 'error', phase: 'import' };
-    const criu = loaded({ name: 'criu', version: '1.0.0', features: { DumpHandler: criuDumpHandler } });
-    setPluginSource({ plugins: () => [criu, broken] });
+    const criu = loaded({ name: 'criu', version: '1.0.0', role: 'engine', features: { DumpHandler: criuDumpHandler } });
+    source = pluginSource([criu, broken]);
     await assert.rejects(dump({ type: 'runc', pid: sleeperPid }), {
       code: 'CEDANA_ERR_PLUGIN_IMPORT',
       message: /plugin "runc" failed to load/,
@@ -296,7 +346,7 @@ describe('dumpPipeline', () => {
 
   it('dumps with the criu handler a type whose installed plugin exports no middleware', async () => {
     install(
-      { name: 'criu', version: '1.0.0', features: { DumpHandler: criuDumpHandler } },
+      { name: 'criu', version: '1.0.0', role: 'engine', features: { DumpHandler: criuDumpHandler } },
       { name: 'kata', version: '1.0.0', features: {} },
     );
     const { res } = await dump({ type: 'kata', pid: sleeperPid });
@@ -307,10 +357,10 @@ describe('dumpPipeline', () => {
     assert.equal(res.checkpoint?.type, 'kata');
   });
 
-  it('refuses --streams 2 without a streamer plugin before anything is written', async () => {
+  it('refuses --streams 2 without a plugin in the streams role before anything is written', async () => {
     await assert.rejects(dump({ pid: sleeperPid, streams: 2 }), {
-      code: 'CEDANA_ERR_UNSUPPORTED_TYPE',
-      message: /--streams 2 needs the streamer plugin/,
+      code: 'CEDANA_ERR_ROLE_MISSING',
+      message: /--streams 2 .*needs a plugin in the "streams" role.*plugins that fill it: streamer/,
     });
     assert.equal(existsSync(join(root, `dumps-${dirCount}`)), false, 'not even the parent folder was made');
     assert.equal(seen.length, 0);

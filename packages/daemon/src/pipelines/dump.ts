@@ -1,8 +1,8 @@
 /**
  * The dump pipeline. The order below is the order followed before the final
- * handler (CRIU, from the criu plugin) runs.
+ * handler (the type's own, else the engine's: CRIU) runs.
  */
-import { type DumpHandlerFn, features, withAdapters } from '@cedana/core';
+import { type DumpHandlerFn, features, type PluginSource, withAdapters } from '@cedana/core';
 import { recordCriuOptionsForDump } from '../criu-options/dump-adapters.js';
 import { fillMissingDumpDefaults } from '../defaults/dump-adapters.js';
 import { prepareDumpDirWith } from '../filesystem/dump-adapters.js';
@@ -21,14 +21,14 @@ import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
 import { streamAdaptersForDump } from './stream-adapters.js';
 
 /** `intent` is the dump's journal record (jobs/dump-journal.ts): what a daemon that restarts reads. */
-export async function dumpPipeline(type: string, intent: DumpIntent = NO_INTENT): Promise<DumpHandlerFn> {
+export function dumpPipeline(plugins: PluginSource, type: string, intent: DumpIntent = NO_INTENT): DumpHandlerFn {
   return withAdapters(
-    await pluginHandler(features.DumpHandler, type, 'criu'),
+    pluginHandler(plugins, features.DumpHandler, type), // the type's own, else the engine's
     fillMissingDumpDefaults,
     validateDumpRequest,
     prepareDumpDirWith(intent),
 
-    ...(await pluginMiddleware(features.DumpMiddleware, type)), // the type's plugin, then appliesTo plugins; by now ctx.pid is set
+    ...pluginMiddleware(plugins, features.DumpMiddleware, type), // the type's plugin, then appliesTo plugins; by now ctx.pid is set
 
     fillProcessStateForDump,
     refuseProtectedPidForDump, // never PID 1, the daemon, or a process the daemon runs under
@@ -38,7 +38,7 @@ export async function dumpPipeline(type: string, intent: DumpIntent = NO_INTENT)
     detectNetworkOptionsForDump,
     recordCriuOptionsForDump, // by now the CRIU options are chosen: those a restore repeats go into checkpoint.json
 
-    gpuAdaptersForDump, // GPU jobs only: the gpu plugin's steps right around CRIU
-    streamAdaptersForDump, // --streams N only: the streamer feeds on CRIU's --stream mode, innermost
+    gpuAdaptersForDump, // GPU jobs only: the accelerator plugin's steps right around CRIU
+    streamAdaptersForDump, // --streams N only: the streams plugin feeds on CRIU's --stream mode, innermost
   );
 }

@@ -3,8 +3,9 @@
  * not protected); other types come from their plugin's ManageHandler, which may start
  * watching the job itself (Started) or leave res.pid for the daemon to watch.
  */
-import { CedanaError, features, isAlive, type ManageHandlerFn, type Started } from '@cedana/core';
+import { CedanaError, features, isAlive, type ManageHandlerFn, type PluginSource } from '@cedana/core';
 import { refuseProtectedPid } from '../process/protected-pids.js';
+import { ownHandler } from './plugin-adapters.js';
 
 const manageProcess: ManageHandlerFn = async (_ctx, req) => {
   if (!req.pid || !(await isAlive(req.pid)))
@@ -13,14 +14,6 @@ const manageProcess: ManageHandlerFn = async (_ctx, req) => {
   return undefined;
 };
 
-const managePlugin: ManageHandlerFn = async (ctx, req, res) => {
-  let started: Started | undefined;
-  await features.ManageHandler.ifAvailable(async (_, handler) => {
-    started = await handler(ctx, req, res);
-  }, req.type);
-  return started;
-};
-
-export function manageHandler(type: string): ManageHandlerFn {
-  return type === 'process' ? manageProcess : managePlugin;
+export function manageHandler(plugins: PluginSource, type: string): ManageHandlerFn {
+  return type === 'process' ? manageProcess : ownHandler(plugins, features.ManageHandler, type);
 }

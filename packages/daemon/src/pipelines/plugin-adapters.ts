@@ -12,11 +12,11 @@ import {
   CedanaError,
   type Feature,
   type HandlerFn,
-  isCedanaError,
-  loadedPlugins,
+  type PluginSource,
   pluginView,
   wrapPluginError,
 } from '@cedana/core';
+import { requireRole } from '../plugins/resolver.js';
 import { recordPluginFault } from './plugin-faults.js';
 
 type AnyHandler = HandlerFn<never, never, never, unknown>;
@@ -28,45 +28,63 @@ const passedThrough = new WeakSet<object>();
  * plugin's (none for the core's own "process"), then that of every other loaded plugin whose
  * `appliesTo` covers the type ('*' or a list naming it), by plugin name. The type's plugin
  * need not export middleware, but it must be installed and loaded: a type nobody serves is
- * refused (CEDANA_ERR_UNSUPPORTED_TYPE), not handed to the fallback alone.
+ * refused (CEDANA_ERR_UNSUPPORTED_TYPE), not handed to the engine alone.
  */
-export async function pluginMiddleware<H extends AnyHandler>(feature: Feature<Adapter<H>[]>, type: string): Promise<Adapter<H>[]> {
-  const out: Adapter<H>[] = [];
-  const collect = (plugin: string, middleware: Adapter<H>[]) => {
-    out.push(...middleware.map((a) => namedAdapter(a, plugin, feature.symbol)));
-  };
-  if (type !== 'process') {
-    await feature.ifAvailable(collect, type).catch((err: unknown) => {
-      if (!isCedanaError(err) || err.code !== 'CEDANA_ERR_FEATURE_MISSING') throw err;
-    });
-  }
-  const others = loadedPlugins()
+export function pluginMiddleware<H extends AnyHandler>(from: PluginSource, feature: Feature<Adapter<H>[]>, type: string): Adapter<H>[] {
+  const own = type === 'process' ? [] : ownMiddleware(from, feature, servingPlugin(from, type).name);
+  const others = from
+    .plugins()
     .filter((p) => p.status === 'ok' && p.name !== type && appliesToType(p.definition, type))
-    .map((p) => p.name)
-    .filter((name) => feature.isAvailable(name));
-  if (others.length > 0) await feature.ifAvailable(collect, ...others);
-  return out;
+    .flatMap((p) => ownMiddleware(from, feature, p.name));
+  return [...own, ...others];
 }
 
-/** The final handler for `type`: the type's own plugin if it exports one, else the fallback plugin's (CRIU). */
-export async function pluginHandler<H extends AnyHandler>(feature: Feature<H>, type: string, fallback: string): Promise<H> {
-  const candidates = type === 'process' ? [fallback] : [type, fallback];
-  for (const name of candidates) {
-    if (feature.isAvailable(name)) {
-      let found: H | undefined;
-      await feature.ifAvailable((_, h) => {
-        found = h;
-      }, name);
-      if (found) return namedHandler(found, name, feature.symbol);
-    }
+/** The middleware `plugin` itself exports, each adapter named after it (none when it exports none). */
+export function ownMiddleware<H extends AnyHandler>(from: PluginSource, feature: Feature<Adapter<H>[]>, plugin: string): Adapter<H>[] {
+  return (feature.get(from, plugin) ?? []).map((a) => namedAdapter(a, plugin, feature.symbol));
+}
+
+/** The final handler for `type`: the type's own plugin's if it exports one, else the engine's (the plugin in role "engine"). */
+export function pluginHandler<H extends AnyHandler>(from: PluginSource, feature: Feature<H>, type: string): H {
+  if (type !== 'process') {
+    const own = feature.get(from, servingPlugin(from, type).name);
+    if (own) return namedHandler(own, type, feature.symbol);
   }
-  throw new CedanaError(
-    'CEDANA_ERR_FEATURE_MISSING',
-    `no plugin exports ${feature.symbol} for type "${type}" (looked for: ${candidates.join(', ')})`,
-    {
-      hint: `install the ${fallback} plugin (\`cedana plugin install ${fallback}\`); \`cedana features\` shows who exports what`,
-    },
-  );
+  const engine = requireRole(from, 'engine', `a ${feature.symbol === 'RestoreHandler' ? 'restore' : 'dump'} of type "${type}"`);
+  const handler = feature.get(from, engine.name);
+  if (!handler) {
+    throw new CedanaError('CEDANA_ERR_FEATURE_MISSING', `the engine plugin "${engine.name}" exports no ${feature.symbol}`, {
+      hint: '`cedana features` shows who exports what',
+    });
+  }
+  return namedHandler(handler, engine.name, feature.symbol);
+}
+
+/** The final handler `type`'s own plugin exports (RunHandler: no engine runs jobs); CEDANA_ERR_FEATURE_MISSING when it exports none. */
+export function ownHandler<H extends AnyHandler>(from: PluginSource, feature: Feature<H>, type: string): H {
+  const own = feature.get(from, servingPlugin(from, type).name);
+  if (!own) {
+    throw new CedanaError('CEDANA_ERR_FEATURE_MISSING', `plugin "${type}" exports no ${feature.symbol}`, {
+      hint: '`cedana features` shows who exports what',
+    });
+  }
+  return namedHandler(own, type, feature.symbol);
+}
+
+/** The plugin a request of `type` (not "process") is for: installed and loaded, or a coded refusal. */
+export function servingPlugin(from: PluginSource, type: string) {
+  const plugin = from.plugins().find((p) => p.name === type);
+  if (!plugin) {
+    throw new CedanaError('CEDANA_ERR_UNSUPPORTED_TYPE', `plugin "${type}" is not installed, so jobs of type "${type}" cannot be served`, {
+      hint: `install it with \`cedana plugin install ${type}\``,
+    });
+  }
+  if (plugin.status !== 'ok') {
+    throw new CedanaError('CEDANA_ERR_PLUGIN_IMPORT', `plugin "${type}" failed to load: ${plugin.error?.message}`, {
+      hint: 'run `cedana features --errors` for details',
+    });
+  }
+  return plugin;
 }
 
 function namedAdapter<H extends AnyHandler>(adapter: Adapter<H>, plugin: string, symbol: string): Adapter<H> {
@@ -103,25 +121,11 @@ function namedHandler<H extends AnyHandler>(h: H, plugin: string, symbol: string
 }
 
 /** A single adapter a plugin exports (e.g. GPUInterceptor), named after the plugin; undefined when it exports none. */
-export async function pluginAdapter<H extends AnyHandler>(feature: Feature<Adapter<H>>, plugin: string): Promise<Adapter<H> | undefined> {
-  if (!feature.isAvailable(plugin)) return undefined;
-  let found: Adapter<H> | undefined;
-  await feature.ifAvailable((_, a) => {
-    found = namedAdapter(a, plugin, feature.symbol);
-  }, plugin);
-  return found;
-}
-
-/** Wraps `next` in `adapters` (first outermost), each timed under its own name when profiling. */
-export function splice<Ctx extends BaseContext, Req, Res, Out>(
-  next: HandlerFn<Ctx, Req, Res, Out>,
-  adapters: Adapter<HandlerFn<Ctx, Req, Res, Out>>[],
-): HandlerFn<Ctx, Req, Res, Out> {
-  let h = next;
-  for (const adapter of [...adapters].reverse()) {
-    const inner = adapter(h);
-    const name = inner.name || adapter.name || 'adapter';
-    h = (ctx, req, res) => (ctx.profiler ? ctx.profiler.time(name, () => inner(ctx, req, res)) : inner(ctx, req, res));
-  }
-  return h;
+export function pluginAdapter<H extends AnyHandler>(
+  from: PluginSource,
+  feature: Feature<Adapter<H>>,
+  plugin: string,
+): Adapter<H> | undefined {
+  const found = feature.get(from, plugin);
+  return found && namedAdapter(found, plugin, feature.symbol);
 }

@@ -13,9 +13,10 @@ import {
   type LoadedPlugin,
   type Logger,
   loadConfig,
+  type PluginSource,
+  pluginSource,
   type RestoreContext,
   type RestoreHandlerFn,
-  setPluginSource,
   unreadManifest,
 } from '@cedana/core';
 import { type RestoreReq, RestoreResp } from '@cedana/core/proto';
@@ -78,6 +79,8 @@ describe('restorePipeline', () => {
   }
 
   /** Builds the context as JobManager.restore does, and runs the pipeline. */
+  let source: PluginSource = pluginSource([]);
+
   async function restore(path: string, type = 'process'): Promise<{ ctx: RestoreContext; res: RestoreResp }> {
     const req: RestoreReq = {
       jid: '',
@@ -93,13 +96,14 @@ describe('restorePipeline', () => {
       log,
       config,
       signal: new AbortController().signal,
+      plugins: source,
       imagesDir: '',
       criu: criuOptionsFrom(req.criu, config),
       manifest: unreadManifest(),
       ...contextSlots(),
     };
     const res = RestoreResp.create({ jid: 'j1' });
-    const started = await (await restorePipeline(req.type || 'process'))(ctx, req, res);
+    const started = await restorePipeline(source, req.type || 'process')(ctx, req, res);
     assert.equal(started.pid, 4242);
     return { ctx, res };
   }
@@ -119,11 +123,11 @@ describe('restorePipeline', () => {
       version: '1.0.0',
       path: '/fake/criu',
       status: 'ok',
-      definition: { name: 'criu', version: '1.0.0', features: { RestoreHandler: criuRestoreHandler } },
+      definition: { name: 'criu', version: '1.0.0', role: 'engine', features: { RestoreHandler: criuRestoreHandler } },
     };
-    setPluginSource({ plugins: () => [criu] });
+    source = pluginSource([criu]);
   });
-  afterEach(() => setPluginSource({ plugins: () => [] }));
+  afterEach(() => (source = pluginSource([])));
 
   it('verifies a folder checkpoint and hands it to the final handler in place, with its manifest', async () => {
     const path = await checkpoint('none');

@@ -1,8 +1,8 @@
 /**
  * The restore pipeline. The order below is the order followed before the final
- * handler (CRIU, from the criu plugin) runs.
+ * handler (the type's own, else the engine's: CRIU) runs.
  */
-import { features, type RestoreHandlerFn, withAdapters } from '@cedana/core';
+import { features, type PluginSource, type RestoreHandlerFn, withAdapters } from '@cedana/core';
 import { repeatCriuOptionsForRestore } from '../criu-options/restore-adapters.js';
 import { fillMissingRestoreDefaults } from '../defaults/restore-adapters.js';
 import { prepareRestoreDir } from '../filesystem/restore-adapters.js';
@@ -12,20 +12,20 @@ import { gpuAdaptersForRestore } from './gpu-adapters.js';
 import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
 import { streamAdaptersForRestore } from './stream-adapters.js';
 
-export async function restorePipeline(type: string): Promise<RestoreHandlerFn> {
+export function restorePipeline(plugins: PluginSource, type: string): RestoreHandlerFn {
   return withAdapters(
-    await pluginHandler(features.RestoreHandler, type, 'criu'),
+    pluginHandler(plugins, features.RestoreHandler, type), // the type's own, else the engine's
     fillMissingRestoreDefaults,
     validateRestoreRequest,
     prepareRestoreDir, // by now the images are verified and ctx.manifest is read
     validateCheckpointTypeForRestore,
     repeatCriuOptionsForRestore, // the dump's CRIU options (file locks, TCP, shell job, ...) under the request's
 
-    ...(await pluginMiddleware(features.RestoreMiddleware, type)),
+    ...pluginMiddleware(plugins, features.RestoreMiddleware, type),
 
     inheritStdioForRestore,
 
-    gpuAdaptersForRestore, // GPU checkpoints only: CRIU restores, then the gpu plugin restores the CUDA state
-    streamAdaptersForRestore, // streamed checkpoints only: the streamer serves CRIU's --stream mode, innermost
+    gpuAdaptersForRestore, // GPU checkpoints only: CRIU restores, then the accelerator plugin restores the CUDA state
+    streamAdaptersForRestore, // streamed checkpoints only: the streams plugin serves CRIU's --stream mode, innermost
   );
 }

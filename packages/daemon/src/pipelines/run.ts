@@ -1,8 +1,8 @@
 /** The run pipeline: the daemon runs "process" jobs itself; other types come from their plugin. */
-import { CedanaError, features, type RunAdapter, type RunHandlerFn, withAdapters } from '@cedana/core';
+import { CedanaError, features, type PluginSource, type RunAdapter, type RunHandlerFn, withAdapters } from '@cedana/core';
 import { runProcess } from '../process/run-handler.js';
 import { gpuAdaptersForRun } from './gpu-adapters.js';
-import { pluginHandler, pluginMiddleware } from './plugin-adapters.js';
+import { ownHandler, pluginMiddleware } from './plugin-adapters.js';
 
 const validateRunRequest: RunAdapter = (next) =>
   async function validateRunRequest(ctx, req, res) {
@@ -24,12 +24,12 @@ const fillPidNamespaceForRun: RunAdapter = (next) =>
     return next(ctx, req, res);
   };
 
-export async function runPipeline(type: string): Promise<RunHandlerFn> {
+export function runPipeline(plugins: PluginSource, type: string): RunHandlerFn {
   return withAdapters(
-    type === 'process' ? runProcess : await pluginHandler(features.RunHandler, type, type),
+    type === 'process' ? runProcess : ownHandler(plugins, features.RunHandler, type),
     validateRunRequest,
     fillPidNamespaceForRun,
-    ...(await pluginMiddleware(features.RunMiddleware, type)),
+    ...pluginMiddleware(plugins, features.RunMiddleware, type),
     gpuAdaptersForRun,
   );
 }

@@ -1,46 +1,53 @@
 /**
  * Checkpoint streams (`--streams N`): the daemon knows only the stream count (the
- * request's, then the streamer's section of checkpoint.json). For a streamed dump or restore
- * these adapters splice in what the plugin named "streamer" exports, innermost, so it
- * runs right around CRIU (which it feeds through CRIU's --stream mode). Other requests
- * pass straight through.
+ * request's, then checkpoint.json's section of the streams plugin). For a streamed dump
+ * or restore these adapters splice in what the plugin in the "streams" role exports,
+ * innermost, so it runs right around CRIU (which it feeds through CRIU's --stream mode).
+ * Other requests pass straight through.
  */
-import { CedanaError, type DumpAdapter, features, type ManifestFacts, type RestoreAdapter } from '@cedana/core';
-import { pluginMiddleware, splice } from './plugin-adapters.js';
+import {
+  type DumpAdapter,
+  features,
+  firstPartyFor,
+  type ManifestFacts,
+  type PluginSource,
+  type RestoreAdapter,
+  withAdapters,
+} from '@cedana/core';
+import { filling, requireRole } from '../plugins/resolver.js';
+import { ownMiddleware } from './plugin-adapters.js';
 
-export const STREAMER_PLUGIN = 'streamer';
-
-function missing(what: string): CedanaError {
-  return new CedanaError('CEDANA_ERR_UNSUPPORTED_TYPE', `${what} needs the streamer plugin, which is not installed (or failed to load)`, {
-    hint: 'install it with `cedana plugin install streamer`; `cedana features --errors` shows why a plugin did not load',
-  });
+/**
+ * Whether a dump of `type` can be written as streams: its final handler is the engine's
+ * own, which the streams plugin feeds through --stream. Runtimes that export their own
+ * handlers run CRIU without it.
+ */
+export function canStream(plugins: PluginSource, type: string): boolean {
+  return type === 'process' || features.DumpHandler.get(plugins, type) === undefined;
 }
 
 /**
- * Whether a dump of `type` can be written as streams: its final handler is CRIU's own
- * (the criu plugin's), which the streamer feeds through --stream. runc and containerd
- * export their own handlers, which run CRIU without it.
+ * The stream count a checkpoint was written with (0: not streamed), from the section of
+ * the plugin in the streams role, or of a first-party one when none is loaded (so that a
+ * streamed checkpoint is never restored without it).
  */
-export function canStream(type: string): boolean {
-  return type === 'process' || !features.DumpHandler.isAvailable(type);
-}
-
-/** The stream count a checkpoint was written with (0: not streamed). */
-export function streamsOf(manifest: ManifestFacts): number {
-  return Number((manifest.sections?.[STREAMER_PLUGIN] as { streams?: unknown } | undefined)?.streams ?? 0) || 0;
+export function streamsOf(plugins: PluginSource, manifest: ManifestFacts): number {
+  const owners = [filling(plugins, 'streams')?.name, ...firstPartyFor('streams')];
+  const section = Object.entries(manifest.sections ?? {}).find(([name]) => owners.includes(name))?.[1];
+  return Number((section as { streams?: unknown } | undefined)?.streams ?? 0) || 0;
 }
 
 export const streamAdaptersForDump: DumpAdapter = (next) =>
   async function streamAdaptersForDump(ctx, req, res) {
     if (!req.streams) return next(ctx, req, res);
-    if (!features.DumpMiddleware.isAvailable(STREAMER_PLUGIN)) throw missing(`--streams ${req.streams}`);
-    return splice(next, await pluginMiddleware(features.DumpMiddleware, STREAMER_PLUGIN))(ctx, req, res);
+    const streamer = requireRole(ctx.plugins, 'streams', `--streams ${req.streams}`);
+    return withAdapters(next, ...ownMiddleware(ctx.plugins, features.DumpMiddleware, streamer.name))(ctx, req, res);
   };
 
 export const streamAdaptersForRestore: RestoreAdapter = (next) =>
   async function streamAdaptersForRestore(ctx, req, res) {
-    const asked = STREAMER_PLUGIN in (req.details ?? {});
-    if (!streamsOf(ctx.manifest) && !asked) return next(ctx, req, res);
-    if (!features.RestoreMiddleware.isAvailable(STREAMER_PLUGIN)) throw missing('this checkpoint was written as streams: restoring it');
-    return splice(next, await pluginMiddleware(features.RestoreMiddleware, STREAMER_PLUGIN))(ctx, req, res);
+    const asked = [filling(ctx.plugins, 'streams')?.name, 'streams'].some((key) => key !== undefined && key in (req.details ?? {}));
+    if (!streamsOf(ctx.plugins, ctx.manifest) && !asked) return next(ctx, req, res);
+    const serving = requireRole(ctx.plugins, 'streams', 'this checkpoint was written as streams: restoring it');
+    return withAdapters(next, ...ownMiddleware(ctx.plugins, features.RestoreMiddleware, serving.name))(ctx, req, res);
   };

@@ -11,12 +11,14 @@ import {
   type ErrorCode,
   HOST_VERSION,
   insideFolder,
+  isRole,
   type LoadedPlugin,
   type LoadPhase,
   newestFirst,
   type PluginDefinition,
   type PluginManifest,
   RESERVED_PLUGIN_NAMES,
+  ROLES,
   registerPluginErrors,
 } from '@cedana/core';
 import semver from 'semver';
@@ -295,7 +297,30 @@ function checkDefinition(def: unknown, pkg: PackageJson): asserts def is PluginD
     throw new LoadFailure(
       'shape',
       'CEDANA_ERR_PLUGIN_SHAPE',
-      `"appliesTo" of ${pkg.name} is ${JSON.stringify(to)}, expected "*" or a list of job types such as ["process", "runc"]`,
+      `"appliesTo" of ${pkg.name} is ${JSON.stringify(to)}, expected "*" or a list of job types such as ["process", "my-runtime"]`,
+    );
+  }
+  if (d.role !== undefined && !isRole(d.role)) {
+    throw new LoadFailure(
+      'shape',
+      'CEDANA_ERR_PLUGIN_SHAPE',
+      `"role" of ${pkg.name} is ${JSON.stringify(d.role)}, expected one of ${Object.keys(ROLES).join(', ')}`,
+    );
+  }
+  if (d.requires !== undefined && !(Array.isArray(d.requires) && d.requires.every(isRole))) {
+    throw new LoadFailure(
+      'shape',
+      'CEDANA_ERR_PLUGIN_SHAPE',
+      `"requires" of ${pkg.name} is ${JSON.stringify(d.requires)}, expected a list of roles (${Object.keys(ROLES).join(', ')})`,
+    );
+  }
+  const lacking = d.role ? ROLES[d.role].features.filter((f) => (d.features as Record<string, unknown>)[f] === undefined) : [];
+  if (lacking.length > 0) {
+    throw new LoadFailure(
+      'shape',
+      'CEDANA_ERR_PLUGIN_SHAPE',
+      `${pkg.name} declares role "${d.role}" but does not export ${lacking.join(', ')}, which that role needs`,
+      'export the features of the role (docs/writing-plugins.md, "Roles"), or leave "role" out',
     );
   }
   if (d.name !== undefined && d.name !== pkg.cedana?.plugin) {

@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { type BaseContext, type Config, type Logger, Profiler, wire } from '@cedana/core';
+import { type BaseContext, type Config, type Logger, type PluginSource, Profiler, wire } from '@cedana/core';
 import type { Metadata } from '@grpc/grpc-js';
 
-/** The context of one request: a logger named after it, its cancellation, and a profiler when asked for. */
+/** The context of one request: a logger named after it, its cancellation, a profiler when asked for, the loaded plugins. */
 export function callContext(
   method: string,
   metadata: Metadata,
   call: { on(event: 'cancelled', l: () => void): unknown },
   config: Config,
   log: Logger,
+  plugins: PluginSource,
 ): BaseContext {
   const abort = new AbortController();
   call.on('cancelled', () => abort.abort());
@@ -18,5 +19,6 @@ export function callContext(
     config,
     signal: abort.signal,
     profiler: profiling ? new Profiler(method) : undefined,
+    plugins,
   };
 }

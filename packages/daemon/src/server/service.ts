@@ -28,6 +28,7 @@ import { runHealthChecks } from '../health/run-checks.js';
 import type { JobManager } from '../jobs/job-manager.js';
 import { MigrationTarget } from '../migrate/migrate-in.js';
 import { migrateJob } from '../migrate/migrate-out.js';
+import { ownHandler } from '../pipelines/plugin-adapters.js';
 import { pluginFaults } from '../pipelines/plugin-faults.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { Store } from '../store/store.js';
@@ -51,7 +52,7 @@ export function daemonService(d: ServiceDeps): DaemonServer {
   const unary =
     <Req, Res>(method: string, fn: (ctx: BaseContext, req: Req, metadata: Metadata) => Promise<Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      const ctx = callContext(method, call.metadata, call, d.config, d.log);
+      const ctx = callContext(method, call.metadata, call, d.config, d.log, d.plugins);
       const started = process.hrtime.bigint();
       ctx.log.debug({ req: call.request }, 'request');
       Promise.resolve()
@@ -76,7 +77,7 @@ export function daemonService(d: ServiceDeps): DaemonServer {
     migrate: unary('Migrate', (ctx, req) => migrateJob(d, ctx, req)),
     migratePrepare: unary('MigratePrepare', (_, req) => incoming.prepare(req)),
     migrateReceive: (call, callback) => {
-      const ctx = callContext('MigrateReceive', call.metadata, call, d.config, d.log);
+      const ctx = callContext('MigrateReceive', call.metadata, call, d.config, d.log, d.plugins);
       Promise.resolve()
         .then(() => checkAuth(call.metadata, d.config))
         .then(() => incoming.receive(ctx, call))
@@ -89,16 +90,12 @@ export function daemonService(d: ServiceDeps): DaemonServer {
     inspectCheckpoint: unary('InspectCheckpoint', (_, req) => inspectCheckpoint(d, req.id)),
     deleteCheckpoint: unary('DeleteCheckpoint', (_, req) => deleteCheckpoints(d, req.ids)),
     query: unary('Query', async (ctx, req) => {
-      let result: Record<string, unknown> = {};
-      await FEATURE_SET.QueryHandler.ifAvailable(async (_, handler) => {
-        result = await handler(ctx, req);
-      }, req.type);
-      return { result };
+      return { result: await ownHandler(d.plugins, FEATURE_SET.QueryHandler, req.type)(ctx, req) };
     }),
     healthCheck: unary(
       'HealthCheck',
       async (ctx): Promise<HealthCheckResp> => ({
-        components: (await runHealthChecks(d.coreChecks, d.config, ctx.log, ctx.signal)).map((r) => ({ ...r })),
+        components: (await runHealthChecks(d.coreChecks, d.plugins, d.config, ctx.log, ctx.signal)).map((r) => ({ ...r })),
       }),
     ),
     reloadPlugins: unary('ReloadPlugins', async () => {
@@ -161,9 +158,9 @@ async function inspectCheckpoint(d: ServiceDeps, id: string) {
   const { isRemote } = await import('../storage/remote-storage.js');
   if (isRemote(checkpoint.path)) {
     const { inspectRemoteCheckpoint } = await import('../storage/remote-inspect.js');
-    return { checkpoint, ...(await inspectRemoteCheckpoint(checkpoint.path, d.config)) };
+    return { checkpoint, ...(await inspectRemoteCheckpoint(checkpoint.path, d)) };
   }
-  return { checkpoint, ...(await inspectCheckpointPath(checkpoint.path)) };
+  return { checkpoint, ...(await inspectCheckpointPath(checkpoint.path, { plugins: d.plugins })) };
 }
 
 async function deleteCheckpoints(d: ServiceDeps, ids: string[]) {
@@ -178,7 +175,7 @@ async function deleteCheckpoints(d: ServiceDeps, ids: string[]) {
         hint: 'wait for the restore to finish, then delete it',
       });
     }
-    await removeCheckpoint(c.path, d.config);
+    await removeCheckpoint(c.path, d);
     await d.store.deleteCheckpoint(id);
     messages.push(`deleted checkpoint ${id} (${c.path})`);
   }

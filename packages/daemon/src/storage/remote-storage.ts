@@ -3,7 +3,7 @@
  * by the plugin whose CheckpointStorage role declares that scheme. The daemon asks by
  * scheme, never by plugin name, so any plugin may store any scheme.
  */
-import { CedanaError, type Config, features, type StorageClient } from '@cedana/core';
+import { CedanaError, type Config, features, firstPartyFor, inPlugin, type PluginSource, type StorageClient } from '@cedana/core';
 
 const URL_SCHEME = /^([a-z][a-z0-9+.-]*):\/\//;
 
@@ -12,18 +12,21 @@ export function isRemote(path: string): boolean {
   return URL_SCHEME.test(path);
 }
 
-/** The storage client of the plugin that stores `url`'s scheme. */
-export async function storageFor(url: string, config: Config): Promise<StorageClient> {
+/** What finding a storage client takes: the config it is built from and the loaded plugins (a request's context has both). */
+export interface StorageEnv {
+  config: Config;
+  plugins: PluginSource;
+}
+
+/** The storage client of the plugin (in the storage role) that stores `url`'s scheme. */
+export async function storageFor(url: string, env: StorageEnv): Promise<StorageClient> {
   const scheme = URL_SCHEME.exec(url)?.[1] ?? '';
-  let found: StorageClient | undefined;
-  await features.CheckpointStorage.ifAvailable((_plugin, storage) => {
-    if (storage.scheme === scheme && found === undefined) found = storage.open(config);
-  });
-  if (found) return found;
+  const found = features.CheckpointStorage.all(env.plugins).find((s) => s.value.scheme === scheme);
+  if (found) return inPlugin(found.plugin, features.CheckpointStorage.symbol, () => found.value.open(env.config));
+  const could = firstPartyFor('storage');
   throw new CedanaError('CEDANA_ERR_STORAGE_UNSUPPORTED', `no installed plugin stores ${scheme}:// checkpoints (${url})`, {
-    hint:
-      scheme === 's3'
-        ? 'install it with `cedana plugin install storage-s3`, or give a local --dir'
-        : `install a plugin whose CheckpointStorage scheme is "${scheme}" (\`cedana features\` lists them), or give a local --dir`,
+    hint: `install a plugin in the storage role whose CheckpointStorage scheme is "${scheme}" (first-party: ${could
+      .map((name) => `\`cedana plugin install ${name}\``)
+      .join(', ')}; \`cedana features\` lists them), or give a local --dir`,
   });
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { CedanaError, checkName, compressionOf, type DumpAdapter, features } from '@cedana/core';
+import { CedanaError, checkName, compressionOf, type DumpAdapter } from '@cedana/core';
 import { canStream } from '../pipelines/stream-adapters.js';
+import { requireRole } from '../plugins/resolver.js';
 
 /** Refuses a dump request that cannot work, before anything is touched. */
 export const validateDumpRequest: DumpAdapter = (next) =>
@@ -18,11 +19,7 @@ export const validateDumpRequest: DumpAdapter = (next) =>
         hint: `a few streams per core is enough (this machine has ${availableParallelism()}); raise checkpoint.max_streams (CEDANA_CHECKPOINT_MAX_STREAMS) to allow more`,
       });
     }
-    if (streams > 0 && !features.DumpMiddleware.isAvailable('streamer')) {
-      throw new CedanaError('CEDANA_ERR_UNSUPPORTED_TYPE', `--streams ${req.streams} needs the streamer plugin, which is not installed`, {
-        hint: 'install it with `cedana plugin install streamer`, or dump with --streams 0',
-      });
-    }
+    if (streams > 0) requireRole(ctx.plugins, 'streams', `--streams ${req.streams} (or dump with --streams 0)`);
     if (streams > 0 && req.compression !== 'none' && req.compression !== 'lz4') {
       throw new CedanaError(
         'CEDANA_ERR_INVALID_ARGUMENT',
@@ -32,7 +29,7 @@ export const validateDumpRequest: DumpAdapter = (next) =>
         },
       );
     }
-    if (streams > 0 && !canStream(req.type)) {
+    if (streams > 0 && !canStream(ctx.plugins, req.type)) {
       throw new CedanaError(
         'CEDANA_ERR_INVALID_ARGUMENT',
         `--streams is not offered for ${req.type}: its plugin runs CRIU itself, without CRIU's --stream mode`,

@@ -5,7 +5,7 @@
  * fetched, unpacked or touched.
  */
 import { stat } from 'node:fs/promises';
-import { CedanaError } from '@cedana/core';
+import { CedanaError, type PluginSource } from '@cedana/core';
 import type { RestoreReq } from '@cedana/core/proto';
 import { detectFormat } from '../checkpoint/format.js';
 import { readManifest } from '../checkpoint/manifest.js';
@@ -15,7 +15,7 @@ import { isRemote } from '../storage/remote-storage.js';
 const AGAIN = 'restore it without --lazy, or dump the job again with `--compression none` (no --streams) to a local folder';
 
 /** @throws CedanaError CEDANA_ERR_LAZY_CHECKPOINT, or CEDANA_ERR_INVALID_ARGUMENT for a type other than process */
-export async function assertLazyRestorable(req: RestoreReq): Promise<void> {
+export async function assertLazyRestorable(plugins: PluginSource, req: RestoreReq): Promise<void> {
   if (req.type !== 'process' && req.type !== '') {
     throw new CedanaError(
       'CEDANA_ERR_INVALID_ARGUMENT',
@@ -32,7 +32,7 @@ export async function assertLazyRestorable(req: RestoreReq): Promise<void> {
     const format = await detectFormat(req.path).catch(() => 'an unknown format');
     throw refused(`${req.path} is an archive (${format === 'none' ? 'tar' : format})`);
   }
-  const streams = streamsOf((await readManifest(req.path)) as never);
+  const streams = streamsOf(plugins, await readManifest(req.path));
   if (streams > 0) throw refused(`${req.path} was written as ${streams} streams (--streams), which only CRIU's --stream mode reads`);
 }
 

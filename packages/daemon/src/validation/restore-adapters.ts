@@ -7,7 +7,7 @@ export const validateRestoreRequest: RestoreAdapter = (next) =>
     if (!req.path) {
       throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'no checkpoint to restore: give --path, or restore a job that has a checkpoint');
     }
-    if (req.lazy) await assertLazyRestorable(req);
+    if (req.lazy) await assertLazyRestorable(ctx.plugins, req);
     return next(ctx, req, res);
   };
 

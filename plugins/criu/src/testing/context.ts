@@ -1,5 +1,5 @@
 /** Test kit: handler contexts as the daemon builds them, with a logger that records. */
-import { type Config, type ConfigKey, loadConfig } from '@cedana/core';
+import { type Config, type ConfigKey, loadConfig, pluginSource } from '@cedana/core';
 import {
   type CheckpointManifest,
   type CriuOptions,
@@ -61,6 +61,7 @@ export function dumpContext(
       log: recordingLogger(),
       config: testConfig(),
       signal: new AbortController().signal,
+      plugins: pluginSource([]),
       pid,
       imagesDir,
       criu: criuOptions(criu),
@@ -89,6 +90,7 @@ export function restoreContext(
       log: recordingLogger(),
       config: testConfig(),
       signal: new AbortController().signal,
+      plugins: pluginSource([]),
       imagesDir,
       criu: criuOptions(opts.criu),
       manifest,

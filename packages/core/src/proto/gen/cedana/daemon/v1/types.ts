@@ -292,6 +292,12 @@ export interface PluginStatus {
   /** resolve | manifest | engines | import | shape */
   phase: string;
   hint: string;
+  /** the role it declares (engine, runtime, streams, accelerator, storage), or empty */
+  role: string;
+  /** roles it needs other plugins to fill */
+  requires: string[];
+  /** the error codes it declares (definePlugin's errors) */
+  errorCodes: string[];
 }
 
 export interface FeatureInfo {
@@ -4296,7 +4302,19 @@ export const HealthCheckResp: MessageFns<HealthCheckResp> = {
 };
 
 function createBasePluginStatus(): PluginStatus {
-  return { name: "", version: "", path: "", status: "", error: "", errorCode: "", phase: "", hint: "" };
+  return {
+    name: "",
+    version: "",
+    path: "",
+    status: "",
+    error: "",
+    errorCode: "",
+    phase: "",
+    hint: "",
+    role: "",
+    requires: [],
+    errorCodes: [],
+  };
 }
 
 export const PluginStatus: MessageFns<PluginStatus> = {
@@ -4324,6 +4342,15 @@ export const PluginStatus: MessageFns<PluginStatus> = {
     }
     if (message.hint !== "") {
       writer.uint32(66).string(message.hint);
+    }
+    if (message.role !== "") {
+      writer.uint32(74).string(message.role);
+    }
+    for (const v of message.requires) {
+      writer.uint32(82).string(v!);
+    }
+    for (const v of message.errorCodes) {
+      writer.uint32(90).string(v!);
     }
     return writer;
   },
@@ -4405,6 +4432,30 @@ export const PluginStatus: MessageFns<PluginStatus> = {
             message.hint = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.requires.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.errorCodes.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4431,6 +4482,13 @@ export const PluginStatus: MessageFns<PluginStatus> = {
         : "",
       phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
       hint: isSet(object.hint) ? globalThis.String(object.hint) : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      requires: globalThis.Array.isArray(object?.requires) ? object.requires.map((e: any) => globalThis.String(e)) : [],
+      errorCodes: globalThis.Array.isArray(object?.errorCodes)
+        ? object.errorCodes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.error_codes)
+        ? object.error_codes.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -4460,6 +4518,15 @@ export const PluginStatus: MessageFns<PluginStatus> = {
     if (message.hint !== "") {
       obj.hint = message.hint;
     }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.requires?.length) {
+      obj.requires = message.requires;
+    }
+    if (message.errorCodes?.length) {
+      obj.errorCodes = message.errorCodes;
+    }
     return obj;
   },
 
@@ -4476,6 +4543,9 @@ export const PluginStatus: MessageFns<PluginStatus> = {
     message.errorCode = object.errorCode ?? "";
     message.phase = object.phase ?? "";
     message.hint = object.hint ?? "";
+    message.role = object.role ?? "";
+    message.requires = object.requires?.map((e) => e) || [];
+    message.errorCodes = object.errorCodes?.map((e) => e) || [];
     return message;
   },
 };
