@@ -58,7 +58,8 @@ describe('plugin install from the local catalog', () => {
     await runSleeper('before');
     const refused = await d.cli(['dump', 'job', 'before', '--leave-running']);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /CEDANA_ERR_FEATURE_MISSING/);
+    assert.match(refused.stderr, /CEDANA_ERR_ROLE_MISSING/);
+    assert.match(refused.stderr, /"engine" role.*\n.*cedana plugin install criu/, 'names the role and the plugin that fills it');
 
     const r = await d.cli(['plugin', 'install', 'criu']);
     assert.equal(r.code, 0, r.stderr);
@@ -228,7 +229,7 @@ describe('plugin install from the local catalog', () => {
     assert.match(r.stderr, /daemon: criu unloaded/);
     assert.equal((await row('criu'))?.status, 'available');
     await runSleeper('after');
-    assert.match((await d.cli(['dump', 'job', 'after'])).stderr, /CEDANA_ERR_FEATURE_MISSING/);
+    assert.match((await d.cli(['dump', 'job', 'after'])).stderr, /CEDANA_ERR_ROLE_MISSING/);
     assert.deepEqual(JSON.parse(await readFile(join(pluginsDir, 'installed.json'), 'utf8')).plugins, {});
   });
 });
