@@ -16,23 +16,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "napi-args.h"
+
 #define PREFIX 4
 
-/* The bytes of a Buffer, Uint8Array or other typed array argument. */
-static int bytes_arg(napi_env env, napi_value value, uint8_t **data, size_t *length) {
-  bool is_typed;
-  napi_typedarray_type type;
-  size_t elements;
-  void *ptr;
-  napi_value buffer;
-  size_t offset;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return -1;
-  if (napi_get_typedarray_info(env, value, &type, &elements, &ptr, &buffer, &offset) != napi_ok) return -1;
-  if (type != napi_uint8_array) return -1;
-  *data = ptr;
-  *length = elements;
-  return 0;
-}
 
 static int two_buffers(napi_env env, napi_callback_info info, const char *usage, uint8_t **src, size_t *src_len,
                        uint8_t **dst, size_t *dst_len) {
@@ -46,11 +33,6 @@ static int two_buffers(napi_env env, napi_callback_info info, const char *usage,
   return 0;
 }
 
-static napi_value number(napi_env env, double value) {
-  napi_value out;
-  napi_create_double(env, value, &out);
-  return out;
-}
 
 static napi_value do_compress_bound(napi_env env, napi_callback_info info) {
   size_t argc = 1;

@@ -21,31 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "napi-args.h"
+
 typedef struct {
   LZ4F_cctx *ctx;
   LZ4F_preferences_t prefs;
 } encoder_t;
 
-static napi_value number(napi_env env, double value) {
-  napi_value out;
-  napi_create_double(env, value, &out);
-  return out;
-}
 
-static int bytes_arg(napi_env env, napi_value value, uint8_t **data, size_t *length) {
-  bool is_typed;
-  napi_typedarray_type type;
-  size_t elements;
-  void *ptr;
-  napi_value buffer;
-  size_t offset;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return -1;
-  if (napi_get_typedarray_info(env, value, &type, &elements, &ptr, &buffer, &offset) != napi_ok) return -1;
-  if (type != napi_uint8_array) return -1;
-  *data = ptr;
-  *length = elements;
-  return 0;
-}
 
 /* The external at argv[0], and up to `want - 1` Uint8Array arguments after it. */
 static void *args(napi_env env, napi_callback_info info, size_t want, const char *usage, uint8_t **a, size_t *a_len,

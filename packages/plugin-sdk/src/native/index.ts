@@ -9,7 +9,7 @@
  * streamer's threads import it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -75,10 +75,16 @@ export interface AddonBuild {
   cc?: string | undefined;
 }
 
-const isCurrent = ({ output, sources }: AddonBuild): boolean =>
-  existsSync(output) && sources.every((src) => statSync(output).mtimeMs >= statSync(src).mtimeMs);
+/** The sources and the headers beside them (what `#include "x.h"` reads): a change to any rebuilds. */
+const inputsOf = (sources: string[]): string[] => {
+  const dirs = [...new Set(sources.map((src) => dirname(src)))];
+  return [...sources, ...dirs.flatMap((dir) => readdirSync(dir).flatMap((f) => (f.endsWith('.h') ? [join(dir, f)] : [])))];
+};
 
-/** The addon's path, built first if missing or older than a source; throws AddonBuildError. */
+const isCurrent = ({ output, sources }: AddonBuild): boolean =>
+  existsSync(output) && inputsOf(sources).every((src) => statSync(output).mtimeMs >= statSync(src).mtimeMs);
+
+/** The addon's path, built first if missing or older than a source or a header beside one; throws AddonBuildError. */
 export async function buildAddon(build: AddonBuild): Promise<string> {
   const { output, sources, libraries } = build;
   if (isCurrent(build)) return output;
