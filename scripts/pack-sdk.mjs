@@ -35,6 +35,7 @@ export function packSdk(dest) {
   try {
     const pkg = join(stage, 'package');
     cpSync(join(sdkDir, 'dist'), join(pkg, 'dist'), { recursive: true, filter: shipped });
+    cpSync(join(sdkDir, 'native'), join(pkg, 'native'), { recursive: true }); // the C sources of `@cedana/plugin-sdk/native`
     const { dependencies: _workspace, devDependencies: _dev, scripts: _scripts, ...rest } = sdk;
     writeFileSync(
       join(pkg, 'package.json'),

@@ -47,6 +47,13 @@ describe('packing the plugin SDK', () => {
     assert.match(tarball, /cedana-plugin-sdk-\d+\.\d+\.\d+\.tgz$/);
     const manifests = await run('tar', ['-xOzf', tarball, '--wildcards', '*package.json'], { maxBuffer: 64 << 20 });
     assert.doesNotMatch(manifests.stdout, /workspace:/);
+    const listed = (await run('tar', ['-tzf', tarball], { maxBuffer: 64 << 20 })).stdout.split('\n');
+    for (const source of ['codec.c', 'lz4block.c', 'lz4frame.c', 'napi-args.h']) {
+      assert.ok(
+        listed.includes(`package/native/${source}`),
+        `the tarball ships native/${source} (@cedana/plugin-sdk/native builds from it)`,
+      );
+    }
     const app = join(work, 'app');
     await run('mkdir', ['-p', app]);
     await writeFile(join(app, 'package.json'), '{ "name": "app", "version": "1.0.0", "type": "module" }\n');
