@@ -20,6 +20,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
+import { memoryHog } from './memory-hog.js';
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -29,15 +30,7 @@ const SHM = process.env.BENCH_DIR ?? `/dev/shm/cedana-bench-${process.pid}`;
 /** The kernel keeps a dumped PID for about 2 s; every variant waits it out untimed. */
 const PID_SETTLE_MS = 2500;
 
-// Fills MEM_MIB of memory, each 4 KiB page half random and half zeros, then idles.
-const HOG = `
-const crypto = require('node:crypto');
-const b = Buffer.alloc(${MEM_MIB} * 1024 * 1024);
-const half = Buffer.alloc(2048);
-for (let o = 0; o < b.length; o += 4096) { crypto.randomFillSync(half); half.copy(b, o); }
-require('node:fs').writeFileSync(process.argv[1], 'ready');
-setInterval(() => { b[0]++; }, 1000);
-`;
+const HOG = memoryHog(MEM_MIB);
 
 interface Round {
   dump: number;

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 import { TargetHost } from '../harness/target-host.js';
+import { memoryHog } from './memory-hog.js';
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -25,14 +26,7 @@ const SHM = '/dev/shm/cedana-bench-migrate';
 const RESTORE_RETRY_MS = 250;
 const RESTORE_TRIES = 40;
 
-const HOG = `
-const crypto = require('node:crypto');
-const b = Buffer.alloc(${MEM_MIB} * 1024 * 1024);
-const half = Buffer.alloc(2048);
-for (let o = 0; o < b.length; o += 4096) { crypto.randomFillSync(half); half.copy(b, o); }
-require('node:fs').writeFileSync(process.argv[1], 'ready');
-setInterval(() => { b[0]++; }, 1000);
-`;
+const HOG = memoryHog(MEM_MIB);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const now = () => performance.now() / 1000;

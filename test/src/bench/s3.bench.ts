@@ -21,6 +21,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-
 import { Upload } from '@aws-sdk/lib-storage';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 import { TestS3 } from '../harness/s3.js';
+import { memoryHog } from './memory-hog.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const MEM_MIB = Number(process.env.MEM_MIB ?? 1024);
@@ -30,14 +31,7 @@ const QUEUE = 4;
 const BUCKET = 'bench';
 const PID_SETTLE_MS = 2500;
 
-const HOG = `
-const crypto = require('node:crypto');
-const b = Buffer.alloc(${MEM_MIB} * 1024 * 1024);
-const half = Buffer.alloc(2048);
-for (let o = 0; o < b.length; o += 4096) { crypto.randomFillSync(half); half.copy(b, o); }
-require('node:fs').writeFileSync(process.argv[1], 'ready');
-setInterval(() => { b[0]++; }, 1000);
-`;
+const HOG = memoryHog(MEM_MIB);
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();
