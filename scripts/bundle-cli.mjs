@@ -148,7 +148,7 @@ import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 let loaded;
-export function streamsClient(target, headers) {
+export function streamsClient(...args) {
   if (!loaded) {
     const file = join(__dirname, 'client-streams.cjs');
     let cachedData;
@@ -156,7 +156,7 @@ export function streamsClient(target, headers) {
     ${COMPILE_CLIENT}
     loaded = module.exports;
   }
-  return loaded.streamsClient(target, headers);
+  return loaded.streamsClient(...args);
 }`,
       resolveDir: cli,
       loader: 'js',

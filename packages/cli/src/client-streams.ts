@@ -3,8 +3,9 @@
  * them: its unary calls go over client.ts' own small client (docs/architecture.md, "The CLI's
  * gRPC client"). Errors of the Attach stream become CedanaErrors as unary ones do.
  */
-import { type AttachReq, type AttachResp, DaemonClient, type ProgressEvent } from '@cedana/core/proto';
-import { type ClientDuplexStream, credentials, Metadata } from '@grpc/grpc-js';
+import type { ClientTls } from '@cedana/core';
+import { type AttachReq, type AttachResp, channelOf, DaemonClient, type ProgressEvent } from '@cedana/core/proto';
+import { type ClientDuplexStream, Metadata } from '@grpc/grpc-js';
 import { type FailedCall, fromFailedCall } from './call-errors.js';
 import type { AttachCall } from './daemon-api.js';
 
@@ -14,9 +15,10 @@ export interface StreamsClient {
   close(): void;
 }
 
-/** A grpc-js client of `target`, sending `headers` (auth, profiling) as metadata with each call. */
-export function streamsClient(target: string, headers: Record<string, string>): StreamsClient {
-  const client = new DaemonClient(target, credentials.createInsecure(), { 'grpc.enable_http_proxy': 0 });
+/** A grpc-js client of `target` (over TLS when `tls` is given), sending `headers` (auth, profiling) as metadata with each call. */
+export function streamsClient(target: string, headers: Record<string, string>, tls?: ClientTls): StreamsClient {
+  const channel = channelOf(tls, target);
+  const client = new DaemonClient(target, channel.credentials, { 'grpc.enable_http_proxy': 0, ...channel.options });
   const metadata = () => {
     const md = new Metadata();
     for (const [k, v] of Object.entries(headers)) md.set(k, v);

@@ -1,6 +1,7 @@
 /**
  * The CLI's client of the daemon: a unix socket (`unix:///run/cedana.sock`) or TCP
- * (`host:port`, with a bearer token when `auth_token` is set). Unary calls go over our own
+ * (`host:port`, with a bearer token when `auth_token` is set; over TLS with tls.enabled or
+ * tls.ca, checking the daemon's certificate: core's tls.ts builds the options of both clients). Unary calls go over our own
  * small gRPC client on node:http2 (grpc-unary.ts) and become promises whose failures are
  * CedanaErrors (call-errors.ts); a daemon that does not accept the connection in time is
  * CEDANA_ERR_DAEMON_UNREACHABLE, exit code 3. The streaming calls (Attach, Progress) load
@@ -10,7 +11,7 @@
 import { access, constants, stat } from 'node:fs/promises';
 import type { ClientHttp2Session } from 'node:http2';
 import { resolve } from 'node:path';
-import { type Config, wire } from '@cedana/core';
+import { type Config, clientTlsOf, plainToTls, speaksTls, tlsConnectOptions, tlsFailure, wire } from '@cedana/core';
 import {
   DeleteCheckpointReq,
   DeleteCheckpointResp,
@@ -98,16 +99,19 @@ export async function connect(config: Config, opts: ConnectOptions = {}): Promis
   // startup snapshot (whose code has no import(), hence getBuiltinModule).
   const http2 = process.getBuiltinModule('node:http2');
   const { connect: netConnect } = process.getBuiltinModule('node:net');
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const tls = config.protocol === 'tcp' ? clientTlsOf(config) : undefined;
   const session: ClientHttp2Session =
     config.protocol === 'unix'
-      ? await openSession(
-          http2,
-          'http://localhost',
-          () => netConnect(resolve(config.address)),
-          target,
-          opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        )
-      : await openSession(http2, `http://${config.address}`, undefined, target, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      ? await openSession(http2, 'http://localhost', { createConnection: () => netConnect(resolve(config.address)) }, target, timeoutMs)
+      : tls
+        ? await openSession(http2, `https://${config.address}`, tlsConnectOptions(tls, config.address), target, timeoutMs, async (err) =>
+            err ? tlsFailure(err, config.address, tls, 'cli') : undefined,
+          )
+        : await openSession(http2, `http://${config.address}`, {}, target, timeoutMs, async (err) =>
+            // A TLS daemon drops a plain client's preface without a word: ask it for a handshake to say so.
+            err?.code === 'ECONNREFUSED' || !(await speaksTls(config.address, timeoutMs)) ? undefined : plainToTls(config.address, 'cli'),
+          );
 
   /** What every call sends besides its message. */
   const common: Record<string, string> = {};
@@ -144,7 +148,7 @@ export async function connect(config: Config, opts: ConnectOptions = {}): Promis
 
   let streams: Promise<StreamsClient> | undefined;
   const streamsClient = () => {
-    streams ??= import('./client-streams.js').then((m) => m.streamsClient(target, common));
+    streams ??= import('./client-streams.js').then((m) => m.streamsClient(target, common, tls));
     return streams;
   };
   return {

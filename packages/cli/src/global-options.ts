@@ -7,6 +7,15 @@ export const GLOBAL_OPTIONS = {
   protocol: { type: 'string', choices: CONFIG_KEYS.protocol.values, describe: 'how to reach the daemon' },
   'log-level': { type: 'string', choices: CONFIG_KEYS.log_level.values, describe: 'daemon log level' },
   profiling: { type: 'boolean', describe: 'print the time of each step of the request' },
+  tls: {
+    type: 'boolean',
+    describe: "connect to a TCP daemon over TLS, checking its certificate against the system's CAs (or the tls-ca file)",
+  },
+  'tls-ca': {
+    type: 'string',
+    describe: "CA certificate (PEM) that signed the TCP daemon's certificate, trusted instead of the system's CAs (turns TLS on)",
+  },
+  'tls-server-name': { type: 'string', describe: "the name to expect in the daemon's certificate (default: the host of the address)" },
 } as const;
 
 /** The global flags that take a value, as written on the command line. */

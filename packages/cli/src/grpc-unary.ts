@@ -58,23 +58,37 @@ class CallFailure extends Error implements FailedCall {
 }
 
 /**
- * An HTTP/2 session with the daemon (`socket` makes the connection), once the daemon has sent its
- * SETTINGS: a peer that is not an HTTP/2 server never gets there. Rejects with
- * CEDANA_ERR_DAEMON_UNREACHABLE on the first connection error, or at the deadline.
+ * Why a connection failed, when there is more to say than "unreachable" (a TLS failure): called
+ * with the connection's error, or undefined when it closed before the daemon answered.
+ */
+export type Diagnose = (err: NodeJS.ErrnoException | undefined) => Promise<Error | undefined>;
+
+/**
+ * An HTTP/2 session with the daemon (`options`: a createConnection of a unix socket, or TLS
+ * options), once the daemon has sent its SETTINGS: a peer that is not an HTTP/2 server never gets
+ * there. Rejects with what `diagnose` says, else CEDANA_ERR_DAEMON_UNREACHABLE, on the first
+ * connection error, or at the deadline.
  */
 export function openSession(
   http2: typeof import('node:http2'),
   authority: string,
-  createConnection: (() => import('node:stream').Duplex) | undefined,
+  options: import('node:http2').SecureClientSessionOptions,
   target: string,
   timeoutMs: number,
+  diagnose: Diagnose = async () => undefined,
 ): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(authority, createConnection ? { createConnection } : {});
-    const fail = (reason: string) => {
+    const session = http2.connect(authority, options);
+    let failed = false;
+    const fail = (reason: string, err?: NodeJS.ErrnoException) => {
+      if (failed) return;
+      failed = true;
       clearTimeout(timer);
       session.destroy();
-      reject(unreachable(target, reason));
+      void diagnose(err).then(
+        (diagnosed) => reject(diagnosed ?? unreachable(target, reason)),
+        () => reject(unreachable(target, reason)),
+      );
     };
     const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`), timeoutMs);
     session.once('remoteSettings', () => {
@@ -84,7 +98,7 @@ export function openSession(
       session.on('error', () => {}); // a session that fails later fails its calls (unaryCall reads that)
       resolve(session);
     });
-    const onError = (err: NodeJS.ErrnoException) => fail(err.code === 'ECONNREFUSED' ? 'connection refused' : err.message);
+    const onError = (err: NodeJS.ErrnoException) => fail(err.code === 'ECONNREFUSED' ? 'connection refused' : err.message, err);
     const onClose = () => fail('the connection closed before the daemon answered');
     session.once('error', onError);
     session.once('close', onClose);

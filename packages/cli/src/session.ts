@@ -50,6 +50,12 @@ export interface GlobalArgs {
   protocol?: string | undefined;
   logLevel?: string | undefined;
   profiling?: boolean | undefined;
+  tls?: boolean | undefined;
+  tlsCa?: string | undefined;
+  tlsServerName?: string | undefined;
+  /** `daemon start`'s own: what it serves TLS with. */
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
 }
 
 export function configOverrides(argv: GlobalArgs): Partial<Record<ConfigKey, unknown>> {
@@ -58,6 +64,11 @@ export function configOverrides(argv: GlobalArgs): Partial<Record<ConfigKey, unk
     protocol: argv.protocol,
     log_level: argv.logLevel,
     'profiling.enabled': argv.profiling,
+    'tls.enabled': argv.tls,
+    'tls.ca': argv.tlsCa,
+    'tls.server_name': argv.tlsServerName,
+    'tls.cert': argv.tlsCert,
+    'tls.key': argv.tlsKey,
   };
 }
 

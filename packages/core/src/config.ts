@@ -41,6 +41,36 @@ export const CONFIG_KEYS = {
     describe:
       'let the daemon listen on TCP without auth_token (`daemon start --insecure`): whoever reaches the port acts as root, and every start logs a warning',
   },
+  'tls.cert': {
+    type: 'string',
+    default: '',
+    describe:
+      'PEM certificate (chain) a TCP daemon serves TLS with, set together with tls.key (empty: plain TCP); the token is still required',
+  },
+  'tls.key': {
+    type: 'string',
+    default: '',
+    describe:
+      'PEM private key of tls.cert; the daemon refuses to start when the file is readable by group or others (chmod 600), as ssh does',
+  },
+  'tls.enabled': {
+    type: 'boolean',
+    default: false,
+    describe:
+      'clients connect to a TCP daemon over TLS (`--tls`), verifying its certificate: the CLI, and a source daemon dialing a migration target; implied by tls.ca',
+  },
+  'tls.ca': {
+    type: 'string',
+    default: '',
+    describe:
+      "PEM CA certificate(s) a client trusts for the daemon's certificate (`--tls-ca`), instead of the system's CAs; setting it turns TLS on (tls.enabled)",
+  },
+  'tls.server_name': {
+    type: 'string',
+    default: '',
+    describe:
+      "the name a client expects in the daemon's certificate (`--tls-server-name`; empty: the host of `address`, or of the migration target)",
+  },
   log_level: { type: 'string', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error'], describe: 'daemon log level' },
   'log.dir': {
     type: 'string',

@@ -120,6 +120,19 @@ export { type ProfileNode, Profiler } from './profiling.js';
 export { baseOf, type ContextSlots, contextSlots, pluginView, RequestState, type StateKey, stateKey } from './request-context.js';
 export * as shape from './shape.js';
 export { signalName, signalNumber } from './signals.js';
+export {
+  type ClientTls,
+  clientTlsOf,
+  type Dialer,
+  hostPortOf,
+  plainToTls,
+  type ServerTls,
+  serverTlsOf,
+  speaksTls,
+  tlsConnectOptions,
+  tlsFailure,
+  tlsHandshake,
+} from './tls.js';
 export { HOST_VERSION } from './version.js';
 export { atLeastVersion, newestFirst } from './versions.js';
 export * as wire from './wire.js';

@@ -1,5 +1,5 @@
 /** @cedana/daemon: `startDaemon(config)` serves the Daemon API until stopped. */
-import type { Config, Logger } from '@cedana/core';
+import { type Config, clientTlsOf, type Logger, serverTlsOf } from '@cedana/core';
 import { coreChecks } from './health/core-checks.js';
 import type { JobManager } from './jobs/job-manager.js';
 import { removeIncomingLeftovers } from './migrate/migrate-dir.js';
@@ -16,6 +16,9 @@ export interface RunningDaemon {
 
 export async function startDaemon(config: Config): Promise<RunningDaemon> {
   refuseOpenTcp(config);
+  // A bad certificate, a public key or an unreadable tls.ca (read again by each migration) stops the start before anything opens.
+  const tls = serverTlsOf(config);
+  clientTlsOf(config);
   const c = await buildServices(config);
   const log = c.resolve<Logger>(TOKENS.Logger);
   warnIfOpenTcp(config, log);
@@ -25,8 +28,8 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   await plugins.reload();
   await jobs.init();
   await removeIncomingLeftovers(config, log);
-  const server = await listen(config, daemonService({ config, log, jobs, store, plugins, coreChecks: coreChecks(plugins) }));
-  log.info({ address: config.address, protocol: config.protocol }, 'daemon listening');
+  const server = await listen(config, daemonService({ config, log, jobs, store, plugins, coreChecks: coreChecks(plugins) }), tls);
+  log.info({ address: config.address, protocol: config.protocol, tls: tls !== undefined }, 'daemon listening');
   return {
     async stop() {
       await shutdown(server);

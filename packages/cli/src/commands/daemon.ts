@@ -41,10 +41,19 @@ export function daemonCommand(session: Session): CommandModule {
                 type: 'boolean',
                 describe: 'listen on TCP without auth_token: anyone who reaches the port acts as root (logs a warning)',
               })
+              .option('tls-cert', { type: 'string', describe: 'serve TLS on TCP with this PEM certificate (chain); needs --tls-key' })
+              .option('tls-key', {
+                type: 'string',
+                describe: 'the PEM private key of --tls-cert (mode 0600: a key others can read is refused)',
+              })
               .example('$0 daemon start', 'as root: serve on /run/cedana.sock')
               .example(
                 'CEDANA_AUTH_TOKEN=$(openssl rand -hex 32) $0 daemon start --protocol tcp --address 127.0.0.1:8080',
                 'serve on TCP; clients pass the same CEDANA_AUTH_TOKEN',
+              )
+              .example(
+                '$0 daemon start --protocol tcp --address 0.0.0.0:8080 --tls-cert /etc/cedana/tls.pem --tls-key /etc/cedana/tls.key',
+                'serve TLS on TCP (token still required); clients add --tls, or --tls-ca CA.pem',
               ),
           handler: action<GlobalArgs & { insecure?: boolean }>(session, async (argv) => {
             const config = session.config(argv);

@@ -13,3 +13,4 @@ export {
   MigrateTimes,
 } from './gen/cedana/daemon/v1/migrate.js';
 export * from './messages.js';
+export { channelOf } from './tls-channel.js';

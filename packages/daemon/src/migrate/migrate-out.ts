@@ -15,7 +15,16 @@
  * and named in the error.
  */
 import { readFile, rm, stat } from 'node:fs/promises';
-import { type BaseContext, CedanaError, type Config, fileNameFor, HOST_VERSION, type Logger, type Measured } from '@cedana/core';
+import {
+  type BaseContext,
+  CedanaError,
+  type Config,
+  clientTlsOf,
+  fileNameFor,
+  HOST_VERSION,
+  type Logger,
+  type Measured,
+} from '@cedana/core';
 import type { Job, MigrateReq, MigrateResp } from '@cedana/core/proto';
 import type { JobManager } from '../jobs/job-manager.js';
 import type { Store } from '../store/store.js';
@@ -43,7 +52,7 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
   const streams = req.streams || d.config['checkpoint.streams'] || 1;
   const targetJid = req.targetJid || job.jid;
 
-  const target = await dialTarget(req.to, req.token);
+  const target = await dialTarget(req.to, req.token, clientTlsOf(d.config));
   try {
     const prep = await target
       .prepare({

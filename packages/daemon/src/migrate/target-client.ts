@@ -1,11 +1,12 @@
 /**
  * The source daemon's client of a target daemon: a unix socket path (tests, one machine) or
- * host:port over TCP with the target's token. Unary calls become promises; the receive call
+ * host:port over TCP with the target's token (over TLS when this daemon's config has tls.ca or
+ * tls.enabled). Unary calls become promises; the receive call
  * is a client stream the sender writes the checkpoint into.
  */
-import { CedanaError, wire } from '@cedana/core';
+import { CedanaError, type ClientTls, isCedanaError, plainToTls, speaksTls, tlsHandshake, wire } from '@cedana/core';
 import {
-  credentials,
+  channelOf,
   DaemonClient,
   type MigrateChunk,
   type MigratePrepareReq,
@@ -32,9 +33,22 @@ export function grpcTarget(address: string): string {
   return address;
 }
 
-export async function dialTarget(address: string, token: string): Promise<TargetDaemon> {
+/**
+ * Dials the target and waits until it accepts the connection. Over TCP with `tls` (clientTlsOf of
+ * this daemon's config), a TLS handshake comes first, so that an untrusted certificate, a wrong
+ * name or a target without TLS is refused with its own code (grpc-js would only say "failed to
+ * connect"); a plain dial that fails asks whether the target speaks TLS, to say so.
+ */
+export async function dialTarget(address: string, token: string, tls?: ClientTls): Promise<TargetDaemon> {
   const target = grpcTarget(address);
-  const client = new DaemonClient(target, credentials.createInsecure(), {
+  const tcp = !target.startsWith('unix://');
+  if (tcp && tls)
+    await tlsHandshake(address, tls, 'migrate', CONNECT_TIMEOUT_MS).catch((err) =>
+      Promise.reject(isCedanaError(err) ? err : refused(address, err)),
+    );
+  const channel = channelOf(tcp ? tls : undefined, address);
+  const client = new DaemonClient(target, channel.credentials, {
+    ...channel.options,
     'grpc.enable_http_proxy': 0,
     'grpc.max_send_message_length': 64 << 20,
     // A target host that vanishes (no FIN, no RST) is noticed within ~15 s, not at TCP's timeout.
@@ -48,17 +62,10 @@ export async function dialTarget(address: string, token: string): Promise<Target
     return m;
   };
   await new Promise<void>((resolve, reject) =>
-    client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (err) =>
-      err
-        ? reject(
-            new CedanaError('CEDANA_ERR_MIGRATE_REFUSED', `cannot reach the target daemon at ${address}: ${err.message}`, {
-              hint: 'check the address (host:port of a TCP daemon, or its socket path) and that it runs; nothing was frozen',
-            }),
-          )
-        : resolve(),
-    ),
-  ).catch((err) => {
+    client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (err) => (err ? reject(refused(address, err)) : resolve())),
+  ).catch(async (err) => {
     client.close();
+    if (tcp && !tls && (await speaksTls(address, CONNECT_TIMEOUT_MS))) throw plainToTls(address, 'migrate');
     throw err;
   });
   return {
@@ -74,6 +81,12 @@ export async function dialTarget(address: string, token: string): Promise<Target
     },
     close: () => client.close(),
   };
+}
+
+function refused(address: string, err: Error): CedanaError {
+  return new CedanaError('CEDANA_ERR_MIGRATE_REFUSED', `cannot reach the target daemon at ${address}: ${err.message}`, {
+    hint: 'check the address (host:port of a TCP daemon, or its socket path) and that it runs; nothing was frozen',
+  });
 }
 
 /** The target's error with its own code and message when it sent them (cedana-error-code trailer). */
