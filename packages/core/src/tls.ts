@@ -114,10 +114,10 @@ export function tlsFailure(err: NodeJS.ErrnoException, address: string, tls: Cli
   const who = dialer === 'cli' ? `the daemon at ${address}` : `the target daemon at ${address}`;
   const code = err.code ?? '';
   if (UNTRUSTED.has(code)) {
-    const trusted = tls.caFile ? `the CA of ${tls.caFile} (tls.ca)` : "the system's CAs (no tls.ca is set)";
+    const trusted = tls.caFile ? `the CA of ${tls.caFile} (tls.ca)` : "the system's CAs, as no tls.ca is set";
     return new CedanaError(
       'CEDANA_ERR_TLS_UNTRUSTED',
-      `${who} sent a certificate that ${trusted} does not vouch for: ${err.message} (${code})`,
+      `${who} sent a certificate this client does not trust (it trusts ${trusted}): ${err.message} (${code})`,
       {
         hint:
           dialer === 'cli'

@@ -4,7 +4,7 @@ import { coreChecks } from './health/core-checks.js';
 import type { JobManager } from './jobs/job-manager.js';
 import { removeIncomingLeftovers } from './migrate/migrate-dir.js';
 import type { PluginRegistry } from './plugins/registry.js';
-import { refuseOpenTcp, warnIfOpenTcp } from './server/auth.js';
+import { refuseOpenTcp, warnIfOpenTcp, warnIfPlainTcp } from './server/auth.js';
 import { listen, shutdown } from './server/server.js';
 import { daemonService } from './server/service.js';
 import { buildServices, TOKENS } from './services.js';
@@ -22,6 +22,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   const c = await buildServices(config);
   const log = c.resolve<Logger>(TOKENS.Logger);
   warnIfOpenTcp(config, log);
+  warnIfPlainTcp(config, tls, log);
   const plugins = c.resolve<PluginRegistry>(TOKENS.PluginRegistry);
   const store = c.resolve<Store>(TOKENS.Store);
   const jobs = c.resolve<JobManager>(TOKENS.JobManager);

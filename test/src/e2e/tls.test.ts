@@ -152,6 +152,16 @@ describe('a TCP daemon serving TLS, with its token', () => {
       assert.deepEqual(await plainSrc.json<unknown[]>(['checkpoints']), [], 'no dump was made');
       assert.equal(await job('refused'), undefined, 'the target made no job');
 
+      // A source daemon whose tls.ca did not sign the target's certificate is refused, and says which CA it trusted.
+      plainSrc.env.CEDANA_TLS_CA = certs.otherCa; // the daemon's own setting: the CLI on its unix socket needs none
+      await plainSrc.restart();
+      const u = await plainSrc.cli(['migrate', 'job', 'refused', '--to', ADDRESS, '--token', TOKEN]);
+      assert.notEqual(u.code, 0, u.stdout);
+      assert.match(u.stderr, /CEDANA_ERR_TLS_UNTRUSTED/);
+      assert.ok(u.stderr.includes(certs.otherCa), u.stderr);
+      assert.match(u.stderr, /nothing was frozen/);
+      assert.equal((await job('refused', plainSrc))?.state.startTicks, before?.state.startTicks, 'still never frozen');
+
       // The source with tls.ca migrates over TLS.
       const file = join(src.dir, 'moved.count');
       await src.ok(['run', 'process', '--pid-ns', '--jid', 'moved', '--', ...counterScript(file)]);

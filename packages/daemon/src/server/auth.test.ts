@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, wire } from '@cedana/core';
 import { Metadata } from '@grpc/grpc-js';
-import { checkAuth, refuseOpenTcp, tokenMatches } from './auth.js';
+import { checkAuth, refuseOpenTcp, tokenMatches, warnIfPlainTcp } from './auth.js';
 
 /** The config of these CEDANA_* variables alone: an empty file, no machine config. */
 const empty = join(mkdtempSync(join(tmpdir(), 'cedana-auth-')), 'config.json');
@@ -39,5 +39,20 @@ describe('TCP auth', () => {
     assert.doesNotThrow(() => refuseOpenTcp(config({ ...tcp, CEDANA_INSECURE: 'true' })));
     assert.doesNotThrow(() => refuseOpenTcp(config({ ...tcp, CEDANA_AUTH_TOKEN: 't' })));
     assert.doesNotThrow(() => refuseOpenTcp(config({})));
+  });
+
+  it('warns of plain TCP on an address beyond loopback, not on loopback, TLS or a unix socket', () => {
+    const warned = (env: Record<string, string>, tls?: { cert: Buffer; key: Buffer }) => {
+      const lines: string[] = [];
+      const log = { warn: (_o: unknown, msg: string) => lines.push(msg) } as unknown as Parameters<typeof warnIfPlainTcp>[2];
+      warnIfPlainTcp(config(env), tls, log);
+      return lines;
+    };
+    const tcp = (address: string) => ({ CEDANA_PROTOCOL: 'tcp', CEDANA_ADDRESS: address, CEDANA_AUTH_TOKEN: 't' });
+    assert.match(warned(tcp('0.0.0.0:8080'))[0] ?? '', /without TLS.*tls\.cert/);
+    assert.equal(warned(tcp('10.1.2.3:8080')).length, 1);
+    for (const address of ['127.0.0.1:8080', 'localhost:8080', '[::1]:8080']) assert.deepEqual(warned(tcp(address)), [], address);
+    assert.deepEqual(warned(tcp('0.0.0.0:8080'), { cert: Buffer.from(''), key: Buffer.from('') }), []);
+    assert.deepEqual(warned({}), []);
   });
 });

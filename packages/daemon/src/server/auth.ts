@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { CedanaError, type Config, type Logger, wire } from '@cedana/core';
+import { CedanaError, type Config, hostPortOf, type Logger, type ServerTls, wire } from '@cedana/core';
 import type { Metadata } from '@grpc/grpc-js';
 
 /**
@@ -21,6 +21,20 @@ export function warnIfOpenTcp(config: Config, log: Logger): void {
   log.warn(
     { address: config.address, insecure: true },
     'INSECURE: listening on TCP without auth_token (--insecure): whoever reaches this port acts as root; set auth_token',
+  );
+}
+
+/**
+ * The warning a plain TCP daemon on an address other than loopback logs on every start: its token,
+ * and the images of a migration to it, cross the network in the clear.
+ */
+export function warnIfPlainTcp(config: Config, tls: ServerTls | undefined, log: Logger): void {
+  if (config.protocol !== 'tcp' || tls) return;
+  const { host } = hostPortOf(config.address);
+  if (host === 'localhost' || host.startsWith('127.') || host === '::1') return;
+  log.warn(
+    { address: config.address, tls: false },
+    'listening on TCP without TLS: the bearer token and what clients send (a migration: the whole checkpoint) cross the network in the clear; set tls.cert and tls.key (`daemon start --tls-cert --tls-key`)',
   );
 }
 
