@@ -1,7 +1,8 @@
 /**
  * The CLI's client of the daemon: a unix socket (`unix:///run/cedana.sock`) or TCP
  * (`host:port`, with a bearer token when `auth_token` is set; over TLS with tls.enabled or
- * tls.ca, checking the daemon's certificate: core's tls.ts builds the options of both clients). Unary calls go over our own
+ * tls.ca, checking the daemon's certificate: core's tls.ts builds the options of both clients).
+ * Unary calls go over our own
  * small gRPC client on node:http2 (grpc-unary.ts) and become promises whose failures are
  * CedanaErrors (call-errors.ts); a daemon that does not accept the connection in time is
  * CEDANA_ERR_DAEMON_UNREACHABLE, exit code 3. The streaming calls (Attach, Progress) load
@@ -53,6 +54,8 @@ import type { CallOpts, ConnectOptions, DaemonApi, UnaryMethod } from './daemon-
 import { openSession, type ResponseMetadata, unaryCall } from './grpc-unary.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
+/** How long a failed plain connection waits to learn whether the daemon speaks TLS instead. */
+const PROBE_TIMEOUT_MS = 2000;
 
 type Service = typeof DaemonService;
 interface Codec<T> {
@@ -110,7 +113,9 @@ export async function connect(config: Config, opts: ConnectOptions = {}): Promis
           )
         : await openSession(http2, `http://${config.address}`, {}, target, timeoutMs, async (err) =>
             // A TLS daemon drops a plain client's preface without a word: ask it for a handshake to say so.
-            err?.code === 'ECONNREFUSED' || !(await speaksTls(config.address, timeoutMs)) ? undefined : plainToTls(config.address, 'cli'),
+            err?.code === 'ECONNREFUSED' || !(await speaksTls(config.address, PROBE_TIMEOUT_MS))
+              ? undefined
+              : plainToTls(config.address, 'cli'),
           );
 
   /** What every call sends besides its message. */

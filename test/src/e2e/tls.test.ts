@@ -86,6 +86,18 @@ describe('a TCP daemon serving TLS, with its token', () => {
     await d.ok(['job', 'kill', 'tls-att']);
   });
 
+  it('`daemon check` shows the certificate it serves, and warns that it expires soon', async () => {
+    const r = await d.cli(['daemon', 'check', '--json']);
+    const tls = (
+      JSON.parse(r.stdout) as { components: { name: string; data: Record<string, string>; warnings: { message: string }[] }[] }
+    ).components.find((c) => c.name === 'tls');
+    assert.equal(tls?.data.serving, 'yes');
+    assert.match(tls?.data.names ?? '', /IP Address:127\.0\.0\.1/);
+    assert.equal(tls?.data.cert, certs.cert);
+    // The test certificate is good for 2 days.
+    assert.match(tls?.warnings[0]?.message ?? '', /expires within [12] day/);
+  });
+
   it('still requires the token over TLS', async () => {
     const r = await d.cli(['ps'], { env: { CEDANA_AUTH_TOKEN: '' } });
     assert.equal(r.code, 1, r.stdout);

@@ -1,8 +1,14 @@
 /** The daemon's own health checks; plugins add theirs through the HealthChecks feature. */
+
+import { X509Certificate } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import type { HealthCheck, PluginSource } from '@cedana/core';
-import { HOST_VERSION } from '@cedana/core';
+import { HOST_VERSION, isCedanaError, serverTlsOf } from '@cedana/core';
+
+/** A served certificate that expires within this many days is warned of. */
+const EXPIRY_WARNING_DAYS = 14;
+
 import { filling, roleMissing } from '../plugins/resolver.js';
 
 export function coreChecks(from: PluginSource): HealthCheck[] {
@@ -68,5 +74,32 @@ export function coreChecks(from: PluginSource): HealthCheck[] {
     }
     return result;
   };
-  return [daemon, checkpointDir, pluginCheck];
+  /** What a TCP daemon serves TLS with, read again from its files: the certificate a client will get next. */
+  const tlsCheck: HealthCheck = async ({ config }) => {
+    const result = {
+      name: 'tls',
+      data: {} as Record<string, string>,
+      warnings: [] as { message: string; fix: string }[],
+      errors: [] as { message: string; fix: string }[],
+    };
+    if (config.protocol !== 'tcp') return { ...result, data: { serving: 'no (unix socket)' } };
+    let tls: ReturnType<typeof serverTlsOf>;
+    try {
+      tls = serverTlsOf(config);
+    } catch (err) {
+      if (!isCedanaError(err)) throw err;
+      result.errors.push({ message: err.message, fix: err.hint });
+      return result;
+    }
+    if (!tls) return { ...result, data: { serving: 'no (plain TCP: set tls.cert and tls.key)' } };
+    const cert = new X509Certificate(tls.cert);
+    result.data = { serving: 'yes', cert: config['tls.cert'], names: cert.subjectAltName ?? cert.subject, expires: cert.validTo };
+    const daysLeft = (Date.parse(cert.validTo) - Date.now()) / 86_400_000;
+    const renew = { fix: `renew the certificate ${config['tls.cert']} and restart the daemon` };
+    if (daysLeft < 0) result.errors.push({ message: `the certificate expired on ${cert.validTo}: clients refuse it`, ...renew });
+    else if (daysLeft < EXPIRY_WARNING_DAYS)
+      result.warnings.push({ message: `the certificate expires within ${Math.ceil(daysLeft)} day(s), on ${cert.validTo}`, ...renew });
+    return result;
+  };
+  return [daemon, checkpointDir, pluginCheck, tlsCheck];
 }
