@@ -189,19 +189,19 @@ export const ERRORS = {
   },
   CEDANA_ERR_TLS_FILE: {
     status: 'FAILED_PRECONDITION',
-    hint: 'point tls.cert, tls.key and tls.ca at readable PEM files (`openssl x509 -in FILE -noout` checks a certificate), and make the key private: chmod 600 KEY',
+    hint: 'point tls.cert, tls.key and tls.ca at readable PEM files (`openssl x509 -in FILE -noout` checks one), and make the key private: chmod 600 KEY',
   },
   CEDANA_ERR_TLS_UNTRUSTED: {
     status: 'UNAVAILABLE',
-    hint: "pass the CA that signed the daemon's certificate: --tls-ca FILE (CEDANA_TLS_CA, or tls.ca in the config); for a migration, set tls.ca of the source daemon",
+    hint: "pass the CA that signed the daemon's certificate: --tls-ca FILE (CEDANA_TLS_CA, tls.ca); for a migration, set tls.ca of the source daemon",
   },
   CEDANA_ERR_TLS_HOSTNAME: {
     status: 'UNAVAILABLE',
-    hint: 'connect with a name or IP the certificate lists (`openssl x509 -in CERT -noout -ext subjectAltName`), or say which one to expect with --tls-server-name NAME',
+    hint: 'dial a name or IP the certificate lists (`openssl x509 -in CERT -noout -ext subjectAltName`), or expect one with --tls-server-name NAME',
   },
   CEDANA_ERR_TLS_MISMATCH: {
     status: 'UNAVAILABLE',
-    hint: 'speak what the daemon speaks: --tls (or --tls-ca FILE) for a daemon started with tls.cert, neither for one without; for a migration, set or unset tls.ca of the source daemon',
+    hint: 'speak what the daemon speaks: --tls or --tls-ca FILE for a daemon with tls.cert, neither for one without; for a migration, tls.ca of the source daemon',
   },
   CEDANA_ERR_UNAUTHENTICATED: {
     status: 'UNAUTHENTICATED',
