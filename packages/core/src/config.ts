@@ -131,6 +131,12 @@ export const CONFIG_KEYS = {
     describe: 'unit the CLI prints timings in',
   },
   'criu.binary_path': { type: 'string', default: '', describe: 'CRIU binary (empty: CRIU from PATH)' },
+  'criu.kdat_cache': {
+    type: 'boolean',
+    default: true,
+    describe:
+      "where /run is not a tmpfs, keep CRIU's kernel-feature cache (/run/criu.kdat) written by criu itself and stamped with the boot id, so each criu run skips ~0.1 s of probing; a cache from another boot is probed again",
+  },
   'jobs.pid_namespace': {
     type: 'boolean',
     default: false,
