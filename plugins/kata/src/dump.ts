@@ -24,7 +24,7 @@ export interface KataManifest {
   guest: { checkpointId: string; type: string; jid: string; pid: number; folder: string };
 }
 
-const forwardDumpToGuest: DumpAdapter = (_next: DumpHandlerFn) =>
+export const forwardDumpToGuest: DumpAdapter = (_next: DumpHandlerFn) =>
   async function forwardDumpToGuest(ctx, req, res) {
     const d = kataDetails(req.details);
     const vm = requireVm(d);
@@ -66,5 +66,3 @@ const forwardDumpToGuest: DumpAdapter = (_next: DumpHandlerFn) =>
       await guest.close();
     }
   };
-
-export const dumpMiddleware: DumpMiddleware = [forwardDumpToGuest];

@@ -15,7 +15,7 @@ import { connectGuest, type Guest } from './guest.js';
 
 const POLL_MS = 1000;
 
-const forwardRestoreToGuest: RestoreAdapter = (_next) =>
+export const forwardRestoreToGuest: RestoreAdapter = (_next) =>
   async function forwardRestoreToGuest(ctx, req, res) {
     const d = kataDetails(req.details);
     const vm = requireVm(d);
@@ -44,8 +44,6 @@ const forwardRestoreToGuest: RestoreAdapter = (_next) =>
     }
     return { pid, exited: watchGuestJob(address, jid, ctx.log) };
   };
-
-export const restoreMiddleware: RestoreMiddleware = [forwardRestoreToGuest];
 
 /**
  * Settles when the guest's job is no longer running, asking the guest every second. While
