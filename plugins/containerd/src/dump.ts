@@ -15,7 +15,6 @@ import {
   criuHeadline,
   type DumpAdapter,
   type DumpContext,
-  type DumpMiddleware,
   type DumpReq,
   type DumpResp,
   stateKey,

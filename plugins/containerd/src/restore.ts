@@ -15,7 +15,6 @@ import {
   criuHeadline,
   type RestoreAdapter,
   type RestoreContext,
-  type RestoreMiddleware,
   type RestoreReq,
   type RestoreResp,
   type Started,

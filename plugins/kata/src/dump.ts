@@ -8,7 +8,7 @@
  */
 
 import { DumpReq } from '@cedana/core/proto';
-import { CedanaError, type DumpAdapter, type DumpHandlerFn, type DumpMiddleware } from '@cedana/plugin-sdk';
+import { CedanaError, type DumpAdapter, type DumpHandlerFn } from '@cedana/plugin-sdk';
 import { resolveAddress } from './address.js';
 import { kataDetails, requireVm, toGuestPath } from './details.js';
 import { connectGuest } from './guest.js';

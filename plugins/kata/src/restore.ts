@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RestoreReq } from '@cedana/core/proto';
-import { CedanaError, type ExitStatus, type RestoreAdapter, type RestoreMiddleware } from '@cedana/plugin-sdk';
+import { CedanaError, type ExitStatus, type RestoreAdapter } from '@cedana/plugin-sdk';
 import { type GuestAddress, resolveAddress } from './address.js';
 import { kataDetails, requireVm, toGuestPath } from './details.js';
 import type { KataManifest } from './dump.js';
