@@ -135,7 +135,7 @@ export const CONFIG_KEYS = {
     type: 'boolean',
     default: true,
     describe:
-      "where /run is not a tmpfs, keep CRIU's kernel-feature cache (/run/criu.kdat) written by criu itself and stamped with the boot id, so each criu run skips ~0.1 s of probing; a cache from another boot is probed again",
+      "where /run is not a tmpfs, keep CRIU's kernel-feature cache, written by criu itself, on /dev/shm and link /run/criu.kdat to it, so each criu run skips ~0.1 s of probing; a reboot empties it, as CRIU expects of /run",
   },
   'jobs.pid_namespace': {
     type: 'boolean',

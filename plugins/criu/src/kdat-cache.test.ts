@@ -1,10 +1,10 @@
 /**
- * The kerndat cache with the CRIU of this machine: written by criu itself, kept while the
- * boot id is the same, probed again under another one. The folder is a temporary one on
- * disk (as /run is here) with a boot id file the test controls.
+ * The kerndat cache with the CRIU of this machine: written by criu itself onto a tmpfs and
+ * linked from a run folder on disk (as /run is here), made again when the tmpfs lost it (a
+ * reboot) or CRIU dropped the link. Both folders are temporary ones of the test.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -12,69 +12,75 @@ import { locateCriu } from './discover.js';
 import { ensureKdatCache, type KdatPaths } from './kdat-cache.js';
 import { testConfig } from './testing/context.js';
 
-const root = await mkdtemp(join(tmpdir(), 'criu-kdat-test-'));
-after(() => rm(root, { recursive: true, force: true }));
+const disk = await mkdtemp(join(tmpdir(), 'criu-kdat-test-'));
+const shm = await mkdtemp('/dev/shm/criu-kdat-test-');
+after(async () => {
+  await rm(disk, { recursive: true, force: true });
+  await rm(shm, { recursive: true, force: true });
+});
 const criu = await locateCriu(testConfig());
 const KDAT_MAGIC = 0x57023458;
 
-async function folder(name: string, bootId: string): Promise<KdatPaths> {
-  const runDir = join(root, name);
+async function folders(name: string): Promise<KdatPaths & { link: string }> {
+  const runDir = join(disk, name);
   await mkdir(runDir);
-  const bootIdFile = join(root, `${name}.boot_id`);
-  await writeFile(bootIdFile, `${bootId}\n`);
-  return { runDir, bootIdFile };
+  return { runDir, storeDir: join(shm, name), link: join(runDir, 'criu.kdat') };
 }
 
-test('criu writes the cache once per boot: 0600, its magic first, the boot id beside it', async () => {
-  const paths = await folder('once', 'boot-a');
-  assert.equal(await ensureKdatCache(criu, paths), 'written');
-  const cache = join(paths.runDir, 'criu.kdat');
-  const bytes = await readFile(cache);
+test('criu writes the cache once onto the tmpfs, 0600 in a 0700 folder; the run folder links to it', async () => {
+  const p = await folders('once');
+  assert.equal(await ensureKdatCache(criu, p), 'written');
+  const target = await readlink(p.link);
+  assert.ok(target.startsWith(`${p.storeDir}/`), target);
+  const bytes = await readFile(p.link);
   assert.equal(bytes.readUInt32LE(0), KDAT_MAGIC);
-  assert.equal((await stat(cache)).mode & 0o777, 0o600);
-  assert.equal((await readFile(join(paths.runDir, 'criu.kdat.boot_id'), 'utf8')).trim(), 'boot-a');
-  assert.equal(await ensureKdatCache(criu, paths), 'kept');
-  assert.deepEqual(await readFile(cache), bytes);
+  assert.equal((await stat(target)).mode & 0o777, 0o600);
+  assert.equal((await stat(p.storeDir)).mode & 0o777, 0o700);
+  assert.equal(await ensureKdatCache(criu, p), 'kept');
+  assert.deepEqual(await readFile(p.link), bytes);
 });
 
-test('a cache from another boot is removed and probed again', async () => {
-  const paths = await folder('reboot', 'boot-a');
-  const cache = join(paths.runDir, 'criu.kdat');
-  const stale = Buffer.alloc(64, 0xee);
-  stale.writeUInt32LE(KDAT_MAGIC, 0);
-  await writeFile(cache, stale);
-  await writeFile(join(paths.runDir, 'criu.kdat.boot_id'), 'boot-old\n');
-  assert.equal(await ensureKdatCache(criu, paths), 'written');
-  assert.notDeepEqual(await readFile(cache), stale);
-  await writeFile(paths.bootIdFile, 'boot-b\n');
-  assert.equal(await ensureKdatCache(criu, paths), 'written');
-  assert.equal((await readFile(join(paths.runDir, 'criu.kdat.boot_id'), 'utf8')).trim(), 'boot-b');
+test('after a reboot (the tmpfs emptied) the dangling link is replaced by a new cache', async () => {
+  const p = await folders('reboot');
+  assert.equal(await ensureKdatCache(criu, p), 'written');
+  await rm(p.storeDir, { recursive: true });
+  await assert.rejects(readFile(p.link), { code: 'ENOENT' });
+  assert.equal(await ensureKdatCache(criu, p), 'written');
+  assert.equal((await readFile(p.link)).readUInt32LE(0), KDAT_MAGIC);
 });
 
-test('a cache CRIU removed (a new criu binary finds it stale) is written again', async () => {
-  const paths = await folder('dropped', 'boot-a');
-  assert.equal(await ensureKdatCache(criu, paths), 'written');
-  await rm(join(paths.runDir, 'criu.kdat'));
-  assert.equal(await ensureKdatCache(criu, paths), 'written');
+test('a link CRIU removed (it found the cache stale) is made again, and a plain file there is replaced by the link', async () => {
+  const p = await folders('dropped');
+  assert.equal(await ensureKdatCache(criu, p), 'written');
+  await rm(p.link);
+  assert.equal(await ensureKdatCache(criu, p), 'kept');
+  assert.ok((await lstat(p.link)).isSymbolicLink());
+  await rm(p.link);
+  await writeFile(p.link, 'left by someone');
+  assert.equal(await ensureKdatCache(criu, p), 'kept');
+  assert.equal((await readFile(p.link)).readUInt32LE(0), KDAT_MAGIC);
 });
 
-test('on a tmpfs CRIU keeps its own cache and nothing is written', async () => {
-  const shm = await mkdtemp('/dev/shm/criu-kdat-test-');
-  try {
-    const bootIdFile = join(root, 'tmpfs.boot_id');
-    await writeFile(bootIdFile, 'boot-a\n');
-    assert.equal(await ensureKdatCache(criu, { runDir: shm, bootIdFile }), 'tmpfs');
-    await assert.rejects(stat(join(shm, 'criu.kdat')), { code: 'ENOENT' });
-  } finally {
-    await rm(shm, { recursive: true, force: true });
-  }
+test('a store folder someone else owns is not used', async () => {
+  const p = await folders('foreign');
+  await mkdir(p.storeDir, { mode: 0o700 });
+  await chown(p.storeDir, 65534, 65534);
+  assert.equal(await ensureKdatCache(criu, p), 'failed');
+  await assert.rejects(lstat(p.link), { code: 'ENOENT' });
 });
 
-test('a criu that writes no cache leaves none and is reported as failed', async () => {
-  const paths = await folder('broken', 'boot-a');
-  const fake = join(root, 'not-criu');
+test('on a tmpfs run folder CRIU keeps its own cache and nothing is written', async () => {
+  const runDir = join(shm, 'run-on-tmpfs');
+  await mkdir(runDir);
+  assert.equal(await ensureKdatCache(criu, { runDir, storeDir: join(shm, 'unused') }), 'tmpfs');
+  await assert.rejects(lstat(join(runDir, 'criu.kdat')), { code: 'ENOENT' });
+  await assert.rejects(lstat(join(shm, 'unused')), { code: 'ENOENT' });
+});
+
+test('a criu that writes no cache leaves no link and is reported as failed', async () => {
+  const p = await folders('broken');
+  const fake = join(disk, 'not-criu');
   await writeFile(fake, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-  assert.equal(await ensureKdatCache(fake, paths), 'failed');
-  await assert.rejects(stat(join(paths.runDir, 'criu.kdat')), { code: 'ENOENT' });
-  assert.equal(await ensureKdatCache(fake, paths), 'failed');
+  assert.equal(await ensureKdatCache(fake, p), 'failed');
+  await assert.rejects(lstat(p.link), { code: 'ENOENT' });
 });

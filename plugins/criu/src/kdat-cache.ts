@@ -1,112 +1,130 @@
 /**
  * CRIU's kernel-feature cache (kerndat) where /run is not a tmpfs.
  *
- * Every criu run probes the kernel first (~0.1 s here: iptables -L, ptrace and uffd probes)
- * unless it can load `/run/criu.kdat`. CRIU 4.2 (criu/kerndat.c) loads that file when its
- * size and two magics match (KDAT_MAGIC and KDAT_MAGIC_2, the build time of that criu
- * binary), and it checks nothing about the kernel or the boot: it relies on /run being a
- * tmpfs, and refuses to save the file anywhere else ("Can't keep kdat cache on
+ * Every criu run probes the kernel first (~0.1 s here: iptables -L, ptrace, uffd and mount
+ * probes) unless it can load `/run/criu.kdat`. CRIU 4.2 (criu/kerndat.c) loads that file when
+ * its size and two magics match (KDAT_MAGIC, and KDAT_MAGIC_2: the build time of that criu
+ * binary), and checks nothing about the kernel or the boot: it relies on /run being a tmpfs,
+ * gone at reboot, and refuses to save the file anywhere else ("Can't keep kdat cache on
  * non-tempfs", leaving a `criu.kdat.tmp` behind). On a host whose /run is on disk every run
  * pays the probe.
  *
  * Here the criu binary itself writes the cache, in a private mount namespace whose /run is a
- * tmpfs (`unshare --mount` + `criu check`), and the bytes are moved to `/run/criu.kdat`.
- * What CRIU trusts to tmpfs (gone at reboot) is replaced by a stamp beside it that holds
- * /proc/sys/kernel/random/boot_id: a cache written under another boot (maybe another kernel)
- * is removed and probed again before the next criu run. A new criu binary changes
- * KDAT_MAGIC_2, and CRIU itself then drops the file as stale; it is written again the next
- * time it is missing. Any failure here only costs the probe: criu runs as before.
+ * tmpfs (`unshare --mount` + `criu check`). The bytes are kept on a tmpfs that is there anyway
+ * (/dev/shm, in a root-only folder, one file per criu binary), and `/run/criu.kdat` is a symlink to them, which CRIU's
+ * open() follows: a reboot empties the tmpfs, the link then leads nowhere and CRIU probes, as
+ * CRIU intends; nothing from another boot (maybe another kernel) is ever loaded. A new criu
+ * binary finds the file stale (KDAT_MAGIC_2) and unlinks the link; it is made again before the
+ * next run. Any failure here only costs the probe: criu runs as before.
  */
 import { execFile } from 'node:child_process';
-import { readFile, rename, stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readFile, readlink, rename, stat, statfs, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The folder CRIU (built with the default RUNDIR) reads criu.kdat from when run as root. */
-export const CRIU_RUN_DIR = '/run';
 const TMPFS_MAGIC = 0x01021994;
 /** criu/include/magic.h: the first 4 bytes of a kerndat cache. */
 const KDAT_MAGIC = 0x57023458;
-const BOOT_ID = '/proc/sys/kernel/random/boot_id';
+/** The file criu loads from its RUNDIR. */
+const CACHE_NAME = 'criu.kdat';
+
+export interface KdatPaths {
+  /** The folder CRIU (built with the default RUNDIR) reads criu.kdat from when run as root. */
+  runDir: string;
+  /** A root-only folder on a tmpfs where the cache's bytes are kept. */
+  storeDir: string;
+}
+
+const DEFAULT_PATHS: KdatPaths = { runDir: '/run', storeDir: '/dev/shm/cedana-criu-kdat' };
 
 /** What ensureKdatCache found or did, for logs and tests. */
 export type KdatState =
   /** /run is a tmpfs: CRIU keeps its cache itself. */
   | 'tmpfs'
-  /** A cache written under this boot is in place. */
+  /** The link and the cache of this boot are in place. */
   | 'kept'
-  /** The cache was written now (none, or one from another boot, was there). */
+  /** The cache was written now (none yet in this boot, or CRIU dropped it). */
   | 'written'
-  /** It could not be written (no unshare, not root, criu failed): criu probes each run. */
+  /** It could not be kept (no unshare, not root, no tmpfs, a store folder not root's alone): criu probes each run. */
   | 'failed';
 
-export interface KdatPaths {
-  /** Where criu.kdat and its stamp live; CRIU_RUN_DIR except in tests. */
-  runDir: string;
-  bootIdFile: string;
-}
-
-const DEFAULT_PATHS: KdatPaths = { runDir: CRIU_RUN_DIR, bootIdFile: BOOT_ID };
-
-/** Boot ids a cache was checked under in this process, per folder and binary: a stat is then enough. */
-const checked = new Map<string, string>();
-/** Folders and binaries whose probe failed in this process: not tried again (it would cost each run more than it saves). */
+/** Folders and binaries whose cache could not be kept, in this process: not tried again (each try costs more than it saves). */
 const failed = new Set<string>();
 const pending = new Map<string, Promise<KdatState>>();
 
 /**
- * Makes sure the next `binary` run loads a kerndat cache made under this boot. Never throws.
- * Runs of it at the same time share one probe.
+ * Makes sure the next `binary` run loads a kerndat cache made in this boot. Never throws.
+ * Calls at the same time share one probe.
  */
 export function ensureKdatCache(binary: string, paths: KdatPaths = DEFAULT_PATHS): Promise<KdatState> {
-  const key = `${paths.runDir}\0${binary}`;
+  const key = `${paths.runDir}\0${paths.storeDir}\0${binary}`;
   if (failed.has(key)) return Promise.resolve('failed');
   let job = pending.get(key);
   if (!job) {
-    job = ensure(binary, paths, key).finally(() => pending.delete(key));
+    job = ensure(binary, paths)
+      .catch((): KdatState => 'failed')
+      .then((state) => {
+        if (state === 'failed') failed.add(key);
+        return state;
+      })
+      .finally(() => pending.delete(key));
     pending.set(key, job);
   }
   return job;
 }
 
-async function ensure(binary: string, paths: KdatPaths, key: string): Promise<KdatState> {
-  try {
-    const cache = join(paths.runDir, 'criu.kdat');
-    const stampFile = join(paths.runDir, 'criu.kdat.boot_id');
-    const bootId = (await readFile(paths.bootIdFile, 'utf8')).trim();
-    if (checked.get(key) === bootId && (await isCache(cache))) return 'kept';
-    if ((await statfs(paths.runDir)).type === TMPFS_MAGIC) return 'tmpfs';
-    const stamp = await readFile(stampFile, 'utf8').catch(() => '');
-    if (stamp.trim() === bootId && (await isCache(cache))) {
-      checked.set(key, bootId);
-      return 'kept';
-    }
-    await unlink(cache).catch(() => undefined);
+async function ensure(binary: string, paths: KdatPaths): Promise<KdatState> {
+  const link = join(paths.runDir, CACHE_NAME);
+  const cache = join(paths.storeDir, await cacheName(binary));
+  if ((await readlink(link).catch(() => undefined)) === cache && (await isCache(cache))) return 'kept';
+  if ((await statfs(paths.runDir)).type === TMPFS_MAGIC) return 'tmpfs';
+  if (!(await isPrivateTmpfsFolder(paths.storeDir))) return 'failed';
+  let state: KdatState = 'kept';
+  if (!(await isCache(cache))) {
     const bytes = await probe(binary);
-    if (!bytes) {
-      failed.add(key);
-      return 'failed';
-    }
-    const tmp = `${cache}.cedana-${process.pid}`;
+    if (!bytes) return 'failed';
+    const tmp = `${cache}.${process.pid}`;
     await writeFile(tmp, bytes, { mode: 0o600 });
-    await writeFile(stampFile, `${bootId}\n`, { mode: 0o600 });
     await rename(tmp, cache);
-    checked.set(key, bootId);
-    return 'written';
-  } catch {
-    failed.add(key);
-    return 'failed';
+    state = 'written';
   }
+  // Whatever is at /run/criu.kdat (a link CRIU left dangling, a file of an older cedana) is replaced in one rename.
+  const tmpLink = `${link}.cedana-${process.pid}`;
+  await unlink(tmpLink).catch(() => undefined);
+  await symlink(cache, tmpLink);
+  await rename(tmpLink, link);
+  return state;
 }
 
-/** A file that starts with KDAT_MAGIC (CRIU checks the rest itself and drops a stale one). */
+/**
+ * One cache per criu binary (path, size, mtime): a new binary's KDAT_MAGIC_2 differs, so the
+ * cache of the old one would be found stale by it, dropped, and linked again at each run.
+ */
+async function cacheName(binary: string): Promise<string> {
+  const st = await stat(binary);
+  return `${createHash('sha256').update(`${binary}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 16)}.kdat`;
+}
+
+/**
+ * The store folder, made if missing: on a tmpfs, a real folder (not a link) owned by this
+ * user and closed to everyone else, so nobody else can put a cache there for root's criu.
+ */
+async function isPrivateTmpfsFolder(dir: string): Promise<boolean> {
+  await mkdir(dir, { mode: 0o700 }).catch(() => undefined);
+  const st = await lstat(dir).catch(() => undefined);
+  if (!st?.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) return false;
+  return (await statfs(dir)).type === TMPFS_MAGIC;
+}
+
+/** A regular file that starts with KDAT_MAGIC (CRIU checks the rest itself and drops a stale one). */
 async function isCache(path: string): Promise<boolean> {
   try {
-    if ((await stat(path)).size < 8) return false;
-    const head = await readFile(path);
-    return head.readUInt32LE(0) === KDAT_MAGIC;
+    if (!(await lstat(path)).isFile()) return false;
+    const bytes = await readFile(path);
+    return bytes.length >= 8 && bytes.readUInt32LE(0) === KDAT_MAGIC;
   } catch {
     return false;
   }
