@@ -135,7 +135,7 @@ export const CONFIG_KEYS = {
     type: 'boolean',
     default: true,
     describe:
-      "where /run is not a tmpfs, keep CRIU's kernel-feature cache, written by criu itself, on /dev/shm and link /run/criu.kdat to it, so each criu run skips ~0.1 s of probing; a reboot empties it, as CRIU expects of /run",
+      "where /run is not a tmpfs, keep CRIU's kernel-feature cache (kdat), written by CRIU itself, on /dev/shm with a link to it in /run, so each CRIU run skips ~0.1 s of probing; a reboot empties it, as CRIU expects of /run",
   },
   'jobs.pid_namespace': {
     type: 'boolean',
