@@ -132,6 +132,7 @@ export type {
 // Helpers plugins share (plugins can share code only through the SDK); spawnJob is how the daemon starts `run process` jobs.
 export { cleanExec, spawnClean } from './helpers/clean-spawn.js';
 export { criuErrorLines, criuErrors, criuHeadline } from './helpers/criu-log.js';
+export { adapterOnDemand, onDemand } from './helpers/on-demand.js';
 export { findOnPath } from './helpers/search-path.js';
 export { parseShimEvent, type ShimEvent, shimExitStatus } from './helpers/shim-events.js';
 export { resolveProgram, type SpawnedJob, type SpawnJobOptions, spawnJob } from './helpers/spawn-job.js';

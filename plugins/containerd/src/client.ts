@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import { CedanaError, type ErrorCode, type PluginErrorCode } from '@cedana/plugin-sdk';
 import { Client, connectivityState, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { LeasesService } from './proto/gen/containerd/services/leases.js';
+import { DEFAULT_ADDRESS } from './socket.js';
 
 /** A unary or server-streaming method of a ts-proto service definition. */
 export interface MethodDef<Req, Res> {
@@ -22,10 +23,6 @@ export interface DuplexDef<Req, Res> extends MethodDef<Req, Res> {
   responseSerialize?: unknown;
 }
 
-export const DEFAULT_ADDRESS = '/run/containerd/containerd.sock';
-/** The daemon's default socket: $CONTAINERD_ADDRESS (as for ctr), else containerd's own default. */
-export const defaultAddress = () => process.env.CONTAINERD_ADDRESS || DEFAULT_ADDRESS;
-export const DEFAULT_NAMESPACE = 'default';
 /** How long a call may take before it is abandoned (a checkpoint of a big container takes long). */
 const CALL_TIMEOUT_MS = 10 * 60_000;
 const CONNECT_TIMEOUT_MS = 3000;

@@ -6,8 +6,8 @@
  */
 import { resolve } from 'node:path';
 import type { OptionSpec, PluginCommand } from '@cedana/plugin-sdk';
-import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE } from './client.js';
 import type { ContainerdDetails } from './details.js';
+import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE } from './socket.js';
 
 const id = (demand: boolean, describe = 'container ID'): OptionSpec => ({ type: 'string', alias: 'i', describe, demandOption: demand });
 /** `--address` is cedana's own global flag (the daemon's socket): containerd's socket has a name of its own. */

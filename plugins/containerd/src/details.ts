@@ -3,7 +3,7 @@
  * the CLI from the flags (commands.ts) or kept in a job's record.
  */
 import { CedanaError } from '@cedana/plugin-sdk';
-import { DEFAULT_NAMESPACE, defaultAddress } from './client.js';
+import { DEFAULT_NAMESPACE, defaultAddress } from './socket.js';
 
 /** What a containerd request or job carries. */
 export interface ContainerdDetails {

@@ -15,7 +15,6 @@ import {
   criuHeadline,
   type DumpAdapter,
   type DumpContext,
-  type DumpMiddleware,
   type DumpReq,
   type DumpResp,
   stateKey,
@@ -59,7 +58,7 @@ interface Target {
 /** From the middleware to the handler of the same request. */
 const TARGET = stateKey<Target>('containerd dump target');
 
-const findContainerdTaskForDump: DumpAdapter = (next) =>
+export const findContainerdTaskForDump: DumpAdapter = (next) =>
   async function findContainerdTaskForDump(ctx, req, res) {
     const d = containerdDetails(req.details);
     const id = requireId(d, 'dump');
@@ -90,8 +89,6 @@ const findContainerdTaskForDump: DumpAdapter = (next) =>
       cd.close();
     }
   };
-
-export const dumpMiddleware: DumpMiddleware = [findContainerdTaskForDump];
 
 /**
  * Tasks.Checkpoint into `ctx.imagesDir` (images, CRIU's dump.log). Without

@@ -8,8 +8,9 @@
 import { execFile } from 'node:child_process';
 import type { HealthCheck, HealthResult } from '@cedana/plugin-sdk';
 import { findOnPath } from '@cedana/plugin-sdk';
-import { Containerd, defaultAddress } from './client.js';
+import { Containerd } from './client.js';
 import { VersionService } from './proto/gen/containerd/services/version.js';
+import { defaultAddress } from './socket.js';
 
 /** CRIU older than this fails on this kernel or cannot dump sockets (see the criu plugin). */
 export const MIN_CRIU = [4, 2] as const;

@@ -4,18 +4,16 @@
  * daemon does the common work (checkpoint folders, compression, checkpoint.json, jobs).
  * The final dump and restore handlers are containerd's Tasks.Checkpoint (raw CRIU images
  * into the checkpoint folder) and Tasks.Create from those images.
+ *
+ * Only the flags (commands.ts) and error codes are imported with the plugin: every handler
+ * imports its module, and with it the gRPC client and the generated protobuf code, at its
+ * first call (`onDemand`), so a daemon start or a CLI command line that reads containerd's
+ * flags does not pay for them.
  */
 import { readFileSync } from 'node:fs';
-import { definePlugin } from '@cedana/plugin-sdk';
-import { containerdCleanup } from './cleanup.js';
+import { adapterOnDemand, definePlugin, onDemand } from '@cedana/plugin-sdk';
 import { dumpCmd, manageCmd, queryCmd, restoreCmd, runCmd } from './commands.js';
-import { containerdDump, dumpMiddleware } from './dump.js';
 import { CONTAINERD_ERRORS } from './errors.js';
-import { containerdHealthCheck } from './health.js';
-import { containerdManage } from './manage.js';
-import { containerdQuery } from './query.js';
-import { containerdRestore, restoreMiddleware } from './restore.js';
-import { containerdRun } from './run.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -30,16 +28,16 @@ export default definePlugin({
     RunCmd: runCmd,
     ManageCmd: manageCmd,
     QueryCmd: queryCmd,
-    DumpMiddleware: dumpMiddleware,
-    DumpHandler: containerdDump,
-    RestoreMiddleware: restoreMiddleware,
-    RestoreHandler: containerdRestore,
-    RunHandler: containerdRun,
-    ManageHandler: containerdManage,
+    DumpMiddleware: [adapterOnDemand('findContainerdTaskForDump', async () => (await import('./dump.js')).findContainerdTaskForDump)],
+    DumpHandler: onDemand('containerdDump', async () => (await import('./dump.js')).containerdDump),
+    RestoreMiddleware: [adapterOnDemand('prepareContainerdRestore', async () => (await import('./restore.js')).prepareContainerdRestore)],
+    RestoreHandler: onDemand('containerdRestore', async () => (await import('./restore.js')).containerdRestore),
+    RunHandler: onDemand('containerdRun', async () => (await import('./run.js')).containerdRun),
+    ManageHandler: onDemand('containerdManage', async () => (await import('./manage.js')).containerdManage),
     // A container's init ignores SIGTERM from outside its PID namespace unless it handles it.
     KillSignal: 'SIGKILL',
-    Cleanup: containerdCleanup,
-    QueryHandler: containerdQuery,
-    HealthChecks: [containerdHealthCheck],
+    Cleanup: onDemand('containerdCleanup', async () => (await import('./cleanup.js')).containerdCleanup),
+    QueryHandler: onDemand('containerdQuery', async () => (await import('./query.js')).containerdQuery),
+    HealthChecks: [onDemand('containerdHealthCheck', async () => (await import('./health.js')).containerdHealthCheck)],
   },
 });

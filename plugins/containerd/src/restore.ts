@@ -15,7 +15,6 @@ import {
   criuHeadline,
   type RestoreAdapter,
   type RestoreContext,
-  type RestoreMiddleware,
   type RestoreReq,
   type RestoreResp,
   type Started,
@@ -50,7 +49,7 @@ interface Target {
 /** From the middleware to the handler of the same request. */
 const TARGET = stateKey<Target>('containerd restore target');
 
-const prepareContainerdRestore: RestoreAdapter = (next) =>
+export const prepareContainerdRestore: RestoreAdapter = (next) =>
   async function prepareContainerdRestore(ctx, req, res) {
     const dumped = ctx.section<DumpedContainer>();
     if (!dumped?.id) {
@@ -118,8 +117,6 @@ const prepareContainerdRestore: RestoreAdapter = (next) =>
       cd.close();
     }
   };
-
-export const restoreMiddleware: RestoreMiddleware = [prepareContainerdRestore];
 
 /**
  * A new container with the dumped spec, its writable layer back (--rootfs), and its task

@@ -2,6 +2,8 @@
  * Finding CRIU: `criu.binary_path` from the config, else `criu` on PATH; its version from
  * `criu --version`. A successful discovery is cached per binary (path and mtime), so a
  * dump does not pay for `criu --version` every time, yet an upgraded binary is seen.
+ * Before a run, CRIU's kernel-feature cache is put in place (kdat-cache.ts) unless
+ * `criu.kdat_cache` is off.
  */
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
@@ -9,6 +11,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { CedanaError, type Config } from '@cedana/plugin-sdk';
 import { describeRun, runCriu } from './criu-process.js';
 import { type CriuVersion, isOlderThan, MIN_CRIU_VERSION, parseCriuVersion } from './criu-version.js';
+import { ensureKdatCache } from './kdat-cache.js';
 
 /** A usable CRIU: where it is and what version it is. */
 export interface CriuInstall {
@@ -32,7 +35,9 @@ export async function discoverCriu(config: Config, env: NodeJS.ProcessEnv = proc
     cache.set(key, found);
     found.catch(() => cache.delete(key));
   }
-  return found;
+  const install = await found;
+  if (config['criu.kdat_cache']) await ensureKdatCache(install.binary);
+  return install;
 }
 
 async function checkedInstall(binary: string): Promise<CriuInstall> {

@@ -8,7 +8,7 @@
  */
 
 import { DumpReq } from '@cedana/core/proto';
-import { CedanaError, type DumpAdapter, type DumpHandlerFn, type DumpMiddleware } from '@cedana/plugin-sdk';
+import { CedanaError, type DumpAdapter, type DumpHandlerFn } from '@cedana/plugin-sdk';
 import { resolveAddress } from './address.js';
 import { kataDetails, requireVm, toGuestPath } from './details.js';
 import { connectGuest } from './guest.js';
@@ -24,7 +24,7 @@ export interface KataManifest {
   guest: { checkpointId: string; type: string; jid: string; pid: number; folder: string };
 }
 
-const forwardDumpToGuest: DumpAdapter = (_next: DumpHandlerFn) =>
+export const forwardDumpToGuest: DumpAdapter = (_next: DumpHandlerFn) =>
   async function forwardDumpToGuest(ctx, req, res) {
     const d = kataDetails(req.details);
     const vm = requireVm(d);
@@ -66,5 +66,3 @@ const forwardDumpToGuest: DumpAdapter = (_next: DumpHandlerFn) =>
       await guest.close();
     }
   };
-
-export const dumpMiddleware: DumpMiddleware = [forwardDumpToGuest];

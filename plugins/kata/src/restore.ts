@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RestoreReq } from '@cedana/core/proto';
-import { CedanaError, type ExitStatus, type RestoreAdapter, type RestoreMiddleware } from '@cedana/plugin-sdk';
+import { CedanaError, type ExitStatus, type RestoreAdapter } from '@cedana/plugin-sdk';
 import { type GuestAddress, resolveAddress } from './address.js';
 import { kataDetails, requireVm, toGuestPath } from './details.js';
 import type { KataManifest } from './dump.js';
@@ -15,7 +15,7 @@ import { connectGuest, type Guest } from './guest.js';
 
 const POLL_MS = 1000;
 
-const forwardRestoreToGuest: RestoreAdapter = (_next) =>
+export const forwardRestoreToGuest: RestoreAdapter = (_next) =>
   async function forwardRestoreToGuest(ctx, req, res) {
     const d = kataDetails(req.details);
     const vm = requireVm(d);
@@ -44,8 +44,6 @@ const forwardRestoreToGuest: RestoreAdapter = (_next) =>
     }
     return { pid, exited: watchGuestJob(address, jid, ctx.log) };
   };
-
-export const restoreMiddleware: RestoreMiddleware = [forwardRestoreToGuest];
 
 /**
  * Settles when the guest's job is no longer running, asking the guest every second. While

@@ -25,6 +25,7 @@ interface Row {
   latest?: string;
   type: string;
   load?: string;
+  size?: number;
 }
 
 describe('plugin install from the local catalog', () => {
@@ -72,6 +73,8 @@ describe('plugin install from the local catalog', () => {
     assert.match(record.integrity, /^sha512-/);
     assert.ok(Date.parse(record.installedAt) > Date.now() - 60_000);
     assert.deepEqual(await readdir(join(pluginsDir, 'criu')), [record.version]);
+    assert.ok(record.size > 10_000, `the record keeps the size of the version folder, found ${record.size}`);
+    assert.equal((await row('criu'))?.size, record.size, 'plugin list shows the size summed at install time');
 
     await d.ok(['dump', 'job', 'before', '--leave-running', '--dir', join(work, 'ckpt')]);
     assert.equal((await row('criu'))?.status, 'installed');

@@ -5,8 +5,8 @@ import { CedanaError, type Feature, features, HOST_VERSION } from '@cedana/core'
 import { HOST_PROVIDED } from '@cedana/daemon/plugins';
 import { formatSize, formatTime } from '../output/table.js';
 import { dependencyTree, renderTree } from '../plugins/dep-tree.js';
+import { du } from '../plugins/disk-size.js';
 import { scanInstalled } from '../plugins/installed.js';
-import { du } from '../plugins/status.js';
 import type { Session } from '../session.js';
 import type { PluginArgs } from './plugin.js';
 

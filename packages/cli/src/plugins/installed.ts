@@ -23,6 +23,11 @@ export interface InstalledRecord {
   installedAt: string;
   /** Runtime dependencies npm installed for it. */
   dependencies?: string[];
+  /**
+   * Bytes on disk of the version folder, dependencies included, summed at install time:
+   * `plugin list` shows it without walking thousands of node_modules files each time.
+   */
+  size?: number;
 }
 
 export const RECORD_FILE = 'installed.json';

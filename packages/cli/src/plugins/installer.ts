@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { CedanaError, type Feature, features, insideFolder, type LoadedPlugin } from '@cedana/core';
 import { checkPluginPackage, HOST_PROVIDED, loadPlugin, type PackageJson, provideHostModules } from '@cedana/daemon/plugins';
 import semver from 'semver';
+import { du } from './disk-size.js';
 import { extractPlugin, type FetchOptions, resolvePlugin } from './fetch.js';
 import { type InstalledRecord, readInstalled, scanInstalled, writeInstalled } from './installed.js';
 import { STAGING_DIR, TRASH_DIR } from './lock.js';
@@ -90,6 +91,7 @@ export async function installPlugin(spec: PluginSpec, opts: InstallOptions): Pro
     if (loaded.status !== 'ok' && !opts.force)
       throw testLoadFailure(loaded, name, version, staging, join(opts.pluginsDir, plugin, version));
 
+    const size = await du(staged);
     const previous = current?.version || undefined;
     const kept = await commit(opts.pluginsDir, plugin, version, staged);
     const record: InstalledRecord = {
@@ -101,6 +103,7 @@ export async function installPlugin(spec: PluginSpec, opts: InstallOptions): Pro
       integrity,
       installedAt: new Date().toISOString(),
       ...(dependencies.length > 0 ? { dependencies } : {}),
+      size,
     };
     await writeInstalled(opts.pluginsDir, { ...(await readInstalled(opts.pluginsDir)), [plugin]: record });
     return {

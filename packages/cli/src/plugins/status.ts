@@ -3,11 +3,11 @@
  * and every installed one, with the version installed, the latest the source has
  * (registry, or the local catalog), and whether it loads.
  */
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedPlugin } from '@cedana/core';
 import { FIRST_PARTY, firstParty, packageOf } from '@cedana/core';
 import semver from 'semver';
+import { du } from './disk-size.js';
 import type { FoundPlugin } from './installed.js';
 
 export type PluginStatus = 'installed' | 'outdated' | 'available' | 'unavailable';
@@ -46,7 +46,7 @@ export async function pluginRows(found: readonly FoundPlugin[], loaded: readonly
         name,
         type: fp && (!f || f.name === packageOf(plugin)) ? fp.type : 'third-party',
         status: !f ? (latest ? 'available' : 'unavailable') : latest && semver.gt(latest, f.version) ? 'outdated' : 'installed',
-        ...(f ? { installed: f.version, path: join(f.dir, f.version), size: await du(join(f.dir, f.version)) } : {}),
+        ...(f ? { installed: f.version, path: join(f.dir, f.version), size: await sizeOf(f) } : {}),
         ...(latest ? { latest } : {}),
         ...(f?.record ? { source: f.record.source } : {}),
       };
@@ -59,31 +59,8 @@ export async function pluginRows(found: readonly FoundPlugin[], loaded: readonly
   );
 }
 
-/**
- * Bytes of the files under `path` (symlinks not followed). Synchronous on purpose: a plugin's
- * node_modules holds thousands of files, and one awaited stat at a time through the thread pool
- * took ~130 ms of `plugin list` on a loaded machine, against ~15 ms in a row.
- */
-export async function du(path: string): Promise<number> {
-  return duSync(path);
-}
-
-function duSync(path: string): number {
-  let total = 0;
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = readdirSync(path, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = join(path, e.name);
-    if (e.isDirectory()) total += duSync(p);
-    else if (e.isFile()) {
-      try {
-        total += statSync(p).size;
-      } catch {}
-    }
-  }
-  return total;
+/** The installed version's bytes on disk: as recorded at install time, else summed now (a folder put there by hand, or an older cedana's record). */
+async function sizeOf(f: FoundPlugin): Promise<number> {
+  const recorded = f.record?.version === f.version ? f.record.size : undefined;
+  return recorded ?? du(join(f.dir, f.version));
 }
