@@ -37,6 +37,7 @@ const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 const JOB_LOG_PART = '.job-log';
 
 interface Prepared {
+  id: string;
   jid: string;
   type: string;
   attachable: boolean;
@@ -84,7 +85,7 @@ export class MigrationTarget {
     const id = randomBytes(12).toString('hex');
     const timer = setTimeout(() => void this.drop(id, 'no images came in time'), PREPARED_TTL_MS).unref();
     const pages = req.lazy ? new PageSlot() : undefined;
-    this.prepared.set(id, { jid, type: req.type || 'process', attachable: req.attachable, dir, timer, pages });
+    this.prepared.set(id, { id, jid, type: req.type || 'process', attachable: req.attachable, dir, timer, pages });
     if (pages) this.pageSlots.set(id, pages);
     this.log.info({ id, jid, dir }, 'migration prepared: waiting for the images');
     return { id, cedanaVersion: HOST_VERSION, bootId: await bootId(), pidNs: await pidNamespace() };
@@ -148,7 +149,7 @@ export class MigrationTarget {
     } finally {
       if (p) {
         const dir = p.dir;
-        if (p.pages) this.pageSlots.delete([...this.pageSlots].find(([, s]) => s === p?.pages)?.[0] ?? '');
+        this.pageSlots.delete(p.id); // its MigratePages call came, or will not be taken any more
         if (keepUntil) void keepUntil.finally(() => rm(dir, { recursive: true, force: true }));
         else await rm(dir, { recursive: true, force: true });
       }
@@ -204,7 +205,9 @@ export class MigrationTarget {
     const attached = await Promise.race([slot.attached, ttl]);
     if (!attached) throw invalid('the lazy restore never started criu lazy-pages for this migration');
     relay(attached.socket, call, { onRemoteEnd: () => attached.socket.end() });
-    await attached.ended;
+    // The status tells the source whether every page arrived (only then may it let its criu end).
+    const end = await attached.ended;
+    if (!end.ok) throw new CedanaError('CEDANA_ERR_MIGRATE_FAILED', `the target's criu lazy-pages did not pull every page: ${end.why}`);
   }
 
   private take(id: string): Prepared {

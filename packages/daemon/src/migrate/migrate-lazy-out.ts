@@ -141,7 +141,9 @@ class SourcePages {
     void this.slot.attached.then(({ socket }) => {
       const call = target.pages();
       call.write({ id, data: Buffer.alloc(0) });
-      relay(socket, call, { onRemoteEnd: () => (this.running ? socket.end() : this.kill()) });
+      // Before the target runs the job, only a target whose lazy-pages pulled every page may end the
+      // call cleanly (then this criu ends by itself); anything else kills criu, so the tree resumes.
+      relay(socket, call, { onRemoteEnd: (err) => (this.running || !err ? socket.end() : this.kill()) });
     });
   }
 

@@ -11,7 +11,7 @@
 import type { Duplex } from 'node:stream';
 import type { PageChannel } from '@cedana/core';
 import type { MigratePage } from '@cedana/core/proto';
-import type { ClientDuplexStream, ServerDuplexStream } from '@grpc/grpc-js';
+import { type ClientDuplexStream, type ServerDuplexStream, type StatusObject, status } from '@grpc/grpc-js';
 
 /** How CRIU ended on this side: `ok` once it served (source) or pulled (target) every page. */
 export interface PagesEnd {
@@ -48,7 +48,10 @@ export class PageSlot implements PageChannel {
 }
 
 export interface RelayHooks {
-  /** The call ended or failed (the other host closed, died, or the connection broke). */
+  /**
+   * The call ended: cleanly (no `err`: the source closed, or the target's lazy-pages pulled every
+   * page), or not (the other host failed, died, or the connection broke).
+   */
   onRemoteEnd(err?: Error): void;
 }
 
@@ -81,8 +84,10 @@ export function relay(socket: Duplex, call: PageCall, hooks: RelayHooks): void {
       socket.once('drain', () => call.resume());
     }
   });
-  call.on('end', () => remoteEnd());
+  if ('cancel' in call) {
+    // The source's side: the target's status says whether its lazy-pages pulled every page.
+    call.on('status', (st: StatusObject) => remoteEnd(st.code === status.OK ? undefined : new Error(st.details)));
+  } else call.on('end', () => remoteEnd());
   call.on('error', (err: Error) => remoteEnd(err));
-  call.on('close', () => remoteEnd(new Error('the page call closed')));
   call.resume();
 }

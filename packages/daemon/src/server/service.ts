@@ -93,7 +93,7 @@ export function daemonService(d: ServiceDeps): DaemonServer {
         .then(() => incoming.pages(call))
         .then(
           () => call.end(),
-          (err) => call.destroy(Object.assign(new Error(String((err as Error).message)), toServiceError(err, ctx.log))),
+          (err) => call.emit('error', toServiceError(err, ctx.log)), // grpc-js: sets the call's status and ends it
         );
     },
     listCheckpoints: unary('ListCheckpoints', async (_, req) => ({ checkpoints: await d.store.listCheckpoints(req.jid || undefined) })),
