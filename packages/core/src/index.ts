@@ -77,6 +77,7 @@ export type {
   ManageContext,
   ManageHandlerFn,
   Measured,
+  PageChannel,
   ProgressFn,
   QueryHandlerFn,
   RestoreAdapter,

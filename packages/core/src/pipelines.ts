@@ -3,7 +3,7 @@
  * handler wrapped in adapters (see adapter.ts); the daemon owns the order, plugins
  * add middleware and final handlers through features (features.ts).
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import type { Adapter, BaseContext, HandlerFn, Middleware } from './adapter.js';
 import type { CheckpointManifest, FileDigest, ManifestFacts } from './manifest.js';
 import type { CheckpointStats } from './proto/gen/cedana/daemon/v1/stats.js';
@@ -67,6 +67,8 @@ export interface Measured {
    * bytes_stored, write_ns) and the totals it knows (bytes_raw, bytes_stored, write_ns).
    */
   stats?: CheckpointStats;
+  /** Post-copy migration's page traffic (DumpContext and RestoreContext say what each side does with it). */
+  pageChannel?: PageChannel;
 }
 
 /**
@@ -92,6 +94,27 @@ export interface DumpContext extends BaseContext, Measured, ContextSlots {
    * by name: checkpoint.json lists them without reading them again when their size matches.
    */
   fileDigests?: Record<string, FileDigest>;
+  /**
+   * Post-copy migration (`migrate --lazy`): the engine dumps all but the lazy pages, leaves the
+   * tree frozen and serves the pages over this channel (docs/migration.md). The dump handler
+   * returns once the images are written; the engine goes on serving until the other side has
+   * pulled every page.
+   */
+  pageChannel?: PageChannel;
+}
+
+/**
+ * The daemon's end of CRIU's page-server connection in a post-copy migration: the engine hands
+ * it its end of the socket it gave CRIU (`--ps-socket`), and the daemon relays the bytes to the
+ * other host over its authenticated connection. CRIU's page server has no auth of its own, so it
+ * never listens on an address.
+ */
+export interface PageChannel {
+  /**
+   * Called once, as soon as CRIU runs, with the socket, CRIU's PID and how it ended (`ok`: it
+   * served or pulled every page). Throws if called twice: CRIU's page server serves one session.
+   */
+  attach(socket: Duplex, criuPid: number, ended: Promise<{ ok: boolean; why: string }>): void;
 }
 
 /** Pipes of an attachable job, by CRIU's key (e.g. `pipe:[4711]`), to reconnect at restore. */
@@ -115,6 +138,8 @@ export interface RestoreContext extends BaseContext, Measured, ContextSlots {
    * Optional for handlers; without it such an exit is known only as "gone".
    */
   exitStatusFile?: string;
+  /** Post-copy migration: a lazy restore whose pages come from the source host over this channel, not from the images folder. */
+  pageChannel?: PageChannel;
 }
 
 export type RunContext = BaseContext;

@@ -79,6 +79,7 @@ export {
   type ObjectUpload,
   type OptionSpec,
   openFds,
+  type PageChannel,
   type PluginCommand,
   type PluginDefinition,
   type PluginErrorCode,

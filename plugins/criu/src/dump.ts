@@ -5,6 +5,7 @@ import { criuFailure } from './criu-failure.js';
 import { readLogLines } from './criu-log.js';
 import { runCriu } from './criu-process.js';
 import { discoverCriu } from './discover.js';
+import { criuDumpLazy } from './dump-lazy.js';
 import { criuFlags } from './flags.js';
 
 /** CRIU's log, written inside the images folder (so it travels with the checkpoint). */
@@ -13,7 +14,8 @@ export const DUMP_LOG = 'dump.log';
 /**
  * Dumps the process tree rooted at `ctx.pid` with
  * `criu dump -t PID -D DIR -o dump.log -v4` plus the flags of `ctx.criu`, and records
- * `{ version, binary }` of CRIU as the criu section of checkpoint.json.
+ * `{ version, binary }` of CRIU as the criu section of checkpoint.json. With `ctx.pageChannel`
+ * (post-copy migration) it is a lazy dump instead (dump-lazy.ts).
  *
  * Abort: `ctx.signal` is checked before criu starts; a running dump is never
  * interrupted, because killing criu mid-dump can leave the tree frozen. The caller
@@ -26,6 +28,11 @@ export async function criuDump(ctx: DumpContext, _req: DumpReq, _res: DumpResp):
   ctx.signal.throwIfAborted();
   const criu = await discoverCriu(ctx.config);
   const args = ['dump', '-t', String(ctx.pid), '-D', ctx.imagesDir, '-o', DUMP_LOG, '-v4', ...criuFlags(ctx.criu, 'dump')];
+  if (ctx.pageChannel) {
+    await criuDumpLazy(ctx, ctx.pageChannel, criu.binary, args, DUMP_LOG);
+    ctx.setSection({ version: criu.version.text, binary: criu.binary });
+    return;
+  }
   ctx.log.debug({ binary: criu.binary, args }, 'running criu dump');
   const run = await runCriu(criu.binary, args);
   if (run.exit !== 0) {

@@ -18,6 +18,10 @@ export const CRIU_ERRORS = {
     status: 'INTERNAL',
     hint: 'read the CRIU log lines above; the checkpoint was left intact, so the restore can be retried',
   },
+  CEDANA_ERR_CRIU_LAZY_DUMP: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'raise fs.pipe-max-size on the source (`sysctl -w fs.pipe-max-size=4194304`); nothing was frozen',
+  },
   CEDANA_ERR_CRIU_LAZY_PAGES: {
     status: 'INTERNAL',
     hint: 'read the lazy-pages log lines above; `criu check --feature uffd-noncoop` must say supported. The checkpoint was left intact: restore it again, or without --lazy',

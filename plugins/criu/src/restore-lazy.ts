@@ -14,11 +14,12 @@ import { spawn } from 'node:child_process';
 import { chmod, copyFile, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RestoreContext } from '@cedana/plugin-sdk';
+import type { PageChannel, RestoreContext } from '@cedana/plugin-sdk';
 import { criuFailure } from './criu-failure.js';
 import { readLogLines } from './criu-log.js';
-import type { CriuRun } from './criu-process.js';
+import { type CriuRun, describeRun } from './criu-process.js';
 
 /** The lazy-pages daemon's log, in the work folder. */
 export const LAZY_LOG = 'lazy-pages.log';
@@ -40,18 +41,23 @@ export interface LazyPages {
 
 /**
  * Starts `criu lazy-pages -D imagesDir` in a fresh work folder and waits until its socket
- * is there.
+ * is there. With a page channel (post-copy migration) the pages come from the source host's
+ * `criu dump --lazy-pages` instead of the folder: `--page-server --ps-socket 3`, fd 3 being one
+ * end of a socketpair whose other end the daemon relays (CRIU never listens on an address).
  *
  * @throws CedanaError CEDANA_ERR_CRIU_LAZY_PAGES when it cannot start, exits or opens no
  *   socket within LAZY_START_MS (with its log's error lines); the work folder is kept for its log.
  */
-export async function startLazyPages(binary: string, imagesDir: string): Promise<LazyPages> {
+export async function startLazyPages(binary: string, imagesDir: string, channel?: PageChannel): Promise<LazyPages> {
   const workDir = await mkdtemp(join(tmpdir(), 'cedana-lazy-'));
   const args = ['lazy-pages', '-D', imagesDir, '-W', workDir, '-o', LAZY_LOG, '-v2'];
+  if (channel) args.push('--page-server', '--ps-socket', '3');
   // No pipe to the daemon: the lazy-pages daemon outlives it. What it prints goes to a file.
   const errPath = join(workDir, LAZY_STDERR);
   const errFile = await open(errPath, 'w', 0o600);
-  const child = spawn(binary, args, { detached: true, stdio: ['ignore', errFile.fd, errFile.fd] });
+  // With a channel the daemon holds the socket's other end: the copy cannot outlive the daemon.
+  const stdio = channel ? (['ignore', errFile.fd, errFile.fd, 'pipe'] as const) : (['ignore', errFile.fd, errFile.fd] as const);
+  const child = spawn(binary, args, { detached: true, stdio: [...stdio] });
   await errFile.close();
   const printed = async () => (await readFile(errPath, 'utf8').catch(() => '')).slice(0, 16 * 1024);
   const ended = new Promise<CriuRun>((resolve) => {
@@ -59,6 +65,19 @@ export async function startLazyPages(binary: string, imagesDir: string): Promise
     child.on('exit', (exit, signal) => void printed().then((output) => resolve({ exit, signal, output })));
   });
   child.unref();
+  if (channel) {
+    channel.attach(
+      child.stdio[3] as Duplex,
+      child.pid as number,
+      ended.then(async (run) => ({
+        ok: run.exit === 0,
+        why:
+          run.exit === 0
+            ? 'pulled every page'
+            : `${describeRun(run)}: ${(await readLogLines(join(workDir, LAZY_LOG))).slice(-3).join(' | ')}`,
+      })),
+    );
+  }
   let gone: CriuRun | undefined;
   void ended.then((run) => {
     gone = run;

@@ -103,7 +103,7 @@ async function restoreWithRetry(
     ctx.signal.throwIfAborted();
     const startedAt = performance.now();
     // Each attempt has a lazy-pages daemon of its own: one whose restore failed stops waiting and exits.
-    const lazyPages: LazyPages | undefined = lazy ? await startLazyPages(criu.binary, ctx.imagesDir) : undefined;
+    const lazyPages: LazyPages | undefined = lazy ? await startLazyPages(criu.binary, ctx.imagesDir, ctx.pageChannel) : undefined;
     const lazyStartMs = lazyPages ? Math.round(performance.now() - startedAt) : undefined;
     const attemptArgs = lazyPages ? [...args, '--lazy-pages', '-W', lazyPages.workDir] : args;
     ctx.log.debug({ args: attemptArgs, attempt, lazyPagesPid: lazyPages?.pid, lazyStartMs }, 'running criu restore');

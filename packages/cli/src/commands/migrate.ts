@@ -9,6 +9,7 @@ interface MigrateArgs extends GlobalArgs {
   to: string;
   token?: string;
   keep?: boolean;
+  lazy?: boolean;
   streams?: number;
   targetJid?: string;
 }
@@ -36,13 +37,19 @@ export function migrateCommand(session: Session): CommandModule {
                 type: 'boolean',
                 describe: 'keep the checkpoint here, in checkpoint.dir (default: none is written to disk)',
               })
+              .option('lazy', {
+                type: 'boolean',
+                describe:
+                  'post-copy: the job runs on the target before its memory moved (CRIU lazy pages, pulled from here); least downtime, but a source lost before the copy ends loses the job',
+              })
               .option('streams', { type: 'number', describe: 'checkpoint streams (default: config checkpoint.streams, at least 1)' })
               .option('json', { type: 'boolean', describe: 'print JSON (with the times of each stage)' })
               .option('target-jid', { type: 'string', describe: "the job's JID on the target (default: the same)" })
               .example(
                 '$0 migrate job web --to 10.0.0.2:8080',
                 'move job "web" to the daemon at 10.0.0.2:8080 (token in CEDANA_TARGET_TOKEN)',
-              ),
+              )
+              .example('$0 migrate job web --to 10.0.0.2:8080 --lazy', 'post-copy: "web" runs there at once, its memory follows'),
           handler: action<MigrateArgs>(session, async (argv) => {
             const client = await session.client(argv);
             const resp = await client.migrate({
@@ -52,6 +59,7 @@ export function migrateCommand(session: Session): CommandModule {
               keep: Boolean(argv.keep),
               streams: countOf(argv.streams, 'streams') ?? 0,
               targetJid: nameOf(argv.targetJid, 'JID'),
+              lazy: Boolean(argv.lazy),
             });
             if (argv.json) return session.json(resp);
             for (const m of resp.messages) session.err(m);

@@ -308,6 +308,25 @@ export class JobManager {
   }
 
   /** After a migration: the job runs on another daemon, and its record says where (`ADDRESS JID`). */
+  /**
+   * A post-copy migration that failed before the target ran the job: its criu was killed, so the
+   * frozen tree resumed here, the same process. It runs again in the record, and its exit counts.
+   */
+  async resumedAfterLazyDump(jid: string): Promise<number> {
+    return this.locks.withJobLock(jid, async (rt) => {
+      const job = await this.get(jid);
+      if (!job.state) return 0;
+      job.state.status = 'running';
+      await this.store.putJob(job);
+      const started = rt.started;
+      if (started) {
+        const gen = ++rt.generation;
+        void started.exited.then((status) => this.onExit(jid, gen, status));
+      }
+      return job.state.pid;
+    });
+  }
+
   markMigrated(jid: string, to: string, checkpointKept: boolean): Promise<void> {
     return this.records.markMigrated(jid, to, checkpointKept);
   }

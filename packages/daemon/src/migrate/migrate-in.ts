@@ -21,12 +21,13 @@ import {
   type Logger,
   type PluginSource,
 } from '@cedana/core';
-import type { MigrateChunk, MigratePrepareReq, MigratePrepareResp, RestoreResp } from '@cedana/core/proto';
+import type { MigrateChunk, MigratePage, MigratePrepareReq, MigratePrepareResp, RestoreResp } from '@cedana/core/proto';
 import { readManifest } from '../checkpoint/manifest.js';
 import type { JobManager } from '../jobs/job-manager.js';
 import { requireRole } from '../plugins/resolver.js';
 import { bootId, pidNamespace } from './host-identity.js';
 import { incomingDir } from './migrate-dir.js';
+import { type PageCall, PageSlot, relay } from './page-relay.js';
 
 /** How long a prepared migration waits for its images before its folder is given up. */
 const PREPARED_TTL_MS = 120_000;
@@ -36,15 +37,20 @@ const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 const JOB_LOG_PART = '.job-log';
 
 interface Prepared {
+  id: string;
   jid: string;
   type: string;
   attachable: boolean;
   dir: string;
   timer: NodeJS.Timeout;
+  /** Post-copy: where the lazy restore's `criu lazy-pages` attaches, for MigratePages to relay. */
+  pages?: PageSlot;
 }
 
 export class MigrationTarget {
   private readonly prepared = new Map<string, Prepared>();
+  /** Post-copy migrations by ID, from MigratePrepare until their MigratePages call came (or they were dropped). */
+  private readonly pageSlots = new Map<string, PageSlot>();
 
   constructor(
     private readonly jobs: JobManager,
@@ -78,7 +84,9 @@ export class MigrationTarget {
     }
     const id = randomBytes(12).toString('hex');
     const timer = setTimeout(() => void this.drop(id, 'no images came in time'), PREPARED_TTL_MS).unref();
-    this.prepared.set(id, { jid, type: req.type || 'process', attachable: req.attachable, dir, timer });
+    const pages = req.lazy ? new PageSlot() : undefined;
+    this.prepared.set(id, { id, jid, type: req.type || 'process', attachable: req.attachable, dir, timer, pages });
+    if (pages) this.pageSlots.set(id, pages);
     this.log.info({ id, jid, dir }, 'migration prepared: waiting for the images');
     return { id, cedanaVersion: HOST_VERSION, bootId: await bootId(), pidNs: await pidNamespace() };
   }
@@ -86,6 +94,7 @@ export class MigrationTarget {
   /** Writes the incoming checkpoint, then restores it; the folder goes whatever happens. */
   async receive(ctx: BaseContext, chunks: AsyncIterable<MigrateChunk>): Promise<RestoreResp> {
     let p: Prepared | undefined;
+    let keepUntil: Promise<unknown> | undefined;
     let logMode = 0o600;
     // A file comes in pieces, possibly between pieces of others (shards are sent while they grow).
     const files = new Map<string, WriteStream>();
@@ -130,12 +139,20 @@ export class MigrationTarget {
       this.log.debug({ bytes, ms: Math.round(performance.now() - first) }, 'received the checkpoint');
       if (!p) throw invalid('MigrateReceive ended before naming a prepared migration');
       if (!done) throw invalid('the source stopped sending before the end of the checkpoint');
-      return await this.restore(ctx, p, logMode);
+      const restored = await this.restore(ctx, p, logMode);
+      // A lazy restore reads the folder (its pagemaps, the page files' digests) until the copy ends.
+      keepUntil = p.pages?.current?.ended;
+      return restored;
     } catch (err) {
       await close().catch(() => {});
       throw err;
     } finally {
-      if (p) await rm(p.dir, { recursive: true, force: true });
+      if (p) {
+        const dir = p.dir;
+        this.pageSlots.delete(p.id); // its MigratePages call came, or will not be taken any more
+        if (keepUntil) void keepUntil.finally(() => rm(dir, { recursive: true, force: true }));
+        else await rm(dir, { recursive: true, force: true });
+      }
     }
   }
 
@@ -153,7 +170,7 @@ export class MigrationTarget {
       await rm(logPart, { force: true });
     }
     this.log.info({ jid: p.jid, dir: p.dir }, 'migration received: restoring');
-    return this.jobs.restore(ctx, {
+    return this.jobs.restore(p.pages ? { ...ctx, pageChannel: p.pages } : ctx, {
       jid: p.jid,
       path: p.dir,
       checkpointId: '',
@@ -162,7 +179,35 @@ export class MigrationTarget {
       log: '',
       criu: undefined,
       details: undefined,
+      ...(p.pages ? { lazy: true } : {}),
     });
+  }
+
+  /**
+   * MigratePages: the source's first message names a prepared post-copy migration; the call is
+   * then joined to the socket of this host's `criu lazy-pages` once the lazy restore starts it.
+   * A lazy-pages that ends closes the call; a call that ends first closes its socket (lazy-pages
+   * then fails, and the restored process is killed: restore-lazy.ts).
+   */
+  async pages(call: PageCall): Promise<void> {
+    const first = await new Promise<MigratePage | undefined>((resolve) => {
+      call.once('data', (m: MigratePage) => {
+        call.pause();
+        resolve(m);
+      });
+      call.once('end', () => resolve(undefined));
+      call.once('error', () => resolve(undefined));
+    });
+    const slot = first ? this.pageSlots.get(first.id) : undefined;
+    if (!slot) throw invalid(`MigratePages names no prepared post-copy migration ("${first?.id ?? ''}")`);
+    this.pageSlots.delete(first?.id ?? '');
+    const ttl = new Promise<undefined>((resolve) => setTimeout(resolve, PREPARED_TTL_MS, undefined).unref());
+    const attached = await Promise.race([slot.attached, ttl]);
+    if (!attached) throw invalid('the lazy restore never started criu lazy-pages for this migration');
+    relay(attached.socket, call, { onRemoteEnd: () => attached.socket.end() });
+    // The status tells the source whether every page arrived (only then may it let its criu end).
+    const end = await attached.ended;
+    if (!end.ok) throw new CedanaError('CEDANA_ERR_MIGRATE_FAILED', `the target's criu lazy-pages did not pull every page: ${end.why}`);
   }
 
   private take(id: string): Prepared {
@@ -177,6 +222,7 @@ export class MigrationTarget {
     const p = this.prepared.get(id);
     if (!p) return;
     this.prepared.delete(id);
+    this.pageSlots.delete(id);
     await rm(p.dir, { recursive: true, force: true });
     this.log.warn({ id, jid: p.jid }, `prepared migration dropped: ${why}`);
   }

@@ -30,6 +30,7 @@ import type { JobManager } from '../jobs/job-manager.js';
 import type { Store } from '../store/store.js';
 import { CheckpointSender } from './checkpoint-sender.js';
 import { migrateDir } from './migrate-dir.js';
+import { migrateLazily } from './migrate-lazy-out.js';
 import { dialTarget } from './target-client.js';
 
 export interface MigrateDeps {
@@ -49,6 +50,7 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
     );
   if (!req.to)
     throw new CedanaError('CEDANA_ERR_INVALID_ARGUMENT', 'migrate needs --to ADDRESS (host:port of the target daemon, or its socket path)');
+  if (req.lazy) return migrateLazily(d, ctx, req, job);
   const streams = req.streams || d.config['checkpoint.streams'] || 1;
   const targetJid = req.targetJid || job.jid;
 
@@ -62,6 +64,7 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
         bytes: await residentBytes(job.state.pid),
         streams,
         attachable: job.attachable,
+        lazy: false,
       })
       .catch((err: Error & { remoteCode?: string }) => {
         throw new CedanaError(
@@ -104,7 +107,14 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
       targetJid: restored.jid,
       targetPid: restored.pid,
       messages,
-      times: { prepareMs: t1 - t0, dumpMs: t2 - t1, transferAndRestoreMs: t3 - t2, downtimeMs: t3 - t1, totalMs: performance.now() - t0 },
+      times: {
+        prepareMs: t1 - t0,
+        dumpMs: t2 - t1,
+        transferAndRestoreMs: t3 - t2,
+        downtimeMs: t3 - t1,
+        totalMs: performance.now() - t0,
+        pagesMs: 0,
+      },
     };
   } finally {
     target.close();
@@ -112,7 +122,7 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
 }
 
 /** A job writing to a file (not through an I/O holder) needs that file on the target too. */
-async function jobLogOf(job: Job): Promise<{ path: string; mode: number } | undefined> {
+export async function jobLogOf(job: Job): Promise<{ path: string; mode: number } | undefined> {
   if (job.type !== 'process' || job.attachable || !job.log) return undefined;
   const st = await stat(job.log).catch(() => undefined);
   return st?.isFile() ? { path: job.log, mode: st.mode } : undefined;
@@ -154,13 +164,13 @@ async function comeBack(
   }
 }
 
-async function dropCheckpoint(store: Store, c: { id: string; path: string }): Promise<void> {
+export async function dropCheckpoint(store: Store, c: { id: string; path: string }): Promise<void> {
   await rm(c.path, { recursive: true, force: true });
   await store.deleteCheckpoint(c.id);
 }
 
 /** The job's resident memory: the target's bound for the images it will hold. */
-async function residentBytes(pid: number): Promise<number> {
+export async function residentBytes(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
   return kb * 1024;

@@ -9,11 +9,12 @@ import {
   channelOf,
   DaemonClient,
   type MigrateChunk,
+  type MigratePage,
   type MigratePrepareReq,
   type MigratePrepareResp,
   type RestoreResp,
 } from '@cedana/core/proto';
-import { type ClientWritableStream, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { type ClientDuplexStream, type ClientWritableStream, Metadata, type ServiceError } from '@grpc/grpc-js';
 
 /** How long the target may take to accept the connection: it is asked before anything freezes. */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -23,6 +24,8 @@ export interface TargetDaemon {
   prepare(req: MigratePrepareReq): Promise<MigratePrepareResp>;
   /** Opens the receive stream; `done` settles with the target's answer (the job runs there) or its failure. */
   receive(): { stream: ClientWritableStream<MigrateChunk>; done: Promise<RestoreResp> };
+  /** Post-copy: the call CRIU's page traffic is relayed over (page-relay.ts). */
+  pages(): ClientDuplexStream<MigratePage, MigratePage>;
   close(): void;
 }
 
@@ -79,6 +82,7 @@ export async function dialTarget(address: string, token: string, tls?: ClientTls
       });
       return { stream, done };
     },
+    pages: () => client.migratePages(md()),
     close: () => client.close(),
   };
 }

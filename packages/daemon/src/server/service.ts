@@ -86,6 +86,16 @@ export function daemonService(d: ServiceDeps): DaemonServer {
           (err) => callback(toServiceError(err, ctx.log)),
         );
     },
+    migratePages: (call) => {
+      const ctx = callContext('MigratePages', call.metadata, call, d.config, d.log, d.plugins);
+      Promise.resolve()
+        .then(() => checkAuth(call.metadata, d.config))
+        .then(() => incoming.pages(call))
+        .then(
+          () => call.end(),
+          (err) => call.emit('error', toServiceError(err, ctx.log)), // grpc-js: sets the call's status and ends it
+        );
+    },
     listCheckpoints: unary('ListCheckpoints', async (_, req) => ({ checkpoints: await d.store.listCheckpoints(req.jid || undefined) })),
     inspectCheckpoint: unary('InspectCheckpoint', (_, req) => inspectCheckpoint(d, req.id)),
     deleteCheckpoint: unary('DeleteCheckpoint', (_, req) => deleteCheckpoints(d, req.ids)),

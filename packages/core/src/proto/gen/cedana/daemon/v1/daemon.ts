@@ -23,7 +23,14 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { MigrateChunk, MigratePrepareReq, MigratePrepareResp, MigrateReq, MigrateResp } from "./migrate.js";
+import {
+  MigrateChunk,
+  MigratePage,
+  MigratePrepareReq,
+  MigratePrepareResp,
+  MigrateReq,
+  MigrateResp,
+} from "./migrate.js";
 import { ProgressEvent, ProgressReq } from "./stats.js";
 import {
   AttachReq,
@@ -175,6 +182,16 @@ export const DaemonService = {
     responseSerialize: (value: RestoreResp): Buffer => Buffer.from(RestoreResp.encode(value).finish()),
     responseDeserialize: (value: Buffer): RestoreResp => RestoreResp.decode(value),
   },
+  /** Post-copy (--lazy): CRIU's page-server traffic, both ways, while the target's memory fills. */
+  migratePages: {
+    path: "/cedana.daemon.v1.Daemon/MigratePages" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: MigratePage): Buffer => Buffer.from(MigratePage.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MigratePage => MigratePage.decode(value),
+    responseSerialize: (value: MigratePage): Buffer => Buffer.from(MigratePage.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MigratePage => MigratePage.decode(value),
+  },
   listCheckpoints: {
     path: "/cedana.daemon.v1.Daemon/ListCheckpoints" as const,
     requestStream: false as const,
@@ -258,6 +275,8 @@ export interface DaemonServer extends UntypedServiceImplementation {
   migratePrepare: handleUnaryCall<MigratePrepareReq, MigratePrepareResp>;
   /** The checkpoint's bytes; answers once the job runs on the target. */
   migrateReceive: handleClientStreamingCall<MigrateChunk, RestoreResp>;
+  /** Post-copy (--lazy): CRIU's page-server traffic, both ways, while the target's memory fills. */
+  migratePages: handleBidiStreamingCall<MigratePage, MigratePage>;
   listCheckpoints: handleUnaryCall<ListCheckpointsReq, ListCheckpointsResp>;
   inspectCheckpoint: handleUnaryCall<InspectCheckpointReq, InspectCheckpointResp>;
   deleteCheckpoint: handleUnaryCall<DeleteCheckpointReq, DeleteCheckpointResp>;
@@ -407,6 +426,10 @@ export interface DaemonClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RestoreResp) => void,
   ): ClientWritableStream<MigrateChunk>;
+  /** Post-copy (--lazy): CRIU's page-server traffic, both ways, while the target's memory fills. */
+  migratePages(): ClientDuplexStream<MigratePage, MigratePage>;
+  migratePages(options: Partial<CallOptions>): ClientDuplexStream<MigratePage, MigratePage>;
+  migratePages(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<MigratePage, MigratePage>;
   listCheckpoints(
     request: ListCheckpointsReq,
     callback: (error: ServiceError | null, response: ListCheckpointsResp) => void,

@@ -24,6 +24,8 @@ export interface MigrateReq {
   streams: number;
   /** the job's JID on the target (default: the same) */
   targetJid: string;
+  /** post-copy: the target runs the job before its memory moved (CRIU lazy pages) */
+  lazy: boolean;
 }
 
 export interface MigrateResp {
@@ -46,6 +48,8 @@ export interface MigrateTimes {
   /** frozen on the source -> running on the target */
   downtimeMs: number;
   totalMs: number;
+  /** post-copy: running on the target -> its whole memory there (the source's criu done) */
+  pagesMs: number;
 }
 
 /** Source -> target, before the job is frozen: can the target take it? */
@@ -58,6 +62,8 @@ export interface MigratePrepareReq {
   bytes: number;
   streams: number;
   attachable: boolean;
+  /** post-copy: the pages follow over MigratePages */
+  lazy: boolean;
 }
 
 export interface MigratePrepareResp {
@@ -89,8 +95,18 @@ export interface MigrateFile {
   mode: number;
 }
 
+/**
+ * Post-copy: the bytes between the source's `criu dump --lazy-pages` and the target's `criu
+ * lazy-pages`, relayed by the two daemons (CRIU's page server has no auth of its own). The source
+ * opens the call; its first message names the prepared migration, with no data.
+ */
+export interface MigratePage {
+  id: string;
+  data: Buffer;
+}
+
 function createBaseMigrateReq(): MigrateReq {
-  return { jid: "", to: "", token: "", keep: false, streams: 0, targetJid: "" };
+  return { jid: "", to: "", token: "", keep: false, streams: 0, targetJid: "", lazy: false };
 }
 
 export const MigrateReq: MessageFns<MigrateReq> = {
@@ -112,6 +128,9 @@ export const MigrateReq: MessageFns<MigrateReq> = {
     }
     if (message.targetJid !== "") {
       writer.uint32(50).string(message.targetJid);
+    }
+    if (message.lazy !== false) {
+      writer.uint32(56).bool(message.lazy);
     }
     return writer;
   },
@@ -177,6 +196,14 @@ export const MigrateReq: MessageFns<MigrateReq> = {
             message.targetJid = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.lazy = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -201,6 +228,7 @@ export const MigrateReq: MessageFns<MigrateReq> = {
         : isSet(object.target_jid)
         ? globalThis.String(object.target_jid)
         : "",
+      lazy: isSet(object.lazy) ? globalThis.Boolean(object.lazy) : false,
     };
   },
 
@@ -224,6 +252,9 @@ export const MigrateReq: MessageFns<MigrateReq> = {
     if (message.targetJid !== "") {
       obj.targetJid = message.targetJid;
     }
+    if (message.lazy !== false) {
+      obj.lazy = message.lazy;
+    }
     return obj;
   },
 
@@ -238,6 +269,7 @@ export const MigrateReq: MessageFns<MigrateReq> = {
     message.keep = object.keep ?? false;
     message.streams = object.streams ?? 0;
     message.targetJid = object.targetJid ?? "";
+    message.lazy = object.lazy ?? false;
     return message;
   },
 };
@@ -386,7 +418,7 @@ export const MigrateResp: MessageFns<MigrateResp> = {
 };
 
 function createBaseMigrateTimes(): MigrateTimes {
-  return { prepareMs: 0, dumpMs: 0, transferAndRestoreMs: 0, downtimeMs: 0, totalMs: 0 };
+  return { prepareMs: 0, dumpMs: 0, transferAndRestoreMs: 0, downtimeMs: 0, totalMs: 0, pagesMs: 0 };
 }
 
 export const MigrateTimes: MessageFns<MigrateTimes> = {
@@ -405,6 +437,9 @@ export const MigrateTimes: MessageFns<MigrateTimes> = {
     }
     if (message.totalMs !== 0) {
       writer.uint32(41).double(message.totalMs);
+    }
+    if (message.pagesMs !== 0) {
+      writer.uint32(49).double(message.pagesMs);
     }
     return writer;
   },
@@ -462,6 +497,14 @@ export const MigrateTimes: MessageFns<MigrateTimes> = {
             message.totalMs = reader.double();
             continue;
           }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.pagesMs = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -501,6 +544,11 @@ export const MigrateTimes: MessageFns<MigrateTimes> = {
         : isSet(object.total_ms)
         ? globalThis.Number(object.total_ms)
         : 0,
+      pagesMs: isSet(object.pagesMs)
+        ? globalThis.Number(object.pagesMs)
+        : isSet(object.pages_ms)
+        ? globalThis.Number(object.pages_ms)
+        : 0,
     };
   },
 
@@ -521,6 +569,9 @@ export const MigrateTimes: MessageFns<MigrateTimes> = {
     if (message.totalMs !== 0) {
       obj.totalMs = floatToJson(message.totalMs);
     }
+    if (message.pagesMs !== 0) {
+      obj.pagesMs = floatToJson(message.pagesMs);
+    }
     return obj;
   },
 
@@ -534,12 +585,13 @@ export const MigrateTimes: MessageFns<MigrateTimes> = {
     message.transferAndRestoreMs = object.transferAndRestoreMs ?? 0;
     message.downtimeMs = object.downtimeMs ?? 0;
     message.totalMs = object.totalMs ?? 0;
+    message.pagesMs = object.pagesMs ?? 0;
     return message;
   },
 };
 
 function createBaseMigratePrepareReq(): MigratePrepareReq {
-  return { jid: "", type: "", cedanaVersion: "", bytes: 0, streams: 0, attachable: false };
+  return { jid: "", type: "", cedanaVersion: "", bytes: 0, streams: 0, attachable: false, lazy: false };
 }
 
 export const MigratePrepareReq: MessageFns<MigratePrepareReq> = {
@@ -561,6 +613,9 @@ export const MigratePrepareReq: MessageFns<MigratePrepareReq> = {
     }
     if (message.attachable !== false) {
       writer.uint32(48).bool(message.attachable);
+    }
+    if (message.lazy !== false) {
+      writer.uint32(56).bool(message.lazy);
     }
     return writer;
   },
@@ -626,6 +681,14 @@ export const MigratePrepareReq: MessageFns<MigratePrepareReq> = {
             message.attachable = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.lazy = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -650,6 +713,7 @@ export const MigratePrepareReq: MessageFns<MigratePrepareReq> = {
       bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
       streams: isSet(object.streams) ? globalThis.Number(object.streams) : 0,
       attachable: isSet(object.attachable) ? globalThis.Boolean(object.attachable) : false,
+      lazy: isSet(object.lazy) ? globalThis.Boolean(object.lazy) : false,
     };
   },
 
@@ -673,6 +737,9 @@ export const MigratePrepareReq: MessageFns<MigratePrepareReq> = {
     if (message.attachable !== false) {
       obj.attachable = message.attachable;
     }
+    if (message.lazy !== false) {
+      obj.lazy = message.lazy;
+    }
     return obj;
   },
 
@@ -687,6 +754,7 @@ export const MigratePrepareReq: MessageFns<MigratePrepareReq> = {
     message.bytes = object.bytes ?? 0;
     message.streams = object.streams ?? 0;
     message.attachable = object.attachable ?? false;
+    message.lazy = object.lazy ?? false;
     return message;
   },
 };
@@ -1059,6 +1127,91 @@ export const MigrateFile: MessageFns<MigrateFile> = {
     message.data = object.data ?? Buffer.alloc(0);
     message.jobLog = object.jobLog ?? false;
     message.mode = object.mode ?? 0;
+    return message;
+  },
+};
+
+function createBaseMigratePage(): MigratePage {
+  return { id: "", data: Buffer.alloc(0) };
+}
+
+export const MigratePage: MessageFns<MigratePage> = {
+  encode(message: MigratePage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MigratePage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMigratePage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MigratePage {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: MigratePage): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MigratePage>): MigratePage {
+    return MigratePage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MigratePage>): MigratePage {
+    const message = createBaseMigratePage();
+    message.id = object.id ?? "";
+    message.data = object.data ?? Buffer.alloc(0);
     return message;
   },
 };
