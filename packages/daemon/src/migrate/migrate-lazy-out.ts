@@ -15,7 +15,7 @@
  * the copy ends: a source that dies then loses the job (the target's process is killed when its
  * lazy-pages fails), the price of post-copy.
  */
-import { type BaseContext, CedanaError, fileNameFor, HOST_VERSION, type Measured } from '@cedana/core';
+import { type BaseContext, CedanaError, clientTlsOf, fileNameFor, HOST_VERSION, type Measured } from '@cedana/core';
 import type { Job, MigrateReq, MigrateResp } from '@cedana/core/proto';
 import { CheckpointSender } from './checkpoint-sender.js';
 import { bootId, pidNamespace } from './host-identity.js';
@@ -27,7 +27,7 @@ import { dialTarget, type TargetDaemon } from './target-client.js';
 export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured, req: MigrateReq, job: Job): Promise<MigrateResp> {
   const t0 = performance.now();
   const targetJid = req.targetJid || job.jid;
-  const target = await dialTarget(req.to, req.token);
+  const target = await dialTarget(req.to, req.token, clientTlsOf(d.config));
   try {
     const prep = await target
       .prepare({
