@@ -20,34 +20,10 @@ export interface RangedDownloadOptions {
 }
 
 export async function rangedDownload(client: S3Client, loc: S3Location, opts: RangedDownloadOptions): Promise<ObjectDownload> {
-  const target = { Bucket: loc.bucket, Key: loc.key };
-  const head = await client.send(new HeadObjectCommand(target), { abortSignal: opts.signal }).catch((err: unknown) => {
-    if (isNotFound(err)) {
-      throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `the object ${s3Url(loc)} is missing: the checkpoint is incomplete`, {
-        hint: 'the objects of a checkpoint are removed together with `cedana checkpoint delete`; restore another checkpoint',
-        cause: err,
-      });
-    }
-    throw opts.fail(err, false);
-  });
-  const size = head.ContentLength ?? 0;
-  const etag = head.ETag;
+  const { size, read } = await rangedReader(client, loc, opts);
   const { partSize, queue } = opts;
   let done = 0;
-
-  const getRange = async (start: number, end: number): Promise<Buffer> => {
-    const r = await client.send(new GetObjectCommand({ ...target, Range: `bytes=${start}-${end}`, IfMatch: etag }), {
-      abortSignal: opts.signal,
-    });
-    const bytes = Buffer.from((await r.Body?.transformToByteArray()) ?? []);
-    if (bytes.length !== end - start + 1) {
-      throw new CedanaError(
-        'CEDANA_ERR_CHECKPOINT_INVALID',
-        `${s3Url(loc)} answered ${bytes.length} bytes for bytes ${start}-${end}: the object is truncated`,
-      );
-    }
-    return bytes;
-  };
+  const getRange = (start: number, end: number) => read(start, end + 1);
 
   async function* ranges(): AsyncGenerator<Buffer> {
     const inFlight: Promise<Buffer>[] = [];
@@ -78,4 +54,41 @@ export async function rangedDownload(client: S3Client, loc: S3Location, opts: Ra
   }
 
   return { size, stream: Readable.from(ranges(), { objectMode: false, highWaterMark: 1 << 20 }) };
+}
+
+/**
+ * The object's size (HEAD) and a reader of its bytes [start, end) by one ranged GET each,
+ * every one asking for the ETag seen by the HEAD: a missing object fails naming it, a
+ * replaced or truncated one fails on the range that sees it.
+ */
+export async function rangedReader(
+  client: S3Client,
+  loc: S3Location,
+  opts: Pick<RangedDownloadOptions, 'signal' | 'fail'>,
+): Promise<{ size: number; read(start: number, end: number): Promise<Buffer> }> {
+  const target = { Bucket: loc.bucket, Key: loc.key };
+  const head = await client.send(new HeadObjectCommand(target), { abortSignal: opts.signal }).catch((err: unknown) => {
+    if (isNotFound(err)) {
+      throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `the object ${s3Url(loc)} is missing: the checkpoint is incomplete`, {
+        hint: 'the objects of a checkpoint are removed together with `cedana checkpoint delete`; restore another checkpoint',
+        cause: err,
+      });
+    }
+    throw opts.fail(err, false);
+  });
+  const etag = head.ETag;
+  const read = async (start: number, end: number): Promise<Buffer> => {
+    const r = await client.send(new GetObjectCommand({ ...target, Range: `bytes=${start}-${end - 1}`, IfMatch: etag }), {
+      abortSignal: opts.signal,
+    });
+    const bytes = Buffer.from((await r.Body?.transformToByteArray()) ?? []);
+    if (bytes.length !== end - start) {
+      throw new CedanaError(
+        'CEDANA_ERR_CHECKPOINT_INVALID',
+        `${s3Url(loc)} answered ${bytes.length} bytes for bytes ${start}-${end - 1}: the object is truncated`,
+      );
+    }
+    return bytes;
+  };
+  return { size: head.ContentLength ?? 0, read };
 }
