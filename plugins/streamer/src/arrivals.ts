@@ -38,7 +38,10 @@ export class Arrivals {
 
   /** Takes one message of the daemon's; unknown shards and malformed ones are ignored. */
   take(m: ArrivalMessage): void {
-    if ('failed' in m) return this.fail(new Error(`the download of the checkpoint failed: ${m.failed}`));
+    if ('failed' in m) {
+      this.fail(new Error(`the download of the checkpoint failed: ${m.failed}`));
+      return;
+    }
     const [file, start, end] = m.present;
     const shard = this.present.findIndex((_r, i) => shardName(i) === file);
     if (shard < 0 || !(end > start)) return;
