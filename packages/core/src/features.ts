@@ -100,8 +100,12 @@ export interface ObjectRanges {
   /** The bytes the storage reads best in one request, and how many such requests it keeps in flight per object. */
   partSize: number;
   queue: number;
-  /** The bytes [start, end); an object changed or cut since open fails naming it. */
-  read(start: number, end: number): Promise<Buffer>;
+  /**
+   * Reads the bytes [start, end), handing them to `onBytes` as they come (with their
+   * offset in the object; the next wait for its promise), never holding the range whole;
+   * an object changed or cut since open fails naming it.
+   */
+  read(start: number, end: number, onBytes: (bytes: Buffer, at: number) => Promise<void>): Promise<void>;
 }
 
 export interface ObjectDownload {

@@ -104,7 +104,7 @@ export const s3Storage: CheckpointStorage = {
           size: reader.size,
           partSize: s.partSize,
           queue: s.queue,
-          read: (start, end) => reader.read(start, end).catch((err: unknown) => Promise.reject(wrap(err, true))),
+          read: (start, end, onBytes) => reader.readTo(start, end, onBytes).catch((err: unknown) => Promise.reject(wrap(err, true))),
         };
       },
 

@@ -4,7 +4,8 @@
  * file is made at its full size, then filled part by part (the storage's part size, its
  * queue of ranged GETs in flight per object) in the order the reader asks for, the rest
  * in file order after the last part asked for. Every part written is reported present;
- * the reader waits for the ranges it needs. Memory: files x queue x part size.
+ * the reader waits for the ranges it needs. Bytes go to the file as they come off the
+ * socket: memory is the sockets' buffers, not files x queue x part size.
  *
  * The first failure (a missing, cut or changed object, the storage gone) stops every
  * download and is told to the reader (`failed`), so CRIU's next read fails and nothing
@@ -148,13 +149,14 @@ export class RemoteFill implements ArrivingImages {
         f.parts[p] = LOADING;
         const start = p * f.ranges.partSize;
         const end = Math.min(f.object.size, start + f.ranges.partSize);
-        const bytes = await f.ranges.read(start, end);
+        await f.ranges.read(start, end, async (bytes, at) => {
+          await f.file.write(bytes, 0, bytes.length, at);
+          this.bytes += bytes.length;
+          this.onProgress?.(this.bytes, this.total);
+        });
         if (this.stop.signal.aborted) return;
-        await f.file.write(bytes, 0, bytes.length, start);
         f.parts[p] = PRESENT;
         f.present.push([start, end]);
-        this.bytes += bytes.length;
-        this.onProgress?.(this.bytes, this.total);
         for (const l of this.listeners) l.present(f.object.name, start, end);
       }
     };
