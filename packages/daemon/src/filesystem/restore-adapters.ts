@@ -91,9 +91,11 @@ async function restoreFromStorage(next: RestoreHandlerFn, ...[ctx, req, res]: Pa
     ctx.log.info({ url: req.path, ms: Math.round(fetchNs / 1e6) }, what);
     ctx.imagesDir = dir;
     // A failed download fails CRIU's next read of the images: its error is the one to tell.
-    return await restoreMeasured(next, ctx, req, res).catch((err: unknown) => {
+    const started = await restoreMeasured(next, ctx, req, res).catch((err: unknown) => {
       throw arriving?.failure ?? namingShard(err, req.path, arriving);
     });
+    if (arriving) ctx.log.info({ url: req.path, downloadMs: arriving.wholeAfterMs }, 'restored while the shards arrived');
+    return started;
   } catch (err) {
     throw await keepRestoreLog(err, dir);
   } finally {

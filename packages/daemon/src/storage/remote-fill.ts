@@ -48,6 +48,8 @@ export class RemoteFill implements ArrivingImages {
   private readonly byName = new Map<string, Filling>();
   private readonly listeners: Listener[] = [];
   #failure: Error | undefined;
+  readonly #startedAt = Date.now();
+  #wholeAfterMs: number | undefined;
   private bytes = 0;
 
   private constructor(
@@ -59,7 +61,10 @@ export class RemoteFill implements ArrivingImages {
     this.files = fillings.map((f) => f.object.name);
     for (const f of fillings) this.byName.set(f.object.name, f);
     this.done = Promise.all(fillings.map((f) => this.fillOne(f))).then(
-      () => this.closeFiles(),
+      () => {
+        if (this.bytes === this.total) this.#wholeAfterMs = Date.now() - this.#startedAt;
+        return this.closeFiles();
+      },
       async (err: unknown) => {
         await this.closeFiles();
         throw err;
@@ -116,6 +121,11 @@ export class RemoteFill implements ArrivingImages {
       once: true,
     });
     return fill;
+  }
+
+  /** How long the download took, once every file is whole (for the log). */
+  get wholeAfterMs(): number | undefined {
+    return this.#wholeAfterMs;
   }
 
   /** The first failure, once there was one. */
