@@ -70,17 +70,27 @@ export async function fetchFromStorage(url: string, destDir: string, opts: Fetch
     return { manifest, bytesStored: got.size };
   }
   const later = new Set(Object.keys(top.files).filter((name) => checkedByReader(top, name)));
-  const bytesStored = await downloadFiles(url, destDir, top, opts, (name) => !later.has(name));
-  if (later.size === 0) return { manifest: top, bytesStored };
+  // The shards start downloading at once, beside the small files: they are checked chunk by chunk
+  // against the index once it is here and checked, and dropped if it is not.
   const objects = [...later].map((name) => ({ name, url: objectUrl(url, name), size: (top.files[name] as { size: number }).size }));
-  const arrivingBytes = objects.reduce((sum, o) => sum + o.size, 0);
-  const arriving = await RemoteFill.start(opts.client, destDir, objects, { signal, onProgress: opts.onProgress }).catch(
-    async (err: unknown) => {
-      await rm(destDir, { recursive: true, force: true });
-      throw err;
-    },
-  );
-  return { manifest: top, bytesStored: bytesStored + arrivingBytes, arriving };
+  const filling = objects.length > 0 ? RemoteFill.start(opts.client, destDir, objects, { signal, onProgress: opts.onProgress }) : undefined;
+  filling?.catch(() => {}); // awaited below
+  let bytesStored: number;
+  try {
+    bytesStored = await downloadFiles(url, destDir, top, opts, (name) => !later.has(name));
+  } catch (err) {
+    const fill = await filling?.catch(() => undefined);
+    fill?.abort();
+    await fill?.done.catch(() => {});
+    await rm(destDir, { recursive: true, force: true });
+    throw err;
+  }
+  if (!filling) return { manifest: top, bytesStored };
+  const arriving = await filling.catch(async (err: unknown) => {
+    await rm(destDir, { recursive: true, force: true });
+    throw err;
+  });
+  return { manifest: top, bytesStored: bytesStored + objects.reduce((sum, o) => sum + o.size, 0), arriving };
 }
 
 /** A file its reader checks chunk by chunk against digests in another file of the checkpoint, downloaded (and hashed) first. */

@@ -86,27 +86,25 @@ export class RemoteFill implements ArrivingImages {
     const fillings: Filling[] = [];
     const stop = new AbortController();
     const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
-    try {
-      for (const object of objects) {
-        const ranges = await client.openRanges(object.url, { signal });
-        if (ranges.size !== object.size) {
-          throw new CedanaError(
-            'CEDANA_ERR_CHECKPOINT_INVALID',
-            `${object.url} has ${ranges.size} bytes, checkpoint.json says ${object.size}: the object was truncated or changed`,
-          );
-        }
-        const file = await open(join(dir, object.name), 'w', PRIVATE_FILE_MODE);
-        fillings.push({
-          object,
-          ranges,
-          file,
-          parts: new Uint8Array(Math.ceil(object.size / ranges.partSize)),
-          wanted: [],
-          cursor: 0,
-          present: [],
-        });
-        await file.truncate(object.size);
+    const openOne = async (object: FillObject) => {
+      const ranges = await client.openRanges(object.url, { signal });
+      if (ranges.size !== object.size) {
+        throw new CedanaError(
+          'CEDANA_ERR_CHECKPOINT_INVALID',
+          `${object.url} has ${ranges.size} bytes, checkpoint.json says ${object.size}: the object was truncated or changed`,
+        );
       }
+      const file = await open(join(dir, object.name), 'w', PRIVATE_FILE_MODE);
+      const parts = new Uint8Array(Math.ceil(object.size / ranges.partSize));
+      fillings.push({ object, ranges, file, parts, wanted: [], cursor: 0, present: [] });
+      await file.truncate(object.size);
+    };
+    try {
+      // Every object's HEAD at once; the first failure in the order given is the one told.
+      const opened = await Promise.allSettled(objects.map(openOne));
+      const failed = opened.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      fillings.sort((a, b) => objects.indexOf(a.object) - objects.indexOf(b.object));
     } catch (err) {
       await Promise.allSettled(fillings.map((f) => f.file.close()));
       throw err;
