@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { bigCounter, counterScript, digests, lastCount, waitForCount } from '../harness/counter.js';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
+import { containerId, makeBundle, removeAllContainers } from '../harness/runc.js';
 import { TestS3 } from '../harness/s3.js';
 
 const BUCKET = 'ckpts';
@@ -245,6 +246,31 @@ describe('checkpoints in S3-compatible storage', () => {
     await Promise.all(logs.map((n) => rm(join(staging(), n))));
     await killAndWait(jid);
   });
+
+  // runc refuses --streams (CEDANA_ERR_INVALID_ARGUMENT: its plugin runs CRIU itself): an archive and a folder.
+  for (const flags of [
+    ['--compression', 'zstd'],
+    ['--compression', 'none'],
+  ]) {
+    it(`restore job J of a runc container from s3:// (${flags.join(' ')}): the count goes on`, async () => {
+      const root = join(d.dir, 'runc-root');
+      const dir = join(d.dir, `runc-${flags[1]}`);
+      const count = join(await makeBundle(dir), 'count');
+      const id = containerId();
+      const jid = `runc-${id}`;
+      try {
+        await d.ok(['run', 'runc', '--bundle', dir, '--id', id, '--root', root, '--jid', jid]);
+        await waitForCount(count, 3);
+        await d.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/runc`, ...flags]);
+        const atDump = await lastCount(count);
+        await d.ok(['restore', 'job', jid]);
+        await waitForCount(count, atDump + 2, 30_000);
+        await killAndWait(jid);
+      } finally {
+        removeAllContainers(root);
+      }
+    });
+  }
 
   it('says what is wrong with the storage, with the fix, before CRIU runs: the job keeps running', async () => {
     const jid = 'faults';
