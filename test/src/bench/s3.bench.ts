@@ -12,7 +12,7 @@
  * ratios mean anything. Also the daemon's peak RSS (VmHWM, reset before each step) and the
  * streamer's (its maxRSS, from the dump's stats).
  *
- *   pnpm bench:s3        (ROUNDS=1 MEM_MIB=1024 STREAMS=2 by default)
+ *   pnpm bench:s3        (ROUNDS=1 MEM_MIB=1024 STREAMS=2 by default; STREAMS=0 COMPRESSION=lz4: an archive)
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -26,6 +26,8 @@ import { memoryHog } from './memory-hog.js';
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const MEM_MIB = Number(process.env.MEM_MIB ?? 1024);
 const STREAMS = Number(process.env.STREAMS ?? 2);
+/** How the dump is stored: N streams, or (STREAMS=0) one archive in COMPRESSION. */
+const FORM = STREAMS > 0 ? ['--streams', String(STREAMS)] : ['--compression', process.env.COMPRESSION ?? 'lz4'];
 const PART_MIB = 8;
 const QUEUE = 4;
 const BUCKET = 'bench';
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
       let dumpS = 0;
       const dumpMiB = await daemonPeak(d, async () => {
         dumpS = await time(async () => {
-          dumped = await d.json(['dump', 'job', jid, '--dir', `s3://${BUCKET}/${prefix}`, '--streams', String(STREAMS), '--print-stats']);
+          dumped = await d.json(['dump', 'job', jid, '--dir', `s3://${BUCKET}/${prefix}`, ...FORM, '--print-stats']);
         });
       });
       const objects = (await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}/` }))).Contents ?? [];
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
       const servingMiB = Number(restored.stats?.streamsPeakRssBytes ?? 0) / (1 << 20);
       const [dumpFrom, restoreFrom] = daemonRssAtStart.slice(-2) as [number, number];
       rows.push(
-        `round ${round + 1}: ${MEM_MIB} MiB job, --streams ${STREAMS}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
+        `round ${round + 1}: ${MEM_MIB} MiB job, ${FORM.join(' ')}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
           `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}\n` +
           `  restore        ${restoreS.toFixed(2)} s   plain GETs   ${plainDownS.toFixed(2)} s   ratio ${(restoreS / plainDownS).toFixed(2)}` +
           `   (fetch ${(Number(restored.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s, CRIU ${(Number(restored.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s)\n` +
