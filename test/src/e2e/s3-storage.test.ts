@@ -234,7 +234,9 @@ describe('checkpoints in S3-compatible storage', () => {
     assert.equal(await lastCount(file), atDump, 'nothing restored ran');
 
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: other, Body: kept }));
-    await d.ok(['restore', 'job', jid]);
+    r = await d.cli(['restore', 'job', jid, '--progress']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`^restoring job ${jid}: download \\d+% `, 'm'), 'progress of the download');
     await waitForCount(file, atDump + 2, 30_000);
     const pid = (await d.json<{ jid: string; state: { pid: number } }[]>(['ps'])).find((j) => j.jid === jid)?.state.pid as number;
     process.kill(pid, 'SIGUSR1');
