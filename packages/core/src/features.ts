@@ -74,6 +74,12 @@ export interface StorageClient {
   upload(url: string, opts?: { reserve?: number; signal?: AbortSignal; onBytes?: (bytes: number) => void }): ObjectUpload;
   /** The object at `url` as a stream (ranges fetched in parallel, in order); a missing object fails naming it. */
   download(url: string, opts?: { signal?: AbortSignal; onBytes?: (bytes: number) => void }): Promise<ObjectDownload>;
+  /**
+   * The object at `url` read by position, in any order (a streamed checkpoint's shards,
+   * served as CRIU asks): every range of the version seen at open; a missing object fails
+   * naming it.
+   */
+  openRanges(url: string, opts?: { signal?: AbortSignal }): Promise<ObjectRanges>;
   /** The objects under the prefix `url`, by URL. */
   list(url: string): Promise<{ url: string; size: number }[]>;
   /** Removes the objects at `urls` (missing ones are no error). */
@@ -87,6 +93,19 @@ export interface ObjectUpload {
   finish(head?: Buffer): Promise<{ size: number }>;
   /** Gives the object up: nothing of it remains (a multipart upload is aborted). */
   abort(): Promise<void>;
+}
+
+export interface ObjectRanges {
+  size: number;
+  /** The bytes the storage reads best in one request, and how many such requests it keeps in flight per object. */
+  partSize: number;
+  queue: number;
+  /**
+   * Reads the bytes [start, end), handing them to `onBytes` as they come (with their
+   * offset in the object; the next wait for its promise), never holding the range whole;
+   * an object changed or cut since open fails naming it.
+   */
+  read(start: number, end: number, onBytes: (bytes: Buffer, at: number) => Promise<void>): Promise<void>;
 }
 
 export interface ObjectDownload {

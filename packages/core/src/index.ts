@@ -42,6 +42,7 @@ export type {
   HelperCommand,
   ImageReaderFn,
   ObjectDownload,
+  ObjectRanges,
   ObjectUpload,
   OptionSpec,
   PluginCommand,
@@ -68,6 +69,7 @@ export {
 export { featureMatrix } from './matrix.js';
 export { checkName, fileNameFor, isValidName, NAME_PATTERN, NAME_RULE, type NamedThing } from './names.js';
 export type {
+  ArrivingImages,
   CriuOptions,
   DumpAdapter,
   DumpContext,

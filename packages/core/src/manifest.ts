@@ -18,7 +18,8 @@ export interface FileDigest {
    * Set when the file's reader checks it piece by piece as it reads it, against digests
    * in this other file of the checkpoint (the streamer's shards: img-index.json, whose
    * sha256 is checked up front). A restore from the folder then checks only its size
-   * before starting, not its sha256; copies and downloads still check the sha256.
+   * before starting, not its sha256; copies and whole downloads still check the sha256 (a
+   * restore from remote storage serves the shards as they arrive, checked per chunk).
    */
   chunkDigests?: string;
 }

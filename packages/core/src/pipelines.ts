@@ -124,6 +124,21 @@ export interface RestoreIo {
   stderr?: string;
 }
 
+/**
+ * Images still arriving while CRIU runs (a streamed checkpoint read from remote storage):
+ * each of `files` in imagesDir already has its full size, but holds its bytes only in the
+ * ranges reported present. Whoever reads them (the streamer) waits for their ranges, asks
+ * for the ones it needs next, and checks every byte itself (their digests are per chunk).
+ */
+export interface ArrivingImages {
+  /** Names in imagesDir. */
+  files: string[];
+  /** Tells `present` every range [start, end) of a file written (those before the call at once), `failed` once if the rest never comes. */
+  follow(listener: { present(file: string, start: number, end: number): void; failed(err: Error): void }): void;
+  /** Asks for the bytes [start, end) of `file` before the rest: CRIU is waiting for them. */
+  want(file: string, start: number, end: number): void;
+}
+
 export interface RestoreContext extends BaseContext, Measured, ContextSlots {
   /** Folder with CRIU's images (unpacked and verified by prepareRestoreDir). */
   imagesDir: string;
@@ -132,6 +147,8 @@ export interface RestoreContext extends BaseContext, Measured, ContextSlots {
   manifest: CheckpointManifest;
   /** Set for an attachable job: its pipes come back connected to the daemon. */
   io?: RestoreIo;
+  /** Set while files of imagesDir are still being downloaded (see ArrivingImages). */
+  arriving?: ArrivingImages;
   /**
    * Where the final handler should also leave the restored process's exit status, as JSON
    * `{"code":N}` or `{"signal":N}`, when it ends: a daemon restarted meanwhile reads it there.

@@ -34,6 +34,7 @@ export function definePlugin<const F extends Partial<FeatureValues>>(definition:
 
 export {
   type Adapter,
+  type ArrivingImages,
   atLeastVersion,
   type BaseContext,
   CedanaError,
@@ -76,6 +77,7 @@ export {
   type Measured,
   type Middleware,
   type ObjectDownload,
+  type ObjectRanges,
   type ObjectUpload,
   type OptionSpec,
   openFds,

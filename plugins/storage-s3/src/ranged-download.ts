@@ -20,34 +20,10 @@ export interface RangedDownloadOptions {
 }
 
 export async function rangedDownload(client: S3Client, loc: S3Location, opts: RangedDownloadOptions): Promise<ObjectDownload> {
-  const target = { Bucket: loc.bucket, Key: loc.key };
-  const head = await client.send(new HeadObjectCommand(target), { abortSignal: opts.signal }).catch((err: unknown) => {
-    if (isNotFound(err)) {
-      throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `the object ${s3Url(loc)} is missing: the checkpoint is incomplete`, {
-        hint: 'the objects of a checkpoint are removed together with `cedana checkpoint delete`; restore another checkpoint',
-        cause: err,
-      });
-    }
-    throw opts.fail(err, false);
-  });
-  const size = head.ContentLength ?? 0;
-  const etag = head.ETag;
+  const { size, read } = await rangedReader(client, loc, opts);
   const { partSize, queue } = opts;
   let done = 0;
-
-  const getRange = async (start: number, end: number): Promise<Buffer> => {
-    const r = await client.send(new GetObjectCommand({ ...target, Range: `bytes=${start}-${end}`, IfMatch: etag }), {
-      abortSignal: opts.signal,
-    });
-    const bytes = Buffer.from((await r.Body?.transformToByteArray()) ?? []);
-    if (bytes.length !== end - start + 1) {
-      throw new CedanaError(
-        'CEDANA_ERR_CHECKPOINT_INVALID',
-        `${s3Url(loc)} answered ${bytes.length} bytes for bytes ${start}-${end}: the object is truncated`,
-      );
-    }
-    return bytes;
-  };
+  const getRange = (start: number, end: number) => read(start, end + 1);
 
   async function* ranges(): AsyncGenerator<Buffer> {
     const inFlight: Promise<Buffer>[] = [];
@@ -78,4 +54,55 @@ export async function rangedDownload(client: S3Client, loc: S3Location, opts: Ra
   }
 
   return { size, stream: Readable.from(ranges(), { objectMode: false, highWaterMark: 1 << 20 }) };
+}
+
+/**
+ * The object's size (HEAD) and a reader of its bytes [start, end) by one ranged GET each
+ * (whole, or handed on as they come, never held: readTo),
+ * every one asking for the ETag seen by the HEAD: a missing object fails naming it, a
+ * replaced or truncated one fails on the range that sees it.
+ */
+export async function rangedReader(
+  client: S3Client,
+  loc: S3Location,
+  opts: Pick<RangedDownloadOptions, 'signal' | 'fail'>,
+): Promise<{
+  size: number;
+  read(start: number, end: number): Promise<Buffer>;
+  readTo(start: number, end: number, onBytes: (bytes: Buffer, at: number) => Promise<void>): Promise<void>;
+}> {
+  const target = { Bucket: loc.bucket, Key: loc.key };
+  const head = await client.send(new HeadObjectCommand(target), { abortSignal: opts.signal }).catch((err: unknown) => {
+    if (isNotFound(err)) {
+      throw new CedanaError('CEDANA_ERR_CHECKPOINT_INVALID', `the object ${s3Url(loc)} is missing: the checkpoint is incomplete`, {
+        hint: 'the objects of a checkpoint are removed together with `cedana checkpoint delete`; restore another checkpoint',
+        cause: err,
+      });
+    }
+    throw opts.fail(err, false);
+  });
+  const etag = head.ETag;
+  const get = (start: number, end: number) =>
+    client.send(new GetObjectCommand({ ...target, Range: `bytes=${start}-${end - 1}`, IfMatch: etag }), { abortSignal: opts.signal });
+  const short = (got: number, start: number, end: number) =>
+    new CedanaError(
+      'CEDANA_ERR_CHECKPOINT_INVALID',
+      `${s3Url(loc)} answered ${got} bytes for bytes ${start}-${end - 1}: the object is truncated`,
+    );
+  const read = async (start: number, end: number): Promise<Buffer> => {
+    const body = (await (await get(start, end)).Body?.transformToByteArray()) ?? new Uint8Array();
+    if (body.length !== end - start) throw short(body.length, start, end);
+    return Buffer.from(body.buffer, body.byteOffset, body.length); // no copy
+  };
+  const readTo = async (start: number, end: number, onBytes: (bytes: Buffer, at: number) => Promise<void>): Promise<void> => {
+    const body = (await get(start, end)).Body as AsyncIterable<Uint8Array> | undefined;
+    let at = start;
+    for await (const chunk of body ?? []) {
+      const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.length, end - at));
+      if (bytes.length > 0) await onBytes(bytes, at);
+      at += chunk.length;
+    }
+    if (at !== end) throw short(at - start, start, end);
+  };
+  return { size: head.ContentLength ?? 0, read, readTo };
 }

@@ -9,7 +9,7 @@ import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command } from 
 import { Upload } from '@aws-sdk/lib-storage';
 import { type CheckpointStorage, type Config, isCedanaError, type ObjectUpload, type StorageClient } from '@cedana/plugin-sdk';
 import { headUpload } from './head-upload.js';
-import { rangedDownload } from './ranged-download.js';
+import { rangedDownload, rangedReader } from './ranged-download.js';
 import { s3Settings } from './s3-client.js';
 import { storageError } from './s3-errors.js';
 import { parseS3Url, SCHEME, s3Url } from './s3-url.js';
@@ -94,6 +94,18 @@ export const s3Storage: CheckpointStorage = {
           queue: s.queue,
           fail: (err, transfer) => storageError(err, `downloading ${url}`, { endpoint: s.endpoint, transfer }),
         });
+      },
+
+      async openRanges(url, opts = {}) {
+        const loc = parseS3Url(url);
+        const wrap = (err: unknown, transfer: boolean) => storageError(err, `downloading ${url}`, { endpoint: s.endpoint, transfer });
+        const reader = await rangedReader(s.client, loc, { ...opts, fail: wrap });
+        return {
+          size: reader.size,
+          partSize: s.partSize,
+          queue: s.queue,
+          read: (start, end, onBytes) => reader.readTo(start, end, onBytes).catch((err: unknown) => Promise.reject(wrap(err, true))),
+        };
       },
 
       async list(url) {

@@ -7,10 +7,15 @@
  *   {"event":"progress","done":N,"total":N}         raw image bytes (total 0 when unknown)
  *   {"event":"done","stats":{...}}                  every image is written / served
  *   {"event":"error","message":"...","damaged":bool}
+ *   {"event":"want","file":"img-0.lz4","start":N,"end":N}   (arriving shards) CRIU waits for these bytes
  * A serving streamer goes on until its stdin closes (the restore may run CRIU more than once).
+ * With "arriving":true its shards are still being downloaded: the lines after the job say
+ * which ranges are present, or that the download failed (arrivals.ts).
  * It is a process of its own so that the daemon's memory and event loop stay out of
  * the data path, and so that a streamer that dies is just a child that exited.
  */
+import { createInterface } from 'node:readline';
+import { type ArrivalMessage, Arrivals } from './arrivals.js';
 import { capture, type StreamStats } from './capture.js';
 import { DamagedChunk } from './chunk.js';
 import { prewarm } from './codec-pool.js';
@@ -23,7 +28,8 @@ export type StreamerEvent =
   | { event: 'listening' }
   | { event: 'progress'; done: number; total: number }
   | { event: 'done'; stats: StreamStats }
-  | { event: 'error'; message: string; damaged: boolean };
+  | { event: 'error'; message: string; damaged: boolean }
+  | { event: 'want'; file: string; start: number; end: number };
 
 const emit = (e: StreamerEvent) => process.stdout.write(`${JSON.stringify(e)}\n`);
 
@@ -42,35 +48,60 @@ export interface StreamerJob {
   mode: 'capture' | 'serve';
   dir: string;
   streams: number;
+  /** serve: the shards are still arriving (see arrivals.ts). */
+  arriving?: boolean;
 }
 
-/** The first line of stdin, or undefined when stdin ends before one. */
-function readJob(): Promise<StreamerJob | undefined> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (data: Buffer) => {
-      text += data.toString('utf8');
-      const end = text.indexOf('\n');
-      if (end < 0) return;
-      process.stdin.off('data', onData).off('end', onEnd);
-      try {
-        resolve(parseJob(text.slice(0, end)));
-      } catch (err) {
-        reject(err);
-      }
-    };
-    const onEnd = () => resolve(undefined);
-    process.stdin.on('data', onData).on('end', onEnd);
+/** stdin, line by line: the job first, then (serving arriving shards) ArrivalMessages; `ended` once it closes. */
+function readStdin(): { job: Promise<StreamerJob | undefined>; later(fn: (m: ArrivalMessage) => void): void; ended: Promise<void> } {
+  const lines = createInterface({ input: process.stdin });
+  const held: ArrivalMessage[] = [];
+  let onMessage: ((m: ArrivalMessage) => void) | undefined;
+  let onJob: ((job: StreamerJob | undefined) => void) | undefined;
+  let onBadJob: (err: unknown) => void = () => {};
+  const job = new Promise<StreamerJob | undefined>((resolve, reject) => {
+    onJob = resolve;
+    onBadJob = reject;
   });
+  const ended = new Promise<void>((resolve) => lines.on('close', resolve));
+  ended.then(() => onJob?.(undefined));
+  lines.on('line', (line) => {
+    if (onJob) {
+      const give = onJob;
+      onJob = undefined;
+      try {
+        give(parseJob(line));
+      } catch (err) {
+        onBadJob(err);
+      }
+      return;
+    }
+    let m: ArrivalMessage;
+    try {
+      m = JSON.parse(line) as ArrivalMessage;
+    } catch {
+      return;
+    }
+    if (onMessage) onMessage(m);
+    else held.push(m);
+  });
+  return {
+    job,
+    ended,
+    later(fn) {
+      onMessage = fn;
+      for (const m of held.splice(0)) fn(m);
+    },
+  };
 }
 
 function parseJob(line: string): StreamerJob {
   const job = JSON.parse(line) as Partial<StreamerJob>;
-  const { mode, dir, streams } = job;
+  const { mode, dir, streams, arriving } = job;
   if ((mode !== 'capture' && mode !== 'serve') || !dir || !Number.isInteger(streams) || (streams as number) < 1) {
-    throw new Error(`a streamer job is {"mode":"capture"|"serve","dir":DIR,"streams":N}, got ${line}`);
+    throw new Error(`a streamer job is {"mode":"capture"|"serve","dir":DIR,"streams":N[,"arriving":true]}, got ${line}`);
   }
-  return { mode, dir, streams: streams as number };
+  return { mode, dir, streams: streams as number, arriving: arriving === true };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -78,9 +109,15 @@ async function main(argv: string[]): Promise<void> {
   if (!addonPath) throw new Error(`usage: main.js ADDON (got ${argv.join(' ')})`);
   process.title = 'cedana-streamer standby';
   prewarm(addonPath, PREWARMED_CODECS);
-  const job = await readJob();
+  const stdin = readStdin();
+  const job = await stdin.job;
   if (!job) return; // the daemon went away, or dropped its spare
   const { mode, dir, streams } = job;
+  let arrivals: Arrivals | undefined;
+  if (job.arriving && mode === 'serve') {
+    arrivals = new Arrivals(streams, (file, start, end) => emit({ event: 'want', file, start, end }));
+    stdin.later((m) => arrivals?.take(m));
+  }
   process.title = `cedana-streamer ${mode} ${dir}`;
   const onListening = () => emit({ event: 'listening' });
   const stats =
@@ -98,7 +135,8 @@ async function main(argv: string[]): Promise<void> {
           addonPath,
           onListening,
           onProgress: throttled((done, total) => emit({ event: 'progress', done, total })),
-          stopped: new Promise<void>((resolve) => process.stdin.on('end', resolve).on('close', resolve).resume()),
+          stopped: stdin.ended,
+          arrivals,
         });
   emit({ event: 'done', stats: { ...stats, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
 }

@@ -116,7 +116,10 @@ export const streamRestore: RestoreAdapter = (next) =>
     const addon = await ensureAddon();
     const progress = ctx.progress;
     const short = await shortPathTo(ctx.imagesDir);
-    const streamer = startStreamer('serve', short.path, streams, addon, (done, total) => progress?.(done, total, 'stream'));
+    // From remote storage the shards may still be arriving (ctx.arriving): the streamer waits for the chunks it serves,
+    // and the progress shown is the download's (the serving follows it), not two phases taking turns.
+    const onServed = ctx.arriving ? undefined : (done: number, total: number) => progress?.(done, total, 'stream');
+    const streamer = startStreamer('serve', short.path, streams, addon, onServed, ctx.arriving);
     try {
       await streamer.ready;
       ctx.log.debug({ streams, ms: Date.now() - startedAt }, 'the streamer is ready');

@@ -8,17 +8,19 @@
  *
  * Stages: readIndex and openShards (the index whole, each shard's size), then a Serving
  * answers CRIU's runs: for each image it opens, an ImageSender prefetches chunks (the
- * codec workers check and decode them into slots) and sends them into CRIU's pipe.
+ * codec workers check and decode them into slots) and sends them into CRIU's pipe. With
+ * `arrivals` the shards are still being downloaded: a chunk is read once its bytes are there.
  */
 import { close as closeCb } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { type Arrivals, ArrivalsStopped } from './arrivals.js';
 import type { ShardStats, StreamStats } from './capture.js';
 import { DamagedChunk } from './chunk.js';
 import { CodecPool } from './codec-pool.js';
 import { type ControlEvent, followCriu, listenForCriu, stopControl } from './control.js';
-import { type ChunkEntry, type ImageEntry, INDEX_FILE, parseIndex, type StreamIndex, shardName } from './format.js';
+import { CHUNK_HEADER, type ChunkEntry, type ImageEntry, INDEX_FILE, parseIndex, type StreamIndex, shardName } from './format.js';
 import { loadAddon, type NativeHelper } from './native.js';
 import { PIPE_PIECE, PIPE_SIZE } from './pipes.js';
 import { type Slot, SlotPool, slotBytes } from './slots.js';
@@ -31,6 +33,8 @@ export interface ServeOptions {
   onProgress?(rawBytes: number, rawTotal: number): void;
   /** Settles when the caller is done with CRIU (it may run CRIU more than once until then). */
   stopped: Promise<void>;
+  /** Set when the shards are still arriving: which of their bytes are there yet. */
+  arrivals?: Arrivals | undefined;
 }
 
 const close = promisify(closeCb);
@@ -137,6 +141,7 @@ class Serving {
     return new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
       this.opts.stopped.then(() => {
+        this.opts.arrivals?.stop();
         this.stopping = true; // the worker's accept fails once its socket is shut: that is the end, not an error
         stopControl(this.opts.addonPath, this.controlFds);
         Promise.all(this.sending).then(
@@ -156,7 +161,10 @@ class Serving {
   private startImage(name: string, fd: number): void {
     const image = this.byName.get(name) as number;
     const sender = new ImageSender(this.index.images[image] as ImageEntry, fd, this.addon, this.slots, {
-      decode: (c, slot) => this.pool.decode(join(this.opts.dir, shardName(c.s)), image, name, c, slot),
+      decode: async (c, slot) => {
+        await this.opts.arrivals?.until(c.s, c.o, c.o + CHUNK_HEADER + c.n);
+        await this.pool.decode(join(this.opts.dir, shardName(c.s)), image, name, c, slot);
+      },
       stopped: () => this.failed,
       sent: (bytes) => {
         this.rawDone += bytes;
@@ -228,9 +236,10 @@ class ImageSender {
       await this.addon.drain(this.fd);
       this.releasePipe();
     } catch (err) {
-      // CRIU closed the image early: it had read what it needed (or it failed, and says why).
+      // CRIU closed the image early: it had read what it needed (or it failed, and says why),
+      // or it is done while this image waited for bytes still arriving.
       // Nobody reads the pipe any more: its slots are free.
-      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EPIPE' && !(err instanceof ArrivalsStopped)) throw err;
       this.releasePipe();
     } finally {
       // After a failure CRIU may still read what the pipe holds: those slots are never reused.

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { CedanaError } from '@cedana/plugin-sdk';
+import { type ArrivingImages, CedanaError } from '@cedana/plugin-sdk';
+import type { ArrivalMessage } from './arrivals.js';
 import type { StreamStats } from './capture.js';
 import type { StreamerEvent, StreamerJob } from './main.js';
 import { prepareSpare, takeStreamer } from './spare.js';
@@ -31,9 +32,19 @@ export function startStreamer(
   streams: number,
   addonPath: string,
   onProgress?: (done: number, total: number) => void,
+  arriving?: ArrivingImages,
 ): StreamerRun {
   const child = takeStreamer(addonPath, streams);
-  child.stdin.write(`${JSON.stringify({ mode, dir, streams } satisfies StreamerJob)}\n`);
+  const job: StreamerJob = { mode, dir, streams, ...(arriving && { arriving: true }) };
+  child.stdin.write(`${JSON.stringify(job)}\n`);
+  // Shards still downloading: what is present (and a failure) goes down stdin, what CRIU waits for comes back.
+  const tell = (m: ArrivalMessage) => {
+    if (child.stdin.writable) child.stdin.write(`${JSON.stringify(m)}\n`);
+  };
+  arriving?.follow({
+    present: (file, start, end) => tell({ present: [file, start, end] }),
+    failed: (err) => tell({ failed: err.message }),
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     stderr = (stderr + d).slice(-4000);
@@ -54,6 +65,7 @@ export function startStreamer(
     }
     if (e.event === 'listening') onReady();
     else if (e.event === 'progress') onProgress?.(e.done, e.total);
+    else if (e.event === 'want') arriving?.want(e.file, e.start, e.end);
     else settle(e);
   });
   // Settles on the streamer's last word ("done" or "error"), without waiting for its exit;

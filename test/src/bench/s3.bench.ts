@@ -12,7 +12,7 @@
  * ratios mean anything. Also the daemon's peak RSS (VmHWM, reset before each step) and the
  * streamer's (its maxRSS, from the dump's stats).
  *
- *   pnpm bench:s3        (ROUNDS=1 MEM_MIB=1024 STREAMS=2 by default)
+ *   pnpm bench:s3        (ROUNDS=1 MEM_MIB=1024 STREAMS=2 by default; STREAMS=0 COMPRESSION=lz4: an archive)
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -26,6 +26,8 @@ import { memoryHog } from './memory-hog.js';
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const MEM_MIB = Number(process.env.MEM_MIB ?? 1024);
 const STREAMS = Number(process.env.STREAMS ?? 2);
+/** How the dump is stored: N streams, or (STREAMS=0) one archive in COMPRESSION. */
+const FORM = STREAMS > 0 ? ['--streams', String(STREAMS)] : ['--compression', process.env.COMPRESSION ?? 'lz4'];
 const PART_MIB = 8;
 const QUEUE = 4;
 const BUCKET = 'bench';
@@ -39,8 +41,12 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
+/** The daemon's RSS when a step starts: its peak during the step cannot be lower (VmHWM is reset to it). */
+const daemonRssAtStart: number[] = [];
+
 async function daemonPeak(d: TestDaemon, fn: () => Promise<unknown>): Promise<number> {
   await writeFile(`/proc/${d.pid}/clear_refs`, '5');
+  daemonRssAtStart.push(Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${d.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
   await fn();
   const status = await readFile(`/proc/${d.pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -74,7 +80,7 @@ async function main(): Promise<void> {
       let dumpS = 0;
       const dumpMiB = await daemonPeak(d, async () => {
         dumpS = await time(async () => {
-          dumped = await d.json(['dump', 'job', jid, '--dir', `s3://${BUCKET}/${prefix}`, '--streams', String(STREAMS), '--print-stats']);
+          dumped = await d.json(['dump', 'job', jid, '--dir', `s3://${BUCKET}/${prefix}`, ...FORM, '--print-stats']);
         });
       });
       const objects = (await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}/` }))).Contents ?? [];
@@ -98,7 +104,7 @@ async function main(): Promise<void> {
 
       await sleep(PID_SETTLE_MS);
       let restoreS = 0;
-      let restored: { stats?: { writeNs?: number | string; criuNs?: number | string } } = {};
+      let restored: { stats?: { writeNs?: number | string; criuNs?: number | string; streamsPeakRssBytes?: number | string } } = {};
       const restoreMiB = await daemonPeak(d, async () => {
         restoreS = await time(async () => {
           restored = await d.json(['restore', 'job', jid, '--print-stats']);
@@ -125,12 +131,15 @@ async function main(): Promise<void> {
       );
       await d.ok(['job', 'kill', jid]);
       const streamerMiB = Number(dumped.stats?.streamsPeakRssBytes ?? 0) / (1 << 20);
+      const servingMiB = Number(restored.stats?.streamsPeakRssBytes ?? 0) / (1 << 20);
+      const [dumpFrom, restoreFrom] = daemonRssAtStart.slice(-2) as [number, number];
       rows.push(
-        `round ${round + 1}: ${MEM_MIB} MiB job, --streams ${STREAMS}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
+        `round ${round + 1}: ${MEM_MIB} MiB job, ${FORM.join(' ')}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
           `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}\n` +
           `  restore        ${restoreS.toFixed(2)} s   plain GETs   ${plainDownS.toFixed(2)} s   ratio ${(restoreS / plainDownS).toFixed(2)}` +
           `   (fetch ${(Number(restored.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s, CRIU ${(Number(restored.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s)\n` +
-          `  peak RSS       daemon dump ${dumpMiB.toFixed(0)} MiB, restore ${restoreMiB.toFixed(0)} MiB; streamer ${streamerMiB.toFixed(0)} MiB`,
+          `  peak RSS       daemon dump ${dumpMiB.toFixed(0)} MiB (from ${dumpFrom.toFixed(0)}), restore ${restoreMiB.toFixed(0)} MiB (from ${restoreFrom.toFixed(0)});` +
+          ` streamer dump ${streamerMiB.toFixed(0)} MiB, restore ${servingMiB.toFixed(0)} MiB`,
       );
       console.log(rows.at(-1));
     }

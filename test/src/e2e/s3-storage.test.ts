@@ -9,8 +9,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { bigCounter, counterScript, lastCount, waitForCount } from '../harness/counter.js';
-import { TestDaemon, waitFor } from '../harness/daemon.js';
+import { bigCounter, counterScript, digests, lastCount, waitForCount } from '../harness/counter.js';
+import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
+import { containerId, makeBundle, removeAllContainers } from '../harness/runc.js';
 import { TestS3 } from '../harness/s3.js';
 
 const BUCKET = 'ckpts';
@@ -183,6 +184,95 @@ describe('checkpoints in S3-compatible storage', () => {
     assert.ok(r.stderr.includes(`s3://${BUCKET}/t/archive`), r.stderr);
     assert.deepEqual(await readdir(staging()), [], 'no fetched images are left behind');
   });
+
+  it('--streams 2 from s3:// is served while the shards download; a damaged or missing shard fails it naming the object, nothing runs', async () => {
+    const jid = 'arrive';
+    const file = join(d.dir, 'arrive.count');
+    // 48 MiB, half random: shards of several parts each (5 MiB parts), read by CRIU as they arrive.
+    await d.ok(['run', 'process', '--jid', jid, '--', ...bigCounter(file, 48)]);
+    const original = await waitFor('the first md5', async () => (await digests(file))[0], 30_000);
+    await waitForCount(file, 2, 30_000);
+    await d.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/arrive`, '--streams', '2', '--name', 'a1']);
+    const client = s3.client();
+    const get = async (key: string) =>
+      Buffer.from(
+        await ((await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body?.transformToByteArray() as Promise<Uint8Array>),
+      );
+    const objects = async () =>
+      ((await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'arrive/a1/' }))).Contents ?? [])
+        .map((o) => `${o.Key} ${o.ETag} ${o.Size}`)
+        .sort();
+    const shard = 'arrive/a1/img-0.lz4';
+    const good = await get(shard);
+    assert.ok(good.length > 10 << 20, `the shard spans several parts (${good.length} bytes)`);
+    const atDump = await lastCount(file);
+
+    const bad = Buffer.from(good);
+    const at = Math.floor(bad.length * 0.7);
+    bad[at] = (bad[at] as number) ^ 0xff;
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: shard, Body: bad }));
+    const tampered = await objects();
+    let r = await d.cli(['restore', 'job', jid]);
+    assert.notEqual(r.code, 0, 'a damaged shard fails the restore');
+    assert.match(r.stderr, /CEDANA_ERR_CHECKPOINT_INVALID/);
+    assert.ok(r.stderr.includes(`s3://${BUCKET}/${shard}`), `names the object: ${r.stderr}`);
+    assert.match(r.stderr, /at byte \d+ of img-0\.lz4/, 'names the offset');
+    await sleep(1000);
+    assert.equal(await lastCount(file), atDump, 'nothing restored ran');
+    assert.deepEqual(await objects(), tampered, 'the bucket is unchanged');
+    const left = (await readdir(staging())).filter((n) => !n.endsWith('.log')); // CRIU's log of the failed restore stays
+    assert.deepEqual(left, [], 'no fetched images are left behind');
+
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: shard, Body: good }));
+    const other = 'arrive/a1/img-1.lz4';
+    const kept = await get(other);
+    await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: other }));
+    r = await d.cli(['restore', 'job', jid]);
+    assert.notEqual(r.code, 0, 'a missing shard fails the restore');
+    assert.match(r.stderr, /CEDANA_ERR_CHECKPOINT_INVALID/);
+    assert.ok(r.stderr.includes(`s3://${BUCKET}/${other}`), `names the object: ${r.stderr}`);
+    assert.equal(await lastCount(file), atDump, 'nothing restored ran');
+
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: other, Body: kept }));
+    r = await d.cli(['restore', 'job', jid, '--progress']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`^restoring job ${jid}: download \\d+% `, 'm'), 'progress of the download');
+    await waitForCount(file, atDump + 2, 30_000);
+    const pid = (await d.json<{ jid: string; state: { pid: number } }[]>(['ps'])).find((j) => j.jid === jid)?.state.pid as number;
+    process.kill(pid, 'SIGUSR1');
+    const restored = await waitFor('the md5 after the restore', async () => (await digests(file))[1], 30_000);
+    assert.equal(restored, original, 'the restored memory is the dumped memory');
+    const logs = (await readdir(staging())).filter((n) => n.endsWith('.log'));
+    assert.deepEqual(await readdir(staging()), logs, 'the fetched shards are removed after the restore');
+    assert.equal(logs.length, 1, "CRIU's log of the restore the damaged shard failed is kept");
+    await Promise.all(logs.map((n) => rm(join(staging(), n))));
+    await killAndWait(jid);
+  });
+
+  // runc refuses --streams (CEDANA_ERR_INVALID_ARGUMENT: its plugin runs CRIU itself): an archive and a folder.
+  for (const flags of [
+    ['--compression', 'zstd'],
+    ['--compression', 'none'],
+  ]) {
+    it(`restore job J of a runc container from s3:// (${flags.join(' ')}): the count goes on`, async () => {
+      const root = join(d.dir, 'runc-root');
+      const dir = join(d.dir, `runc-${flags[1]}`);
+      const count = join(await makeBundle(dir), 'count');
+      const id = containerId();
+      const jid = `runc-${id}`;
+      try {
+        await d.ok(['run', 'runc', '--bundle', dir, '--id', id, '--root', root, '--jid', jid]);
+        await waitForCount(count, 3);
+        await d.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/runc`, ...flags]);
+        const atDump = await lastCount(count);
+        await d.ok(['restore', 'job', jid]);
+        await waitForCount(count, atDump + 2, 30_000);
+        await killAndWait(jid);
+      } finally {
+        removeAllContainers(root);
+      }
+    });
+  }
 
   it('says what is wrong with the storage, with the fix, before CRIU runs: the job keeps running', async () => {
     const jid = 'faults';

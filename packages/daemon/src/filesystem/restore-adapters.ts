@@ -5,6 +5,8 @@ import { CedanaError, isCedanaError, type RestoreAdapter, type RestoreHandlerFn,
 import { unpackCheckpoint } from '../checkpoint/archive.js';
 import { verifyManifest, verifyManifestExcept } from '../checkpoint/manifest.js';
 import { fetchFromStorage } from '../storage/remote-fetch.js';
+import type { RemoteFill } from '../storage/remote-fill.js';
+import { objectUrl } from '../storage/remote-layout.js';
 import { isRemote, storageFor } from '../storage/remote-storage.js';
 import { addCriuStats, manifestBytes, phaseProgress, timed } from './measure.js';
 
@@ -56,10 +58,16 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
     }
   };
 
-/** A remote checkpoint is fetched into storage.staging_dir, verified as it arrives, and removed there after the restore. */
+/**
+ * A remote checkpoint is fetched into storage.staging_dir, verified as it arrives, and
+ * removed there after the restore. A streamed one's shards go on arriving while CRIU
+ * restores (ctx.arriving, read by the streamer): their download failing fails the
+ * restore with the download's own error, which names the object.
+ */
 async function restoreFromStorage(next: RestoreHandlerFn, ...[ctx, req, res]: Parameters<RestoreHandlerFn>): Promise<Started> {
   const client = await storageFor(req.path, ctx);
   const dir = join(ctx.config['storage.staging_dir'], `restore-${randomBytes(6).toString('hex')}`);
+  let arriving: RemoteFill | undefined;
   try {
     const fetchNs = await timed(async () => {
       const fetched = await fetchFromStorage(req.path, dir, {
@@ -69,20 +77,42 @@ async function restoreFromStorage(next: RestoreHandlerFn, ...[ctx, req, res]: Pa
         parallel: 2, // objects at once, each queue x part size in flight
       });
       ctx.manifest = fetched.manifest;
+      arriving = fetched.arriving;
+      if (arriving) ctx.arriving = arriving;
       if (ctx.stats) {
         const compression = ctx.manifest.compression ?? '';
         Object.assign(ctx.stats, { bytesRaw: manifestBytes(fetched.manifest), bytesStored: fetched.bytesStored, compression });
       }
     });
     if (ctx.stats) ctx.stats.writeNs = fetchNs;
-    ctx.log.info({ url: req.path, ms: Math.round(fetchNs / 1e6) }, 'fetched and verified the checkpoint from storage');
+    const what = arriving
+      ? 'fetched and verified the checkpoint from storage but its shards, which arrive during the restore'
+      : 'fetched and verified the checkpoint from storage';
+    ctx.log.info({ url: req.path, ms: Math.round(fetchNs / 1e6) }, what);
     ctx.imagesDir = dir;
-    return await restoreMeasured(next, ctx, req, res);
+    // A failed download fails CRIU's next read of the images: its error is the one to tell.
+    const started = await restoreMeasured(next, ctx, req, res).catch((err: unknown) => {
+      throw arriving?.failure ?? namingShard(err, req.path, arriving);
+    });
+    if (arriving) ctx.log.info({ url: req.path, downloadMs: arriving.wholeAfterMs }, 'restored while the shards arrived');
+    return started;
   } catch (err) {
     throw await keepRestoreLog(err, dir);
   } finally {
+    arriving?.abort();
+    await arriving?.done.catch(() => {});
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A damaged chunk's error names the shard file: say which object it was read from. */
+function namingShard(err: unknown, url: string, arriving: RemoteFill | undefined): unknown {
+  if (!arriving || !isCedanaError(err) || err.code !== 'CEDANA_ERR_CHECKPOINT_INVALID') return err;
+  const name = arriving.files.find((f) => err.message.includes(f));
+  if (!name) return err;
+  const at = objectUrl(url, name);
+  if (err.message.includes(at)) return err;
+  return new CedanaError(err.code, `${err.message} (object ${at})`, { hint: err.hint, details: err.details, cause: err });
 }
 
 /** CRIU's page contents: what a lazy restore reads while the process runs. */

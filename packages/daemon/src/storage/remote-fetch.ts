@@ -2,10 +2,12 @@
  * A restore from remote storage: checkpoint.json is read first (no checkpoint without it),
  * then the archive object is streamed (ranged GETs in parallel) into the same decoding,
  * extraction and checks as a local archive, or, for a folder checkpoint, each file object
- * is downloaded and hashed as it arrives. A changed, truncated or missing object is
- * refused naming its URL; the checkpoint in the bucket is only ever read.
+ * is downloaded and hashed as it arrives (on a hashing worker). Files checked piece by
+ * piece by their reader (a `--streams N` checkpoint's shards: FileDigest.chunkDigests) are
+ * not waited for: once every other file is here and checked, they go on arriving
+ * (remote-fill.ts) while CRIU restores from them. A changed, truncated or missing object
+ * is refused naming its URL; the checkpoint in the bucket is only ever read.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -14,8 +16,10 @@ import { pipeline } from 'node:stream/promises';
 import { CedanaError, isCedanaError, type StorageClient } from '@cedana/core';
 import { type OnProgress, unpackStream } from '../checkpoint/archive.js';
 import { CODECS } from '../checkpoint/codecs.js';
+import { StreamHash } from '../checkpoint/hash-pool.js';
 import { type CheckpointManifest, parseManifest } from '../checkpoint/manifest.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../checkpoint/private-modes.js';
+import { RemoteFill } from './remote-fill.js';
 import { archiveObject, manifestUrl, objectUrl } from './remote-layout.js';
 
 export interface FetchOptions {
@@ -28,8 +32,10 @@ export interface FetchOptions {
 
 export interface Fetched {
   manifest: CheckpointManifest;
-  /** Bytes read from the storage. */
+  /** Bytes read from the storage (or to be, with `arriving`). */
   bytesStored: number;
+  /** Files still being downloaded while the restore goes on (see ArrivingImages); wait for or abort it. */
+  arriving?: RemoteFill;
 }
 
 /** The checkpoint.json of the remote checkpoint `url`; a missing one means there is no checkpoint there. */
@@ -63,7 +69,34 @@ export async function fetchFromStorage(url: string, destDir: string, opts: Fetch
     sameFiles(top, manifest, url);
     return { manifest, bytesStored: got.size };
   }
-  return { manifest: top, bytesStored: await downloadFiles(url, destDir, top, opts) };
+  const later = new Set(Object.keys(top.files).filter((name) => checkedByReader(top, name)));
+  // The shards start downloading at once, beside the small files: they are checked chunk by chunk
+  // against the index once it is here and checked, and dropped if it is not.
+  const objects = [...later].map((name) => ({ name, url: objectUrl(url, name), size: (top.files[name] as { size: number }).size }));
+  const filling = objects.length > 0 ? RemoteFill.start(opts.client, destDir, objects, { signal, onProgress: opts.onProgress }) : undefined;
+  filling?.catch(() => {}); // awaited below
+  let bytesStored: number;
+  try {
+    bytesStored = await downloadFiles(url, destDir, top, opts, (name) => !later.has(name));
+  } catch (err) {
+    const fill = await filling?.catch(() => undefined);
+    fill?.abort();
+    await fill?.done.catch(() => {});
+    await rm(destDir, { recursive: true, force: true });
+    throw err;
+  }
+  if (!filling) return { manifest: top, bytesStored };
+  const arriving = await filling.catch(async (err: unknown) => {
+    await rm(destDir, { recursive: true, force: true });
+    throw err;
+  });
+  return { manifest: top, bytesStored: bytesStored + objects.reduce((sum, o) => sum + o.size, 0), arriving };
+}
+
+/** A file its reader checks chunk by chunk against digests in another file of the checkpoint, downloaded (and hashed) first. */
+function checkedByReader(m: CheckpointManifest, name: string): boolean {
+  const of = m.files[name]?.chunkDigests;
+  return of !== undefined && of !== name && Object.hasOwn(m.files, of) && !m.files[of]?.chunkDigests;
 }
 
 /** A damaged archive's error, saying which object it is read from. */
@@ -91,8 +124,14 @@ function sameFiles(top: CheckpointManifest, inner: CheckpointManifest, url: stri
   }
 }
 
-async function downloadFiles(url: string, destDir: string, manifest: CheckpointManifest, opts: FetchOptions): Promise<number> {
-  const names = Object.keys(manifest.files);
+async function downloadFiles(
+  url: string,
+  destDir: string,
+  manifest: CheckpointManifest,
+  opts: FetchOptions,
+  wanted: (name: string) => boolean,
+): Promise<number> {
+  const names = Object.keys(manifest.files).filter(wanted);
   const total = names.reduce((sum, n) => sum + (manifest.files[n]?.size ?? 0), 0);
   let done = 0;
   let next = 0;
@@ -113,21 +152,28 @@ async function downloadFiles(url: string, destDir: string, manifest: CheckpointM
           `${at} has ${got.size} bytes, checkpoint.json says ${want.size}: the object was truncated or changed`,
         );
       }
-      const hash = createHash('sha256');
+      // Hashed on a hashing worker as the bytes go by: the event loop stays free for the downloads and writes.
+      const hash = new StreamHash();
       const hashing = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
-          hash.update(chunk);
           done += chunk.length;
           opts.onProgress?.(done, total);
-          callback(null, chunk);
+          const waiting = hash.update(chunk);
+          if (waiting) waiting.then(() => callback(null, chunk), callback);
+          else callback(null, chunk);
         },
       });
       const path = join(destDir, name);
       await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
-      await pipeline(got.stream, hashing, createWriteStream(path, { mode: PRIVATE_FILE_MODE }), {
-        signal: opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal,
-      });
-      if (hash.digest('hex') !== want.sha256) {
+      try {
+        await pipeline(got.stream, hashing, createWriteStream(path, { mode: PRIVATE_FILE_MODE }), {
+          signal: opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal,
+        });
+      } catch (err) {
+        hash.abort();
+        throw err;
+      }
+      if ((await hash.digest()).sha256 !== want.sha256) {
         throw new CedanaError(
           'CEDANA_ERR_CHECKPOINT_INVALID',
           `${at} does not match its sha256 in checkpoint.json: it was changed or corrupted`,
