@@ -84,6 +84,7 @@ export type {
   RestoreHandlerFn,
   RestoreIo,
   RestoreMiddleware,
+  ResumeGate,
   RunAdapter,
   RunContext,
   RunHandlerFn,

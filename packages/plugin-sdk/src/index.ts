@@ -98,6 +98,7 @@ export {
   type RestoreHandlerFn,
   type RestoreIo,
   type RestoreMiddleware,
+  type ResumeGate,
   ROLES,
   type Role,
   type RunAdapter,
