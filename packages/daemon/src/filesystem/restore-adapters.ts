@@ -186,7 +186,7 @@ async function restoreHoldingResume(next: RestoreHandlerFn, ...[ctx, req, res]: 
   }
   const log = ctx.log;
   if (held) {
-    log.debug({ pid: started.pid, ms: Math.round(verifiedAt - startedAt) }, 'verified the page files while criu restored');
+    log.debug({ pid: started.pid, ms: Math.round(verifiedAt - startedAt) }, 'verified the page files while the engine restored');
     return started;
   }
   log.warn({ pid: started.pid }, 'the restore handler did not hold the restored tasks for the verification of the page files');
