@@ -1,6 +1,6 @@
 /**
  * The resume gate of one restore attempt (RestoreContext.resumeGate): while CRIU restores,
- * the daemon still verifies the page files; shim/restore-gate.pl, CRIU's post-restore action
+ * the daemon still verifies the page files; shim/restore-gate.sh, CRIU's post-restore action
  * script, holds the restored tasks stopped until the daemon's word arrives on a FIFO, and
  * makes CRIU kill them when it is not "resume". The FIFO is opened read-write here before
  * CRIU starts, so that the script never waits to open it, the word stays in the pipe when
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 /** The action script, shipped in the package's `shim` folder; CRIU execs a private copy of it. */
-const GATE_SCRIPT = fileURLToPath(new URL('../shim/restore-gate.pl', import.meta.url));
+const GATE_SCRIPT = fileURLToPath(new URL('../shim/restore-gate.sh', import.meta.url));
 
 /** The environment variable naming the FIFO to the script. */
 const GATE_ENV = 'CEDANA_RESTORE_GATE';
