@@ -87,6 +87,7 @@ export type {
   RestoreHandlerFn,
   RestoreIo,
   RestoreMiddleware,
+  ResumeGate,
   RunAdapter,
   RunContext,
   RunHandlerFn,

@@ -157,6 +157,23 @@ export interface RestoreContext extends BaseContext, Measured, ContextSlots {
   exitStatusFile?: string;
   /** Post-copy migration: a lazy restore whose pages come from the source host over this channel, not from the images folder. */
   pageChannel?: PageChannel;
+  /**
+   * Set when the daemon still verifies some of the images (the page contents of a folder
+   * checkpoint) while the final handler restores. A handler that can keep the restored
+   * tasks from running until then calls `hold()` before it starts CRIU, and must not let
+   * them run unless the promise it returns resolves: when it rejects (the error names the
+   * damaged file) the tasks are killed before they run an instruction, and the handler
+   * throws that error. The engine's handler does it with a CRIU post-restore action script.
+   * A handler that never calls `hold()` gets the images verified only once it returned
+   * (the daemon then kills what it restored from a damaged checkpoint).
+   */
+  resumeGate?: ResumeGate;
+}
+
+/** See RestoreContext.resumeGate. */
+export interface ResumeGate {
+  /** The verification of the images still being checked: resolves when they match checkpoint.json. */
+  hold(): Promise<void>;
 }
 
 export type RunContext = BaseContext;

@@ -101,6 +101,7 @@ export {
   type RestoreHandlerFn,
   type RestoreIo,
   type RestoreMiddleware,
+  type ResumeGate,
   ROLES,
   type Role,
   type RunAdapter,

@@ -33,6 +33,8 @@ export interface ShimAttempt {
   pipes: PipeSpec[];
   /** Where the shim also leaves the exit status (RestoreContext.exitStatusFile). */
   statusFile?: string;
+  /** Added to the environment of the shim, and so of criu and its action scripts. */
+  env?: Record<string, string>;
 }
 
 /** How an attempt ended: a restored process, or criu's failure (its output is the shim's stderr). */
@@ -47,7 +49,8 @@ const POLL_MS = 200;
 export function runRestoreShim(attempt: ShimAttempt): Promise<ShimOutcome> {
   const statusArgs = attempt.statusFile ? ['--status-file', attempt.statusFile] : [];
   const args = [SHIM_PATH, '--pidfile', attempt.pidfile, ...statusArgs, ...shimPipeArgs(attempt.pipes), '--', ...attempt.criu];
-  const shim = spawnClean(attempt.perl, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = attempt.env ? { ...process.env, ...attempt.env } : undefined;
+  const shim = spawnClean(attempt.perl, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'], ...(env && { env }) });
   shim.stdin.on('error', () => {}); // the shim may be gone before it reads "go"
   if (attempt.pipes.length === 0) shim.stdin.end();
   let stderr = '';

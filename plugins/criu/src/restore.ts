@@ -11,6 +11,7 @@ import { criuFailure } from './criu-failure.js';
 import { readLogLines } from './criu-log.js';
 import { type CriuInstall, discoverCriu } from './discover.js';
 import { criuFlags } from './flags.js';
+import { openResumeGate } from './restore-gate.js';
 import { inheritFdArgs, type PipeSpec, pipePlan } from './restore-io.js';
 import { keepRestoreOutputs, type LazyPages, startLazyPages, stopLazyPages, superviseLazyPages } from './restore-lazy.js';
 import { checkpointPid, commOf, pidHolder } from './restore-pid.js';
@@ -37,6 +38,10 @@ export const PID_RETRY = { totalMs: 5000, everyMs: 250 };
  * With `req.lazy` the process starts before its memory is resident: `criu lazy-pages`
  * (restore-lazy.ts) serves the pages, and is supervised after the restore returns.
  *
+ * With `ctx.resumeGate` (the daemon still verifies the page files), CRIU holds the restored
+ * tasks at post-restore until the verification is done (restore-gate.ts), and kills them
+ * before they run when it fails; the verification's error is thrown then.
+ *
  * Abort: `ctx.signal` is checked before each attempt; a running criu is never
  * interrupted. The images folder is never changed except for restore.log and stats-restore.
  *
@@ -55,9 +60,12 @@ export async function criuRestore(ctx: RestoreContext, req: RestoreReq, res: Res
   const wanted = pid !== undefined && pid !== 1 ? pid : undefined;
   if (wanted !== undefined) await assertPidNotLive(wanted);
 
+  // Held before criu starts: from here on the restored tasks run only once the images are verified.
+  const verified = ctx.resumeGate?.hold();
   const work = await mkdtemp(join(tmpdir(), 'cedana-restore-'));
   try {
-    const started = await restoreWithRetry(ctx, criu, pipes, join(work, 'restore.pid'), wanted, req.lazy === true);
+    const attempt = { work, pid: wanted, lazy: req.lazy === true, verified };
+    const started = await restoreWithRetry(ctx, criu, pipes, attempt);
     res.pid = started.pid;
     ctx.log.info({ pid: started.pid, imagesDir: ctx.imagesDir, lazy: req.lazy }, 'criu restored the process');
     if (req.lazy === true) {
@@ -71,14 +79,24 @@ export async function criuRestore(ctx: RestoreContext, req: RestoreReq, res: Res
   }
 }
 
-async function restoreWithRetry(
-  ctx: RestoreContext,
-  criu: CriuInstall,
-  pipes: PipeSpec[],
-  pidfile: string,
-  pid: number | undefined,
-  lazy: boolean,
-): Promise<Started> {
+/** What every attempt of one restore shares. */
+interface Attempts {
+  /** The restore's private work folder. */
+  work: string;
+  /** The checkpoint's PID, when the restore must get it back. */
+  pid: number | undefined;
+  lazy: boolean;
+  /** RestoreContext.resumeGate's verification, when held. */
+  verified: Promise<void> | undefined;
+}
+
+async function restoreWithRetry(ctx: RestoreContext, criu: CriuInstall, pipes: PipeSpec[], attempts: Attempts): Promise<Started> {
+  const { work, pid, lazy, verified } = attempts;
+  const pidfile = join(work, 'restore.pid');
+  let damaged: { err: unknown } | undefined;
+  verified?.catch((err: unknown) => {
+    damaged = { err };
+  });
   const args = [
     criu.binary,
     'restore',
@@ -105,16 +123,34 @@ async function restoreWithRetry(
     // Each attempt has a lazy-pages daemon of its own: one whose restore failed stops waiting and exits.
     const lazyPages: LazyPages | undefined = lazy ? await startLazyPages(criu.binary, ctx.imagesDir, ctx.pageChannel) : undefined;
     const lazyStartMs = lazyPages ? Math.round(performance.now() - startedAt) : undefined;
-    const attemptArgs = lazyPages ? [...args, '--lazy-pages', '-W', lazyPages.workDir] : args;
+    const gate = verified ? await openResumeGate(work, attempt, verified) : undefined;
+    const attemptArgs = [...args, ...(lazyPages ? ['--lazy-pages', '-W', lazyPages.workDir] : []), ...(gate?.args ?? [])];
     ctx.log.debug({ args: attemptArgs, attempt, lazyPagesPid: lazyPages?.pid, lazyStartMs }, 'running criu restore');
-    const outcome = await runRestoreShim({ perl: 'perl', criu: attemptArgs, pidfile, pipes, statusFile: ctx.exitStatusFile });
+    const outcome = await runRestoreShim({
+      perl: 'perl',
+      criu: attemptArgs,
+      pidfile,
+      pipes,
+      statusFile: ctx.exitStatusFile,
+      ...(gate && { env: gate.env }),
+    });
+    await gate?.close();
     if (lazyPages) await keepRestoreOutputs(lazyPages.workDir, ctx.imagesDir, RESTORE_OUTPUTS);
+    if (outcome.kind === 'restored' && verified) {
+      // The gate let the tasks run, so this resolved; were it not so, they must not go on.
+      await verified.catch((err: unknown) => {
+        killQuietly(outcome.started.pid);
+        throw err;
+      });
+    }
     if (outcome.kind === 'restored') {
       if (lazyPages) superviseLazyPages(ctx, lazyPages, outcome.started.pid, startedAt);
       return outcome.started;
     }
     const lines = await readLogLines(logPath);
     if (lazyPages) await stopLazyPages(lazyPages);
+    // The gate made criu kill the restored tasks: the damaged file is the cause, not what criu logged.
+    if (damaged) throw damaged.err;
     if (outcome.run.spawnError) {
       throw new CedanaError('CEDANA_ERR_CRIU_RESTORE', `cannot start the restore shim: ${outcome.run.output}`, {
         hint: "the restore runs through perl (Debian: apt-get install perl-base); make sure `perl` is on the daemon's PATH",
@@ -138,6 +174,14 @@ async function restoreWithRetry(
     if (attempt === 1) ctx.log.info({ pid }, why);
     else ctx.log.debug({ pid, attempt }, why);
     await sleep(PID_RETRY.everyMs);
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
   }
 }
 

@@ -1,6 +1,9 @@
 /**
  * A damaged checkpoint is refused before anything starts, with the reason and the file,
  * and the checkpoint is left as it was: folders and archives made by real CRIU dumps.
+ * A folder's page files are verified while CRIU restores, which holds the restored tasks
+ * until then: a damaged byte anywhere in them fails the restore before the restored counter
+ * runs (it never writes again).
  * (Streamed checkpoints: streams.test.ts; paths escaping an archive: checkpoint/unpack.test.ts.)
  */
 import assert from 'node:assert/strict';
@@ -8,8 +11,8 @@ import { createHash } from 'node:crypto';
 import { cp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { counterScript, waitForCount } from '../harness/counter.js';
-import { TestDaemon, waitFor } from '../harness/daemon.js';
+import { counterScript, counts, waitForCount } from '../harness/counter.js';
+import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 
 interface JobJson {
   jid: string;
@@ -27,11 +30,15 @@ async function flipByte(path: string, at: (size: number) => number): Promise<voi
   await f.close();
 }
 
-/** sha256 of every file under `path` (or of the file): to show a refused restore changed nothing. */
+/** What CRIU writes into the images folder it restores from: its log, for the user. */
+const RESTORE_OUTPUTS = ['restore.log', 'stats-restore'];
+
+/** sha256 of every file under `path` (or of the file) but CRIU's log: to show a refused restore changed nothing. */
 async function fingerprint(path: string): Promise<string> {
   const hash = createHash('sha256');
   if ((await stat(path)).isFile()) return hash.update(await readFile(path)).digest('hex');
-  for (const name of (await readdir(path)).sort()) hash.update(name).update(await readFile(join(path, name)));
+  const names = (await readdir(path)).filter((name) => !RESTORE_OUTPUTS.includes(name)).sort();
+  for (const name of names) hash.update(name).update(await readFile(join(path, name)));
   return hash.digest('hex');
 }
 
@@ -39,9 +46,10 @@ describe('a damaged checkpoint is refused and left as it was', () => {
   let d: TestDaemon;
   let folder: string;
   let archive: string;
+  let file: string;
   before(async () => {
     d = await TestDaemon.start();
-    const file = join(d.dir, 'src.count');
+    file = join(d.dir, 'src.count');
     await d.ok(['run', 'process', '--jid', 'src', '--', ...counterScript(file)]);
     await waitForCount(file, 3);
     const job = async () => (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === 'src') as JobJson;
@@ -72,11 +80,32 @@ describe('a damaged checkpoint is refused and left as it was', () => {
   };
   const pagesOf = async (dir: string) => (await readdir(dir)).find((f) => f.startsWith('pages-')) as string;
 
-  it('a folder with a changed byte in its pages', async () => {
-    const dir = await copyOf(folder, 'changed');
-    const pages = await pagesOf(dir);
-    await flipByte(join(dir, pages), (size) => Math.floor(size / 2));
-    await refused(dir, 'changed', new RegExp(`${pages} does not match its sha256`));
+  const spots: [string, (size: number) => number][] = [
+    ['first', () => 0],
+    ['middle', (size) => Math.floor(size / 2)],
+    ['last', (size) => size - 1],
+  ];
+  for (const [spot, at] of spots) {
+    it(`a folder with its ${spot} page byte changed: CRIU restores, but no restored task runs`, async () => {
+      const dir = await copyOf(folder, `changed-${spot}`);
+      const pages = await pagesOf(dir);
+      await flipByte(join(dir, pages), at);
+      const written = await counts(file);
+      await refused(dir, `changed-${spot}`, new RegExp(`${pages} does not match its sha256`));
+      // The restored counter would append within 0.1 s: it never ran.
+      await sleep(1000);
+      assert.deepEqual(await counts(file), written, 'the restored counter never wrote');
+      const log = await readFile(join(dir, 'restore.log'), 'utf8');
+      assert.match(log, /Aborting restore due to post-restore script/, 'CRIU was stopped at post-restore, before the tasks resumed');
+    });
+  }
+
+  it('a folder with a changed byte in a small image is refused before CRIU starts', async () => {
+    const dir = await copyOf(folder, 'changed-core');
+    const core = (await readdir(dir)).find((f) => f.startsWith('core-')) as string;
+    await flipByte(join(dir, core), (size) => Math.floor(size / 2));
+    await refused(dir, 'changed-core', new RegExp(`${core} does not match its sha256`));
+    assert.ok(!(await readdir(dir)).includes('restore.log'), 'CRIU never ran');
   });
 
   it('a folder with a truncated image', async () => {
@@ -115,8 +144,18 @@ describe('a damaged checkpoint is refused and left as it was', () => {
   });
 
   it('and the undamaged ones still restore', async () => {
-    await d.ok(['restore', 'process', '--path', archive, '--jid', 'good']);
-    assert.equal((await d.json<JobJson[]>(['ps'])).find((j) => j.jid === 'good')?.state.status, 'running');
-    await d.ok(['job', 'kill', 'good']);
+    for (const [path, jid] of [
+      [archive, 'good'],
+      [folder, 'good-folder'],
+    ] as const) {
+      const before = (await counts(file)).length;
+      await d.ok(['restore', 'process', '--path', path, '--jid', jid]);
+      assert.equal((await d.json<JobJson[]>(['ps'])).find((j) => j.jid === jid)?.state.status, 'running');
+      await waitFor('the restored counter counts on', async () => ((await counts(file)).length > before ? true : undefined));
+      await d.ok(['job', 'kill', jid]);
+      await waitFor(`${jid} exited`, async () =>
+        (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === jid)?.state.status === 'exited' ? true : undefined,
+      );
+    }
   });
 });

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError, isCedanaError, type RestoreAdapter, type RestoreHandlerFn, type Started } from '@cedana/core';
+import {
+  CedanaError,
+  features,
+  isCedanaError,
+  type PluginSource,
+  type RestoreAdapter,
+  type RestoreHandlerFn,
+  type Started,
+} from '@cedana/core';
 import { unpackCheckpoint } from '../checkpoint/archive.js';
 import { verifyManifest, verifyManifestExcept } from '../checkpoint/manifest.js';
 import { fetchFromStorage } from '../storage/remote-fetch.js';
@@ -13,8 +21,10 @@ import { addCriuStats, manifestBytes, phaseProgress, timed } from './measure.js'
 /**
  * Makes the checkpoint's images available to CRIU: a folder is used in place, an
  * archive is unpacked next to itself. Either way every file is verified against
- * checkpoint.json before CRIU starts (an archive's as it is unpacked), and the
- * checkpoint itself is never changed.
+ * checkpoint.json before any restored task runs: an archive's as it is unpacked, a
+ * folder's before CRIU starts, but for its page files when the engine restores it, which
+ * are verified while CRIU restores and hold the restored tasks until they are
+ * (restoreHoldingResume). The checkpoint itself is never changed.
  */
 export const prepareRestoreDir: RestoreAdapter = (next) =>
   async function prepareRestoreDir(ctx, req, res) {
@@ -23,6 +33,7 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
     if (!info) throw new CedanaError('CEDANA_ERR_CHECKPOINT_NOT_FOUND', `checkpoint ${req.path} does not exist`);
     if (info.isDirectory()) {
       if (req.lazy) return restoreLazily(next, ctx, req, res);
+      if (engineRestores(ctx.plugins, req.type)) return restoreHoldingResume(next, ctx, req, res);
       const verifyNs = await timed(async () => {
         ctx.manifest = await verifyManifest(req.path);
       });
@@ -150,6 +161,73 @@ async function restoreLazily(next: RestoreHandlerFn, ...[ctx, req, res]: Paramet
       );
     },
   );
+  return started;
+}
+
+/**
+ * Whether the engine's own handler restores `type` (it honours RestoreContext.resumeGate);
+ * runtimes that export their own handlers run CRIU through their runtime.
+ */
+function engineRestores(plugins: PluginSource, type: string): boolean {
+  return type === 'process' || features.RestoreHandler.get(plugins, type) === undefined;
+}
+
+/**
+ * A folder restored by the engine: every file but the page contents is verified first (a
+ * damaged image could steer what CRIU does), the pages while CRIU restores, which holds the
+ * restored tasks stopped until then (RestoreContext.resumeGate): the sha256 pass no longer
+ * comes before CRIU. A page file that does not match fails the restore before any restored
+ * task ran, with the error naming it. Should the handler not hold the tasks (a handler of
+ * an older engine), a mismatch kills what it restored.
+ */
+async function restoreHoldingResume(next: RestoreHandlerFn, ...[ctx, req, res]: Parameters<RestoreHandlerFn>): Promise<Started> {
+  let rest: () => Promise<void> = async () => {};
+  const verifyNs = await timed(async () => {
+    ({ manifest: ctx.manifest, rest } = await verifyManifestExcept(req.path, isPagesImage));
+  });
+  ctx.imagesDir = req.path;
+  const size = manifestBytes(ctx.manifest);
+  if (ctx.stats) Object.assign(ctx.stats, { writeNs: verifyNs, bytesRaw: size, bytesStored: size, compression: 'none' });
+  if (!Object.keys(ctx.manifest.files).some(isPagesImage)) return restoreMeasured(next, ctx, req, res);
+  const startedAt = performance.now();
+  let verifiedAt = startedAt;
+  const pages = rest().then(() => {
+    verifiedAt = performance.now();
+  });
+  pages.catch(() => {}); // awaited below, whatever the handler does
+  let held = false;
+  ctx.resumeGate = {
+    hold: () => {
+      held = true;
+      return pages;
+    },
+  };
+  let started: Started;
+  try {
+    started = await restoreMeasured(next, ctx, req, res);
+  } catch (err) {
+    // CRIU was stopped because of a damaged page file: that is the error to report.
+    throw await pages.then(
+      () => err,
+      (damaged: unknown) => damaged,
+    );
+  } finally {
+    delete ctx.resumeGate;
+  }
+  const log = ctx.log;
+  if (held) {
+    log.debug({ pid: started.pid, ms: Math.round(verifiedAt - startedAt) }, 'verified the page files while the engine restored');
+    return started;
+  }
+  log.warn({ pid: started.pid }, 'the restore handler did not hold the restored tasks for the verification of the page files');
+  await pages.catch((err: unknown) => {
+    try {
+      process.kill(started.pid, 'SIGKILL');
+    } catch {
+      // it ended already
+    }
+    throw err;
+  });
   return started;
 }
 

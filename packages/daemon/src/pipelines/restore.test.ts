@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
@@ -51,10 +52,19 @@ describe('restorePipeline', () => {
   let root: string;
   let config: Config;
   let seen: Seen[];
-  let behaviour: { handlerThrows?: (imagesDir: string) => Error; writeRestoreLog?: boolean };
+  let behaviour: {
+    handlerThrows?: (imagesDir: string) => Error;
+    writeRestoreLog?: boolean;
+    /** Like a handler of an older engine: it ignores ctx.resumeGate and returns this child's PID. */
+    ignoresGate?: ChildProcess;
+  };
   let count = 0;
+  /** Whether the fake engine let its restored "tasks" run (the gate, when held, resolved). */
+  let resumed: boolean[];
 
+  // As the engine does: hold the gate before "CRIU" starts, let the tasks run only once it resolved.
   const criuRestoreHandler: RestoreHandlerFn = async function criuRestore(ctx) {
+    const verified = behaviour.ignoresGate ? undefined : ctx.resumeGate?.hold();
     seen.push({
       imagesDir: ctx.imagesDir,
       files: (await readdir(ctx.imagesDir)).sort(),
@@ -63,7 +73,10 @@ describe('restorePipeline', () => {
     });
     if (behaviour.writeRestoreLog) await writeFile(join(ctx.imagesDir, 'restore.log'), 'Error (criu/cr-restore.c): it broke\n');
     if (behaviour.handlerThrows) throw behaviour.handlerThrows(ctx.imagesDir);
-    return { pid: 4242, exited: Promise.resolve({ code: 0, signal: null }) };
+    await verified;
+    resumed.push(true);
+    const pid = behaviour.ignoresGate?.pid ?? 4242;
+    return { pid, exited: Promise.resolve({ code: 0, signal: null }) };
   };
 
   /** A checkpoint folder as prepareDumpDir leaves it; `tamper` runs after checkpoint.json is written. */
@@ -104,7 +117,7 @@ describe('restorePipeline', () => {
     };
     const res = RestoreResp.create({ jid: 'j1' });
     const started = await restorePipeline(source, req.type || 'process')(ctx, req, res);
-    assert.equal(started.pid, 4242);
+    assert.equal(started.pid, behaviour.ignoresGate?.pid ?? 4242);
     return { ctx, res };
   }
 
@@ -117,6 +130,7 @@ describe('restorePipeline', () => {
   after(() => rm(root, { recursive: true, force: true }));
   beforeEach(() => {
     seen = [];
+    resumed = [];
     behaviour = {};
     const criu: LoadedPlugin = {
       name: 'criu',
@@ -141,17 +155,42 @@ describe('restorePipeline', () => {
     assert.equal(ctx.manifest.id, 'abc');
   });
 
-  it('refuses a folder checkpoint with one changed byte, naming the file, without calling the handler', async () => {
-    const path = await checkpoint('none', async (dir) => {
-      const changed = Buffer.from(PAGES);
-      changed[10] = (changed[10] ?? 0) ^ 0xff;
-      await writeFile(join(dir, 'pages-1.img'), changed);
-    });
+  const changedPages = (dir: string) => {
+    const changed = Buffer.from(PAGES);
+    changed[10] = (changed[10] ?? 0) ^ 0xff;
+    return writeFile(join(dir, 'pages-1.img'), changed);
+  };
+
+  it('refuses a folder checkpoint with one changed page byte, naming the file: the engine restores, but nothing runs', async () => {
+    const path = await checkpoint('none', changedPages);
     await assert.rejects(restore(path), {
       code: 'CEDANA_ERR_CHECKPOINT_INVALID',
       message: /checkpoint file pages-1\.img does not match its sha256/,
     });
+    assert.equal(seen.length, 1, 'the page files are verified while the engine restores');
+    assert.deepEqual(resumed, [], 'the held tasks never ran');
+  });
+
+  it('refuses a folder checkpoint with one changed byte in another image, naming the file, without calling the handler', async () => {
+    const path = await checkpoint('none', (dir) => writeFile(join(dir, 'sub', 'fs.img'), 'nested imagf'));
+    await assert.rejects(restore(path), {
+      code: 'CEDANA_ERR_CHECKPOINT_INVALID',
+      message: /checkpoint file sub\/fs\.img does not match its sha256/,
+    });
     assert.equal(seen.length, 0);
+  });
+
+  it('kills what a handler that ignores the gate restored from a folder with a changed page byte', async () => {
+    const path = await checkpoint('none', changedPages);
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const gone = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    behaviour.ignoresGate = child;
+    try {
+      await assert.rejects(restore(path), { code: 'CEDANA_ERR_CHECKPOINT_INVALID', message: /pages-1\.img does not match/ });
+      assert.equal(await gone, 'SIGKILL');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('refuses a folder checkpoint with a truncated file, naming the file, without calling the handler', async () => {
