@@ -203,11 +203,11 @@ export class MigrationTarget {
     this.pageSlots.delete(first?.id ?? '');
     const ttl = new Promise<undefined>((resolve) => setTimeout(resolve, PREPARED_TTL_MS, undefined).unref());
     const attached = await Promise.race([slot.attached, ttl]);
-    if (!attached) throw invalid('the lazy restore never started criu lazy-pages for this migration');
+    if (!attached) throw invalid('the lazy restore never opened its page channel for this migration');
     relay(attached.socket, call, { onRemoteEnd: () => attached.socket.end() });
     // The status tells the source whether every page arrived (only then may it let its criu end).
     const end = await attached.ended;
-    if (!end.ok) throw new CedanaError('CEDANA_ERR_MIGRATE_FAILED', `the target's criu lazy-pages did not pull every page: ${end.why}`);
+    if (!end.ok) throw new CedanaError('CEDANA_ERR_MIGRATE_FAILED', `the target's lazy restore did not pull every page: ${end.why}`);
   }
 
   private take(id: string): Prepared {

@@ -161,7 +161,7 @@ class SourcePages {
 
   /** How this criu ended: once it served every page (it kills the tree then), or failed. */
   async ended(): Promise<PagesEnd> {
-    return this.slot.current?.ended ?? { ok: false, why: 'criu never served the pages' };
+    return this.slot.current?.ended ?? { ok: false, why: 'the engine never served the pages' };
   }
 
   private kill(): void {
