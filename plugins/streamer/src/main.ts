@@ -42,6 +42,8 @@ export interface StreamerJob {
   mode: 'capture' | 'serve';
   dir: string;
   streams: number;
+  /** capture: the shards are FIFOs made by the daemon, which uploads what is written into them. */
+  piped?: boolean;
 }
 
 /** The first line of stdin, or undefined when stdin ends before one. */
@@ -66,11 +68,11 @@ function readJob(): Promise<StreamerJob | undefined> {
 
 function parseJob(line: string): StreamerJob {
   const job = JSON.parse(line) as Partial<StreamerJob>;
-  const { mode, dir, streams } = job;
+  const { mode, dir, streams, piped } = job;
   if ((mode !== 'capture' && mode !== 'serve') || !dir || !Number.isInteger(streams) || (streams as number) < 1) {
     throw new Error(`a streamer job is {"mode":"capture"|"serve","dir":DIR,"streams":N}, got ${line}`);
   }
-  return { mode, dir, streams: streams as number };
+  return { mode, dir, streams: streams as number, piped: piped === true };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -80,7 +82,7 @@ async function main(argv: string[]): Promise<void> {
   prewarm(addonPath, PREWARMED_CODECS);
   const job = await readJob();
   if (!job) return; // the daemon went away, or dropped its spare
-  const { mode, dir, streams } = job;
+  const { mode, dir, streams, piped } = job;
   process.title = `cedana-streamer ${mode} ${dir}`;
   const onListening = () => emit({ event: 'listening' });
   const stats =
@@ -88,6 +90,7 @@ async function main(argv: string[]): Promise<void> {
       ? await capture({
           dir,
           streams,
+          piped,
           addonPath,
           onListening,
           onProgress: throttled((done) => emit({ event: 'progress', done, total: 0 })),

@@ -31,9 +31,10 @@ export function startStreamer(
   streams: number,
   addonPath: string,
   onProgress?: (done: number, total: number) => void,
+  piped = false,
 ): StreamerRun {
   const child = takeStreamer(addonPath, streams);
-  child.stdin.write(`${JSON.stringify({ mode, dir, streams } satisfies StreamerJob)}\n`);
+  child.stdin.write(`${JSON.stringify({ mode, dir, streams, ...(piped && { piped }) } satisfies StreamerJob)}\n`);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     stderr = (stderr + d).slice(-4000);
