@@ -11,6 +11,7 @@
  * It is a process of its own so that the daemon's memory and event loop stay out of
  * the data path, and so that a streamer that dies is just a child that exited.
  */
+import { readFileSync } from 'node:fs';
 import { capture, type StreamStats } from './capture.js';
 import { DamagedChunk } from './chunk.js';
 import { prewarm } from './codec-pool.js';
@@ -75,6 +76,16 @@ function parseJob(line: string): StreamerJob {
   return { mode, dir, streams: streams as number, piped: piped === true };
 }
 
+/**
+ * This process's peak resident memory, in bytes: VmHWM, of its own memory since exec. Not
+ * getrusage's maxRSS: that one survives exec, so it starts at the daemon's resident size
+ * when the daemon forked it (a daemon at 270 MiB made a streamer "use" 270 MiB).
+ */
+function peakRss(): number {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024 || process.resourceUsage().maxRSS * 1024;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [addonPath] = argv;
   if (!addonPath) throw new Error(`usage: main.js ADDON (got ${argv.join(' ')})`);
@@ -103,7 +114,7 @@ async function main(argv: string[]): Promise<void> {
           onProgress: throttled((done, total) => emit({ event: 'progress', done, total })),
           stopped: new Promise<void>((resolve) => process.stdin.on('end', resolve).on('close', resolve).resume()),
         });
-  emit({ event: 'done', stats: { ...stats, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
+  emit({ event: 'done', stats: { ...stats, peakRssBytes: peakRss() } });
 }
 
 main(process.argv.slice(2)).then(

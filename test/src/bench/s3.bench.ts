@@ -10,7 +10,7 @@
  *
  * s3rver is slow (it writes every part to its folder and copies parts on complete): only the
  * ratios mean anything. Also the daemon's peak RSS (VmHWM, reset before each step) and the
- * streamer's (its maxRSS, from the dump's stats).
+ * streamer's (its VmHWM, from the dump's stats).
  *
  *   pnpm bench:s3        (ROUNDS=1 MEM_MIB=1024 STREAMS=2 by default)
  */
@@ -39,6 +39,17 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** The daemon's resident memory now, in MiB. */
+async function daemonRss(d: TestDaemon): Promise<number> {
+  return Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${d.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+}
+
 async function daemonPeak(d: TestDaemon, fn: () => Promise<unknown>): Promise<number> {
   await writeFile(`/proc/${d.pid}/clear_refs`, '5');
   await fn();
@@ -59,6 +70,7 @@ async function main(): Promise<void> {
   const client = s3.client();
   const flagDir = await mkdtemp('/tmp/cedana-bench-flag-');
   const rows: string[] = [];
+  const runs: { dump: number; restore: number; rss: number }[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const jid = `s3bench-${round}`;
@@ -72,6 +84,7 @@ async function main(): Promise<void> {
       const prefix = `r${round}`;
       let dumped: { stats?: { streamsPeakRssBytes?: number | string } } = {};
       let dumpS = 0;
+      const beforeMiB = await daemonRss(d);
       const dumpMiB = await daemonPeak(d, async () => {
         dumpS = await time(async () => {
           dumped = await d.json(['dump', 'job', jid, '--dir', `s3://${BUCKET}/${prefix}`, '--streams', String(STREAMS), '--print-stats']);
@@ -130,9 +143,27 @@ async function main(): Promise<void> {
           `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}\n` +
           `  restore        ${restoreS.toFixed(2)} s   plain GETs   ${plainDownS.toFixed(2)} s   ratio ${(restoreS / plainDownS).toFixed(2)}` +
           `   (fetch ${(Number(restored.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s, CRIU ${(Number(restored.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s)\n` +
-          `  peak RSS       daemon dump ${dumpMiB.toFixed(0)} MiB, restore ${restoreMiB.toFixed(0)} MiB; streamer ${streamerMiB.toFixed(0)} MiB`,
+          `  peak RSS       daemon dump ${dumpMiB.toFixed(0)} MiB (${beforeMiB.toFixed(0)} MiB before it), restore ${restoreMiB.toFixed(0)} MiB; streamer ${streamerMiB.toFixed(0)} MiB` +
+          ` (daemon + streamer dumping ${(dumpMiB + streamerMiB).toFixed(0)} MiB, target 256)`,
       );
       console.log(rows.at(-1));
+      runs.push({ dump: dumpS / plainUpS, restore: restoreS / plainDownS, rss: dumpMiB + streamerMiB });
+    }
+    if (runs.length > 1) {
+      const spread = (xs: number[], digits: number) =>
+        `median ${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
+      console.log(
+        `${runs.length} rounds: dump ratio ${spread(
+          runs.map((r) => r.dump),
+          2,
+        )}, restore ratio ${spread(
+          runs.map((r) => r.restore),
+          2,
+        )}, daemon + streamer peak RSS dumping ${spread(
+          runs.map((r) => r.rss),
+          0,
+        )} MiB`,
+      );
     }
   } finally {
     // The daemon's log (step timings) outlives its temp dir.
