@@ -69,14 +69,9 @@ export interface StorageClient {
   check(url: string): Promise<void>;
   /**
    * Writes the object at `url` from what is written to `stream`. With `reserve`, the object
-   * starts with that many bytes that `finish(head)` supplies once the stream has ended. With
-   * `concurrent`, it is one of that many uploads of a dump running at once (a --streams dump's
-   * shards): they share the parts in flight one upload would have, so memory stays the same.
+   * starts with that many bytes that `finish(head)` supplies once the stream has ended.
    */
-  upload(
-    url: string,
-    opts?: { reserve?: number; concurrent?: number; signal?: AbortSignal; onBytes?: (bytes: number) => void },
-  ): ObjectUpload;
+  upload(url: string, opts?: { reserve?: number; signal?: AbortSignal; onBytes?: (bytes: number) => void }): ObjectUpload;
   /** The object at `url` as a stream (ranges fetched in parallel, in order); a missing object fails naming it. */
   download(url: string, opts?: { signal?: AbortSignal; onBytes?: (bytes: number) => void }): Promise<ObjectDownload>;
   /** The objects under the prefix `url`, by URL. */

@@ -61,8 +61,7 @@ export const s3Storage: CheckpointStorage = {
           client: s.client,
           params: { Bucket: loc.bucket, Key: loc.key, Body: stream },
           partSize: s.partSize,
-          // Uploads running at once share one upload's parts in flight (storage.s3.queue).
-          queueSize: Math.max(1, Math.floor(s.queue / Math.max(1, opts.concurrent ?? 1))),
+          queueSize: s.queue,
           leavePartsOnError: false,
           ...(opts.signal && { abortController: abortControllerOf(opts.signal) }),
         });

@@ -42,7 +42,6 @@ export async function dumpPlace(ctx: DumpContext, req: DumpReq): Promise<DumpPla
     live(dir) {
       live = liveUploads(client, checkpointUrl(req.dir, basename(dir)), dir, {
         signal: ctx.signal,
-        concurrent: req.streams,
         onBytes: (bytes) => {
           liveBytes = bytes;
           upload?.(bytes, 0);

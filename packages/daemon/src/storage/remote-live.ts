@@ -15,24 +15,19 @@
 import { execFile } from 'node:child_process';
 import { close as closeCb, constants, open as openCb } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { Socket, type SocketConstructorOpts } from 'node:net';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { CedanaError, isPlainName, type ObjectUpload, type StorageClient } from '@cedana/core';
 import { objectUrl } from './remote-layout.js';
 
 const run = promisify(execFile);
-/** What the FIFO is read into: whole buffers of this size, not the socket's many of 64 KiB (which pile up in the heap until a GC). */
-const READ_BYTES = 1 << 20;
 const open = promisify(openCb);
 const close = promisify(closeCb);
 
 export interface LiveUploadOptions {
   signal?: AbortSignal | undefined;
-  /** How many files will be piped at once (the streams): they share one upload's parts in flight. */
-  concurrent?: number | undefined;
   /** Bytes stored in the bucket so far, over every file. */
   onBytes?: ((bytes: number) => void) | undefined;
 }
@@ -58,7 +53,7 @@ interface LiveFile {
   path: string;
   /** The daemon's own write end, closed by endWriting. */
   hold: number | undefined;
-  reader: Readable;
+  reader: Socket;
   upload: ObjectUpload;
   done: Promise<{ url: string; size: number }>;
   completed: boolean;
@@ -96,11 +91,10 @@ export function liveUploads(client: StorageClient, url: string, dir: string, opt
       await run('mkfifo', ['-m', '600', path]);
       const readFd = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
       const hold = await open(path, constants.O_WRONLY | constants.O_NONBLOCK);
-      const reader = fifoReader(readFd);
+      const reader = new Socket({ fd: readFd, readable: true, writable: false });
       const at = objectUrl(url, name);
       const upload = client.upload(at, {
         signal: opts.signal,
-        ...(opts.concurrent && { concurrent: opts.concurrent }),
         onBytes: (n) => {
           sent.set(name, n);
           opts.onBytes?.([...sent.values()].reduce((a, b) => a + b, 0));
@@ -160,48 +154,4 @@ async function releaseHold(f: LiveFile): Promise<void> {
 async function wakeWriter(path: string): Promise<void> {
   const fd = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
   if (fd !== undefined) await close(fd).catch(() => {});
-}
-
-/**
- * The bytes of the FIFO at `fd` (its read end, non-blocking) as a stream of READ_BYTES
- * buffers (the last one shorter), read straight into them: the socket pauses while the
- * stream is full, so the pipe fills and its writer waits.
- */
-function fifoReader(fd: number): Readable {
-  let buf = Buffer.allocUnsafeSlow(READ_BYTES);
-  let filled = 0;
-  // `onread` (read into buffers of one's own) is taken by the constructor too, not only by connect(): Node's types miss it.
-  const socket: Socket = new Socket({
-    fd,
-    readable: true,
-    writable: false,
-    onread: {
-      buffer: () => buf.subarray(filled),
-      callback: (n: number) => {
-        filled += n;
-        if (filled < buf.length) return true;
-        const full = buf;
-        buf = Buffer.allocUnsafeSlow(READ_BYTES);
-        filled = 0;
-        return stream.push(full);
-      },
-    },
-  } as SocketConstructorOpts);
-  const stream: Readable = new Readable({
-    highWaterMark: 2,
-    objectMode: false,
-    read: () => {
-      socket.resume();
-    },
-    destroy: (err, cb) => {
-      socket.destroy();
-      cb(err);
-    },
-  });
-  socket.on('end', () => {
-    if (filled > 0) stream.push(buf.subarray(0, filled));
-    stream.push(null);
-  });
-  socket.on('error', (err) => stream.destroy(err));
-  return stream;
 }
