@@ -101,6 +101,23 @@ export interface DumpContext extends BaseContext, Measured, ContextSlots {
    * pulled every page.
    */
   pageChannel?: PageChannel;
+  /**
+   * Set by the daemon when the checkpoint goes to remote storage: a plugin about to write
+   * the file `name` of imagesDir as the dump goes (the streamer's shards) calls it first, and
+   * the daemon makes that path a pipe (FIFO) it reads straight into the file's object, so no
+   * copy of the file is kept on the local disk. The plugin then opens it for writing (it
+   * must not create or replace it), writes it once from start to end, lists its digest in
+   * `fileDigests`, and has closed it when its step of the dump returns. A write fails (EPIPE)
+   * once the upload failed.
+   */
+  pipeToStorage?: (name: string) => Promise<void>;
+  /**
+   * Set by a plugin that left the dumped tree stopped rather than ended because the
+   * checkpoint's bytes are safe only once stored (the streamer, when it wrote to
+   * `pipeToStorage`): the daemon calls it once it knows, with true (stored: the plugin ends
+   * the tree) or false (storing failed: the plugin continues it, and the job runs on).
+   */
+  settleTree?: (stored: boolean) => Promise<void>;
 }
 
 /**

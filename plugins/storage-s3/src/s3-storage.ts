@@ -67,7 +67,8 @@ export const s3Storage: CheckpointStorage = {
         });
         upload.on('httpUploadProgress', (p) => opts.onBytes?.(p.loaded ?? 0));
         const done = upload.done();
-        done.catch(() => {}); // awaited by finish(); abort() alone must not leave it unhandled
+        // A failed upload fails its stream too, so a writer waiting on it hears at once (awaited by finish()).
+        done.catch((err: unknown) => stream.destroy(fail(what, true)(err)));
         return {
           stream,
           async finish() {

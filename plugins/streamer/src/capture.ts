@@ -9,7 +9,7 @@
  * CRIU is done and every chunk is written, then finishShards and writeIndex.
  */
 import { close as closeCb } from 'node:fs';
-import { open, writeFile } from 'node:fs/promises';
+import { lstat, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CodecPool } from './codec-pool.js';
@@ -41,6 +41,8 @@ export interface StreamStats {
 export interface CaptureOptions {
   dir: string;
   streams: number;
+  /** The shards exist already, as FIFOs the daemon reads (remote storage): they are written, not created. */
+  piped?: boolean | undefined;
   addonPath: string;
   /** Called once CRIU may connect. */
   onListening?(): void;
@@ -52,7 +54,7 @@ const close = promisify(closeCb);
 /** Runs until CRIU has closed every image and the index is written; rejects on the first failure. */
 export async function capture(opts: CaptureOptions): Promise<StreamStats> {
   const started = Date.now();
-  const shards = await createShards(opts.dir, opts.streams);
+  const shards = await createShards(opts.dir, opts.streams, opts.piped === true);
   const pool = new CodecPool(opts.streams, opts.addonPath);
   const listenFd = listenForCriu(opts.addonPath, opts.dir, 'capture');
   const run = new Capture(opts, shards, pool, listenFd);
@@ -74,11 +76,13 @@ export async function capture(opts: CaptureOptions): Promise<StreamStats> {
   }
 }
 
-/** One empty shard per stream: new files, or the dump is refused. */
-async function createShards(dir: string, streams: number): Promise<ShardStats[]> {
+/** One empty shard per stream: new files, or the dump is refused; piped, the FIFOs the daemon made. */
+async function createShards(dir: string, streams: number, piped: boolean): Promise<ShardStats[]> {
   const shards: ShardStats[] = [];
   for (let i = 0; i < streams; i++) {
-    await (await open(join(dir, shardName(i)), 'wx')).close();
+    const path = join(dir, shardName(i));
+    if (!piped) await (await open(path, 'wx')).close();
+    else if (!(await lstat(path)).isFIFO()) throw new Error(`${path} should be a FIFO made by the daemon, and is not`);
     shards.push({ shard: shardName(i), rawBytes: 0, storedBytes: 0, chunks: 0 });
   }
   return shards;

@@ -6,11 +6,12 @@
  * uses one buffer per direction, reused: nothing is allocated per chunk.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, readSync, writevSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writevSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { bodyDigest, DamagedChunk, decodeChunk } from './chunk.js';
 import { CHUNK_HEADER, type ChunkEntry, chunkHeader } from './format.js';
 import { loadAddon } from './native.js';
+import { PIPE_SIZE } from './pipes.js';
 
 export type CodecRequest =
   | { id: number; op: 'append'; shard: string; slot: SharedArrayBuffer; length: number; image: number }
@@ -33,15 +34,39 @@ function room(bytes: number): Buffer {
   return compressed;
 }
 
+/** A shard file, or (piped) the FIFO the daemon uploads from: a bigger pipe, fewer wakeups. */
+function openShard(path: string): { fd: number; size: number; hash: Hash } {
+  const fd = openSync(path, 'a');
+  if (fstatSync(fd).isFIFO()) lz4.setPipeSize(fd, PIPE_SIZE);
+  return { fd, size: 0, hash: createHash('sha256') };
+}
+
+/** Both buffers, whole: a write into a pipe may take part of them. */
+function writeAll(fd: number, header: Uint8Array, body: Uint8Array): void {
+  let rest = [header, body];
+  while (rest.length > 0) {
+    let n = writevSync(fd, rest);
+    const left: Uint8Array[] = [];
+    for (const b of rest) {
+      if (n >= b.length) n -= b.length;
+      else {
+        left.push(b.subarray(n));
+        n = 0;
+      }
+    }
+    rest = left;
+  }
+}
+
 function handle(req: CodecRequest): Omit<CodecReply & { ok: true }, 'id' | 'ok'> {
   if (req.op === 'append') {
     // Chunks come in the order of the shard: hash the whole shard as it is written, so the
     // daemon need not read it again.
-    shard ??= { fd: openSync(req.shard, 'a'), size: 0, hash: createHash('sha256') };
+    shard ??= openShard(req.shard);
     const out = room(lz4.compressBound(req.length));
     const stored = out.subarray(0, lz4.compress(new Uint8Array(req.slot, 0, req.length), out));
     const header = chunkHeader(req.image, req.length, stored.length);
-    writevSync(shard.fd, [header, stored]);
+    writeAll(shard.fd, header, stored);
     shard.hash.update(header).update(stored);
     const offset = shard.size;
     shard.size += header.length + stored.length;

@@ -16,6 +16,7 @@
  */
 import { createInterface } from 'node:readline';
 import { type ArrivalMessage, Arrivals } from './arrivals.js';
+import { readFileSync } from 'node:fs';
 import { capture, type StreamStats } from './capture.js';
 import { DamagedChunk } from './chunk.js';
 import { prewarm } from './codec-pool.js';
@@ -50,6 +51,8 @@ export interface StreamerJob {
   streams: number;
   /** serve: the shards are still arriving (see arrivals.ts). */
   arriving?: boolean;
+  /** capture: the shards are FIFOs made by the daemon, which uploads what is written into them. */
+  piped?: boolean;
 }
 
 /** stdin, line by line: the job first, then (serving arriving shards) ArrivalMessages; `ended` once it closes. */
@@ -97,11 +100,21 @@ function readStdin(): { job: Promise<StreamerJob | undefined>; later(fn: (m: Arr
 
 function parseJob(line: string): StreamerJob {
   const job = JSON.parse(line) as Partial<StreamerJob>;
-  const { mode, dir, streams, arriving } = job;
+  const { mode, dir, streams, arriving, piped } = job;
   if ((mode !== 'capture' && mode !== 'serve') || !dir || !Number.isInteger(streams) || (streams as number) < 1) {
-    throw new Error(`a streamer job is {"mode":"capture"|"serve","dir":DIR,"streams":N[,"arriving":true]}, got ${line}`);
+    throw new Error(`a streamer job is {"mode":"capture"|"serve","dir":DIR,"streams":N[,"arriving":true][,"piped":true]}, got ${line}`);
   }
-  return { mode, dir, streams: streams as number, arriving: arriving === true };
+  return { mode, dir, streams: streams as number, arriving: arriving === true, piped: piped === true };
+}
+
+/**
+ * This process's peak resident memory, in bytes: VmHWM, of its own memory since exec. Not
+ * getrusage's maxRSS: that one survives exec, so it starts at the daemon's resident size
+ * when the daemon forked it (a daemon at 270 MiB made a streamer "use" 270 MiB).
+ */
+function peakRss(): number {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024 || process.resourceUsage().maxRSS * 1024;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -112,7 +125,7 @@ async function main(argv: string[]): Promise<void> {
   const stdin = readStdin();
   const job = await stdin.job;
   if (!job) return; // the daemon went away, or dropped its spare
-  const { mode, dir, streams } = job;
+  const { mode, dir, streams, piped } = job;
   let arrivals: Arrivals | undefined;
   if (job.arriving && mode === 'serve') {
     arrivals = new Arrivals(streams, (file, start, end) => emit({ event: 'want', file, start, end }));
@@ -125,6 +138,7 @@ async function main(argv: string[]): Promise<void> {
       ? await capture({
           dir,
           streams,
+          piped,
           addonPath,
           onListening,
           onProgress: throttled((done) => emit({ event: 'progress', done, total: 0 })),
@@ -138,7 +152,7 @@ async function main(argv: string[]): Promise<void> {
           stopped: stdin.ended,
           arrivals,
         });
-  emit({ event: 'done', stats: { ...stats, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
+  emit({ event: 'done', stats: { ...stats, peakRssBytes: peakRss() } });
 }
 
 main(process.argv.slice(2)).then(

@@ -6,7 +6,10 @@
  * Nothing is lost when the streamer fails: CRIU's last write into a pipe is not yet on
  * disk when CRIU finishes, so a dump that would end the process runs CRIU with
  * --leave-stopped instead, and the process tree is killed only once the streamer has
- * written every shard and the index; if the streamer fails, the tree is continued.
+ * written every shard and the index; if the streamer fails, the tree is continued. When
+ * the daemon uploads the shards as they are written (DumpContext.pipeToStorage: remote
+ * storage), they are safe only once stored: the tree stays stopped until the daemon says
+ * (DumpContext.settleTree), and is ended or continued then.
  */
 import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
@@ -16,7 +19,7 @@ import { CedanaError, type DumpAdapter, type Measured, processTree, type Restore
 import { ensureAddon } from './build-addon.js';
 import type { StreamStats } from './capture.js';
 import { socketName } from './control.js';
-import { INDEX_FILE } from './format.js';
+import { INDEX_FILE, shardName } from './format.js';
 import { shortPathTo } from './short-path.js';
 import { type StreamerRun, startStreamer } from './streamer-process.js';
 
@@ -46,10 +49,20 @@ export const streamDump: DumpAdapter = (next) =>
     const progress = ctx.progress;
     // The socket's path must fit sun_path whatever the folder's length: CRIU and the streamer use a short name of it.
     const short = await shortPathTo(ctx.imagesDir);
-    const streamer = startStreamer('capture', short.path, streams, addon, (done) => {
-      estimate = Math.max(estimate, done);
-      progress?.(done, estimate, 'stream');
-    });
+    // Remote storage: each shard is a pipe the daemon uploads from as it is written (no copy on this disk).
+    const piped = ctx.pipeToStorage !== undefined;
+    for (let i = 0; piped && i < streams; i++) await ctx.pipeToStorage?.(shardName(i));
+    const streamer = startStreamer(
+      'capture',
+      short.path,
+      streams,
+      addon,
+      (done) => {
+        estimate = Math.max(estimate, done);
+        progress?.(done, estimate, 'stream');
+      },
+      { piped },
+    );
     const stopInstead = !ctx.criu.leaveRunning;
     try {
       await streamer.ready;
@@ -67,7 +80,16 @@ export const streamDump: DumpAdapter = (next) =>
         if (stopInstead) await signalTree(ctx.pid, 'SIGCONT');
         throw short.named(err, ctx.imagesDir);
       }
-      if (stopInstead) await signalTree(ctx.pid, 'SIGKILL');
+      if (stopInstead && piped) {
+        // The shards are safe only once the daemon stored them: it says when (DumpContext.settleTree).
+        const pid = ctx.pid;
+        let settled = false;
+        ctx.settleTree = async (stored) => {
+          if (settled) return;
+          settled = true;
+          await signalTree(pid, stored ? 'SIGKILL' : 'SIGCONT');
+        };
+      } else if (stopInstead) await signalTree(ctx.pid, 'SIGKILL');
       // Hashed as they were written: checkpoint.json takes these instead of reading the shards again.
       // A restore checks the shards chunk by chunk as it serves them, against the sha256s in the
       // index (itself checked whole first): `chunkDigests` tells it not to hash them up front.
@@ -119,7 +141,7 @@ export const streamRestore: RestoreAdapter = (next) =>
     // From remote storage the shards may still be arriving (ctx.arriving): the streamer waits for the chunks it serves,
     // and the progress shown is the download's (the serving follows it), not two phases taking turns.
     const onServed = ctx.arriving ? undefined : (done: number, total: number) => progress?.(done, total, 'stream');
-    const streamer = startStreamer('serve', short.path, streams, addon, onServed, ctx.arriving);
+    const streamer = startStreamer('serve', short.path, streams, addon, onServed, { arriving: ctx.arriving });
     try {
       await streamer.ready;
       ctx.log.debug({ streams, ms: Date.now() - startedAt }, 'the streamer is ready');

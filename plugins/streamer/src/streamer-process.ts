@@ -32,10 +32,11 @@ export function startStreamer(
   streams: number,
   addonPath: string,
   onProgress?: (done: number, total: number) => void,
-  arriving?: ArrivingImages,
+  /** serve: shards still arriving (remote storage); capture: shards that are FIFOs the daemon uploads from. */
+  { arriving, piped = false }: { arriving?: ArrivingImages | undefined; piped?: boolean } = {},
 ): StreamerRun {
   const child = takeStreamer(addonPath, streams);
-  const job: StreamerJob = { mode, dir, streams, ...(arriving && { arriving: true }) };
+  const job: StreamerJob = { mode, dir, streams, ...(arriving && { arriving: true }), ...(piped && { piped }) };
   child.stdin.write(`${JSON.stringify(job)}\n`);
   // Shards still downloading: what is present (and a failure) goes down stdin, what CRIU waits for comes back.
   const tell = (m: ArrivalMessage) => {

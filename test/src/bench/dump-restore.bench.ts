@@ -10,7 +10,7 @@
  * - streams N:     cedana with --compression lz4 --streams N (the streamer plugin), N = 1, 2, 4
  *
  * Also the daemon's peak RSS (VmHWM, reset before each dump and restore) and the streamer
- * process's (its own maxRSS, in the stats of the dump and the restore: nothing polls while
+ * process's (its own VmHWM, in the stats of the dump and the restore: nothing polls while
  * cedana runs, which would take CPU from it and not from raw CRIU).
  *
  *   pnpm bench            (ROUNDS=3 MEM_MIB=1024 by default; VARIANTS=raw,streams-2 to pick)

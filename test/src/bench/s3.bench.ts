@@ -10,7 +10,7 @@
  *
  * s3rver is slow (it writes every part to its folder and copies parts on complete): only the
  * ratios mean anything. Also the daemon's peak RSS (VmHWM, reset before each step) and the
- * streamer's (its maxRSS, from the dump's stats).
+ * streamer's (its VmHWM, from the dump's stats).
  *
  *   pnpm bench:s3        (ROUNDS=1 MEM_MIB=1024 STREAMS=2 by default; STREAMS=0 COMPRESSION=lz4: an archive)
  */
@@ -43,6 +43,12 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 
 /** The daemon's RSS when a step starts: its peak during the step cannot be lower (VmHWM is reset to it). */
 const daemonRssAtStart: number[] = [];
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 
 async function daemonPeak(d: TestDaemon, fn: () => Promise<unknown>): Promise<number> {
   await writeFile(`/proc/${d.pid}/clear_refs`, '5');
@@ -65,6 +71,7 @@ async function main(): Promise<void> {
   const client = s3.client();
   const flagDir = await mkdtemp('/tmp/cedana-bench-flag-');
   const rows: string[] = [];
+  const runs: { dump: number; restore: number; rss: number }[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const jid = `s3bench-${round}`;
@@ -139,9 +146,27 @@ async function main(): Promise<void> {
           `  restore        ${restoreS.toFixed(2)} s   plain GETs   ${plainDownS.toFixed(2)} s   ratio ${(restoreS / plainDownS).toFixed(2)}` +
           `   (fetch ${(Number(restored.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s, CRIU ${(Number(restored.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s)\n` +
           `  peak RSS       daemon dump ${dumpMiB.toFixed(0)} MiB (from ${dumpFrom.toFixed(0)}), restore ${restoreMiB.toFixed(0)} MiB (from ${restoreFrom.toFixed(0)});` +
-          ` streamer dump ${streamerMiB.toFixed(0)} MiB, restore ${servingMiB.toFixed(0)} MiB`,
+          ` streamer dump ${streamerMiB.toFixed(0)} MiB, restore ${servingMiB.toFixed(0)} MiB` +
+          ` (daemon + streamer dumping ${(dumpMiB + streamerMiB).toFixed(0)} MiB, target 256)`,
       );
       console.log(rows.at(-1));
+      runs.push({ dump: dumpS / plainUpS, restore: restoreS / plainDownS, rss: dumpMiB + streamerMiB });
+    }
+    if (runs.length > 1) {
+      const spread = (xs: number[], digits: number) =>
+        `median ${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
+      console.log(
+        `${runs.length} rounds: dump ratio ${spread(
+          runs.map((r) => r.dump),
+          2,
+        )}, restore ratio ${spread(
+          runs.map((r) => r.restore),
+          2,
+        )}, daemon + streamer peak RSS dumping ${spread(
+          runs.map((r) => r.rss),
+          0,
+        )} MiB`,
+      );
     }
   } finally {
     // The daemon's log (step timings) outlives its temp dir.

@@ -5,7 +5,7 @@
  * leave nothing registered with the job alive.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -345,5 +345,53 @@ describe('checkpoints in S3-compatible storage', () => {
       assert.deepEqual(await keys(`cut-${leaveRunning}/`), [], 'no object of the failed upload is in the bucket');
       await d.ok(['job', 'kill', jid]);
     });
+
+    it(`--streams 2, server stopped mid-upload${leaveRunning ? ' (--leave-running)' : ''}: the shards were never on the local disk, nothing is registered, the job ${leaveRunning ? 'runs on' : 'is continued'}`, async () => {
+      const jid = `cut-streams-${leaveRunning}`;
+      const file = join(d.dir, `${jid}.count`);
+      await d.ok(['run', 'process', '--jid', jid, '--', ...bigCounter(file, 128)]);
+      await waitForCount(file, 2, 60_000);
+      const args = ['dump', 'job', jid, '--dir', `s3://${BUCKET}/${jid}`, '--streams', '2'];
+      // The shards' uploads send part 1 first (lib-storage); the server goes away once parts arrive.
+      const parts = async () => (await readdir(s3.dir, { recursive: true })).map(String).filter((n) => /uploads\/[^/]+\/\d+$/.test(n));
+      const old = new Set(await parts());
+      const pid = (await d.json<{ jid: string; state: { pid: number } }[]>(['ps'])).find((j) => j.jid === jid)?.state.pid as number;
+      const dump = d.cli(leaveRunning ? [...args, '--leave-running'] : args);
+      await waitFor('a multipart upload under way', async () => ((await parts()).some((n) => !old.has(n)) ? true : undefined), 60_000);
+      // While they upload, each shard in the staging folder is the pipe the daemon reads, not a file.
+      // (The staging folder also holds the local checkpoint an archive dump above kept.)
+      const ours = async () => (await readdir(staging())).filter((n) => n.includes(jid));
+      const [folder] = await ours();
+      const shards = await Promise.all(['img-0.lz4', 'img-1.lz4'].map((n) => lstat(join(staging(), folder as string, n))));
+      assert.ok(
+        shards.every((st) => st.isFIFO()),
+        'the shards are pipes to their uploads',
+      );
+      // Without --leave-running: once CRIU is done the tree is kept stopped (not ended) until the
+      // shards are stored; the server goes away then, with the last parts still to upload.
+      if (!leaveRunning) await waitUntilStopped(pid);
+      await s3.stop();
+      const r = await dump;
+      await s3.run();
+      assert.notEqual(r.code, 0, 'the dump fails');
+      assert.match(r.stderr, /CEDANA_ERR_STORAGE_(INTERRUPTED|UNREACHABLE)/, r.stderr);
+      if (!leaveRunning) assert.match(r.stderr, /nothing was registered and the job was continued/, r.stderr);
+      assert.equal((await checkpoints(jid)).length, 0, 'nothing is registered');
+      assert.equal(await status(jid), 'running');
+      const at = await lastCount(file);
+      await waitForCount(file, at + 1);
+      assert.deepEqual(await ours(), [], 'nothing of the dump is left in the staging folder');
+      assert.deepEqual(await keys(`${jid}/`), [], 'no object of the failed upload is in the bucket');
+      await d.ok(['job', 'kill', jid]);
+    });
   }
 });
+
+/** Polls (often: the window is short) until `pid` is stopped (state T), as CRIU's --leave-stopped leaves it. */
+async function waitUntilStopped(pid: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!/^\S+ \S+ T /.test((await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/\(.*\)/, 'x'))) {
+    if (Date.now() > deadline) throw new Error(`PID ${pid} was not stopped within 60 s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -51,6 +51,9 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
         throw dirError(place.base, err);
       });
       ctx.imagesDir = dir;
+      // Remote storage: what a plugin writes as the dump goes (the shards) is uploaded as it is written.
+      const live = streamed ? place.live?.(dir) : undefined;
+      if (live) ctx.pipeToStorage = (file) => live.pipe(file);
       let compression = streamed ? 'lz4' : req.compression;
       const factsNow = (): ManifestDraft => ({
         id,
@@ -77,7 +80,11 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
         const stopWatch = req.streams ? () => {} : watchDumpProgress(ctx, dir);
         const criuNs = await timed(() => next(ctx, req, res)).finally(stopWatch);
         if (ctx.stats) ctx.stats.criuNs = criuNs;
-      } catch (err) {
+        await live?.endWriting();
+      } catch (caught) {
+        // An upload that failed made the writers fail (EPIPE): its reason is the one to tell.
+        const err = (await live?.abort()) ?? caught;
+        await ctx.settleTree?.(false);
         // Read the free space before the partial images are removed: CRIU's own log may not say ENOSPC.
         const full = await nearlyFull(place.base);
         await keepFailedDumpLog(err, dir, ctx.config['log.dir'], id, ctx.log); // CRIU's log outlives the partial images
@@ -104,6 +111,12 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
           await rm(dir, { recursive: true, force: true });
           throw noSpaceFrom(err, req.dir);
         }
+        if (ctx.settleTree) {
+          // The tree was kept stopped for this: nothing stored, so it goes on (the shards were never on this disk).
+          await ctx.settleTree(false);
+          await rm(dir, { recursive: true, force: true });
+          throw jobContinued(err);
+        }
         // The process is gone: keep the images, uncompressed, rather than lose the job.
         ctx.log.error({ err }, 'packing the checkpoint failed; keeping the uncompressed images');
         res.messages.push(
@@ -113,6 +126,7 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
         packed = await packCheckpoint(dir, 'none');
         compression = 'none';
       }
+      await ctx.settleTree?.(true);
       if (ctx.stats) {
         // A plugin that wrote the images as streams may have set these already.
         ctx.stats.writeNs ||= Number(process.hrtime.bigint() - packStarted);
@@ -179,6 +193,16 @@ function noSpaceFrom(err: unknown, dir: string, full = false): unknown {
     });
   }
   return err;
+}
+
+/** Storing failed and the stopped tree was continued: `err`, saying the job runs on. */
+function jobContinued(err: unknown): unknown {
+  if (!isCedanaError(err)) return err;
+  return new CedanaError(err.code, `${err.message}; nothing was registered and the job was continued`, {
+    hint: err.hint,
+    details: err.details,
+    cause: err,
+  });
 }
 
 function timestamp(): string {

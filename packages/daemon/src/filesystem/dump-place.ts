@@ -3,6 +3,8 @@
  * next to itself. A remote one (`s3://bucket/prefix`): the storage is checked before CRIU
  * starts (endpoint, credentials, bucket; a failure leaves the job as it was), CRIU's folder
  * is made in storage.staging_dir, and packing streams into the storage (storage/remote-pack.ts).
+ * Files a plugin writes as the dump goes (the streamer's shards) go to the storage as they
+ * are written (`live`, storage/remote-live.ts): only the small files are staged.
  */
 import { basename } from 'node:path';
 import { CedanaError, type DumpContext } from '@cedana/core';
@@ -10,6 +12,7 @@ import type { DumpReq } from '@cedana/core/proto';
 import { type PackedCheckpoint, type PackOptions, packCheckpoint } from '../checkpoint/archive.js';
 import { readRemoteManifest } from '../storage/remote-fetch.js';
 import { checkpointUrl } from '../storage/remote-layout.js';
+import { type LiveUploads, liveUploads } from '../storage/remote-live.js';
 import { packToStorage } from '../storage/remote-pack.js';
 import { isRemote, storageFor } from '../storage/remote-storage.js';
 import { phaseProgress } from './measure.js';
@@ -22,6 +25,8 @@ export interface DumpPlace {
   /** Refuses a --name already taken there. */
   checkName(name: string): Promise<void>;
   pack(dir: string, compression: Parameters<typeof packCheckpoint>[1], opts: PackOptions): Promise<PackedCheckpoint>;
+  /** Remote only: uploads of files written into `dir` as the dump goes; `pack` waits for them. */
+  live?(dir: string): LiveUploads;
 }
 
 export async function dumpPlace(ctx: DumpContext, req: DumpReq): Promise<DumpPlace> {
@@ -29,7 +34,21 @@ export async function dumpPlace(ctx: DumpContext, req: DumpReq): Promise<DumpPla
     return { base: req.dir, failed: `compression ${req.compression}`, checkName: async () => {}, pack: packCheckpoint };
   const client = await storageFor(req.dir, ctx);
   await client.check(req.dir);
+  // Bytes stored in the bucket so far, by what uploads them: the live files, then the rest.
+  let live: LiveUploads | undefined;
+  let liveBytes = 0;
+  const upload = phaseProgress(ctx, 'upload');
   return {
+    live(dir) {
+      live = liveUploads(client, checkpointUrl(req.dir, basename(dir)), dir, {
+        signal: ctx.signal,
+        onBytes: (bytes) => {
+          liveBytes = bytes;
+          upload?.(bytes, 0);
+        },
+      });
+      return live;
+    },
     base: ctx.config['storage.staging_dir'],
     failed: `storing the checkpoint in ${req.dir}`,
     async checkName(name) {
@@ -46,13 +65,13 @@ export async function dumpPlace(ctx: DumpContext, req: DumpReq): Promise<DumpPla
     },
     pack(dir, compression, opts) {
       // One phase, 'upload': bytes stored in the bucket (an archive's total is known only at its end).
-      const upload = phaseProgress(ctx, 'upload');
       return packToStorage(dir, compression, {
         client,
         url: checkpointUrl(req.dir, basename(dir)),
         manifest: opts.manifest ?? {},
         signal: opts.signal,
-        onProgress: compression === 'none' ? upload : undefined,
+        live,
+        onProgress: compression === 'none' && upload ? (done, total) => upload(liveBytes + done, live ? 0 : total) : undefined,
         onUpload: compression === 'none' || !upload ? undefined : (bytes) => upload(bytes, 0),
         // One upload per stream (each holds about queue x part size), or two for a folder's files.
         parallel: (req.streams ?? 0) > 0 ? (req.streams as number) : 2,

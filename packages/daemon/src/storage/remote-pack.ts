@@ -1,18 +1,21 @@
 /**
  * A dump to remote storage: CRIU's folder (in storage.staging_dir) is packed straight into
  * an object (no archive file on the local disk), or, for a folder checkpoint, each file
- * is uploaded as an object; checkpoint.json goes last. Any failure aborts what was
- * uploaded and leaves the folder; once checkpoint.json is stored the folder is removed.
+ * is uploaded as an object; files uploaded as they were written (`live`: a --streams
+ * dump's shards, storage/remote-live.ts) are waited for and listed with the digests their
+ * writer took. checkpoint.json goes last. Any failure aborts what was uploaded and leaves
+ * the folder; once checkpoint.json is stored the folder is removed.
  */
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Compression, ObjectUpload, StorageClient } from '@cedana/core';
+import { CedanaError, type Compression, type FileDigest, type ObjectUpload, type StorageClient } from '@cedana/core';
 import { type OnProgress, type PackedCheckpoint, packCheckpoint } from '../checkpoint/archive.js';
 import { type CheckpointManifest, type ManifestDraft, manifestText } from '../checkpoint/manifest.js';
 import { archiveObject, manifestUrl, objectUrl } from './remote-layout.js';
+import type { LiveUploads } from './remote-live.js';
 
 export interface RemotePackOptions {
   client: StorageClient;
@@ -25,6 +28,8 @@ export interface RemotePackOptions {
   onUpload?: ((bytes: number) => void) | undefined;
   /** Files uploaded at once for a folder checkpoint (one per stream). */
   parallel: number;
+  /** Files of the folder checkpoint uploaded as they were written (gone from `dir`); their digests are in manifest.fileDigests. */
+  live?: LiveUploads | undefined;
 }
 
 export async function packToStorage(dir: string, compression: Compression, opts: RemotePackOptions): Promise<PackedCheckpoint> {
@@ -51,9 +56,16 @@ export async function packToStorage(dir: string, compression: Compression, opts:
   try {
     let packed: { size: number; manifest: CheckpointManifest };
     if (compression === 'none') {
-      const local = await packCheckpoint(dir, 'none', { manifest: opts.manifest });
-      const manifest = local.manifest as CheckpointManifest;
-      packed = { size: await uploadFiles(dir, manifest, opts, store), manifest };
+      const { fileDigests = {}, ...facts } = opts.manifest;
+      const liveNames = opts.live?.names ?? [];
+      const localDigests = Object.fromEntries(Object.entries(fileDigests).filter(([name]) => !liveNames.includes(name)));
+      const local = await packCheckpoint(dir, 'none', { manifest: { ...facts, fileDigests: localDigests } });
+      const listed = local.manifest as CheckpointManifest;
+      const localSize = await uploadFiles(dir, listed, opts, store);
+      const live = opts.live ? await liveObjects(opts.live, fileDigests) : { files: {}, size: 0, urls: [] };
+      stored.push(...live.urls);
+      const files = Object.fromEntries(Object.entries({ ...listed.files, ...live.files }).sort(([a], [b]) => a.localeCompare(b)));
+      packed = { size: localSize + live.size, manifest: { ...listed, files } };
     } else {
       const archive = objectUrl(url, archiveObject(compression));
       let uploaded = 0;
@@ -99,10 +111,32 @@ export async function packToStorage(dir: string, compression: Compression, opts:
     await rm(dir, { recursive: true, force: true });
     return { path: url, size: packed.size + text.length, manifest: packed.manifest };
   } catch (err) {
+    await opts.live?.abort();
     await Promise.all([...running].map((u) => u.abort().catch(() => {})));
     if (stored.length > 0) await client.remove(stored).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * The objects uploaded as they were written, once all are complete: each listed with the
+ * digest its writer took, which must be of the size the object has.
+ */
+async function liveObjects(live: LiveUploads, digests: Record<string, FileDigest>) {
+  const objects = await live.stored();
+  const files: Record<string, FileDigest> = {};
+  for (const [name, { url, size }] of Object.entries(objects)) {
+    const digest = digests[name];
+    if (digest?.size !== size) {
+      throw new CedanaError(
+        'CEDANA_ERR_CHECKPOINT_INVALID',
+        `${url} has ${size} bytes, but its writer ${digest ? `wrote ${digest.size}` : 'left no digest of it'}`,
+        { hint: 'the streamer and the upload disagree: dump again, and report this with the daemon log' },
+      );
+    }
+    files[name] = digest;
+  }
+  return { files, size: Object.values(objects).reduce((sum, o) => sum + o.size, 0), urls: Object.values(objects).map((o) => o.url) };
 }
 
 type Store = (at: string, write: (up: ObjectUpload) => Promise<Buffer | undefined>) => Promise<{ size: number; uploaded: () => number }>;
