@@ -14,9 +14,10 @@
  * It is a process of its own so that the daemon's memory and event loop stay out of
  * the data path, and so that a streamer that dies is just a child that exited.
  */
+
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { type ArrivalMessage, Arrivals } from './arrivals.js';
-import { readFileSync } from 'node:fs';
 import { capture, type StreamStats } from './capture.js';
 import { DamagedChunk } from './chunk.js';
 import { prewarm } from './codec-pool.js';

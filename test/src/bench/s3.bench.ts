@@ -49,7 +49,6 @@ function median(xs: number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-
 async function daemonPeak(d: TestDaemon, fn: () => Promise<unknown>): Promise<number> {
   await writeFile(`/proc/${d.pid}/clear_refs`, '5');
   daemonRssAtStart.push(Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${d.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);

@@ -19,6 +19,9 @@ function memoryBucket(failAfter = Number.POSITIVE_INFINITY) {
     download: () => {
       throw new Error('not used');
     },
+    openRanges: () => {
+      throw new Error('not used');
+    },
     list: async () => [],
     remove: async (urls) => {
       removed.push(...urls);
