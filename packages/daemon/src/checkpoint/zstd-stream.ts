@@ -96,7 +96,35 @@ abstract class ZstdStage extends Transform {
   }
 }
 
+export interface ZstdEncoderOptions {
+  /** Gets each input chunk once it is compressed (read-buffers.ts). */
+  giveBack?: ((chunk: Buffer) => void) | undefined;
+}
+
 export class ZstdFrameEncoder extends ZstdStage {
+  readonly #giveBack: ((chunk: Buffer) => void) | undefined;
+  /** Input chunks in the queue, given back once compressed. */
+  #held: Buffer[] = [];
+
+  constructor(opts: ZstdEncoderOptions = {}) {
+    super();
+    this.#giveBack = opts.giveBack;
+  }
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.#giveBack) this.#held.push(chunk);
+    super._transform(chunk, encoding, callback);
+  }
+
+  /** After each run the queue is empty: its chunks are compressed. */
+  protected override async run(src: Buffer, end: boolean): Promise<number> {
+    const rc = await super.run(src, end);
+    const held = this.#held;
+    this.#held = [];
+    for (const chunk of held) this.#giveBack?.(chunk);
+    return rc;
+  }
+
   protected create(codec: ZstdCodec): ZstdContext {
     // Content checksums make a corrupted archive fail to decode instead of restoring garbage.
     return codec.zstdEncoderCreate(LEVEL, 0, true);
