@@ -12,10 +12,12 @@ say() { echo "[setup] $*"; }
 # Debian packages: iptables comes with install-criu.sh; perl-base runs the criu restore shim and
 # the runc shim; runc and busybox-static (the rootfs of the runc tests' containers) for the runc plugin;
 # containerd (and its ctr) for the containerd plugin: its tests start a containerd of their own;
-# gcc, libc6-dev and liblz4-dev build the streamer plugin's small native helper (against Node's own headers, linking liblz4);
+# gcc, libc6-dev and liblz4-dev build the native lz4 codec of the daemon's archives and the streamer's
+# shards (against Node's own headers, linking liblz4), libzstd-dev the daemon's zstd codec (libzstd);
+# the zstd CLI checks in the codec's tests that archives are standard zstd;
 # curl and xz-utils fetch and unpack CRIU's source for its ZDTM tests (install-zdtm.sh).
 need=()
-for pkg in perl-base lz4 procps runc busybox-static containerd gcc libc6-dev liblz4-dev curl xz-utils; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+for pkg in perl-base lz4 procps runc busybox-static containerd gcc libc6-dev liblz4-dev libzstd-dev zstd curl xz-utils; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if ((${#need[@]})); then
   say "apt-get install ${need[*]}"
   apt-get update -qq >/dev/null

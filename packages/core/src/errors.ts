@@ -63,7 +63,7 @@ export const ERRORS = {
   },
   CEDANA_ERR_CODEC_UNAVAILABLE: {
     status: 'FAILED_PRECONDITION',
-    hint: 'the lz4 codec is built with a C compiler on first use: install gcc, libc6-dev and liblz4-dev (Debian), or dump with another --compression',
+    hint: 'the lz4 and zstd codecs are built with a C compiler on first use: install gcc, libc6-dev and liblz4-dev or libzstd-dev (Debian), or dump with another --compression',
   },
   CEDANA_ERR_NO_SPACE: {
     status: 'RESOURCE_EXHAUSTED',

@@ -60,8 +60,12 @@ export interface HelperCommand {
 export interface CheckpointStorage {
   /** The URL scheme it stores, without `://` (e.g. `s3`). */
   scheme: string;
-  /** A client built from the daemon's config (`storage.<scheme>.*` keys) and the standard environment. */
-  open(config: Config): StorageClient;
+  /**
+   * A client built from the daemon's config (`storage.<scheme>.*` keys) and the standard
+   * environment; a promise of one lets the plugin import its client's code on first use, not
+   * when the daemon loads it (storage-s3: the AWS SDK, ~15 MiB of a daemon that never sees s3://).
+   */
+  open(config: Config): StorageClient | Promise<StorageClient>;
 }
 
 export interface StorageClient {

@@ -21,8 +21,9 @@ export interface Codec {
   /**
    * Stages from the tar stream to the file (none for plain tar), for what follows the
    * head; `head` returns the head's plain bytes, and is called only once that stream ended.
+   * An encoder done with an input chunk (holding no reference to it) passes it to `giveBack`.
    */
-  encoders(head: () => Buffer): Transform[];
+  encoders(head: () => Buffer, giveBack?: (chunk: Buffer) => void): Transform[];
   /** Stages from the file to the tar stream; `source` is named in errors. */
   decoders(source: string): Transform[];
   /** How the archive's first entry is stored in front of what the encoders write (see stored-head.ts). */
@@ -35,7 +36,7 @@ export const CODECS = {
   tar: { extension: '.tar', encoders: () => [], decoders: () => [], head: TAR_HEAD },
   lz4: {
     extension: '.tar.lz4',
-    encoders: () => [new Lz4FrameEncoder()],
+    encoders: (_head?, giveBack?) => [new Lz4FrameEncoder({ giveBack })],
     decoders: (source) => [new Lz4FrameDecoder({ source })],
     head: LZ4_HEAD,
   },
@@ -56,7 +57,7 @@ export const CODECS = {
   },
   zstd: {
     extension: '.tar.zst',
-    encoders: () => [new ZstdFrameEncoder()],
+    encoders: (_head?, giveBack?) => [new ZstdFrameEncoder({ giveBack })],
     decoders: (source) => [new ZstdFrameDecoder({ source })],
     head: ZSTD_HEAD,
   },

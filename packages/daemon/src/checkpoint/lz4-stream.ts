@@ -23,12 +23,23 @@ const BLOCK_BYTES = 4 << 20;
 /** Level 0: lz4's fast mode, the one `lz4 -1` uses. */
 const LEVEL = 0;
 
+export interface Lz4EncoderOptions {
+  /** Gets each input chunk once it is compressed (read-buffers.ts). */
+  giveBack?: ((chunk: Buffer) => void) | undefined;
+}
+
 export class Lz4FrameEncoder extends Transform {
+  readonly #giveBack: ((chunk: Buffer) => void) | undefined;
   #codec!: Lz4Codec;
   #ctx!: Lz4Context;
   /** Where compressed bytes land before they are copied out at their size; reused. */
   #out = Buffer.alloc(0);
   #begun = false;
+
+  constructor(opts: Lz4EncoderOptions = {}) {
+    super();
+    this.#giveBack = opts.giveBack;
+  }
 
   override _construct(callback: (err?: Error | null) => void): void {
     lz4Ready().then((codec) => {
@@ -46,6 +57,7 @@ export class Lz4FrameEncoder extends Transform {
         const piece = chunk.subarray(at, at + BLOCK_BYTES);
         this.#emit(this.#codec.encoderUpdate(this.#ctx, piece, this.#room(this.#codec.encoderBound(this.#ctx, piece.length))));
       }
+      this.#giveBack?.(chunk);
       callback();
     } catch (err) {
       callback(err as Error);

@@ -1,36 +1,56 @@
 /**
- * The daemon's LZ4 codec: the SDK's native codec (liblz4, shared with the streamer's
- * shards: @cedana/plugin-sdk/native), built on first use into build/ of this package
- * and loaded once. A dump with lz4 asks for it before CRIU starts (lz4Ready), so a
- * machine without a C compiler or liblz4's headers refuses the dump with the job untouched.
+ * The daemon's native codecs, from the SDK's C sources (@cedana/plugin-sdk/native): LZ4
+ * (liblz4, shared with the streamer's shards) and zstd (libzstd), each built on first use
+ * into build/ of this package and loaded once. A dump with lz4 or zstd asks for its codec
+ * before CRIU starts (codecReady), so a machine without a C compiler or the library's
+ * headers refuses the dump with the job untouched.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CedanaError } from '@cedana/core';
-import { AddonBuildError, buildAddon, CODEC_LIBRARIES, CODEC_SOURCES, type Lz4Codec, loadAddon } from '@cedana/plugin-sdk/native';
+import {
+  AddonBuildError,
+  BUILD_NEEDS,
+  buildAddon,
+  CODEC_LIBRARIES,
+  CODEC_SOURCES,
+  type Lz4Codec,
+  loadAddon,
+  ZSTD_BUILD_NEEDS,
+  ZSTD_CODEC_LIBRARIES,
+  ZSTD_CODEC_SOURCES,
+  type ZstdCodec,
+} from '@cedana/plugin-sdk/native';
 
-const CODEC_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'codec.node');
+const BUILD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build');
 
-let loaded: Lz4Codec | undefined;
-let building: Promise<Lz4Codec> | undefined;
-
-/** Builds (if needed) and loads the codec; CEDANA_ERR_CODEC_UNAVAILABLE when it cannot. */
-export function lz4Ready(): Promise<Lz4Codec> {
-  building ??= buildAddon({ output: CODEC_PATH, sources: CODEC_SOURCES, libraries: CODEC_LIBRARIES }).then(
-    (path) => {
-      loaded = loadAddon<Lz4Codec>(path);
-      return loaded;
-    },
-    (err: unknown) => {
-      building = undefined; // a later call tries again (the packages may be installed by then)
-      const why = err instanceof AddonBuildError ? err.why : (err as Error).message;
-      throw new CedanaError('CEDANA_ERR_CODEC_UNAVAILABLE', `the lz4 codec cannot be built or loaded: ${why}`, { cause: err });
-    },
-  );
-  return building;
+/** One addon: built and loaded at most once at a time; a failed attempt is tried again next time. */
+function nativeCodec<T>(name: string, file: string, sources: string[], libraries: string[], needs: string): () => Promise<T> {
+  let building: Promise<T> | undefined;
+  return () => {
+    building ??= buildAddon({ output: join(BUILD_DIR, file), sources, libraries }).then(
+      (path) => loadAddon<T>(path),
+      (err: unknown) => {
+        building = undefined; // a later call tries again (the packages may be installed by then)
+        const why = err instanceof AddonBuildError ? err.why : (err as Error).message;
+        throw new CedanaError('CEDANA_ERR_CODEC_UNAVAILABLE', `the ${name} codec cannot be built or loaded: ${why}`, {
+          cause: err,
+          hint: `the ${name} codec is built on first use: install ${needs}, or dump with another --compression`,
+        });
+      },
+    );
+    return building;
+  };
 }
 
-/** The codec, once lz4Ready resolved; a stream stage that needs it awaits lz4Ready first. */
-export function lz4Loaded(): Lz4Codec | undefined {
-  return loaded;
+/** Builds (if needed) and loads the LZ4 codec; CEDANA_ERR_CODEC_UNAVAILABLE when it cannot. */
+export const lz4Ready = nativeCodec<Lz4Codec>('lz4', 'codec.node', CODEC_SOURCES, CODEC_LIBRARIES, BUILD_NEEDS);
+
+/** Builds (if needed) and loads the zstd codec; CEDANA_ERR_CODEC_UNAVAILABLE when it cannot. */
+export const zstdReady = nativeCodec<ZstdCodec>('zstd', 'zstd.node', ZSTD_CODEC_SOURCES, ZSTD_CODEC_LIBRARIES, ZSTD_BUILD_NEEDS);
+
+/** The codec an archive compression needs before CRIU starts, if any. */
+export async function codecReady(compression: string): Promise<void> {
+  if (compression === 'lz4') await lz4Ready();
+  else if (compression === 'zstd') await zstdReady();
 }

@@ -18,11 +18,12 @@ import { CedanaError, type Compression, compressionOf } from '@cedana/core';
 import { cancelled, sourceError, writeError } from './archive-errors.js';
 import { type ArchiveHead, existingHead, manifestHead } from './archive-head.js';
 import { fileSink, type OpenSink } from './archive-sink.js';
-import { archivePath, CODECS } from './codecs.js';
+import { archivePath, CODECS, type Codec } from './codecs.js';
 import { type CheckpointManifest, MANIFEST_FILE, type ManifestDraft, writeManifest } from './manifest.js';
 import { type OnProgress, progressStage } from './progress.js';
+import { ReadBuffers } from './read-buffers.js';
 import { scanFolder, tarEntryBytes } from './size.js';
-import { tarStream } from './tar-pack.js';
+import { READ_BYTES, tarStream } from './tar-pack.js';
 
 export interface ArchiveOptions {
   signal?: AbortSignal;
@@ -63,15 +64,17 @@ export async function packCheckpoint(dir: string, compression: Compression, opts
     return { path: folder, size: (await scanFolder(folder)).bytes, manifest };
   }
 
-  const codec = CODECS[compression];
+  const codec: Codec = CODECS[compression];
   const head = await planHead(folder, opts.manifest);
   const headBytes = codec.head.length(head.length);
   const sink = (opts.sink ?? fileSink(archivePath(folder, compression)))(headBytes);
-  const source = tarStream(folder, entries, head.onFile);
+  // The encoders give the read buffers back once they consumed them (read-buffers.ts).
+  const reads = new ReadBuffers(READ_BYTES);
+  const source = tarStream(folder, entries, head.onFile, reads);
   let size: number;
   try {
     const progress: Transform[] = onProgress ? [progressStage(restBytes, onProgress)] : [];
-    await pipeline([source, ...progress, ...codec.encoders(head.bytes), sink.stream], { signal });
+    await pipeline([source, ...progress, ...codec.encoders(head.bytes, (chunk) => reads.giveBack(chunk)), sink.stream], { signal });
     size = await sink.commit(codec.head.encode(head.bytes()));
   } catch (err) {
     // Both ends closed before anything is removed.

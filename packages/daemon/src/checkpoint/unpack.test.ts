@@ -98,7 +98,7 @@ describe('unpackCheckpoint refusals', () => {
       await writeFile(archive, bytes);
       await assertRefused(archive, {
         code: 'CEDANA_ERR_CHECKPOINT_INVALID',
-        message: new RegExp(`${archive} is damaged at byte \\d+ of its zstd stream`),
+        message: new RegExp(`${archive} is damaged near byte \\d+ of its zstd stream`),
       });
     }
   });

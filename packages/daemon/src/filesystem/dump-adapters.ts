@@ -6,7 +6,7 @@ import { CedanaError, compressionOf, type DumpAdapter, fileNameFor, isCedanaErro
 import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
 import { type ArchiveCompression, archivePath, CODECS } from '../checkpoint/codecs.js';
 import { type ManifestDraft, writeManifest } from '../checkpoint/manifest.js';
-import { lz4Ready } from '../checkpoint/native-codec.js';
+import { codecReady } from '../checkpoint/native-codec.js';
 import { makePrivate, PRIVATE_DIR_MODE } from '../checkpoint/private-modes.js';
 import { type DumpIntent, NO_INTENT } from '../jobs/dump-journal.js';
 import { dumpPlace } from './dump-place.js';
@@ -30,7 +30,7 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
       // Streams are compressed by the streamer as CRIU writes them: the folder itself is not packed.
       const streamed = (req.streams ?? 0) > 0;
       // The codec packing will need, before CRIU touches the job (built on first use).
-      if (!streamed && req.compression === 'lz4') await lz4Ready();
+      if (!streamed) await codecReady(req.compression);
       const id = randomBytes(6).toString('hex');
       // A generated name is unique to the second; the ID tells two dumps within one second apart:
       // the first one's folder, or the archive it was packed into (the folder is gone then), is there.

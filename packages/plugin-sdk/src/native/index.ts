@@ -2,7 +2,9 @@
  * @cedana/plugin-sdk/native: the native LZ4 codec that the daemon's archives and the
  * streamer's shards share (native/lz4block.c, native/lz4frame.c: liblz4, the reference C
  * library; lz4-napi's Rust port compresses checkpoint pages ~3x slower and allocates its
- * outputs in a pool that RSS does not give back), and the build of an addon from C
+ * outputs in a pool that RSS does not give back), the native zstd codec of the daemon's
+ * zstd archives (native/zstdframe.c: libzstd's streaming API, an addon of its own so that a
+ * machine without libzstd still has lz4), and the build of an addon from C
  * sources with the machine's C compiler against the running Node's own headers, the
  * first time it is needed (N-API's ABI is stable: one build serves every Node that can
  * load it; a changed source is rebuilt). Light on purpose (Node built-ins only): the
@@ -44,6 +46,24 @@ export interface Lz4Frame {
 
 export type Lz4Codec = Lz4Block & Lz4Frame;
 
+declare const zstdContext: unique symbol;
+/** One libzstd streaming context (freed when collected). */
+export type ZstdContext = { readonly [zstdContext]: 'encoder' | 'decoder' };
+
+/**
+ * Streaming zstd frames, as the `zstd` CLI reads and writes them: zstdframe.c. Each call runs
+ * on libuv's thread pool; one call at a time per context, src and dst untouched until it settles.
+ */
+export interface ZstdCodec {
+  /** workers: libzstd's own compression threads (0: none, the call's pool thread compresses). */
+  zstdEncoderCreate(level: number, workers: number, contentChecksum: boolean): ZstdContext;
+  /** [src consumed, dst written, still to flush]: until src is consumed or dst is full; `end` closes the frame (0 left: closed). */
+  zstdEncode(encoder: ZstdContext, src: Uint8Array, dst: Uint8Array, end: boolean): Promise<[number, number, number]>;
+  zstdDecoderCreate(): ZstdContext;
+  /** [src consumed, dst written, hint: 0 once a frame ended]; rejects (code 'ZSTD') on damaged data. */
+  zstdDecode(decoder: ZstdContext, src: Uint8Array, dst: Uint8Array): Promise<[number, number, number]>;
+}
+
 const nativeDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native');
 /** lz4block.c: an addon that has its own module init calls `lz4block_init(env, exports)`. */
 export const LZ4_BLOCK_SOURCE = join(nativeDir, 'lz4block.c');
@@ -55,6 +75,10 @@ export const CODEC_SOURCES = [join(nativeDir, 'codec.c'), LZ4_BLOCK_SOURCE, LZ4_
 export const CODEC_LIBRARIES = ['lz4'];
 /** What to install when a build fails, for health checks and hints. */
 export const BUILD_NEEDS = 'a C compiler and the liblz4 headers (Debian: apt-get install gcc libc6-dev liblz4-dev)';
+/** The zstd codec addon (zstd.c's module init registers zstdframe.c). */
+export const ZSTD_CODEC_SOURCES = [join(nativeDir, 'zstd.c'), join(nativeDir, 'zstdframe.c')];
+export const ZSTD_CODEC_LIBRARIES = ['zstd'];
+export const ZSTD_BUILD_NEEDS = 'a C compiler and the libzstd headers (Debian: apt-get install gcc libc6-dev libzstd-dev)';
 
 /** Why an addon could not be built (no compiler, no headers, a compile error), in `why`. */
 export class AddonBuildError extends Error {
