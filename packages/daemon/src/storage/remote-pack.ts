@@ -131,7 +131,7 @@ async function liveObjects(live: LiveUploads, digests: Record<string, FileDigest
       throw new CedanaError(
         'CEDANA_ERR_CHECKPOINT_INVALID',
         `${url} has ${size} bytes, but its writer ${digest ? `wrote ${digest.size}` : 'left no digest of it'}`,
-        { hint: 'the streamer and the upload disagree: dump again, and report this with the daemon log' },
+        { hint: 'the plugin that wrote it and the upload disagree: dump again, and report this with the daemon log' },
       );
     }
     files[name] = digest;
