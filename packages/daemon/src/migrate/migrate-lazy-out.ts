@@ -15,12 +15,12 @@
  * the copy ends: a source that dies then loses the job (the target's process is killed when its
  * lazy-pages fails), the price of post-copy.
  */
-import { type BaseContext, CedanaError, clientTlsOf, fileNameFor, HOST_VERSION, type Measured } from '@cedana/core';
+import { type BaseContext, CedanaError, clientTlsOf, fileNameFor, type Measured } from '@cedana/core';
 import type { Job, MigrateReq, MigrateResp } from '@cedana/core/proto';
 import { CheckpointSender } from './checkpoint-sender.js';
 import { bootId, pidNamespace } from './host-identity.js';
 import { migrateDir } from './migrate-dir.js';
-import { dropCheckpoint, jobLogOf, type MigrateDeps, residentBytes } from './migrate-out.js';
+import { askTarget, dropCheckpoint, jobLogOf, type MigrateDeps } from './migrate-out.js';
 import { PageSlot, type PagesEnd, relay } from './page-relay.js';
 import { dialTarget, type TargetDaemon } from './target-client.js';
 
@@ -29,22 +29,7 @@ export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured,
   const targetJid = req.targetJid || job.jid;
   const target = await dialTarget(req.to, req.token, clientTlsOf(d.config));
   try {
-    const prep = await target
-      .prepare({
-        jid: targetJid,
-        type: job.type,
-        cedanaVersion: HOST_VERSION,
-        bytes: await residentBytes(job.state?.pid ?? 0),
-        streams: 0,
-        attachable: job.attachable,
-        lazy: true,
-      })
-      .catch((err: Error & { remoteCode?: string }) => {
-        throw new CedanaError(
-          'CEDANA_ERR_MIGRATE_REFUSED',
-          `the target ${req.to} refused job "${job.jid}" before anything froze: ${err.message}${err.remoteCode ? ` (${err.remoteCode})` : ''}`,
-        );
-      });
+    const prep = await askTarget(target, req, job, { jid: targetJid, streams: 0, lazy: true });
     // The frozen tree keeps its PIDs until the copy ends: a target sharing this PID space could
     // not restore a job of the host's PID namespace beside it.
     if (!job.pidNamespace && prep.bootId === (await bootId()) && prep.pidNs === (await pidNamespace()))

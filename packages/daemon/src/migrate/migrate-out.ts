@@ -25,13 +25,13 @@ import {
   type Logger,
   type Measured,
 } from '@cedana/core';
-import type { Job, MigrateReq, MigrateResp } from '@cedana/core/proto';
+import type { Job, MigratePrepareResp, MigrateReq, MigrateResp } from '@cedana/core/proto';
 import type { JobManager } from '../jobs/job-manager.js';
 import type { Store } from '../store/store.js';
 import { CheckpointSender } from './checkpoint-sender.js';
 import { migrateDir } from './migrate-dir.js';
 import { migrateLazily } from './migrate-lazy-out.js';
-import { dialTarget } from './target-client.js';
+import { dialTarget, type TargetDaemon } from './target-client.js';
 
 export interface MigrateDeps {
   jobs: JobManager;
@@ -56,22 +56,7 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
 
   const target = await dialTarget(req.to, req.token, clientTlsOf(d.config));
   try {
-    const prep = await target
-      .prepare({
-        jid: targetJid,
-        type: job.type,
-        cedanaVersion: HOST_VERSION,
-        bytes: await residentBytes(job.state.pid),
-        streams,
-        attachable: job.attachable,
-        lazy: false,
-      })
-      .catch((err: Error & { remoteCode?: string }) => {
-        throw new CedanaError(
-          'CEDANA_ERR_MIGRATE_REFUSED',
-          `the target ${req.to} refused job "${job.jid}" before anything froze: ${err.message}${err.remoteCode ? ` (${err.remoteCode})` : ''}`,
-        );
-      });
+    const prep = await askTarget(target, req, job, { jid: targetJid, streams, lazy: false });
     const t1 = performance.now();
 
     const parent = req.keep ? d.config['checkpoint.dir'] : await migrateDir(d.config);
@@ -122,6 +107,29 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
 }
 
 /** A job writing to a file (not through an I/O holder) needs that file on the target too. */
+/** MigratePrepare: the target checks token, version, plugins, JID and room; a refusal comes before anything froze. */
+export async function askTarget(
+  target: TargetDaemon,
+  req: MigrateReq,
+  job: Job,
+  ask: { jid: string; streams: number; lazy: boolean },
+): Promise<MigratePrepareResp> {
+  return target
+    .prepare({
+      ...ask,
+      type: job.type,
+      cedanaVersion: HOST_VERSION,
+      bytes: await residentBytes(job.state?.pid ?? 0),
+      attachable: job.attachable,
+    })
+    .catch((err: Error & { remoteCode?: string }) => {
+      throw new CedanaError(
+        'CEDANA_ERR_MIGRATE_REFUSED',
+        `the target ${req.to} refused job "${job.jid}" before anything froze: ${err.message}${err.remoteCode ? ` (${err.remoteCode})` : ''}`,
+      );
+    });
+}
+
 export async function jobLogOf(job: Job): Promise<{ path: string; mode: number } | undefined> {
   if (job.type !== 'process' || job.attachable || !job.log) return undefined;
   const st = await stat(job.log).catch(() => undefined);
