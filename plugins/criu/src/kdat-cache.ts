@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, readlink, rename, stat, statfs, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { cleanExec } from '@cedana/plugin-sdk';
 
 const run = promisify(execFile);
 
@@ -138,7 +139,9 @@ async function isCache(path: string): Promise<boolean> {
 async function probe(binary: string): Promise<Buffer | undefined> {
   const script = 'mount -t tmpfs -o size=1m,mode=0700 cedana-kdat /run && "$0" check >/dev/null 2>&1; exec cat /run/criu.kdat';
   try {
-    const { stdout } = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, binary], {
+    // cleanExec: criu must not inherit the daemon's fds (its LevelDB files among them).
+    const clean = cleanExec('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, binary]);
+    const { stdout } = await run(clean.file, clean.args, {
       encoding: 'buffer',
       timeout: 30_000,
       maxBuffer: 1024 * 1024,

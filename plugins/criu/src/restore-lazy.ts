@@ -10,13 +10,12 @@
  * exits 0. If it fails before that, the restored process has holes where its memory
  * should be: it is killed rather than left running on zero pages.
  */
-import { spawn } from 'node:child_process';
 import { chmod, copyFile, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PageChannel, RestoreContext } from '@cedana/plugin-sdk';
+import { type PageChannel, type RestoreContext, spawnClean } from '@cedana/plugin-sdk';
 import { criuFailure } from './criu-failure.js';
 import { readLogLines } from './criu-log.js';
 import { type CriuRun, describeRun } from './criu-process.js';
@@ -57,7 +56,7 @@ export async function startLazyPages(binary: string, imagesDir: string, channel?
   const errFile = await open(errPath, 'w', 0o600);
   // With a channel the daemon holds the socket's other end: the copy cannot outlive the daemon.
   const stdio = channel ? (['ignore', errFile.fd, errFile.fd, 'pipe'] as const) : (['ignore', errFile.fd, errFile.fd] as const);
-  const child = spawn(binary, args, { detached: true, stdio: [...stdio] });
+  const child = spawnClean(binary, args, { detached: true, stdio: [...stdio] });
   await errFile.close();
   const printed = async () => (await readFile(errPath, 'utf8').catch(() => '')).slice(0, 16 * 1024);
   const ended = new Promise<CriuRun>((resolve) => {
