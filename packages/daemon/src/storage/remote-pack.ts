@@ -36,8 +36,17 @@ export async function packToStorage(dir: string, compression: Compression, opts:
   const { client, url, signal } = opts;
   const running = new Set<ObjectUpload>();
   const stored: string[] = [];
+  /** Every store() not settled yet: a failure waits for them, so none completes after the clean-up. */
+  const pending = new Set<Promise<unknown>>();
   /** Uploads `write`'s bytes to the object `at`; a completed object is removed again if a later step fails. */
-  const store = async (at: string, write: (up: ObjectUpload) => Promise<Buffer | undefined>, reserve?: number) => {
+  const store = (at: string, write: (up: ObjectUpload) => Promise<Buffer | undefined>, reserve?: number) => {
+    const storing = storeOne(at, write, reserve);
+    pending.add(storing);
+    const settled = () => pending.delete(storing);
+    storing.then(settled, settled);
+    return storing;
+  };
+  const storeOne = async (at: string, write: (up: ObjectUpload) => Promise<Buffer | undefined>, reserve?: number) => {
     let uploaded = 0;
     const up = client.upload(at, {
       signal,
@@ -113,6 +122,8 @@ export async function packToStorage(dir: string, compression: Compression, opts:
   } catch (err) {
     await opts.live?.abort();
     await Promise.all([...running].map((u) => u.abort().catch(() => {})));
+    // An upload that finished meanwhile (a retry of its PUT) is in `stored` once it settled.
+    await Promise.allSettled([...pending]);
     if (stored.length > 0) await client.remove(stored).catch(() => {});
     throw err;
   }
@@ -147,12 +158,17 @@ async function uploadFiles(dir: string, manifest: CheckpointManifest, opts: Remo
   const total = names.reduce((sum, n) => sum + (manifest.files[n]?.size ?? 0), 0);
   let done = 0;
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < names.length) {
+    // After the first failure no worker starts another file: the caller cleans up what was stored.
+    while (next < names.length && !failed) {
       const name = names[next++] as string;
       const { size } = await store(objectUrl(opts.url, name), async (up) => {
         await pipeline(createReadStream(join(dir, name), { highWaterMark: 1 << 20 }), up.stream, { signal: opts.signal });
         return undefined;
+      }).catch((err: unknown) => {
+        failed = true;
+        throw err;
       });
       done += size;
       opts.onProgress?.(done, total);
