@@ -38,6 +38,9 @@ describe('pidNamespaceExec and namespaceInit', () => {
       assert.equal(await readlink(`/proc/${init}/fd/0`), '/dev/null');
       assert.equal(await readlink(`/proc/${init}/fd/1`), log);
       const { readdir } = await import('node:fs/promises');
+      // Until sh has exec'd sleep, its `ls | grep` pipeline may hold a pipe's fd.
+      const comm = async () => (await readFile(`/proc/${init}/comm`, 'utf8').catch(() => '')).trim();
+      for (let i = 0; i < 200 && (await comm()) !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 10));
       assert.deepEqual((await readdir(`/proc/${init}/fd`)).sort(), ['0', '1', '2']);
       const seen = async () => (await readFile(log, 'utf8').catch(() => '')).split('\n');
       for (let i = 0; i < 100 && (await seen()).length < 3; i++) await new Promise((r) => setTimeout(r, 20));
