@@ -250,7 +250,14 @@ describe('checkpoint streams (--streams N, the streamer plugin)', () => {
       const ckpt = (await readdir(dir).catch(() => [] as string[]))[0];
       const size = ckpt ? ((await stat(join(dir, ckpt, 'img-0.lz4')).catch(() => undefined))?.size ?? 0) : 0;
       if (size < 1 << 20) continue;
-      killed = execFileSync('pgrep', ['-f', 'cedana-streamer capture'], { encoding: 'utf8' }).trim().split('\n');
+      // Only this daemon's streamer (-P): other daemons on the machine may be streaming too.
+      try {
+        killed = execFileSync('pgrep', ['-P', String(d.pid), '-f', 'cedana-streamer capture'], { encoding: 'utf8' })
+          .trim()
+          .split('\n');
+      } catch {
+        continue; // pgrep exits 1 when nothing matches
+      }
       for (const pid of killed) process.kill(Number(pid), 'SIGKILL');
     }
     assert.ok(killed.length > 0, 'the streamer was caught writing its shards');
