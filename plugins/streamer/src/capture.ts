@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CodecPool } from './codec-pool.js';
 import { followCriu, listenForCriu, stopControl } from './control.js';
-import { CHUNK_HEADER, CHUNK_SIZE, type ImageEntry, INDEX_FILE, INDEX_FORMAT, type StreamIndex, shardName } from './format.js';
+import { CHUNK_HEADER, CHUNK_SIZE, type ImageEntry, INDEX_FILE, INDEX_FORMAT, parseIndex, type StreamIndex, shardName } from './format.js';
 import { loadAddon, type NativeHelper } from './native.js';
 import { PIPE_PIECE, PIPE_SIZE } from './pipes.js';
 import { type Slot, SlotPool, slotBytes } from './slots.js';
@@ -102,7 +102,12 @@ async function writeIndex(dir: string, streams: number, images: ImageEntry[], sh
     images,
     shards: shards.map((s) => s.storedBytes),
   };
-  await writeFile(join(dir, INDEX_FILE), JSON.stringify(index));
+  // The same checks a restore makes: a dump whose index does not add up fails here (the
+  // job goes on) rather than leaving a checkpoint that no restore can read.
+  const text = JSON.stringify(index);
+  const wrong = parseIndex(text, streams);
+  if (typeof wrong === 'string') throw new Error(`the index of this dump does not add up: ${wrong}`);
+  await writeFile(join(dir, INDEX_FILE), text);
 }
 
 /** One CRIU dump being taken: its open pipes, the chunks in flight, the index as it grows. */
@@ -113,8 +118,12 @@ class Capture {
   readonly finished: Promise<void>;
   rawTotal = 0;
   storedTotal = 0;
-  /** CRIU's pipes being read, by fd. */
-  private readonly pipes = new Set<number>();
+  /**
+   * How many of CRIU's pipes are being read. A count, not a set of fds: a pipe's fd is free
+   * for reuse once its close is done, before its reader's last line runs, and CRIU's next
+   * pipe (inventory.img, the last) often gets the same number.
+   */
+  private reading = 0;
   /** Readers waiting for room (see room()). */
   private readonly waiting: (() => void)[] = [];
   private readonly pending = new Set<Promise<void>>();
@@ -158,7 +167,7 @@ class Capture {
    */
   private async readImage(name: string, fd: number): Promise<void> {
     const image = this.images.push({ name, size: 0, chunks: [] }) - 1;
-    this.pipes.add(fd);
+    this.reading++;
     this.addon.setPipeSize(fd, PIPE_SIZE);
     try {
       for (let seq = 0, eof = false; !eof; ) {
@@ -179,7 +188,7 @@ class Capture {
       this.fail(new Error(`reading image ${name} from CRIU: ${(err as Error).message}`));
     } finally {
       await close(fd).catch(() => {});
-      this.pipes.delete(fd);
+      this.reading--;
       this.maybeDone();
     }
   }
@@ -223,7 +232,7 @@ class Capture {
   }
 
   private maybeDone(): void {
-    if (!this.criuDone || this.pipes.size > 0 || this.failure) return;
+    if (!this.criuDone || this.reading > 0 || this.failure) return;
     Promise.all(this.pending).then(
       () => this.resolve(),
       (err: Error) => this.fail(err),
