@@ -11,6 +11,7 @@ import { IMAGE, TestContainerd } from '../harness/containerd.js';
 import { counts, lastCount, waitForCount } from '../harness/counter.js';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 import { containerId, removeJobLogs } from '../harness/runc.js';
+import { TestS3 } from '../harness/s3.js';
 
 interface JobJson {
   jid: string;
@@ -28,14 +29,17 @@ const COUNTER = ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; d
 describe('containerd containers go on where they stopped', () => {
   let c: TestContainerd;
   let d: TestDaemon;
+  let s3: TestS3;
   before(async () => {
     c = await TestContainerd.start();
-    d = await TestDaemon.start({ CONTAINERD_ADDRESS: c.socket });
+    s3 = await TestS3.start(['ctd-ckpts']);
+    d = await TestDaemon.start({ CONTAINERD_ADDRESS: c.socket, ...s3.env });
   });
   after(async () => {
     await removeJobLogs(d).catch(() => {});
     await d?.stop();
     await c?.stop();
+    await s3?.remove();
   });
 
   const job = async (jid: string) => (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === jid) as JobJson;
@@ -101,6 +105,32 @@ describe('containerd containers go on where they stopped', () => {
       return j.state.status === 'exited' ? j : undefined;
     });
     assert.equal(exited.state.exitSignal, 'SIGKILL', 'Tasks.Wait told how the task ended');
+    await waitFor('container removed', () => (c.containers(ns).length === 0 ? true : undefined));
+  });
+
+  it('dumps a container to s3:// and restores it from there, as the job and as a new container', async () => {
+    const ns = await c.namespace();
+    const id = containerId();
+    const jid = `ctd-${id}`;
+    await d.ok(['run', 'containerd', '--image', IMAGE, '--id', id, '--namespace', ns, '--jid', jid, '--', ...COUNTER]);
+    const log = (await job(jid)).log;
+    await waitForCount(log, 3);
+    await d.ok(['dump', 'job', jid, '--leave-running', '--dir', 's3://ctd-ckpts/c', '--compression', 'zstd']);
+    const path = (await job(jid)).lastCheckpoint?.path ?? '';
+    assert.match(path, /^s3:\/\/ctd-ckpts\/c\/dump-containerd-/, 'the checkpoint is in the bucket');
+    await d.ok(['dump', 'job', jid, '--dir', 's3://ctd-ckpts/c', '--compression', 'lz4']);
+    const atDump = await stopped(log);
+    await d.ok(['restore', 'job', jid]);
+    assert.equal(c.task(ns, id)?.status, 'running');
+    await wentOn(log, atDump);
+    await d.ok(['job', 'kill', jid]);
+    await waitFor('container removed', () => (c.containers(ns).length === 0 ? true : undefined));
+
+    // The first (--leave-running) checkpoint, restored from the bucket as a new container.
+    const copy = containerId('s3copy');
+    const restored = await d.ok(['restore', 'containerd', '--path', path, '--id', copy, '--namespace', ns]);
+    assert.equal(c.task(ns, copy)?.status, 'running');
+    await d.ok(['job', 'kill', /restored job (\S+)/.exec(restored)?.[1] ?? '']);
     await waitFor('container removed', () => (c.containers(ns).length === 0 ? true : undefined));
   });
 
