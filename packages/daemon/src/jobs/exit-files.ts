@@ -4,12 +4,20 @@
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type ExitStatus, fileNameFor, type Logger, signalName } from '@cedana/core';
 
 /** The exit status file of job `jid` in `dir` (a JID from before the name rule never makes the path). */
 export function exitFilePath(dir: string, jid: string): string {
   return join(dir, `${fileNameFor(jid)}.json`);
 }
+
+/**
+ * How long a reaped process's status may take to reach its file: the restore shim reaps
+ * the process (its PID is gone, which is what the daemon saw) and only then writes the file.
+ */
+const SETTLE_MS = 2000;
+const SETTLE_POLL_MS = 50;
 
 export class ExitFiles {
   constructor(
@@ -41,5 +49,13 @@ export class ExitFiles {
       this.log.warn({ jid, file }, 'unreadable exit status file');
     }
     return undefined;
+  }
+
+  /** The exit status left for a job whose process was just seen gone: its writer may still be at it (SETTLE_MS). */
+  async settled(jid: string): Promise<ExitStatus | undefined> {
+    for (const until = Date.now() + SETTLE_MS; ; await sleep(SETTLE_POLL_MS)) {
+      const s = await this.read(jid);
+      if (s || Date.now() >= until) return s;
+    }
   }
 }

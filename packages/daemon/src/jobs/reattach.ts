@@ -15,8 +15,9 @@ export async function reattach(job: Job, ioDir: string, exitFiles: ExitFiles): P
   if (!state) return undefined;
   const ticks = await processStartTime(state.pid);
   if (ticks === undefined || !(await isAlive(state.pid)) || (state.startTicks && ticks !== state.startTicks)) return undefined;
-  const watched = () => watchProcess(state.pid, ticks).exited.then(async (s) => (await exitFiles.read(job.jid)) ?? s);
+  const watched = () => watchProcess(state.pid, ticks).exited.then(async (s) => (await exitFiles.settled(job.jid)) ?? s);
   const holder = job.attachable ? await reconnectHolder(ioDir, job.jid) : undefined;
   const exited = holder ? holder.exited.then((s) => s ?? watched()) : watched();
   return holder ? { pid: state.pid, exited, stdio: holder.stdio, holder } : { pid: state.pid, exited };
 }
+
