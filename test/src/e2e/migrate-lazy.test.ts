@@ -19,7 +19,7 @@ interface JobJson {
   state: { pid: number; status: string; startTicks: number };
 }
 
-const MIGRATE_DIR = '/dev/shm/cedana-e2e-migrate-lazy-src';
+const MIGRATE_DIR = `/dev/shm/cedana-e2e-migrate-lazy-src-${process.pid}`; // another run beside this one has its own
 const jobOf = async (d: { json<T>(a: string[]): Promise<T> }, jid: string) => (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === jid);
 
 function assertNoGap(all: number[], what: string): void {
