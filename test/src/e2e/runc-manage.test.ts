@@ -1,6 +1,6 @@
 /** A container that runc already runs becomes a managed job, and is checkpointed and restored as one. */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { counts, lastCount, waitForCount } from '../harness/counter.js';
@@ -67,10 +67,12 @@ describe('manage runc', () => {
 
   it('notices when an adopted container ends, though its exit code cannot be known', async () => {
     const dir = join(d.dir, 'short');
-    await makeBundle(dir, { args: ['sh', '-c', 'sleep 1; exit 3'] });
+    // It ends once told to (/data/end), not after a while: under load, managing it took longer than a second.
+    const data = await makeBundle(dir, { args: ['sh', '-c', 'while [ ! -e /data/end ]; do sleep 0.1; done; exit 3'] });
     const id = containerId('short');
     runcRunDetached(root, dir, id);
     await d.ok(['manage', 'runc', '--id', id, '--root', root, '--jid', 'short']);
+    await writeFile(join(data, 'end'), '');
     const ended = await waitFor('job exited', async () => {
       const j = await job('short');
       return j.state.status === 'exited' ? j : undefined;
