@@ -2,7 +2,8 @@
  * A second "host" on this machine for migration tests: a network namespace joined to this
  * one by a veth pair (addresses picked here, in 10.0.0.0/8), and a mount namespace with private
  * tmpfs folders for the target daemon's DB, checkpoints, migrate folder, plugins (a copy) and
- * /var/log, so neither daemon sees the other's files except what a test passes (/tmp is shared).
+ * /var/log, so neither daemon sees the other's files except what a test passes (/tmp is shared),
+ * and a sysfs of its own network namespace with the cgroup hierarchies under it, as a host has.
  * A holder process (`sleep`) keeps both namespaces alive across daemon restarts; `destroy()`
  * kills it and deletes the namespace (and with it the veth pair), even after a failure.
  */
@@ -82,14 +83,22 @@ export class TargetHost {
     // The plugins this host's daemons use: setup's folder unless the environment names another (a shell quoted path).
     const plugins = process.env.CEDANA_PLUGINS_DIR || CONFIG_KEYS['plugins.dir'].default;
     if (!plugins.startsWith('/') || plugins === '/') throw new Error(`the plugins folder must be an absolute path, found ${plugins}`);
+    // `ip netns exec` would replace /sys with a bare sysfs of the namespace, without the cgroup
+    // hierarchies under /sys/fs/cgroup that every real host's init mounts; a job's mount namespace
+    // (`run process --pid-ns`) names them, and a restore binds them again. So the holder enters
+    // the network namespace by nsenter, and gives the target what a host has: a sysfs of its own
+    // network namespace with the cgroup hierarchies mounted under it (this machine's, moved there).
     const script = [
       `mount -t tmpfs -o mode=0700 cedana-target ${r}`,
+      `mkdir ${r}/cgroup && mount --rbind /sys/fs/cgroup ${r}/cgroup`,
+      'umount -l /sys && mount -t sysfs cedana-target-sys /sys',
+      `mount --move ${r}/cgroup /sys/fs/cgroup && rmdir ${r}/cgroup`,
       'mount -t tmpfs -o mode=0755 cedana-target-log /var/log',
       `mkdir -p ${r}/plugins && cp -a '${plugins.replaceAll("'", "'\\''")}'/. ${r}/plugins/`,
       'echo ready',
       `exec sleep ${HOLDER_SECONDS}`,
     ].join(' && ');
-    this.holder = spawn('ip', ['netns', 'exec', this.ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script], {
+    this.holder = spawn('nsenter', [`--net=/run/netns/${this.ns}`, '--', 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const holder = this.holder;
