@@ -1,9 +1,10 @@
 /**
  * `cedana migrate job J --to ADDRESS`: two daemons on this machine as two hosts. The target
  * runs in a network and mount namespace of its own (harness/target-host.ts) and is reached over
- * TCP with its token; a second describe uses a target on a unix socket. Until jobs run in their
- * own PID namespace, the migrated process needs its PID free on the target: the same machine's
- * PIDs, freed by the dump (the restore waits up to 5 s for it).
+ * TCP with its token; a second describe uses a target on a unix socket. A job of the host's PID
+ * namespace needs its PID free on the target: the same machine's PIDs, freed by the dump (the
+ * restore waits up to 5 s for it). A job run with --pid-ns needs none: it comes back as init of a
+ * new PID namespace, its mount namespace rebuilt from the target's own mounts.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile, rm } from 'node:fs/promises';
@@ -19,6 +20,7 @@ interface JobJson {
   jid: string;
   log: string;
   attachable: boolean;
+  pidNamespace?: boolean;
   migratedTo?: string;
   state: { pid: number; status: string; startTicks: number };
 }
@@ -28,6 +30,12 @@ const jobOf = async (d: { json<T>(a: string[]): Promise<T> }, jid: string) => (a
 /** Every count is the one before plus one: nothing was lost or repeated, so the job never restarted. */
 function assertNoGap(all: number[], what: string): void {
   for (let i = 1; i < all.length; i++) assert.equal(all[i], (all[i - 1] as number) + 1, `${what}: ${all.slice(Math.max(0, i - 3), i + 2)}`);
+}
+
+/** The PIDs of `pid` in each namespace, host first (NSpid of /proc/PID/status). */
+async function nsPids(pid: number): Promise<number[]> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return (/^NSpid:\s+(.*)$/m.exec(status)?.[1] ?? '').trim().split(/\s+/).map(Number);
 }
 
 async function gone(pid: number): Promise<boolean> {
@@ -90,6 +98,25 @@ describe('migration to a daemon in its own network and mount namespace, over TCP
     assert.equal((await t.inside(['ls', '-A', `${t.root}/migrate`])).stdout, '', 'nothing received stays on the target');
     assert.deepEqual(await src.json<unknown[]>(['checkpoints']), [], 'no checkpoint on the source without --keep');
     await t.ok(['job', 'kill', 'counter']);
+  });
+
+  it('moves a job in its own PID namespace (--pid-ns): init of a new one there, on the mounts of the target', async () => {
+    const file = join(src.dir, 'pidns.count');
+    await src.ok(['run', 'process', '--pid-ns', '--jid', 'pidns', '--', ...counterScript(file)]);
+    await waitForCount(file, 3);
+    await src.ok(['migrate', 'job', 'pidns', '--to', t.address, '--token', t.token]);
+    await waitForCount(file, (await lastCount(file)) + 5);
+    assertNoGap(await counts(file), 'the counter');
+    const there = await jobOf(t, 'pidns');
+    assert.equal(there?.state.status, 'running');
+    assert.equal(there?.pidNamespace, true);
+    const pid = there?.state.pid ?? 0;
+    assert.deepEqual(await nsPids(pid), [pid, 1], 'init of a PID namespace of its own on the target');
+    // Its mounts are the target's: /sys shows the target's network devices (its end of the veth), and its cgroups.
+    const net = await readdir(`/proc/${pid}/root/sys/class/net`);
+    assert.ok(net.some((n) => n.startsWith('vct-')) && !net.some((n) => n.startsWith('vcs-')), `the target's sysfs: ${net}`);
+    assert.ok((await readdir(`/proc/${pid}/root/sys/fs/cgroup`)).length > 0, 'and the cgroup hierarchies under it');
+    await t.ok(['job', 'kill', 'pidns']);
   });
 
   it('moves an attachable job: its output reaches `cedana attach` on the target and its log there', async () => {
