@@ -3,7 +3,7 @@
  * one by a veth pair (addresses picked here, in 10.0.0.0/8), and a mount namespace with private
  * tmpfs folders for the target daemon's DB, checkpoints, migrate folder, plugins (a copy) and
  * /var/log, so neither daemon sees the other's files except what a test passes (/tmp is shared),
- * and a sysfs of its own network namespace with the cgroup hierarchies under it, as a host has.
+ * and a sysfs of its own network namespace with the mounts under it that a host has (cgroups).
  * A holder process (`sleep`) keeps both namespaces alive across daemon restarts; `destroy()`
  * kills it and deletes the namespace (and with it the veth pair), even after a failure.
  */
@@ -83,16 +83,18 @@ export class TargetHost {
     // The plugins this host's daemons use: setup's folder unless the environment names another (a shell quoted path).
     const plugins = process.env.CEDANA_PLUGINS_DIR || CONFIG_KEYS['plugins.dir'].default;
     if (!plugins.startsWith('/') || plugins === '/') throw new Error(`the plugins folder must be an absolute path, found ${plugins}`);
-    // `ip netns exec` would replace /sys with a bare sysfs of the namespace, without the cgroup
-    // hierarchies under /sys/fs/cgroup that every real host's init mounts; a job's mount namespace
-    // (`run process --pid-ns`) names them, and a restore binds them again. So the holder enters
-    // the network namespace by nsenter, and gives the target what a host has: a sysfs of its own
-    // network namespace with the cgroup hierarchies mounted under it (this machine's, moved there).
+    // `ip netns exec` would replace /sys with a bare sysfs of the namespace, without what every
+    // real host's init mounts under it (the cgroup hierarchies under /sys/fs/cgroup, debugfs, ...);
+    // a job's mount namespace (`run process --pid-ns`) names those mounts, and a restore binds
+    // them again. So the holder enters the network namespace by nsenter and gives the target what
+    // a host has: a sysfs of its own network namespace with this machine's mounts under /sys moved
+    // onto it (each top mount below /sys, with its own below it).
     const script = [
       `mount -t tmpfs -o mode=0700 cedana-target ${r}`,
-      `mkdir ${r}/cgroup && mount --rbind /sys/fs/cgroup ${r}/cgroup`,
+      `subs=$(awk 'NR == FNR { if ($5 == "/sys") sys = $1; next } $2 == sys { print $5 }' /proc/self/mountinfo /proc/self/mountinfo)`,
+      `i=0 && for m in $subs; do i=$((i + 1)); mkdir -p ${r}/sys/$i && mount --rbind "$m" ${r}/sys/$i || exit 1; done`,
       'umount -l /sys && mount -t sysfs cedana-target-sys /sys',
-      `mount --move ${r}/cgroup /sys/fs/cgroup && rmdir ${r}/cgroup`,
+      `i=0 && for m in $subs; do i=$((i + 1)); mount --move ${r}/sys/$i "$m" || exit 1; done && rm -rf ${r}/sys`,
       'mount -t tmpfs -o mode=0755 cedana-target-log /var/log',
       `mkdir -p ${r}/plugins && cp -a '${plugins.replaceAll("'", "'\\''")}'/. ${r}/plugins/`,
       'echo ready',
