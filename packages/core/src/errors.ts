@@ -43,7 +43,7 @@ export const ERRORS = {
   },
   CEDANA_ERR_MOUNT_MISSING: {
     status: 'FAILED_PRECONDITION',
-    hint: 'mount it on this host as on the host of the dump (a --pid-ns job names every mount it saw, e.g. the cgroup hierarchies under /sys/fs/cgroup), or bind the key to a path that exists here with --external mnt[KEY]:PATH',
+    hint: 'mount it here as on the host of the dump (a --pid-ns job names every mount it saw, e.g. /sys/fs/cgroup/cpu), or bind its key elsewhere: --external mnt[KEY]:PATH',
   },
   CEDANA_ERR_RUN_FAILED: { status: 'INVALID_ARGUMENT', hint: 'check the program exists and is executable (the path is looked up in PATH)' },
   CEDANA_ERR_UNSUPPORTED_TYPE: {
