@@ -226,3 +226,39 @@ describe('migration to a daemon on a unix socket', () => {
     await dst.ok(['job', 'kill', 'taken']);
   });
 });
+
+describe('migration of a --pid-ns job to a host that lacks a mount the job had', () => {
+  let src: TestDaemon;
+  let t: TargetHost;
+  before(async () => {
+    await rm('/dev/shm/cedana-e2e-migrate-bare', { recursive: true, force: true });
+    src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: '/dev/shm/cedana-e2e-migrate-bare' });
+    t = await TargetHost.create({ bareSys: true });
+  });
+  after(async () => {
+    await t?.destroy();
+    await src?.stop();
+    await rm('/dev/shm/cedana-e2e-migrate-bare', { recursive: true, force: true });
+  });
+
+  it('is refused there before the restore starts, naming the mount; the job runs on here with no gap', async (c) => {
+    // The mounts below this machine's /sys whose place a bare sysfs lacks (the cgroup v1 hierarchies here).
+    const mountpoints = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '');
+    const lacking: string[] = [];
+    for (const m of mountpoints.filter((p) => p.startsWith('/sys/'))) if ((await t.inside(['test', '-e', m])).code !== 0) lacking.push(m);
+    if (lacking.length === 0) return c.skip('every mountpoint under /sys here exists in a bare sysfs too');
+    const file = join(src.dir, 'bare.count');
+    await src.ok(['run', 'process', '--pid-ns', '--jid', 'bare', '--', ...counterScript(file)]);
+    await waitForCount(file, 3);
+    const r = await src.cli(['migrate', 'job', 'bare', '--to', t.address, '--token', t.token]);
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stderr, /CEDANA_ERR_MIGRATE_FAILED.*CEDANA_ERR_MOUNT_MISSING/s);
+    assert.ok(r.stderr.includes(lacking[0] as string), `names ${lacking[0]}: ${r.stderr}`);
+    assert.match(r.stderr, /the job runs here again \(PID \d+\)/);
+    assert.equal((await jobOf(src, 'bare'))?.state.status, 'running');
+    await waitForCount(file, (await lastCount(file)) + 3);
+    assertNoGap(await counts(file), 'the counter');
+    assert.equal(await jobOf(t, 'bare'), undefined, 'the target made no job');
+    await src.ok(['job', 'kill', 'bare']);
+  });
+});

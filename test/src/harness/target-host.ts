@@ -40,7 +40,11 @@ export class TargetHost {
     return `${this.targetIp}:${PORT}`;
   }
 
-  static async create(): Promise<TargetHost> {
+  /**
+   * `bareSys`: the target's /sys is its own sysfs and nothing under it, as `ip netns exec` leaves
+   * it: a host without the mounts this machine has there (its cgroup hierarchies).
+   */
+  static async create(opts: { bareSys?: boolean } = {}): Promise<TargetHost> {
     assertCliBundleFresh();
     const tag = randomBytes(3).toString('hex');
     const net = `10.${randomInt(64, 250)}.${randomInt(1, 250)}`;
@@ -53,7 +57,7 @@ export class TargetHost {
     );
     try {
       await t.setUpNetwork(tag);
-      await t.startHolder();
+      await t.startHolder(opts.bareSys === true);
       await t.startDaemon();
     } catch (err) {
       await t.destroy();
@@ -78,7 +82,7 @@ export class TargetHost {
       await run('ip', args);
   }
 
-  private async startHolder(): Promise<void> {
+  private async startHolder(bareSys: boolean): Promise<void> {
     const r = this.root;
     // The plugins this host's daemons use: setup's folder unless the environment names another (a shell quoted path).
     const plugins = process.env.CEDANA_PLUGINS_DIR || CONFIG_KEYS['plugins.dir'].default;
@@ -92,6 +96,7 @@ export class TargetHost {
     const script = [
       `mount -t tmpfs -o mode=0700 cedana-target ${r}`,
       `subs=$(awk 'NR == FNR { if ($5 == "/sys") sys = $1; next } $2 == sys { print $5 }' /proc/self/mountinfo /proc/self/mountinfo)`,
+      ...(bareSys ? ['subs='] : []),
       `i=0 && for m in $subs; do i=$((i + 1)); mkdir -p ${r}/sys/$i && mount --rbind "$m" ${r}/sys/$i || exit 1; done`,
       'umount -l /sys && mount -t sysfs cedana-target-sys /sys',
       `i=0 && for m in $subs; do i=$((i + 1)); mount --move ${r}/sys/$i "$m" || exit 1; done && rm -rf ${r}/sys`,
