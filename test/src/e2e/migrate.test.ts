@@ -25,6 +25,10 @@ interface JobJson {
   state: { pid: number; status: string; startTicks: number };
 }
 
+// Per run: two sessions running this file at once would see each other's staged images.
+const STAGING = `/dev/shm/cedana-e2e-migrate-src-${process.pid}`;
+const BARE_STAGING = `/dev/shm/cedana-e2e-migrate-bare-${process.pid}`;
+
 const jobOf = async (d: { json<T>(a: string[]): Promise<T> }, jid: string) => (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === jid);
 
 /** Every count is the one before plus one: nothing was lost or repeated, so the job never restarted. */
@@ -47,14 +51,14 @@ describe('migration to a daemon in its own network and mount namespace, over TCP
   let src: TestDaemon;
   let t: TargetHost;
   before(async () => {
-    await rm('/dev/shm/cedana-e2e-migrate-src', { recursive: true, force: true });
-    src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: '/dev/shm/cedana-e2e-migrate-src' });
+    await rm(STAGING, { recursive: true, force: true });
+    src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: STAGING });
     t = await TargetHost.create();
   });
   after(async () => {
     await t?.destroy();
     await src?.stop();
-    await rm('/dev/shm/cedana-e2e-migrate-src', { recursive: true, force: true });
+    await rm(STAGING, { recursive: true, force: true });
   });
 
   it('refuses a wrong token before anything freezes: the job runs on as it was', async () => {
@@ -94,7 +98,7 @@ describe('migration to a daemon in its own network and mount namespace, over TCP
     assert.equal(there?.log, here?.log, 'the job keeps its log path');
     // The target has its own /var/log: the job's log came along (CRIU reopens it there).
     assert.equal((await t.inside(['test', '-f', there?.log ?? ''])).code, 0, `the log ${there?.log} is on the target`);
-    assert.deepEqual(await readdir('/dev/shm/cedana-e2e-migrate-src'), [], 'nothing staged stays on the source');
+    assert.deepEqual(await readdir(STAGING), [], 'nothing staged stays on the source');
     assert.equal((await t.inside(['ls', '-A', `${t.root}/migrate`])).stdout, '', 'nothing received stays on the target');
     assert.deepEqual(await src.json<unknown[]>(['checkpoints']), [], 'no checkpoint on the source without --keep');
     await t.ok(['job', 'kill', 'counter']);
@@ -177,7 +181,7 @@ describe('migration to a daemon in its own network and mount namespace, over TCP
     const atFailure = await lastCount(file);
     await waitForCount(file, atFailure + 3, 20_000);
     assertNoGap(await counts(file), 'the big counter');
-    assert.deepEqual(await readdir('/dev/shm/cedana-e2e-migrate-src'), [], 'the staged images went after the restore here');
+    assert.deepEqual(await readdir(STAGING), [], 'the staged images went after the restore here');
 
     await t.startDaemon();
     assert.equal(await jobOf(t, 'big'), undefined, 'the target made no job');
@@ -231,14 +235,14 @@ describe('migration of a --pid-ns job to a host that lacks a mount the job had',
   let src: TestDaemon;
   let t: TargetHost;
   before(async () => {
-    await rm('/dev/shm/cedana-e2e-migrate-bare', { recursive: true, force: true });
-    src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: '/dev/shm/cedana-e2e-migrate-bare' });
+    await rm(BARE_STAGING, { recursive: true, force: true });
+    src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: BARE_STAGING });
     t = await TargetHost.create({ bareSys: true });
   });
   after(async () => {
     await t?.destroy();
     await src?.stop();
-    await rm('/dev/shm/cedana-e2e-migrate-bare', { recursive: true, force: true });
+    await rm(BARE_STAGING, { recursive: true, force: true });
   });
 
   it('is refused there before the restore starts, naming the mount; the job runs on here with no gap', async (c) => {
