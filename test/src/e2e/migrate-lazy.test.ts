@@ -21,8 +21,7 @@ interface JobJson {
   state: { pid: number; status: string; startTicks: number };
 }
 
-// Per run: two sessions running this file at once would see each other's staged images.
-const MIGRATE_DIR = `/dev/shm/cedana-e2e-migrate-lazy-src-${process.pid}`;
+const MIGRATE_DIR = `/dev/shm/cedana-e2e-migrate-lazy-src-${process.pid}`; // another run beside this one has its own
 const jobOf = async (d: { json<T>(a: string[]): Promise<T> }, jid: string) => (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === jid);
 
 function assertNoGap(all: number[], what: string): void {
