@@ -41,6 +41,10 @@ export const ERRORS = {
     status: 'FAILED_PRECONDITION',
     hint: 'CRIU restores a process with its original PID: stop whatever now runs with that PID, or restore on another machine',
   },
+  CEDANA_ERR_MOUNT_MISSING: {
+    status: 'FAILED_PRECONDITION',
+    hint: 'mount it here as on the host of the dump (a --pid-ns job names every mount it saw, e.g. /sys/fs/cgroup/cpu), or bind its key elsewhere: --external mnt[KEY]:PATH',
+  },
   CEDANA_ERR_RUN_FAILED: { status: 'INVALID_ARGUMENT', hint: 'check the program exists and is executable (the path is looked up in PATH)' },
   CEDANA_ERR_UNSUPPORTED_TYPE: {
     status: 'UNIMPLEMENTED',

@@ -1,17 +1,19 @@
 /**
- * `cedana migrate job J --to ADDRESS --lazy` (post-copy): two daemons on this machine, the target
- * on a unix socket. The jobs run under --pid-ns: on one machine the source keeps the frozen tree's
- * PIDs until the copy ends. CRIU's page traffic goes through the two daemons (MigratePages), never
- * a port of its own. (The target of harness/target-host.ts cannot take a --pid-ns job yet, with or
- * without --lazy: its restore fails binding the job's external mounts, `mnt-v2: Can't stat
- * mountpoint .../cpu`, the /sys/fs/cgroup/cpu of the source's mount namespace; docs/migration.md.)
+ * `cedana migrate job J --to ADDRESS --lazy` (post-copy): two daemons on this machine as two
+ * hosts, the target in a network and mount namespace of its own (harness/target-host.ts),
+ * reached over TCP with its token. The jobs run under --pid-ns: on one machine the source keeps
+ * the frozen tree's PIDs until the copy ends, and the restore there rebuilds the job's mount
+ * namespace from the target's own mounts. CRIU's page traffic goes through the two daemons
+ * (MigratePages), never a port of its own.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bigCounter, counterScript, counts, digests, lastCount, waitForCount } from '../harness/counter.js';
 import { TestDaemon, waitFor } from '../harness/daemon.js';
+import { TargetHost } from '../harness/target-host.js';
 
 interface JobJson {
   jid: string;
@@ -32,29 +34,29 @@ async function frozen(pid: number): Promise<boolean> {
   return / [tT] /.test(stat.slice(stat.lastIndexOf(')')));
 }
 
-describe('post-copy migration (--lazy) to a daemon on a unix socket', () => {
+describe('post-copy migration (--lazy) to a daemon in its own network and mount namespace, over TCP with its token', () => {
   let src: TestDaemon;
-  let t: TestDaemon;
+  let t: TargetHost;
+  const to = () => ['--to', t.address, '--token', t.token, '--lazy'];
   before(async () => {
     // CRIU's page server sizes its pipes past the default 1 MiB, which needs this or CAP_SYS_RESOURCE.
     const max = Number((await readFile('/proc/sys/fs/pipe-max-size', 'utf8')).trim());
     if (max < 4 << 20) await writeFile('/proc/sys/fs/pipe-max-size', String(4 << 20));
     await rm(MIGRATE_DIR, { recursive: true, force: true });
     src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: MIGRATE_DIR });
-    t = await TestDaemon.start({ CEDANA_MIGRATE_DIR: `${MIGRATE_DIR}-dst` });
+    t = await TargetHost.create();
   });
   after(async () => {
-    await t?.stop();
+    await t?.destroy();
     await src?.stop();
     await rm(MIGRATE_DIR, { recursive: true, force: true });
-    await rm(`${MIGRATE_DIR}-dst`, { recursive: true, force: true });
   });
 
   it('moves a counter under --pid-ns that goes on counting there with no gap', async () => {
     const file = join(src.dir, 'lazy.count');
     await src.ok(['run', 'process', '--pid-ns', '--jid', 'lazy', '--', ...counterScript(file)]);
     await waitForCount(file, 5);
-    const out = await src.ok(['migrate', 'job', 'lazy', '--to', t.socket, '--lazy', '--json']);
+    const out = await src.ok(['migrate', 'job', 'lazy', ...to(), '--json']);
     const resp = JSON.parse(out) as { targetJid: string; times: { downtimeMs: number; pagesMs?: number } };
     assert.equal(resp.targetJid, 'lazy');
     assert.ok(resp.times.downtimeMs > 0, out);
@@ -63,18 +65,46 @@ describe('post-copy migration (--lazy) to a daemon on a unix socket', () => {
     assertNoGap(await counts(file), 'the counter');
     const here = await jobOf(src, 'lazy');
     assert.equal(here?.state.status, 'migrated');
-    assert.equal(here?.migratedTo, `${t.socket} lazy`);
+    assert.equal(here?.migratedTo, `${t.address} lazy`);
     assert.equal((await jobOf(t, 'lazy'))?.state.status, 'running');
     assert.deepEqual(await readdir(MIGRATE_DIR), [], 'nothing staged stays on the source');
     assert.deepEqual(await src.json<unknown[]>(['checkpoints']), [], 'no checkpoint on the source');
+    await waitFor('the target to drop what it received once the pages are in', async () =>
+      (await t.inside(['ls', '-A', `${t.root}/migrate`])).stdout === '' ? true : undefined,
+    );
     await t.ok(['job', 'kill', 'lazy']);
+  });
+
+  it('moves a TCP server that keeps its listening socket and its in-memory count', async () => {
+    const port = 17_804;
+    const server = `let n = 0; require('net').createServer((s) => { n++; s.end(String(n)); }).listen(${port}, '127.0.0.1');`;
+    const client = `const s = require('net').connect(${port}, '127.0.0.1'); let g = ''; s.on('data', (d) => (g += d)); s.on('end', () => process.stdout.write(g)); s.on('error', () => process.exit(1));`;
+    const askHere = () =>
+      new Promise<string | undefined>((resolve) => {
+        const s = connect(port, '127.0.0.1');
+        let got = '';
+        s.on('data', (d) => (got += d));
+        s.on('end', () => resolve(got));
+        s.on('error', () => resolve(undefined));
+      });
+    const askThere = async () => {
+      const r = await t.inside([process.execPath, '-e', client]);
+      return r.code === 0 ? r.stdout : undefined;
+    };
+    await src.ok(['run', 'process', '--pid-ns', '--jid', 'lazytcp', '--env', 'UV_USE_IO_URING=0', '--', process.execPath, '-e', server]);
+    await waitFor('server up', askHere);
+    assert.equal(await askHere(), '2');
+    await src.ok(['migrate', 'job', 'lazytcp', ...to()]);
+    assert.equal(await askHere(), undefined, 'nothing listens here any more');
+    assert.equal(await waitFor('server there', askThere), '3', 'the count goes on from 2, in the target namespace');
+    await t.ok(['job', 'kill', 'lazytcp']);
   });
 
   it('moves 256 MiB whose md5 matches on the target', async () => {
     const file = join(src.dir, 'lazybig.count');
     await src.ok(['run', 'process', '--pid-ns', '--jid', 'lazybig', '--', ...bigCounter(file, 256)]);
     const original = await waitFor('the first md5', async () => (await digests(file))[0], 60_000);
-    await src.ok(['migrate', 'job', 'lazybig', '--to', t.socket, '--lazy']);
+    await src.ok(['migrate', 'job', 'lazybig', ...to()]);
     const there = await jobOf(t, 'lazybig');
     assert.equal(there?.state.status, 'running');
     process.kill(there?.state.pid ?? 0, 'SIGUSR1');
@@ -91,7 +121,7 @@ describe('post-copy migration (--lazy) to a daemon on a unix socket', () => {
     await waitForCount(file, 3, 60_000);
     const before = await jobOf(src, 'lazyfail');
     const pid = before?.state.pid ?? 0;
-    const migrating = src.cli(['migrate', 'job', 'lazyfail', '--to', t.socket, '--lazy']);
+    const migrating = src.cli(['migrate', 'job', 'lazyfail', ...to()]);
     await waitFor('the tree to freeze', async () => ((await frozen(pid)) ? true : undefined), 60_000);
     await t.killDaemon();
     const r = await migrating;
@@ -105,8 +135,9 @@ describe('post-copy migration (--lazy) to a daemon on a unix socket', () => {
     await waitForCount(file, atFailure + 3, 20_000);
     assertNoGap(await counts(file), 'the counter');
     assert.deepEqual(await readdir(MIGRATE_DIR), [], 'the images went');
-    await t.restart();
+    await t.startDaemon();
     assert.equal(await jobOf(t, 'lazyfail'), undefined, 'the target made no job');
+    assert.equal((await t.inside(['ls', '-A', `${t.root}/migrate`])).stdout, '', 'and kept nothing of what it had received');
     await src.ok(['job', 'kill', 'lazyfail']);
   });
 });

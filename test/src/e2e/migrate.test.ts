@@ -1,9 +1,10 @@
 /**
  * `cedana migrate job J --to ADDRESS`: two daemons on this machine as two hosts. The target
  * runs in a network and mount namespace of its own (harness/target-host.ts) and is reached over
- * TCP with its token; a second describe uses a target on a unix socket. Until jobs run in their
- * own PID namespace, the migrated process needs its PID free on the target: the same machine's
- * PIDs, freed by the dump (the restore waits up to 5 s for it).
+ * TCP with its token; a second describe uses a target on a unix socket. A job of the host's PID
+ * namespace needs its PID free on the target: the same machine's PIDs, freed by the dump (the
+ * restore waits up to 5 s for it). A job run with --pid-ns needs none: it comes back as init of a
+ * new PID namespace, its mount namespace rebuilt from the target's own mounts.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile, rm } from 'node:fs/promises';
@@ -19,15 +20,26 @@ interface JobJson {
   jid: string;
   log: string;
   attachable: boolean;
+  pidNamespace?: boolean;
   migratedTo?: string;
   state: { pid: number; status: string; startTicks: number };
 }
+
+// Per run: two sessions running this file at once would see each other's staged images.
+const STAGING = `/dev/shm/cedana-e2e-migrate-src-${process.pid}`;
+const BARE_STAGING = `/dev/shm/cedana-e2e-migrate-bare-${process.pid}`;
 
 const jobOf = async (d: { json<T>(a: string[]): Promise<T> }, jid: string) => (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === jid);
 
 /** Every count is the one before plus one: nothing was lost or repeated, so the job never restarted. */
 function assertNoGap(all: number[], what: string): void {
   for (let i = 1; i < all.length; i++) assert.equal(all[i], (all[i - 1] as number) + 1, `${what}: ${all.slice(Math.max(0, i - 3), i + 2)}`);
+}
+
+/** The PIDs of `pid` in each namespace, host first (NSpid of /proc/PID/status). */
+async function nsPids(pid: number): Promise<number[]> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return (/^NSpid:\s+(.*)$/m.exec(status)?.[1] ?? '').trim().split(/\s+/).map(Number);
 }
 
 async function gone(pid: number): Promise<boolean> {
@@ -39,14 +51,14 @@ describe('migration to a daemon in its own network and mount namespace, over TCP
   let src: TestDaemon;
   let t: TargetHost;
   before(async () => {
-    await rm('/dev/shm/cedana-e2e-migrate-src', { recursive: true, force: true });
-    src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: '/dev/shm/cedana-e2e-migrate-src' });
+    await rm(STAGING, { recursive: true, force: true });
+    src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: STAGING });
     t = await TargetHost.create();
   });
   after(async () => {
     await t?.destroy();
     await src?.stop();
-    await rm('/dev/shm/cedana-e2e-migrate-src', { recursive: true, force: true });
+    await rm(STAGING, { recursive: true, force: true });
   });
 
   it('refuses a wrong token before anything freezes: the job runs on as it was', async () => {
@@ -86,10 +98,29 @@ describe('migration to a daemon in its own network and mount namespace, over TCP
     assert.equal(there?.log, here?.log, 'the job keeps its log path');
     // The target has its own /var/log: the job's log came along (CRIU reopens it there).
     assert.equal((await t.inside(['test', '-f', there?.log ?? ''])).code, 0, `the log ${there?.log} is on the target`);
-    assert.deepEqual(await readdir('/dev/shm/cedana-e2e-migrate-src'), [], 'nothing staged stays on the source');
+    assert.deepEqual(await readdir(STAGING), [], 'nothing staged stays on the source');
     assert.equal((await t.inside(['ls', '-A', `${t.root}/migrate`])).stdout, '', 'nothing received stays on the target');
     assert.deepEqual(await src.json<unknown[]>(['checkpoints']), [], 'no checkpoint on the source without --keep');
     await t.ok(['job', 'kill', 'counter']);
+  });
+
+  it('moves a job in its own PID namespace (--pid-ns): init of a new one there, on the mounts of the target', async () => {
+    const file = join(src.dir, 'pidns.count');
+    await src.ok(['run', 'process', '--pid-ns', '--jid', 'pidns', '--', ...counterScript(file)]);
+    await waitForCount(file, 3);
+    await src.ok(['migrate', 'job', 'pidns', '--to', t.address, '--token', t.token]);
+    await waitForCount(file, (await lastCount(file)) + 5);
+    assertNoGap(await counts(file), 'the counter');
+    const there = await jobOf(t, 'pidns');
+    assert.equal(there?.state.status, 'running');
+    assert.equal(there?.pidNamespace, true);
+    const pid = there?.state.pid ?? 0;
+    assert.deepEqual(await nsPids(pid), [pid, 1], 'init of a PID namespace of its own on the target');
+    // Its mounts are the target's: /sys shows the target's network devices (its end of the veth), and its cgroups.
+    const net = await readdir(`/proc/${pid}/root/sys/class/net`);
+    assert.ok(net.some((n) => n.startsWith('vct-')) && !net.some((n) => n.startsWith('vcs-')), `the target's sysfs: ${net}`);
+    assert.ok((await readdir(`/proc/${pid}/root/sys/fs/cgroup`)).length > 0, 'and the cgroup hierarchies under it');
+    await t.ok(['job', 'kill', 'pidns']);
   });
 
   it('moves an attachable job: its output reaches `cedana attach` on the target and its log there', async () => {
@@ -150,7 +181,7 @@ describe('migration to a daemon in its own network and mount namespace, over TCP
     const atFailure = await lastCount(file);
     await waitForCount(file, atFailure + 3, 20_000);
     assertNoGap(await counts(file), 'the big counter');
-    assert.deepEqual(await readdir('/dev/shm/cedana-e2e-migrate-src'), [], 'the staged images went after the restore here');
+    assert.deepEqual(await readdir(STAGING), [], 'the staged images went after the restore here');
 
     await t.startDaemon();
     assert.equal(await jobOf(t, 'big'), undefined, 'the target made no job');
@@ -197,5 +228,41 @@ describe('migration to a daemon on a unix socket', () => {
     assertNoGap(await counts(file), 'the counter');
     await src.ok(['job', 'kill', 'taken']);
     await dst.ok(['job', 'kill', 'taken']);
+  });
+});
+
+describe('migration of a --pid-ns job to a host that lacks a mount the job had', () => {
+  let src: TestDaemon;
+  let t: TargetHost;
+  before(async () => {
+    await rm(BARE_STAGING, { recursive: true, force: true });
+    src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: BARE_STAGING });
+    t = await TargetHost.create({ bareSys: true });
+  });
+  after(async () => {
+    await t?.destroy();
+    await src?.stop();
+    await rm(BARE_STAGING, { recursive: true, force: true });
+  });
+
+  it('is refused there before the restore starts, naming the mount; the job runs on here with no gap', async (c) => {
+    // The mounts below this machine's /sys whose place a bare sysfs lacks (the cgroup v1 hierarchies here).
+    const mountpoints = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '');
+    const lacking: string[] = [];
+    for (const m of mountpoints.filter((p) => p.startsWith('/sys/'))) if ((await t.inside(['test', '-e', m])).code !== 0) lacking.push(m);
+    if (lacking.length === 0) return c.skip('every mountpoint under /sys here exists in a bare sysfs too');
+    const file = join(src.dir, 'bare.count');
+    await src.ok(['run', 'process', '--pid-ns', '--jid', 'bare', '--', ...counterScript(file)]);
+    await waitForCount(file, 3);
+    const r = await src.cli(['migrate', 'job', 'bare', '--to', t.address, '--token', t.token]);
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stderr, /CEDANA_ERR_MIGRATE_FAILED.*CEDANA_ERR_MOUNT_MISSING/s);
+    assert.ok(r.stderr.includes(lacking[0] as string), `names ${lacking[0]}: ${r.stderr}`);
+    assert.match(r.stderr, /the job runs here again \(PID \d+\)/);
+    assert.equal((await jobOf(src, 'bare'))?.state.status, 'running');
+    await waitForCount(file, (await lastCount(file)) + 3);
+    assertNoGap(await counts(file), 'the counter');
+    assert.equal(await jobOf(t, 'bare'), undefined, 'the target made no job');
+    await src.ok(['job', 'kill', 'bare']);
   });
 });

@@ -87,6 +87,31 @@ describe('a job in its own PID namespace', () => {
     await exited('twice');
   });
 
+  it('refuses a restore that binds a mount this host lacks, before anything starts; the checkpoint restores after', async () => {
+    const file = join(d.dir, 'mnt.count');
+    await d.ok(['run', 'process', '--pid-ns', '--jid', 'mnt', '--', ...counterScript(file)]);
+    await waitForCount(file, 2);
+    await d.ok(['dump', 'job', 'mnt']);
+    const id = (await job('mnt')).lastCheckpoint?.id as string;
+    const seen = await d.json<{ manifest: { externalMounts?: { key: string; mountpoint: string }[] } }>(['checkpoint', 'inspect', id]);
+    const mounts = seen.manifest.externalMounts ?? [];
+    // One mounted once (the images key a mountpoint mounted over, such as /dev/shm here, once), e.g. /sys/fs/cgroup/cpu.
+    const one = mounts.find((m) => m.mountpoint.startsWith('/sys/') && mounts.filter((o) => o.mountpoint === m.mountpoint).length === 1);
+    assert.ok(one, `the checkpoint names the host's mounts under /sys: ${JSON.stringify(mounts)}`);
+    // As on a host without it: the mount mapped to a path that does not exist.
+    const missing = join(d.dir, 'no-such-mount');
+    const r = await d.cli(['restore', 'job', 'mnt', '--external', `mnt[${one.key}]:${missing}`]);
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stderr, /CEDANA_ERR_MOUNT_MISSING/);
+    assert.ok(r.stderr.includes(missing), r.stderr);
+    assert.equal((await job('mnt')).state.status, 'checkpointed', 'nothing started');
+    const atDump = await lastCount(file);
+    await d.ok(['restore', 'job', 'mnt']);
+    await waitForCount(file, atDump + 2);
+    await d.ok(['job', 'kill', 'mnt']);
+    await exited('mnt');
+  });
+
   /** Runs a counter, dumps it and restores it at once; the time from the dump's end to the restored job. */
   async function dumpAndRestore(jid: string, flags: string[]): Promise<number> {
     const file = join(d.dir, `${jid}.count`);

@@ -2,7 +2,8 @@
  * A second "host" on this machine for migration tests: a network namespace joined to this
  * one by a veth pair (addresses picked here, in 10.0.0.0/8), and a mount namespace with private
  * tmpfs folders for the target daemon's DB, checkpoints, migrate folder, plugins (a copy) and
- * /var/log, so neither daemon sees the other's files except what a test passes (/tmp is shared).
+ * /var/log, so neither daemon sees the other's files except what a test passes (/tmp is shared),
+ * and a sysfs of its own network namespace with the mounts under it that a host has (cgroups).
  * A holder process (`sleep`) keeps both namespaces alive across daemon restarts; `destroy()`
  * kills it and deletes the namespace (and with it the veth pair), even after a failure.
  */
@@ -39,7 +40,11 @@ export class TargetHost {
     return `${this.targetIp}:${PORT}`;
   }
 
-  static async create(): Promise<TargetHost> {
+  /**
+   * `bareSys`: the target's /sys is its own sysfs and nothing under it, as `ip netns exec` leaves
+   * it: a host without the mounts this machine has there (its cgroup hierarchies).
+   */
+  static async create(opts: { bareSys?: boolean } = {}): Promise<TargetHost> {
     assertCliBundleFresh();
     const tag = randomBytes(3).toString('hex');
     const net = `10.${randomInt(64, 250)}.${randomInt(1, 250)}`;
@@ -52,7 +57,7 @@ export class TargetHost {
     );
     try {
       await t.setUpNetwork(tag);
-      await t.startHolder();
+      await t.startHolder(opts.bareSys === true);
       await t.startDaemon();
     } catch (err) {
       await t.destroy();
@@ -77,19 +82,30 @@ export class TargetHost {
       await run('ip', args);
   }
 
-  private async startHolder(): Promise<void> {
+  private async startHolder(bareSys: boolean): Promise<void> {
     const r = this.root;
     // The plugins this host's daemons use: setup's folder unless the environment names another (a shell quoted path).
     const plugins = process.env.CEDANA_PLUGINS_DIR || CONFIG_KEYS['plugins.dir'].default;
     if (!plugins.startsWith('/') || plugins === '/') throw new Error(`the plugins folder must be an absolute path, found ${plugins}`);
+    // `ip netns exec` would replace /sys with a bare sysfs of the namespace, without what every
+    // real host's init mounts under it (the cgroup hierarchies under /sys/fs/cgroup, debugfs, ...);
+    // a job's mount namespace (`run process --pid-ns`) names those mounts, and a restore binds
+    // them again. So the holder enters the network namespace by nsenter and gives the target what
+    // a host has: a sysfs of its own network namespace with this machine's mounts under /sys moved
+    // onto it (each top mount below /sys, with its own below it).
     const script = [
       `mount -t tmpfs -o mode=0700 cedana-target ${r}`,
+      `subs=$(awk 'NR == FNR { if ($5 == "/sys") sys = $1; next } $2 == sys { print $5 }' /proc/self/mountinfo /proc/self/mountinfo)`,
+      ...(bareSys ? ['subs='] : []),
+      `i=0 && for m in $subs; do i=$((i + 1)); mkdir -p ${r}/sys/$i && mount --rbind "$m" ${r}/sys/$i || exit 1; done`,
+      'umount -l /sys && mount -t sysfs cedana-target-sys /sys',
+      `i=0 && for m in $subs; do i=$((i + 1)); mount --move ${r}/sys/$i "$m" || exit 1; done && rm -rf ${r}/sys`,
       'mount -t tmpfs -o mode=0755 cedana-target-log /var/log',
       `mkdir -p ${r}/plugins && cp -a '${plugins.replaceAll("'", "'\\''")}'/. ${r}/plugins/`,
       'echo ready',
       `exec sleep ${HOLDER_SECONDS}`,
     ].join(' && ');
-    this.holder = spawn('ip', ['netns', 'exec', this.ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script], {
+    this.holder = spawn('nsenter', [`--net=/run/netns/${this.ns}`, '--', 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const holder = this.holder;

@@ -33,13 +33,14 @@ type RepeatedFlag = { [K in Repeated]: (typeof REPEATED_AT_RESTORE)[K] extends '
 
 const FLAGS = (Object.keys(REPEATED_AT_RESTORE) as Repeated[]).filter((k): k is RepeatedFlag => REPEATED_AT_RESTORE[k] === 'same');
 
-const MOUNT = /^mnt\[([^\]]+)\]:(.+)$/;
+/** An external bind mount: `mnt[PATH]:KEY` at dump, `mnt[KEY]:PATH` at restore. */
+export const EXTERNAL_MOUNT = /^mnt\[([^\]]+)\]:(.+)$/;
 
 /** What a dump with `opts` records for its restore: the repeated flags that are on, and the external mounts. */
 export function recordCriuOptions(opts: CriuOptions): RecordedCriuOptions {
   const recorded: RecordedCriuOptions = {};
   for (const key of FLAGS) if (opts[key]) recorded[key] = true;
-  const mounts = opts.external.filter((e) => MOUNT.test(e));
+  const mounts = opts.external.filter((e) => EXTERNAL_MOUNT.test(e));
   if (mounts.length > 0) recorded.external = mounts;
   return recorded;
 }
@@ -59,7 +60,7 @@ export function recordedCriuOptions(manifest: ManifestFacts): RecordedCriuOption
   const s = section as Record<string, unknown>;
   const recorded: RecordedCriuOptions = {};
   for (const key of FLAGS) if (s[key] === true) recorded[key] = true;
-  if (Array.isArray(s.external)) recorded.external = s.external.filter((e): e is string => typeof e === 'string' && MOUNT.test(e));
+  if (Array.isArray(s.external)) recorded.external = s.external.filter((e): e is string => typeof e === 'string' && EXTERNAL_MOUNT.test(e));
   return recorded;
 }
 
@@ -78,9 +79,9 @@ export function repeatCriuOptions(criu: CriuOptions, given: Partial<CriuOptions>
       added.push(key);
     }
   }
-  const mappedKeys = new Set(criu.external.map((e) => MOUNT.exec(e)?.[1]).filter(Boolean));
+  const mappedKeys = new Set(criu.external.map((e) => EXTERNAL_MOUNT.exec(e)?.[1]).filter(Boolean));
   for (const dumped of recorded.external ?? []) {
-    const [, path, key] = MOUNT.exec(dumped) as RegExpExecArray;
+    const [, path, key] = EXTERNAL_MOUNT.exec(dumped) as RegExpExecArray;
     if (mappedKeys.has(key)) continue;
     criu.external.push(`mnt[${key}]:${path}`);
     added.push(`external mnt[${key}]:${path}`);

@@ -3,7 +3,7 @@
  * handler (the type's own, else the engine's: CRIU) runs.
  */
 import { features, type PluginSource, type RestoreHandlerFn, withAdapters } from '@cedana/core';
-import { repeatCriuOptionsForRestore } from '../criu-options/restore-adapters.js';
+import { checkMountSourcesForRestore, repeatCriuOptionsForRestore } from '../criu-options/restore-adapters.js';
 import { fillMissingRestoreDefaults } from '../defaults/restore-adapters.js';
 import { prepareRestoreDir } from '../filesystem/restore-adapters.js';
 import { inheritStdioForRestore } from '../process/restore-adapters.js';
@@ -20,6 +20,7 @@ export function restorePipeline(plugins: PluginSource, type: string): RestoreHan
     prepareRestoreDir, // by now the images are verified and ctx.manifest is read
     validateCheckpointTypeForRestore,
     repeatCriuOptionsForRestore, // the dump's CRIU options (file locks, TCP, shell job, ...) under the request's
+    checkMountSourcesForRestore, // every external mount it binds is on this host (a --pid-ns job names all it saw)
 
     ...pluginMiddleware(plugins, features.RestoreMiddleware, type),
 
