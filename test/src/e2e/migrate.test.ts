@@ -154,7 +154,7 @@ describe('migration to a daemon in its own network and mount namespace, over TCP
       const r = await t.inside([process.execPath, '-e', client]);
       return r.code === 0 ? r.stdout : undefined;
     };
-    await src.ok(['run', 'process', '--jid', 'tcp', '--env', 'UV_USE_IO_URING=0', '--', process.execPath, '-e', server]);
+    await src.ok(['run', 'process', '--pid-ns', '--jid', 'tcp', '--env', 'UV_USE_IO_URING=0', '--', process.execPath, '-e', server]);
     await waitFor('server up', askHere);
     assert.equal(await askHere(), '2');
     await src.ok(['migrate', 'job', 'tcp', '--to', t.address, '--token', t.token]);
