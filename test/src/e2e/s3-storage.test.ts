@@ -30,7 +30,8 @@ describe('checkpoints in S3-compatible storage', () => {
   const staging = () => stagingOf.get(d) as string;
   /** A daemon for the server, staging under a folder of its own. */
   const start = async (env: NodeJS.ProcessEnv = {}) => {
-    const dir = await mkdtemp('/tmp/cedana-staging-');
+    // On a tmpfs, as storage.staging_dir's default is.
+    const dir = await mkdtemp('/dev/shm/cedana-staging-');
     const t = await TestDaemon.start({ ...s3.env, CEDANA_STORAGE_STAGING_DIR: dir, CEDANA_STORAGE_S3_PART_SIZE_MIB: '5', ...env });
     stagingOf.set(t, dir);
     return t;
@@ -121,13 +122,28 @@ describe('checkpoints in S3-compatible storage', () => {
     }
   });
 
-  it('a second daemon, with its own DB and folders, restores what the first uploaded after the first is gone', async () => {
+  it('an lz4 archive goes to s3:// with no archive file on the local disk (staging watched during the dump); a second daemon, with its own DB and folders, restores it after the first is gone', async () => {
     const jid = 'moved';
     const countDir = await mkdtemp('/tmp/cedana-s3-count-');
     const file = join(countDir, 'moved.count');
-    await d.ok(['run', 'process', '--jid', jid, '--', ...counterScript(file)]);
-    await waitForCount(file, 2);
-    await d.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/moved`, '--compression', 'zstd', '--name', 'm1']);
+    await d.ok(['run', 'process', '--jid', jid, '--', ...bigCounter(file, 32)]);
+    await waitForCount(file, 2, 60_000);
+    const watch = watchFolder(staging());
+    const r = await d.cli(['dump', 'job', jid, '--dir', `s3://${BUCKET}/moved`, '--compression', 'lz4', '--name', 'm1']);
+    const seen = await watch.stop();
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(
+      seen.some((n) => /^m1\/pages-\d+\.img$/.test(n)),
+      `CRIU's images were seen in the staging folder during the dump: ${seen.join(' ')}`,
+    );
+    assert.deepEqual(
+      seen.filter((n) => n !== 'm1' && !n.startsWith('m1/')),
+      [],
+      'the staging folder held the images folder only: no archive file',
+    );
+    assert.deepEqual(await readdir(staging()), [], 'the staged images are removed once checkpoint.json is stored');
+    assert.deepEqual((await keys('moved/m1/')).sort(), ['moved/m1/checkpoint.json', 'moved/m1/images.tar.lz4']);
+    const [md5] = await digests(file);
     const before = await lastCount(file);
     const second = await start();
     try {
@@ -136,6 +152,13 @@ describe('checkpoints in S3-compatible storage', () => {
       d = second;
       await d.ok(['restore', 'process', '--path', `s3://${BUCKET}/moved/m1`, '--jid', 'moved2']);
       await waitForCount(file, before + 2);
+      const pid = (await d.json<{ jid: string; state: { pid: number } }[]>(['ps'])).find((j) => j.jid === 'moved2')?.state.pid as number;
+      process.kill(pid, 'SIGUSR1');
+      assert.equal(
+        await waitFor('the md5 after the restore', async () => (await digests(file))[1], 30_000),
+        md5,
+        'the restored memory is the dumped memory',
+      );
       await d.ok(['job', 'kill', 'moved2']);
     } finally {
       d = second;
@@ -394,4 +417,23 @@ async function waitUntilStopped(pid: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`PID ${pid} was not stopped within 60 s`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Every path seen under `dir` (relative), polled until stop(): what a dump stages there while it runs. */
+function watchFolder(dir: string): { stop(): Promise<string[]> } {
+  const seen = new Set<string>();
+  let stopped = false;
+  const polling = (async () => {
+    while (!stopped) {
+      for (const name of await readdir(dir, { recursive: true }).catch(() => [])) seen.add(String(name));
+      await sleep(20);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await polling;
+      return [...seen].sort();
+    },
+  };
 }
