@@ -5,6 +5,7 @@
  * leave nothing registered with the job alive.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -328,6 +329,36 @@ describe('checkpoints in S3-compatible storage', () => {
     }
     assert.equal(await status(jid), 'running');
     await d.ok(['job', 'kill', jid]);
+  });
+
+  it('a staging folder too small for the job refuses an archive dump before CRIU, saying what to set: the job runs on', async () => {
+    const small = await mkdtemp('/tmp/cedana-small-staging-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs', small]);
+    const cramped = await TestDaemon.start({ ...s3.env, CEDANA_STORAGE_STAGING_DIR: small });
+    try {
+      const jid = 'cramped';
+      const file = join(cramped.dir, 'cramped.count');
+      await cramped.ok(['run', 'process', '--jid', jid, '--', ...bigCounter(file, 32)]);
+      await waitForCount(file, 2, 60_000);
+      const r = await cramped.cli(['dump', 'job', jid, '--dir', `s3://${BUCKET}/cramped`, '--compression', 'lz4']);
+      assert.notEqual(r.code, 0, 'the dump is refused');
+      assert.match(r.stderr, /CEDANA_ERR_NO_SPACE/, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`no room for the job's images in ${small}: it has \\d+ MiB free, the job's memory alone is \\d+ MiB`),
+      );
+      assert.match(r.stderr, /hint: storage\.staging_dir .* --streams N/);
+      assert.equal((await cramped.json<unknown[]>(['checkpoints', jid])).length, 0, 'nothing is registered');
+      const at = await lastCount(file);
+      await waitForCount(file, at + 1);
+      assert.deepEqual(await readdir(small), [], 'nothing was staged');
+      assert.deepEqual(await keys('cramped/'), [], 'nothing was uploaded');
+      await cramped.ok(['job', 'kill', jid]);
+    } finally {
+      await cramped.stop();
+      execFileSync('umount', ['-l', small]);
+      await rm(small, { recursive: true, force: true });
+    }
   });
 
   for (const leaveRunning of [true, false]) {

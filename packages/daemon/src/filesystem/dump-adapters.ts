@@ -31,6 +31,8 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
       const streamed = (req.streams ?? 0) > 0;
       // The codec packing will need, before CRIU touches the job (built on first use).
       if (!streamed) await codecReady(req.compression);
+      // Staged images (remote storage, every form but streams) must fit before CRIU freezes the job.
+      if (!streamed) await place.checkRoom?.(ctx.pid || req.pid);
       const id = randomBytes(6).toString('hex');
       // A generated name is unique to the second; the ID tells two dumps within one second apart:
       // the first one's folder, or the archive it was packed into (the folder is gone then), is there.
