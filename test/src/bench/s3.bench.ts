@@ -90,7 +90,7 @@ async function main(): Promise<void> {
         300_000,
       );
       const prefix = `r${step}`;
-      let dumped: { stats?: { streamsPeakRssBytes?: number | string } } = {};
+      let dumped: { stats?: { streamsPeakRssBytes?: number | string; criuNs?: number | string; writeNs?: number | string } } = {};
       let dumpS = 0;
       const dumpMiB = await daemonPeak(d, async () => {
         dumpS = await time(async () => {
@@ -149,7 +149,8 @@ async function main(): Promise<void> {
       const [dumpFrom, restoreFrom] = daemonRssAtStart.slice(-2) as [number, number];
       rows.push(
         `round ${round + 1}: ${MEM_MIB} MiB job, ${FORM.join(' ')}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
-          `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}\n` +
+          `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}` +
+          `   (CRIU ${(Number(dumped.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s, then packing and storing ${(Number(dumped.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s)\n` +
           `  restore        ${restoreS.toFixed(2)} s   plain GETs   ${plainDownS.toFixed(2)} s   ratio ${(restoreS / plainDownS).toFixed(2)}` +
           `   (fetch ${(Number(restored.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s, CRIU ${(Number(restored.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s)\n` +
           `  peak RSS       daemon dump ${dumpMiB.toFixed(0)} MiB (from ${dumpFrom.toFixed(0)}), restore ${restoreMiB.toFixed(0)} MiB (from ${restoreFrom.toFixed(0)});` +
