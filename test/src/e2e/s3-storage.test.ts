@@ -331,7 +331,7 @@ describe('checkpoints in S3-compatible storage', () => {
     await d.ok(['job', 'kill', jid]);
   });
 
-  it('a staging folder too small for the job refuses an archive dump before CRIU, saying what to set: the job runs on', async () => {
+  it('a staging folder too small for the job refuses an archive dump before CRIU (the job runs on) and a restore before any download, saying what to set', async () => {
     const small = await mkdtemp('/tmp/cedana-small-staging-');
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs', small]);
     const cramped = await TestDaemon.start({ ...s3.env, CEDANA_STORAGE_STAGING_DIR: small });
@@ -343,16 +343,32 @@ describe('checkpoints in S3-compatible storage', () => {
       const r = await cramped.cli(['dump', 'job', jid, '--dir', `s3://${BUCKET}/cramped`, '--compression', 'lz4']);
       assert.notEqual(r.code, 0, 'the dump is refused');
       assert.match(r.stderr, /CEDANA_ERR_NO_SPACE/, r.stderr);
-      assert.match(
-        r.stderr,
-        new RegExp(`no room for the job's images in ${small}: it has \\d+ MiB free, the job's memory alone is \\d+ MiB`),
-      );
+      assert.match(r.stderr, new RegExp(`no room for the images in ${small}: it has \\d+ MiB free, the job's memory alone is \\d+ MiB`));
       assert.match(r.stderr, /hint: storage\.staging_dir .* --streams N/);
       assert.equal((await cramped.json<unknown[]>(['checkpoints', jid])).length, 0, 'nothing is registered');
       const at = await lastCount(file);
       await waitForCount(file, at + 1);
       assert.deepEqual(await readdir(small), [], 'nothing was staged');
       assert.deepEqual(await keys('cramped/'), [], 'nothing was uploaded');
+
+      // --streams stages none of the images: it goes through, and its restore is refused there before any download.
+      await cramped.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/cramped`, '--streams', '2', '--leave-running']);
+      const [c] = await cramped.json<CheckpointJson[]>(['checkpoints', jid]);
+      const back = await cramped.cli(['restore', 'process', '--path', c?.path as string, '--jid', 'cramped2']);
+      assert.notEqual(back.code, 0, 'the restore is refused');
+      assert.match(
+        back.stderr,
+        new RegExp(
+          `no room for the images in ${small}/restore-\\w+: it has \\d+ MiB free, the checkpoint's images are \\d+ MiB; nothing was downloaded or started`,
+        ),
+      );
+      assert.match(back.stderr, /hint: storage\.staging_dir /);
+      assert.deepEqual(await readdir(small), [], 'nothing was downloaded');
+      assert.equal(
+        (await cramped.json<{ jid: string }[]>(['ps'])).some((j) => j.jid === 'cramped2'),
+        false,
+        'nothing was started',
+      );
       await cramped.ok(['job', 'kill', jid]);
     } finally {
       await cramped.stop();
