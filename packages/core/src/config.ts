@@ -104,9 +104,9 @@ export const CONFIG_KEYS = {
   },
   'storage.staging_dir': {
     type: 'string',
-    default: '/var/lib/cedana/staging',
+    default: '/dev/shm/cedana-staging',
     describe:
-      'local folder for the CRIU images of a dump to remote storage (s3://...) until they are uploaded, and of a restore from it while CRIU reads them; no archive is ever kept here',
+      'local folder, made 0700, for the CRIU images of a dump to remote storage (s3://...) until checkpoint.json is stored, and of a restore from it while CRIU reads them; a tmpfs (memory) by default, so the images never touch the disk; no archive is ever made here. Set it to a disk folder when memory cannot hold a second copy of the job',
   },
   'storage.s3.endpoint': {
     type: 'string',

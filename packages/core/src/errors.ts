@@ -71,7 +71,7 @@ export const ERRORS = {
   },
   CEDANA_ERR_NO_SPACE: {
     status: 'RESOURCE_EXHAUSTED',
-    hint: 'free space on the checkpoint filesystem, or dump with compression (--compression lz4) or to another --dir',
+    hint: 'free space on the checkpoint filesystem, or dump with compression (--compression lz4) or to another --dir; for s3://, point storage.staging_dir at a folder with room, or dump with --streams N',
   },
   // checkpoint storage (plugins with the CheckpointStorage role, such as storage-s3)
   CEDANA_ERR_STORAGE_UNSUPPORTED: {

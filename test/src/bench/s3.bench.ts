@@ -2,9 +2,11 @@
  * Benchmark (not a test): checkpoints to and from S3-compatible storage (s3rver on loopback,
  * in this process) against plain AWS SDK transfers of the same bytes, in the same run:
  *
- * - dump:    `cedana dump job --dir s3://... --streams 2` of a MEM_MIB job (each 4 KiB page
- *            half random, half zeros) vs a lib-storage Upload from memory of as many bytes as
- *            the dump stored (same part size and queue);
+ * - dump:    `cedana dump job --dir s3://...` of a MEM_MIB job (each 4 KiB page half random,
+ *            half zeros), in each of FORMS (`--streams 2`: the shards piped into their uploads;
+ *            `--compression lz4`: one archive packed straight into a multipart upload, CRIU's
+ *            images staged in STAGING_BASE) vs a lib-storage Upload from memory of as many bytes
+ *            as the dump stored (same part size and queue);
  * - restore: `cedana restore job` from the bucket vs ranged GETs of the same objects, in
  *            parallel, same part size and queue, into memory and dropped.
  *
@@ -12,7 +14,7 @@
  * ratios mean anything. Also the daemon's peak RSS (VmHWM, reset before each step) and the
  * streamer's (its VmHWM, from the dump's stats).
  *
- *   pnpm bench:s3        (ROUNDS=1 MEM_MIB=1024 STREAMS=2 by default; STREAMS=0 COMPRESSION=lz4: an archive)
+ *   pnpm bench:s3        (ROUNDS=1 MEM_MIB=1024 FORMS='--streams 2|--compression lz4' STAGING_BASE=/dev/shm by default)
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,9 +27,13 @@ import { memoryHog } from './memory-hog.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const MEM_MIB = Number(process.env.MEM_MIB ?? 1024);
-const STREAMS = Number(process.env.STREAMS ?? 2);
-/** How the dump is stored: N streams, or (STREAMS=0) one archive in COMPRESSION. */
-const FORM = STREAMS > 0 ? ['--streams', String(STREAMS)] : ['--compression', process.env.COMPRESSION ?? 'lz4'];
+/**
+ * The forms dumped in each round, `|`-separated: N streams (shards piped into their uploads)
+ * and an archive packed straight into one multipart upload.
+ */
+const FORMS = (process.env.FORMS ?? '--streams 2|--compression lz4').split('|').map((f) => f.trim().split(/\s+/));
+/** Where the daemon stages CRIU's images: a tmpfs, as storage.staging_dir's default (STAGING_BASE=/tmp: the disk). */
+const STAGING_BASE = process.env.STAGING_BASE ?? '/dev/shm';
 const PART_MIB = 8;
 const QUEUE = 4;
 const BUCKET = 'bench';
@@ -59,7 +65,7 @@ async function daemonPeak(d: TestDaemon, fn: () => Promise<unknown>): Promise<nu
 
 async function main(): Promise<void> {
   const s3 = await TestS3.start([BUCKET]);
-  const staging = await mkdtemp('/tmp/cedana-bench-staging-');
+  const staging = await mkdtemp(join(STAGING_BASE, 'cedana-bench-staging-'));
   const d = await TestDaemon.start({
     ...s3.env,
     CEDANA_STORAGE_STAGING_DIR: staging,
@@ -70,10 +76,12 @@ async function main(): Promise<void> {
   const client = s3.client();
   const flagDir = await mkdtemp('/tmp/cedana-bench-flag-');
   const rows: string[] = [];
-  const runs: { dump: number; restore: number; rss: number }[] = [];
+  const runs: { form: string; dump: number; restore: number; rss: number }[] = [];
   try {
-    for (let round = 0; round < ROUNDS; round++) {
-      const jid = `s3bench-${round}`;
+    for (let step = 0; step < ROUNDS * FORMS.length; step++) {
+      const round = Math.floor(step / FORMS.length);
+      const FORM = FORMS[step % FORMS.length] as string[];
+      const jid = `s3bench-${step}`;
       const flag = join(flagDir, `${jid}.ready`);
       await d.ok(['run', 'process', '--jid', jid, '--env', 'UV_USE_IO_URING=0', '--', process.execPath, '-e', HOG, flag]);
       await waitFor(
@@ -81,8 +89,8 @@ async function main(): Promise<void> {
         async () => (await readFile(flag, 'utf8').catch(() => '')) === 'ready' || undefined,
         300_000,
       );
-      const prefix = `r${round}`;
-      let dumped: { stats?: { streamsPeakRssBytes?: number | string } } = {};
+      const prefix = `r${step}`;
+      let dumped: { stats?: { streamsPeakRssBytes?: number | string; criuNs?: number | string; writeNs?: number | string } } = {};
       let dumpS = 0;
       const dumpMiB = await daemonPeak(d, async () => {
         dumpS = await time(async () => {
@@ -99,7 +107,7 @@ async function main(): Promise<void> {
           objects.map(async (_o, i) => {
             await new Upload({
               client,
-              params: { Bucket: BUCKET, Key: `plain-${round}/${i}`, Body: bodies[i] },
+              params: { Bucket: BUCKET, Key: `plain-${step}/${i}`, Body: bodies[i] },
               partSize: PART_MIB << 20,
               queueSize: QUEUE,
             }).done();
@@ -141,7 +149,8 @@ async function main(): Promise<void> {
       const [dumpFrom, restoreFrom] = daemonRssAtStart.slice(-2) as [number, number];
       rows.push(
         `round ${round + 1}: ${MEM_MIB} MiB job, ${FORM.join(' ')}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
-          `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}\n` +
+          `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}` +
+          `   (CRIU ${(Number(dumped.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s, then packing and storing ${(Number(dumped.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s)\n` +
           `  restore        ${restoreS.toFixed(2)} s   plain GETs   ${plainDownS.toFixed(2)} s   ratio ${(restoreS / plainDownS).toFixed(2)}` +
           `   (fetch ${(Number(restored.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s, CRIU ${(Number(restored.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s)\n` +
           `  peak RSS       daemon dump ${dumpMiB.toFixed(0)} MiB (from ${dumpFrom.toFixed(0)}), restore ${restoreMiB.toFixed(0)} MiB (from ${restoreFrom.toFixed(0)});` +
@@ -149,20 +158,22 @@ async function main(): Promise<void> {
           ` (daemon + streamer dumping ${(dumpMiB + streamerMiB).toFixed(0)} MiB, target 256)`,
       );
       console.log(rows.at(-1));
-      runs.push({ dump: dumpS / plainUpS, restore: restoreS / plainDownS, rss: dumpMiB + streamerMiB });
+      runs.push({ form: FORM.join(' '), dump: dumpS / plainUpS, restore: restoreS / plainDownS, rss: dumpMiB + streamerMiB });
     }
-    if (runs.length > 1) {
+    for (const form of FORMS.map((f) => f.join(' '))) {
+      const of = runs.filter((r) => r.form === form);
+      if (of.length < 2) continue;
       const spread = (xs: number[], digits: number) =>
         `median ${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
       console.log(
-        `${runs.length} rounds: dump ratio ${spread(
-          runs.map((r) => r.dump),
+        `${of.length} rounds of ${form}: dump ratio ${spread(
+          of.map((r) => r.dump),
           2,
         )}, restore ratio ${spread(
-          runs.map((r) => r.restore),
+          of.map((r) => r.restore),
           2,
         )}, daemon + streamer peak RSS dumping ${spread(
-          runs.map((r) => r.rss),
+          of.map((r) => r.rss),
           0,
         )} MiB`,
       );

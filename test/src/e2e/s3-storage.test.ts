@@ -5,6 +5,7 @@
  * leave nothing registered with the job alive.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,7 +31,8 @@ describe('checkpoints in S3-compatible storage', () => {
   const staging = () => stagingOf.get(d) as string;
   /** A daemon for the server, staging under a folder of its own. */
   const start = async (env: NodeJS.ProcessEnv = {}) => {
-    const dir = await mkdtemp('/tmp/cedana-staging-');
+    // On a tmpfs, as storage.staging_dir's default is.
+    const dir = await mkdtemp('/dev/shm/cedana-staging-');
     const t = await TestDaemon.start({ ...s3.env, CEDANA_STORAGE_STAGING_DIR: dir, CEDANA_STORAGE_S3_PART_SIZE_MIB: '5', ...env });
     stagingOf.set(t, dir);
     return t;
@@ -121,13 +123,28 @@ describe('checkpoints in S3-compatible storage', () => {
     }
   });
 
-  it('a second daemon, with its own DB and folders, restores what the first uploaded after the first is gone', async () => {
+  it('an lz4 archive goes to s3:// with no archive file on the local disk (staging watched during the dump); a second daemon, with its own DB and folders, restores it after the first is gone', async () => {
     const jid = 'moved';
     const countDir = await mkdtemp('/tmp/cedana-s3-count-');
     const file = join(countDir, 'moved.count');
-    await d.ok(['run', 'process', '--jid', jid, '--', ...counterScript(file)]);
-    await waitForCount(file, 2);
-    await d.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/moved`, '--compression', 'zstd', '--name', 'm1']);
+    await d.ok(['run', 'process', '--jid', jid, '--', ...bigCounter(file, 32)]);
+    await waitForCount(file, 2, 60_000);
+    const watch = watchFolder(staging());
+    const r = await d.cli(['dump', 'job', jid, '--dir', `s3://${BUCKET}/moved`, '--compression', 'lz4', '--name', 'm1']);
+    const seen = await watch.stop();
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(
+      seen.some((n) => /^m1\/pages-\d+\.img$/.test(n)),
+      `CRIU's images were seen in the staging folder during the dump: ${seen.join(' ')}`,
+    );
+    assert.deepEqual(
+      seen.filter((n) => n !== 'm1' && !n.startsWith('m1/')),
+      [],
+      'the staging folder held the images folder only: no archive file',
+    );
+    assert.deepEqual(await readdir(staging()), [], 'the staged images are removed once checkpoint.json is stored');
+    assert.deepEqual((await keys('moved/m1/')).sort(), ['moved/m1/checkpoint.json', 'moved/m1/images.tar.lz4']);
+    const [md5] = await digests(file);
     const before = await lastCount(file);
     const second = await start();
     try {
@@ -136,6 +153,13 @@ describe('checkpoints in S3-compatible storage', () => {
       d = second;
       await d.ok(['restore', 'process', '--path', `s3://${BUCKET}/moved/m1`, '--jid', 'moved2']);
       await waitForCount(file, before + 2);
+      const pid = (await d.json<{ jid: string; state: { pid: number } }[]>(['ps'])).find((j) => j.jid === 'moved2')?.state.pid as number;
+      process.kill(pid, 'SIGUSR1');
+      assert.equal(
+        await waitFor('the md5 after the restore', async () => (await digests(file))[1], 30_000),
+        md5,
+        'the restored memory is the dumped memory',
+      );
       await d.ok(['job', 'kill', 'moved2']);
     } finally {
       d = second;
@@ -307,6 +331,52 @@ describe('checkpoints in S3-compatible storage', () => {
     await d.ok(['job', 'kill', jid]);
   });
 
+  it('a staging folder too small for the job refuses an archive dump before CRIU (the job runs on) and a restore before any download, saying what to set', async () => {
+    const small = await mkdtemp('/tmp/cedana-small-staging-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs', small]);
+    const cramped = await TestDaemon.start({ ...s3.env, CEDANA_STORAGE_STAGING_DIR: small });
+    try {
+      const jid = 'cramped';
+      const file = join(cramped.dir, 'cramped.count');
+      await cramped.ok(['run', 'process', '--jid', jid, '--', ...bigCounter(file, 32)]);
+      await waitForCount(file, 2, 60_000);
+      const r = await cramped.cli(['dump', 'job', jid, '--dir', `s3://${BUCKET}/cramped`, '--compression', 'lz4']);
+      assert.notEqual(r.code, 0, 'the dump is refused');
+      assert.match(r.stderr, /CEDANA_ERR_NO_SPACE/, r.stderr);
+      assert.match(r.stderr, new RegExp(`no room for the images in ${small}: it has \\d+ MiB free, the job's memory alone is \\d+ MiB`));
+      assert.match(r.stderr, /hint: storage\.staging_dir .* --streams N/);
+      assert.equal((await cramped.json<unknown[]>(['checkpoints', jid])).length, 0, 'nothing is registered');
+      const at = await lastCount(file);
+      await waitForCount(file, at + 1);
+      assert.deepEqual(await readdir(small), [], 'nothing was staged');
+      assert.deepEqual(await keys('cramped/'), [], 'nothing was uploaded');
+
+      // --streams stages none of the images: it goes through, and its restore is refused there before any download.
+      await cramped.ok(['dump', 'job', jid, '--dir', `s3://${BUCKET}/cramped`, '--streams', '2', '--leave-running']);
+      const [c] = await cramped.json<CheckpointJson[]>(['checkpoints', jid]);
+      const back = await cramped.cli(['restore', 'process', '--path', c?.path as string, '--jid', 'cramped2']);
+      assert.notEqual(back.code, 0, 'the restore is refused');
+      assert.match(
+        back.stderr,
+        new RegExp(
+          `no room for the images in ${small}/restore-\\w+: it has \\d+ MiB free, the checkpoint's images are \\d+ MiB; nothing was downloaded or started`,
+        ),
+      );
+      assert.match(back.stderr, /hint: storage\.staging_dir /);
+      assert.deepEqual(await readdir(small), [], 'nothing was downloaded');
+      assert.equal(
+        (await cramped.json<{ jid: string }[]>(['ps'])).some((j) => j.jid === 'cramped2'),
+        false,
+        'nothing was started',
+      );
+      await cramped.ok(['job', 'kill', jid]);
+    } finally {
+      await cramped.stop();
+      execFileSync('umount', ['-l', small]);
+      await rm(small, { recursive: true, force: true });
+    }
+  });
+
   for (const leaveRunning of [true, false]) {
     it(`server stopped mid-upload${leaveRunning ? ' (--leave-running)' : ''}: ${leaveRunning ? 'nothing is registered and the job runs on' : 'the images are kept locally, registered, and restore'}`, async () => {
       const jid = `cut-${leaveRunning}`;
@@ -334,7 +404,9 @@ describe('checkpoints in S3-compatible storage', () => {
         assert.equal(r.code, 0, r.stderr);
         assert.match(
           r.stderr + r.stdout,
-          new RegExp(`storing the checkpoint in s3://${BUCKET}/cut-false failed .*kept uncompressed in ${staging()}`),
+          new RegExp(
+            `storing the checkpoint in s3://${BUCKET}/cut-false failed .*kept uncompressed in ${staging()}\\S* \\(a tmpfs: memory, lost at a reboot`,
+          ),
         );
         const [c] = await checkpoints(jid);
         assert.ok(c?.path.startsWith(staging()), `kept locally: ${c?.path}`);
@@ -394,4 +466,23 @@ async function waitUntilStopped(pid: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`PID ${pid} was not stopped within 60 s`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Every path seen under `dir` (relative), polled until stop(): what a dump stages there while it runs. */
+function watchFolder(dir: string): { stop(): Promise<string[]> } {
+  const seen = new Set<string>();
+  let stopped = false;
+  const polling = (async () => {
+    while (!stopped) {
+      for (const name of await readdir(dir, { recursive: true }).catch(() => [])) seen.add(String(name));
+      await sleep(20);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await polling;
+      return [...seen].sort();
+    },
+  };
 }

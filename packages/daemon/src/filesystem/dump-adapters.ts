@@ -31,6 +31,8 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
       const streamed = (req.streams ?? 0) > 0;
       // The codec packing will need, before CRIU touches the job (built on first use).
       if (!streamed) await codecReady(req.compression);
+      // Staged images (remote storage, every form but streams) must fit before CRIU freezes the job.
+      if (!streamed) await place.checkRoom?.(ctx.pid || req.pid);
       const id = randomBytes(6).toString('hex');
       // A generated name is unique to the second; the ID tells two dumps within one second apart:
       // the first one's folder, or the archive it was packed into (the folder is gone then), is there.
@@ -89,7 +91,7 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
         const full = await nearlyFull(place.base);
         await keepFailedDumpLog(err, dir, ctx.config['log.dir'], id, ctx.log); // CRIU's log outlives the partial images
         await rm(dir, { recursive: true, force: true });
-        throw noSpaceFrom(err, place.base, full);
+        throw noSpaceFrom(err, place.base, full, place.noSpaceHint);
       }
       const createdAt = new Date().toISOString();
       const facts = factsNow();
@@ -119,8 +121,9 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
         }
         // The process is gone: keep the images, uncompressed, rather than lose the job.
         ctx.log.error({ err }, 'packing the checkpoint failed; keeping the uncompressed images');
+        const inMemory = (await inTmpfs(dir)) ? ' (a tmpfs: memory, lost at a reboot; restore it or copy it to disk)' : '';
         res.messages.push(
-          `${place.failed} failed (${(err as Error).message}); the checkpoint was kept uncompressed${place.base === req.dir ? '' : ` in ${dir}`}`,
+          `${place.failed} failed (${(err as Error).message}); the checkpoint was kept uncompressed${place.base === req.dir ? '' : ` in ${dir}${inMemory}`}`,
         );
         await writeManifest(dir, { ...facts, compression: 'none' }).catch(() => {});
         packed = await packCheckpoint(dir, 'none');
@@ -175,6 +178,15 @@ function dirError(dir: string, err: NodeJS.ErrnoException): CedanaError {
   return new CedanaError('CEDANA_ERR_CHECKPOINT_DIR', `checkpoint folder ${dir} is not writable: ${err.code ?? err.message}`);
 }
 
+/** statfs's f_type of a tmpfs (linux/magic.h TMPFS_MAGIC). */
+const TMPFS_MAGIC = 0x01021994;
+
+/** Whether `dir` is on a tmpfs: files there are memory, and a reboot loses them. */
+async function inTmpfs(dir: string): Promise<boolean> {
+  const s = await statfs(dir).catch(() => undefined);
+  return s?.type === TMPFS_MAGIC;
+}
+
 /** True when the filesystem of `dir` has less than 1 MiB or 0.5% free: a failure there is most likely for lack of space. */
 async function nearlyFull(dir: string): Promise<boolean> {
   const s = await statfs(dir).catch(() => undefined);
@@ -184,12 +196,13 @@ async function nearlyFull(dir: string): Promise<boolean> {
 }
 
 /** CRIU or the archive writer ran out of space: say so with the right code. */
-function noSpaceFrom(err: unknown, dir: string, full = false): unknown {
+function noSpaceFrom(err: unknown, dir: string, full = false, hint?: string): unknown {
   const text = isCedanaError(err) ? [err.message, ...err.details].join('\n') : String((err as Error)?.message ?? err);
   if (full || (err as NodeJS.ErrnoException)?.code === 'ENOSPC' || /No space left on device|ENOSPC/.test(text)) {
     return new CedanaError('CEDANA_ERR_NO_SPACE', `no space left in ${dir} while dumping; the job was left running`, {
       details: isCedanaError(err) ? err.details : [],
       cause: err,
+      ...(hint && { hint }),
     });
   }
   return err;

@@ -50,11 +50,12 @@ export async function folderBytes(dir: string): Promise<number> {
 /** Anonymous memory of `pid` and its descendants, in bytes (0 when unreadable). */
 export async function treeMemory(pid: number): Promise<number> {
   const tree = await processTree(pid);
-  const sizes = await Promise.all(
-    tree.map(async (p) => {
-      const rollup = await readFile(`/proc/${p}/smaps_rollup`, 'utf8').catch(() => '');
-      return Number(/^Anonymous:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
-    }),
-  );
+  const sizes = await Promise.all(tree.map(anonymousMemory));
   return sizes.reduce((a, b) => a + b, 0);
+}
+
+/** Anonymous memory of `pid` alone, in bytes (0 when unreadable). */
+export async function anonymousMemory(pid: number): Promise<number> {
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
+  return Number(/^Anonymous:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
 }

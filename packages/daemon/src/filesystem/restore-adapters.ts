@@ -17,6 +17,7 @@ import type { RemoteFill } from '../storage/remote-fill.js';
 import { objectUrl } from '../storage/remote-layout.js';
 import { isRemote, storageFor } from '../storage/remote-storage.js';
 import { addCriuStats, manifestBytes, phaseProgress, timed } from './measure.js';
+import { checkRestoreRoom } from './staging-room.js';
 
 /**
  * Makes the checkpoint's images available to CRIU: a folder is used in place, an
@@ -86,6 +87,12 @@ async function restoreFromStorage(next: RestoreHandlerFn, ...[ctx, req, res]: Pa
         signal: ctx.signal,
         onProgress: phaseProgress(ctx, 'download'),
         parallel: 2, // objects at once, each queue x part size in flight
+        checkRoom: (at, bytes) =>
+          checkRestoreRoom(
+            at,
+            bytes,
+            `storage.staging_dir (${ctx.config['storage.staging_dir']}, a tmpfs by default) holds the images while CRIU restores from them: set it to a folder with room for them (on disk, if memory is short)`,
+          ),
       });
       ctx.manifest = fetched.manifest;
       arriving = fetched.arriving;

@@ -28,6 +28,8 @@ export interface FetchOptions {
   onProgress?: OnProgress | undefined;
   /** Files downloaded at once for a folder checkpoint. */
   parallel: number;
+  /** Refuses, before any download, images of `bytes` in all (checkpoint.json's sizes) that `destDir` has no room for. */
+  checkRoom?: ((destDir: string, bytes: number) => Promise<void>) | undefined;
 }
 
 export interface Fetched {
@@ -56,6 +58,10 @@ export async function fetchFromStorage(url: string, destDir: string, opts: Fetch
   const { client, signal } = opts;
   const top = await readRemoteManifest(client, url, signal);
   await mkdir(destDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await opts.checkRoom?.(
+    destDir,
+    Object.values(top.files).reduce((sum, f) => sum + f.size, 0),
+  );
   const format = archiveFormat(top);
   if (format) {
     const archive = { url: objectUrl(url, archiveObject(format)) };
