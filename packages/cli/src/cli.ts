@@ -74,7 +74,7 @@ export async function runWithPlugins(session: Session, args: readonly string[], 
     .alias('help', 'h')
     .version(HOST_VERSION)
     .epilogue(EPILOGUE)
-    .wrap(Math.min(120, session.deps.stdout.columns || 100))
+    .wrap(Math.min(120, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err, y) => {
       // Throwing stops yargs: returning would let it run the handler anyway.

@@ -15,8 +15,6 @@ import { formatProfile, type Precision } from './output/profiling.js';
 export interface OutStream {
   write(chunk: string | Uint8Array): unknown;
   isTTY?: boolean;
-  /** A terminal's width (yargs wraps the help to it). */
-  columns?: number;
 }
 
 export interface InStream {
