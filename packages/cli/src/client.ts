@@ -52,6 +52,7 @@ import { type FailedCall, fromFailedCall, unreachable } from './call-errors.js';
 import type { StreamsClient } from './client-streams.js';
 import type { CallOpts, ConnectOptions, DaemonApi, UnaryMethod } from './daemon-api.js';
 import { openSession, type ResponseMetadata, unaryCall } from './grpc-unary.js';
+import { targetOf } from './target.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 /** How long a failed plain connection waits to learn whether the daemon speaks TLS instead. */
@@ -89,11 +90,7 @@ const UNARY: UnaryTable = {
   features: { path: '/cedana.daemon.v1.Daemon/Features', req: FeaturesReq, resp: FeaturesResp },
 };
 
-/** The gRPC target of the configured daemon address. */
-export function targetOf(config: Config): string {
-  if (config.protocol === 'unix') return `unix://${resolve(config.address)}`;
-  return config.address;
-}
+export { targetOf };
 
 export async function connect(config: Config, opts: ConnectOptions = {}): Promise<DaemonApi> {
   const target = targetOf(config);

@@ -5,11 +5,12 @@
  * What a user sees must be the same on every path.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { CLI, LAUNCHER, TestDaemon } from '../harness/daemon.js';
 
 interface Run {
@@ -189,10 +190,10 @@ describe('the startup snapshot', () => {
     const blob = readFileSync(join(copy, 'main.blob'));
     blob.fill(0x5a, 0, 64);
     writeFileSync(join(copy, 'main.blob'), blob);
-    const r = launch(['ps']);
+    const r = launch(['ps', '--json']); // not `ps` alone: that has a fast path of its own, without the snapshot
     assert.equal(r.snapshot, false);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^JID|no jobs/m);
+    assert.match(r.stdout, /^\[/);
   });
 
   it('is left for main.js when it was made by another node, or is missing', () => {
@@ -209,5 +210,79 @@ describe('the startup snapshot', () => {
     r = launch(['--version']);
     assert.equal(r.snapshot, false);
     assert.deepEqual([r.code, r.stderr], [0, '']);
+  });
+});
+
+describe('the fast path of `cedana ps`', () => {
+  let d: TestDaemon;
+  let copy: string;
+
+  before(async () => {
+    d = await TestDaemon.start({ CEDANA_LOG_LEVEL: 'warn' });
+    await d.ok(['run', 'process', '--jid', 'fast-sleeper', '--', 'sleep', '60']);
+    await d.ok(['run', 'process', '--jid', 'fast-done', '--', 'true']);
+    copy = mkdtempSync(join(tmpdir(), 'cedana-bundle-'));
+    cpSync(dirname(CLI), copy, { recursive: true });
+  });
+  after(async () => {
+    await d.cli(['kill', 'fast-sleeper']);
+    await d.stop();
+    rmSync(copy, { recursive: true, force: true });
+  });
+
+  it('prints what main.js prints, without the rest of the CLI', () => {
+    for (const args of [['ps'], ['jobs']]) {
+      const fast = run(LAUNCHER, args, d.env);
+      assert.equal(fast.code, 0, fast.stderr);
+      assert.match(fast.stdout, /^JID +TYPE .*\n(.*\n)*fast-done +process +\d+ +exited \(0\)/);
+      assert.deepEqual(fast, run(process.execPath, [CLI, ...args], d.env), `cedana ${args.join(' ')}`);
+    }
+    // Without the full CLI's code, the fast path still serves `ps`: it needs none of it.
+    rmSync(join(copy, 'fast-fallback.js'));
+    assert.deepEqual(run(process.execPath, [join(copy, 'fast-main.cjs'), 'ps'], d.env), run(LAUNCHER, ['ps'], d.env));
+  });
+
+  it('leaves what it does not serve to the full CLI, which prints what main.js prints', () => {
+    const none = { ...d.env, CEDANA_ADDRESS: join(d.dir, 'none.sock') };
+    const configured = join(d.dir, 'bad.json');
+    writeFileSync(configured, '{"address":');
+    for (const env of [
+      none,
+      { ...d.env, CEDANA_CONFIG: configured },
+      { ...d.env, CEDANA_PROTOCOL: 'tcp', CEDANA_ADDRESS: '127.0.0.1:1' },
+    ]) {
+      const fast = run(LAUNCHER, ['ps'], env);
+      assert.notEqual(fast.code, 0);
+      assert.match(fast.stderr, /^Error \[CEDANA_ERR_/);
+      assert.deepEqual(fast, run(process.execPath, [CLI, 'ps'], env));
+    }
+  });
+
+  it('says that a daemon that never answers is unreachable, as main.js does at the same deadline', async () => {
+    const path = join(d.dir, 'silent.sock');
+    const silent = spawn(process.execPath, [
+      '-e',
+      `require('node:net').createServer(() => {}).listen(${JSON.stringify(path)}, () => console.log('up'))`,
+    ]);
+    try {
+      await new Promise((resolve) => silent.stdout.once('data', resolve));
+      const env = { ...d.env, CEDANA_ADDRESS: path };
+      const exec = promisify(execFile);
+      const [fast, full] = await Promise.all(
+        [
+          [LAUNCHER, 'ps'],
+          [process.execPath, CLI, 'ps'],
+        ].map(([file, ...args]) =>
+          exec(file as string, args, { env }).then(
+            () => assert.fail('ps succeeded'),
+            (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+          ),
+        ),
+      );
+      assert.match(fast?.stderr ?? '', /cannot reach the daemon at unix:\/\/.*silent\.sock: no answer within 5000 ms/);
+      assert.deepEqual(fast, full);
+    } finally {
+      silent.kill();
+    }
   });
 });

@@ -2,33 +2,16 @@
 import { CedanaError } from '@cedana/core';
 import type { Job } from '@cedana/core/proto';
 import type { Argv, CommandModule } from 'yargs';
-import { formatSize, renderTable } from '../output/table.js';
+import { JOB_HEAD, jobRows, NO_JOBS } from '../output/job-rows.js';
+import { renderTable } from '../output/table.js';
 import { action, type GlobalArgs, type Session } from '../session.js';
 
 interface ListArgs extends GlobalArgs {
   json?: boolean;
 }
 
-/** A job's status with how it ended: "exited (0)", "exited (SIGKILL)". */
-export function jobStatus(job: Job): string {
-  const s = job.state;
-  if (!s) return 'unknown';
-  if (s.exitSignal) return `${s.status} (${s.exitSignal})`;
-  if (s.exitCode !== undefined && s.status !== 'running') return `${s.status} (${s.exitCode})`;
-  return s.status;
-}
-
 export function renderJobs(jobs: readonly Job[]): string {
-  const rows = jobs.map((j) => [
-    j.jid,
-    j.gpuEnabled ? `${j.type} (GPU)` : j.type,
-    j.state?.pid || undefined,
-    jobStatus(j),
-    j.lastCheckpoint?.path,
-    j.lastCheckpoint ? formatSize(j.lastCheckpoint.size) : undefined,
-    j.attachable ? 'attachable' : j.log,
-  ]);
-  return renderTable(['JID', 'TYPE', 'PID', 'STATUS', 'CHECKPOINT', 'SIZE', 'LOG'], rows);
+  return renderTable(JOB_HEAD, jobRows(jobs));
 }
 
 export function listJobsCommand(session: Session, command: string | string[] = 'list'): CommandModule {
@@ -39,7 +22,7 @@ export function listJobsCommand(session: Session, command: string | string[] = '
     handler: action<ListArgs>(session, async (argv) => {
       const { jobs } = await (await session.client(argv)).list({ jids: [], type: '' });
       if (argv.json) return session.json(jobs);
-      session.out(jobs.length === 0 ? 'no jobs; start one with `cedana run process -- CMD`' : renderJobs(jobs));
+      session.out(jobs.length === 0 ? NO_JOBS : renderJobs(jobs));
     }),
   };
 }

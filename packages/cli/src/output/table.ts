@@ -3,8 +3,17 @@
  * text of wide or several lines). Programs get the same data with --json (see json.ts).
  */
 import Table from 'cli-table3';
+import { type Cell, cellsOf, GAP, layOutColumns } from './columns.js';
 
-export type Cell = string | number | undefined;
+export { type Cell, formatSize } from './columns.js';
+
+/** Renders rows under a header; empty cells print as "-". Lines have no trailing spaces. */
+export function renderTable(head: string[], rows: Cell[][]): string {
+  const cells = cellsOf(rows);
+  // Laid out by columns.ts when every cell is one line of one-column characters (cli-table3 lays
+  // out such a table the same, at ~20x the cost: ~10 ms for `features`); anything else is cli-table3's.
+  return layOutColumns(head, cells) ?? tableOf(head, cells);
+}
 
 const NO_BORDERS = {
   top: '',
@@ -24,27 +33,6 @@ const NO_BORDERS = {
   middle: '',
 };
 
-/** Text every terminal shows one column a character: printable ASCII and the marks our tables use. */
-const ONE_COLUMN = /^[\x20-\x7e\u2714\u2716\u2018\u2019\u201c\u201d\u2013\u2014\u2026]*$/;
-const GAP = 3;
-
-/** Renders rows under a header; empty cells print as "-". Lines have no trailing spaces. */
-export function renderTable(head: string[], rows: Cell[][]): string {
-  const cells = rows.map((row) => row.map((c) => (c === undefined || c === '' ? '-' : String(c))));
-  const all = [head, ...cells];
-  // Laid out here when every cell is one line of one-column characters (cli-table3 lays out such a
-  // table the same, at ~20x the cost: ~10 ms for `features`); anything else is cli-table3's.
-  if (!all.every((row) => row.every((c) => ONE_COLUMN.test(c)))) return tableOf(head, cells);
-  const widths: number[] = [];
-  for (const row of all) for (const [i, c] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
-  const line = (row: string[]) =>
-    widths
-      .map((w, i) => (row[i] ?? '').padEnd(w + GAP))
-      .join('')
-      .trimEnd();
-  return all.map(line).join('\n');
-}
-
 function tableOf(head: string[], cells: string[][]): string {
   const table = new Table({ head, chars: NO_BORDERS, style: { head: [], border: [], 'padding-left': 0, 'padding-right': GAP } });
   for (const row of cells) table.push(row);
@@ -53,20 +41,6 @@ function tableOf(head: string[], cells: string[][]): string {
     .split('\n')
     .map((line) => line.trimEnd())
     .join('\n');
-}
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** 1536 -> "1.5 KiB"; 0 or less -> "-" (unknown). */
-export function formatSize(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes <= 0) return '-';
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
 /** An RFC 3339 time as "2025-01-24 13:05:09" in the local zone; empty or invalid -> "-". */
