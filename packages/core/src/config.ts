@@ -143,6 +143,12 @@ export const CONFIG_KEYS = {
     describe:
       'where a migration holds the images it sends (source) or receives (target) while it runs, made 0700; a tmpfs (memory), so no checkpoint file is written to disk unless `migrate job --keep`',
   },
+  'migrate.send_during_dump': {
+    type: 'boolean',
+    default: false,
+    describe:
+      'pre-copy: send the shards to the target while the dump still writes them, instead of after it (docs/migration.md has the figures of both)',
+  },
   'db.path': {
     type: 'string',
     default: '/tmp/cedana.db',

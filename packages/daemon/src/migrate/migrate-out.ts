@@ -15,6 +15,7 @@
  * and named in the error.
  */
 import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   type BaseContext,
   CedanaError,
@@ -29,6 +30,7 @@ import type { Job, MigratePrepareResp, MigrateReq, MigrateResp } from '@cedana/c
 import type { JobManager } from '../jobs/job-manager.js';
 import type { Store } from '../store/store.js';
 import { CheckpointSender } from './checkpoint-sender.js';
+import { openChannel } from './data-link.js';
 import { migrateDir } from './migrate-dir.js';
 import { migrateLazily } from './migrate-lazy-out.js';
 import { dialTarget, type TargetDaemon } from './target-client.js';
@@ -54,17 +56,18 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
   const streams = req.streams || d.config['checkpoint.streams'] || 1;
   const targetJid = req.targetJid || job.jid;
 
-  const target = await dialTarget(req.to, req.token, clientTlsOf(d.config));
+  const tls = clientTlsOf(d.config);
+  const target = await dialTarget(req.to, req.token, tls);
   try {
     const prep = await askTarget(target, req, job, { jid: targetJid, streams, lazy: false });
+    const data = await openChannel(req.to, prep, 'files', tls, ctx.log);
     const t1 = performance.now();
 
     const parent = req.keep ? d.config['checkpoint.dir'] : await migrateDir(d.config);
     const name = `migrate-${fileNameFor(job.jid)}-${Date.now()}`;
-    // Opened before the dump, so a target gone meanwhile fails the transfer at once. The shards are
-    // not sent while the dump writes them: tried, and on two cores it slowed the dump by as much as
-    // it saved (docs/migration.md).
-    const sender = new CheckpointSender(target, prep.id);
+    // Opened before the dump, so a target gone meanwhile fails the transfer at once.
+    const sender = new CheckpointSender(target, prep.id, data);
+    if (d.config['migrate.send_during_dump']) sender.tail(join(parent, name));
     const dumped = await d.jobs
       .dump(ctx, { jid: job.jid, type: '', pid: 0, dir: parent, name, compression: '', streams, criu: undefined, details: undefined })
       .catch((err) => {
