@@ -26,7 +26,9 @@ const HANDSHAKE_MS = 5_000;
 
 /** The target's side: listens for one migration's channels. */
 export class DataListener {
-  private readonly waiting = new Map<Channel, { resolve: (s: Socket) => void; promise: Promise<Socket> }>();
+  private readonly channels = new Map<Channel, { resolve: (s: Socket) => void; promise: Promise<Socket> }>();
+  /** The channels not opened yet: each opens once. */
+  private readonly waiting = new Set<Channel>();
   private closed = false;
 
   private constructor(
@@ -42,7 +44,8 @@ export class DataListener {
       const promise = new Promise<Socket>((r) => {
         resolve = r;
       });
-      this.waiting.set(c, { resolve, promise });
+      this.channels.set(c, { resolve, promise });
+      this.waiting.add(c);
     }
   }
 
@@ -71,7 +74,7 @@ export class DataListener {
 
   /** The channel's socket once the source opened it. */
   channel(c: Channel): Promise<Socket> {
-    const w = this.waiting.get(c);
+    const w = this.channels.get(c);
     if (!w) return Promise.reject(new Error(`this migration has no ${c} channel`));
     return w.promise;
   }
@@ -95,7 +98,7 @@ export class DataListener {
       clearTimeout(timer);
       const proof = got.subarray(0, SECRET_BYTES);
       const c = (Object.keys(CHANNEL_BYTE) as Channel[]).find((k) => CHANNEL_BYTE[k] === got[SECRET_BYTES]);
-      const w = c && this.waiting.get(c);
+      const w = c && this.waiting.has(c) ? this.channels.get(c) : undefined;
       if (!timingSafeEqual(proof, this.secret) || !c || !w) return void s.destroy();
       this.waiting.delete(c);
       if (got.length > SECRET_BYTES + 1) s.unshift(got.subarray(SECRET_BYTES + 1));
