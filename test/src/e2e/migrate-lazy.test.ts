@@ -19,7 +19,8 @@ interface JobJson {
   state: { pid: number; status: string; startTicks: number };
 }
 
-const MIGRATE_DIR = '/dev/shm/cedana-e2e-migrate-lazy-src';
+// Per run: two sessions running this file at once would see each other's staged images.
+const MIGRATE_DIR = `/dev/shm/cedana-e2e-migrate-lazy-src-${process.pid}`;
 const jobOf = async (d: { json<T>(a: string[]): Promise<T> }, jid: string) => (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === jid);
 
 function assertNoGap(all: number[], what: string): void {

@@ -148,7 +148,10 @@ export class MigrationTarget {
       if (!done) throw invalid('the source stopped sending before the end of the checkpoint');
       if (!viaCall && overData) await overData;
       await files.close();
-      this.log.debug({ bytes: files.bytes, ms: Math.round(performance.now() - files.first) }, 'received the checkpoint');
+      this.log.debug(
+        { bytes: files.bytes, ms: Math.round(performance.now() - files.first), via: viaCall ? 'gRPC' : 'data connection' },
+        'received the checkpoint',
+      );
       if (!p.pages) await p.data?.close(); // a post-copy's pages channel may still come
       const restored = await this.restore(ctx, p, files.logMode);
       // A lazy restore reads the folder (its pagemaps, the page files' digests) until the copy ends.
