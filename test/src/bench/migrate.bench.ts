@@ -170,10 +170,17 @@ async function main(): Promise<void> {
   await rm(SHM, { recursive: true, force: true });
   await mkdir(SHM, { recursive: true });
   const src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: join(SHM, 'staging'), CEDANA_LOG_LEVEL: 'warn' });
+  // The same, sending the shards while the dump writes them (migrate.send_during_dump).
+  const srcTail = await TestDaemon.start({
+    CEDANA_MIGRATE_DIR: join(SHM, 'staging-tail'),
+    CEDANA_LOG_LEVEL: 'warn',
+    CEDANA_MIGRATE_SEND_DURING_DUMP: 'true',
+  });
   const t = await TargetHost.create();
   const dst = await TestDaemon.start({ CEDANA_MIGRATE_DIR: join(SHM, 'lazy-target'), CEDANA_LOG_LEVEL: 'warn' });
   const raws: Raw[] = [];
   const migs: Migrated[] = [];
+  const tails: Migrated[] = [];
   const lazies: Lazy[] = [];
   try {
     for (let r = 0; r < ROUNDS; r++) {
@@ -186,6 +193,11 @@ async function main(): Promise<void> {
       migs.push(m);
       process.stderr.write(
         `round ${r + 1}/${ROUNDS} pre-copy: dump ${m.dump.toFixed(2)} transfer+restore ${m.transferAndRestore.toFixed(2)} downtime ${m.downtime.toFixed(2)} total ${m.total.toFixed(2)} s (CLI ${m.cli.toFixed(2)} s)\n`,
+      );
+      const mt = await migrateRound(srcTail, t, r + ROUNDS);
+      tails.push(mt);
+      process.stderr.write(
+        `round ${r + 1}/${ROUNDS} pre-copy, sent during the dump: dump ${mt.dump.toFixed(2)} transfer+restore ${mt.transferAndRestore.toFixed(2)} downtime ${mt.downtime.toFixed(2)} total ${mt.total.toFixed(2)} s\n`,
       );
       const l = await lazyRound(src, dst, r);
       lazies.push(l);
@@ -212,6 +224,15 @@ async function main(): Promise<void> {
     console.log(
       `  of which dump ${med(migs, 'dump').toFixed(2)}, transfer + verify + restore (with PID wait) ${med(migs, 'transferAndRestore').toFixed(2)}`,
     );
+    const tt = med(tails, 'total');
+    console.log(
+      `  sent during the dump                   ${med(tails, 'downtime').toFixed(2).padStart(10)}  ${tt.toFixed(2).padStart(7)}  ${(tt / rawTotal).toFixed(2).padStart(11)}   (dump ${med(tails, 'dump').toFixed(2)}, then ${med(tails, 'transferAndRestore').toFixed(2)})`,
+    );
+    const spread = (xs: Migrated[]) =>
+      `${Math.min(...xs.map((x) => x.total)).toFixed(2)}-${Math.max(...xs.map((x) => x.total)).toFixed(2)}`;
+    console.log(
+      `  total spread: raw ${Math.min(...raws.map((x) => x.total)).toFixed(2)}-${Math.max(...raws.map((x) => x.total)).toFixed(2)}, pre-copy ${spread(migs)}, sent during the dump ${spread(tails)}`,
+    );
     const lt = med(lazies, 'total');
     console.log(
       `cedana migrate --lazy (post-copy, unix)  ${med(lazies, 'downtime').toFixed(2).padStart(10)}  ${lt.toFixed(2).padStart(7)}  ${(lt / rawTotal).toFixed(2).padStart(11)}`,
@@ -223,6 +244,7 @@ async function main(): Promise<void> {
   } finally {
     await t.destroy();
     await dst.stop();
+    await srcTail.stop();
     await src.stop();
     await rm(SHM, { recursive: true, force: true });
   }

@@ -1,12 +1,11 @@
 /**
  * A pre-copy's files on the data connection (data-link.ts): each frame is a 4-byte length, a
- * MigrateFrame (which file, how many bytes), then those bytes raw, read from the file straight
- * into the socket. The reader hands the bytes to the sink as they arrive, slices of what the
+ * MigrateFrame (which file, how many bytes), then those bytes raw, read from the file into the
+ * socket 1 MiB at a time. The reader hands the bytes to the sink as they arrive, slices of what the
  * socket read (no copy, no per-message decoding), and stops reading while the sink is full.
  */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { pipeline } from 'node:stream/promises';
 import { MigrateFrame } from '@cedana/core/proto';
 
 /** Where the reader's bytes go (migrate-in.ts's incoming files). */
@@ -17,6 +16,8 @@ export interface FrameSink {
 }
 
 const LEN = 4;
+/** How much of a file is read at a time: the streamer's chunk size. */
+const PIECE = 1 << 20;
 
 /** The source's side of the files channel. */
 export class FrameWriter {
@@ -25,8 +26,19 @@ export class FrameWriter {
   /** Bytes [from, to) of `file` as `frame`'s file. */
   async range(file: string, frame: Omit<MigrateFrame, 'size' | 'done'>, from: number, to: number): Promise<void> {
     await this.head({ ...frame, size: to - from, done: false });
-    if (to > from)
-      await pipeline(createReadStream(file, { start: from, end: to - 1, highWaterMark: 1 << 20 }), this.socket, { end: false });
+    const fh = await open(file, 'r');
+    try {
+      for (let off = from; off < to; ) {
+        // A buffer of its own each time: the socket holds it until the kernel took it.
+        const b = Buffer.allocUnsafe(Math.min(PIECE, to - off));
+        const { bytesRead } = await fh.read(b, 0, b.length, off);
+        if (bytesRead === 0) throw new Error(`${file} ended at ${off} bytes, before the ${to} it had`);
+        off += bytesRead;
+        await this.send(b.subarray(0, bytesRead));
+      }
+    } finally {
+      await fh.close();
+    }
   }
 
   /** The last frame: everything was sent. Resolves once the socket took it. */
@@ -40,17 +52,25 @@ export class FrameWriter {
     const b = Buffer.allocUnsafe(LEN + body.length);
     b.writeUInt32BE(body.length, 0);
     b.set(body, LEN);
+    return this.send(b);
+  }
+
+  /** Writes, waiting for room when the socket's buffer is full; fails once the connection closed. */
+  private send(b: Buffer): Promise<void> {
+    const s = this.socket;
     return new Promise((resolve, reject) => {
-      if (this.socket.destroyed) return reject(new Error('the data connection to the target closed'));
-      if (this.socket.write(b)) resolve();
-      else {
-        const closed = () => reject(new Error('the data connection to the target closed'));
-        this.socket.once('close', closed);
-        this.socket.once('drain', () => {
-          this.socket.off('close', closed);
-          resolve();
-        });
-      }
+      if (s.destroyed) return reject(new Error('the data connection to the target closed'));
+      if (s.write(b)) return resolve();
+      const closed = () => {
+        s.off('drain', drained);
+        reject(new Error('the data connection to the target closed'));
+      };
+      const drained = () => {
+        s.off('close', closed);
+        resolve();
+      };
+      s.once('close', closed);
+      s.once('drain', drained);
     });
   }
 }

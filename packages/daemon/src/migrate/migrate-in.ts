@@ -36,6 +36,8 @@ import { joinRaw, type PageCall, PageSlot, relay } from './page-relay.js';
 const PREPARED_TTL_MS = 120_000;
 /** One file name inside the checkpoint folder: no separator, no dot-dot, no hidden names. */
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+/** How many bytes of a file may wait for the disk before the sender is held. */
+const WRITE_BUFFER = 8 << 20;
 /** Where the job's log (its stdout) is held until the images are complete. */
 const JOB_LOG_PART = '.job-log';
 
@@ -288,7 +290,9 @@ class IncomingFiles implements FrameSink {
     if (!f.jobLog && !FILE_NAME.test(name)) throw invalid(`"${name}" is not one file name inside a checkpoint folder`);
     let w = this.files.get(name);
     if (!w) {
-      w = createWriteStream(join(this.dir, name), { flags: 'wx', mode: 0o600 });
+      // Room for what the socket reads while a write is under way (written as one writev): with
+      // the default 16 KiB, the connection waited for the thread pool after every 64 KiB read.
+      w = createWriteStream(join(this.dir, name), { flags: 'wx', mode: 0o600, highWaterMark: WRITE_BUFFER });
       w.on('error', () => {}); // surfaced by drained or close
       this.files.set(name, w);
     }
