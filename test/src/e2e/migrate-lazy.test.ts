@@ -56,8 +56,13 @@ describe('post-copy migration (--lazy) to a daemon on a unix socket', () => {
     await src.ok(['run', 'process', '--pid-ns', '--jid', 'lazy', '--', ...counterScript(file)]);
     await waitForCount(file, 5);
     const out = await src.ok(['migrate', 'job', 'lazy', '--to', t.socket, '--lazy', '--json']);
-    const resp = JSON.parse(out) as { targetJid: string; times: { downtimeMs: number; pagesMs?: number } };
+    const resp = JSON.parse(out) as { targetJid: string; messages: string[]; times: { downtimeMs: number; pagesMs?: number } };
     assert.equal(resp.targetJid, 'lazy');
+    assert.deepEqual(
+      resp.messages.filter((m) => /went over gRPC/.test(m)),
+      [],
+      'the images and the pages went over the data connection',
+    );
     assert.ok(resp.times.downtimeMs > 0, out);
     const atMigration = await lastCount(file);
     await waitForCount(file, atMigration + 5);

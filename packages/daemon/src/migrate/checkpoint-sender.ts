@@ -18,6 +18,8 @@ import type { TargetDaemon } from './target-client.js';
 /** The size of each data message: the streamer's chunk size. */
 const PIECE = 1 << 20;
 const SHARD = /^img-\d+\.lz4$/;
+/** How long a failed send waits for the target's answer (its reason) before it cancels the call. */
+const ANSWER_WAIT_MS = 5_000;
 /** How often a growing shard is looked at while the dump runs. */
 const TAIL_EVERY_MS = 20;
 
@@ -77,8 +79,14 @@ export class CheckpointSender {
       await this.write({ part: { $case: 'done', value: true } });
       this.stream.end();
     } catch (err) {
+      // The target's own reason says more than our write's failure: a target whose data connection
+      // failed (a file it could not write) answers with it at once; give it that long to.
+      if (this.data) {
+        this.data.destroy();
+        await Promise.race([this.answer.catch(() => {}), new Promise((r) => setTimeout(r, ANSWER_WAIT_MS).unref())]);
+      }
       this.cancel();
-      await this.answer; // the target's own reason, when it ended the stream, says more than our write's failure
+      await this.answer;
       throw err;
     }
     return this.answer;

@@ -155,9 +155,9 @@ export async function dialData(target: string, data: string, secret: string, c: 
 }
 
 /**
- * The channel `c` of the target's data connection, or undefined when it has none or it cannot
- * be reached (a firewall between the hosts that lets only the daemon's port through): the bytes
- * then go over gRPC, slower but whole. Opened before anything freezes.
+ * The channel `c` of the target's data connection, or, when it has none or it cannot be reached
+ * (a firewall between the hosts that lets only the daemon's port through), no socket and a
+ * warning for the user: the bytes then go over gRPC, slower but whole. Opened before anything freezes.
  */
 export async function openChannel(
   to: string,
@@ -165,10 +165,13 @@ export async function openChannel(
   c: Channel,
   tls: ClientTls | undefined,
   log: Logger,
-): Promise<Socket | undefined> {
-  if (!prep.dataAddress) return undefined;
-  return dialData(to, prep.dataAddress, prep.dataSecret, c, tls).catch((err: Error) => {
-    log.warn({ to, err: err.message }, `the ${c} channel of the data connection did not open: the bytes go over gRPC`);
-    return undefined;
-  });
+): Promise<{ socket?: Socket; warning?: string }> {
+  if (!prep.dataAddress) return { warning: `the target ${to} has no data connection: the ${c} went over gRPC (slower)` };
+  return dialData(to, prep.dataAddress, prep.dataSecret, c, tls).then(
+    (socket) => ({ socket }),
+    (err: Error) => {
+      log.warn({ to, err: err.message }, `the ${c} channel of the data connection did not open: the bytes go over gRPC`);
+      return { warning: `${err.message}: the ${c} went over gRPC (slower)` };
+    },
+  );
 }

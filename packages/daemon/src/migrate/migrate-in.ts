@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream, type WriteStream } from 'node:fs';
 import { access, chmod, copyFile, rm, statfs } from 'node:fs/promises';
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { dirname, isAbsolute, join } from 'node:path';
 import {
   type BaseContext,
@@ -120,6 +121,7 @@ export class MigrationTarget {
     let files: IncomingFiles | undefined;
     let overData: Promise<void> | undefined;
     let filesSocket: Socket | undefined;
+    let dataError: Error | undefined;
     try {
       let done = false;
       let viaCall = false; // the files came in the call's messages (a source that could not open the data connection)
@@ -135,7 +137,11 @@ export class MigrationTarget {
             filesSocket = socket;
             return readFrames(socket, f);
           });
-          overData?.catch(() => {}); // awaited at `done`
+          // Awaited at `done`; a failure before (a file it cannot write) ends the call now, with its reason.
+          overData?.catch((err: Error) => {
+            dataError = err;
+            (chunks as Partial<Readable>).destroy?.(err);
+          });
           continue;
         }
         if (!p || !files) throw invalid('the first message of MigrateReceive must name a prepared migration');
@@ -162,7 +168,7 @@ export class MigrationTarget {
     } catch (err) {
       filesSocket?.destroy(); // a source still sending sees the end at once
       await files?.close().catch(() => {});
-      throw err;
+      throw dataError ?? err;
     } finally {
       if (p) {
         const dir = p.dir;

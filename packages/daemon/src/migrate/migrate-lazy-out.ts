@@ -47,7 +47,7 @@ export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured,
     const pagesData = await openChannel(req.to, prep, 'pages', tls, ctx.log);
     const t1 = performance.now();
 
-    const pages = new SourcePages(target, prep.id, pagesData);
+    const pages = new SourcePages(target, prep.id, pagesData.socket);
     const name = `migrate-${fileNameFor(job.jid)}-${Date.now()}`;
     const dumped = await d.jobs
       .dump(
@@ -65,13 +65,13 @@ export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured,
         },
       )
       .catch((err) => {
-        files?.destroy();
+        files.socket?.destroy();
         pages.abort(); // a dump that failed before serving left the job running
         throw err;
       });
     const checkpoint = dumped.checkpoint;
     if (!checkpoint) {
-      files?.destroy();
+      files.socket?.destroy();
       pages.abort();
       throw new CedanaError('CEDANA_ERR_INTERNAL', `the lazy dump of job "${job.jid}" made no checkpoint`);
     }
@@ -80,7 +80,7 @@ export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured,
 
     let restored: { jid: string; pid: number };
     try {
-      restored = await new CheckpointSender(target, prep.id, files).finish(checkpoint.path, await jobLogOf(job));
+      restored = await new CheckpointSender(target, prep.id, files.socket).finish(checkpoint.path, await jobLogOf(job));
     } catch (err) {
       const why = err as Error & { remoteCode?: string };
       await pages.abort();
@@ -111,7 +111,11 @@ export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured,
       target: req.to,
       targetJid: restored.jid,
       targetPid: restored.pid,
-      messages: [...dumped.messages, `post-copy: the whole memory reached the target in ${Math.round(t4 - t3)} ms after it resumed`],
+      messages: [
+        ...dumped.messages,
+        ...[files.warning, pagesData.warning].filter((w): w is string => !!w),
+        `post-copy: the whole memory reached the target in ${Math.round(t4 - t3)} ms after it resumed`,
+      ],
       times: {
         prepareMs: t1 - t0,
         dumpMs: t2 - t1,

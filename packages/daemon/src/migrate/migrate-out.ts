@@ -66,7 +66,7 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
     const parent = req.keep ? d.config['checkpoint.dir'] : await migrateDir(d.config);
     const name = `migrate-${fileNameFor(job.jid)}-${Date.now()}`;
     // Opened before the dump, so a target gone meanwhile fails the transfer at once.
-    const sender = new CheckpointSender(target, prep.id, data);
+    const sender = new CheckpointSender(target, prep.id, data.socket);
     if (d.config['migrate.send_during_dump']) sender.tail(join(parent, name));
     const dumped = await d.jobs
       .dump(ctx, { jid: job.jid, type: '', pid: 0, dir: parent, name, compression: '', streams, criu: undefined, details: undefined })
@@ -88,7 +88,7 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
     const t3 = performance.now();
     await d.jobs.markMigrated(job.jid, `${req.to} ${restored.jid}`, req.keep);
     if (!req.keep) await dropCheckpoint(d.store, checkpoint);
-    const messages = [...dumped.messages];
+    const messages = [...dumped.messages, ...(data.warning ? [data.warning] : [])];
     if (req.keep) messages.push(`the checkpoint stays here: ${checkpoint.path} (checkpoint ${checkpoint.id})`);
     return {
       target: req.to,
