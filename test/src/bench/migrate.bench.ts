@@ -8,6 +8,10 @@
  * PID (~2 s here; jobs in their own PID namespace will not). The raw restore is retried every
  * 250 ms as cedana's is, and that wait is shown on its own.
  *
+ * Pre-copy runs three ways each round, from three source daemons: as configured by default (the
+ * data connection, shards sent after the dump), over gRPC alone (migrate.data_connection off:
+ * the path before it), and with migrate.send_during_dump.
+ *
  * Post-copy (`migrate --lazy`) moves a job run with --pid-ns (the source keeps the frozen tree's
  * PIDs until the copy ends) to a second daemon on a unix socket: the namespaced target cannot
  * restore a --pid-ns job yet (docs/migration.md). Its downtime is frozen here -> running there;
@@ -170,6 +174,12 @@ async function main(): Promise<void> {
   await rm(SHM, { recursive: true, force: true });
   await mkdir(SHM, { recursive: true });
   const src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: join(SHM, 'staging'), CEDANA_LOG_LEVEL: 'warn' });
+  // The same over gRPC alone (migrate.data_connection off): the path before the data connection.
+  const srcGrpc = await TestDaemon.start({
+    CEDANA_MIGRATE_DIR: join(SHM, 'staging-grpc'),
+    CEDANA_LOG_LEVEL: 'warn',
+    CEDANA_MIGRATE_DATA_CONNECTION: 'false',
+  });
   // The same, sending the shards while the dump writes them (migrate.send_during_dump).
   const srcTail = await TestDaemon.start({
     CEDANA_MIGRATE_DIR: join(SHM, 'staging-tail'),
@@ -181,6 +191,7 @@ async function main(): Promise<void> {
   const raws: Raw[] = [];
   const migs: Migrated[] = [];
   const tails: Migrated[] = [];
+  const grpcs: Migrated[] = [];
   const lazies: Lazy[] = [];
   try {
     for (let r = 0; r < ROUNDS; r++) {
@@ -193,6 +204,11 @@ async function main(): Promise<void> {
       migs.push(m);
       process.stderr.write(
         `round ${r + 1}/${ROUNDS} pre-copy: dump ${m.dump.toFixed(2)} transfer+restore ${m.transferAndRestore.toFixed(2)} downtime ${m.downtime.toFixed(2)} total ${m.total.toFixed(2)} s (CLI ${m.cli.toFixed(2)} s)\n`,
+      );
+      const mg = await migrateRound(srcGrpc, t, r + 2 * ROUNDS);
+      grpcs.push(mg);
+      process.stderr.write(
+        `round ${r + 1}/${ROUNDS} pre-copy over gRPC alone: dump ${mg.dump.toFixed(2)} transfer+restore ${mg.transferAndRestore.toFixed(2)} downtime ${mg.downtime.toFixed(2)} total ${mg.total.toFixed(2)} s\n`,
       );
       const mt = await migrateRound(srcTail, t, r + ROUNDS);
       tails.push(mt);
@@ -224,6 +240,10 @@ async function main(): Promise<void> {
     console.log(
       `  of which dump ${med(migs, 'dump').toFixed(2)}, transfer + verify + restore (with PID wait) ${med(migs, 'transferAndRestore').toFixed(2)}`,
     );
+    const gt = med(grpcs, 'total');
+    console.log(
+      `  over gRPC alone (no data connection)   ${med(grpcs, 'downtime').toFixed(2).padStart(10)}  ${gt.toFixed(2).padStart(7)}  ${(gt / rawTotal).toFixed(2).padStart(11)}   (dump ${med(grpcs, 'dump').toFixed(2)}, then ${med(grpcs, 'transferAndRestore').toFixed(2)})`,
+    );
     const tt = med(tails, 'total');
     console.log(
       `  sent during the dump                   ${med(tails, 'downtime').toFixed(2).padStart(10)}  ${tt.toFixed(2).padStart(7)}  ${(tt / rawTotal).toFixed(2).padStart(11)}   (dump ${med(tails, 'dump').toFixed(2)}, then ${med(tails, 'transferAndRestore').toFixed(2)})`,
@@ -231,7 +251,7 @@ async function main(): Promise<void> {
     const spread = (xs: Migrated[]) =>
       `${Math.min(...xs.map((x) => x.total)).toFixed(2)}-${Math.max(...xs.map((x) => x.total)).toFixed(2)}`;
     console.log(
-      `  total spread: raw ${Math.min(...raws.map((x) => x.total)).toFixed(2)}-${Math.max(...raws.map((x) => x.total)).toFixed(2)}, pre-copy ${spread(migs)}, sent during the dump ${spread(tails)}`,
+      `  total spread: raw ${Math.min(...raws.map((x) => x.total)).toFixed(2)}-${Math.max(...raws.map((x) => x.total)).toFixed(2)}, pre-copy ${spread(migs)}, over gRPC ${spread(grpcs)}, sent during the dump ${spread(tails)}`,
     );
     const lt = med(lazies, 'total');
     console.log(
@@ -245,6 +265,7 @@ async function main(): Promise<void> {
     await t.destroy();
     await dst.stop();
     await srcTail.stop();
+    await srcGrpc.stop();
     await src.stop();
     await rm(SHM, { recursive: true, force: true });
   }

@@ -14,7 +14,16 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
-import { CedanaError, type ClientTls, type Config, hostPortOf, type Logger, serverTlsOf, tlsConnectOptions } from '@cedana/core';
+import {
+  CedanaError,
+  type ClientTls,
+  type Config,
+  clientTlsOf,
+  hostPortOf,
+  type Logger,
+  serverTlsOf,
+  tlsConnectOptions,
+} from '@cedana/core';
 
 /** What a data connection carries: the checkpoint's files (pre-copy) or CRIU's page traffic (post-copy). */
 export type Channel = 'files' | 'pages';
@@ -163,9 +172,11 @@ export async function openChannel(
   to: string,
   prep: { dataAddress: string; dataSecret: string },
   c: Channel,
-  tls: ClientTls | undefined,
+  config: Config,
   log: Logger,
 ): Promise<{ socket?: Socket; warning?: string }> {
+  if (!config['migrate.data_connection']) return {}; // asked for: no warning
+  const tls = clientTlsOf(config);
   if (!prep.dataAddress) return { warning: `the target ${to} has no data connection: the ${c} went over gRPC (slower)` };
   return dialData(to, prep.dataAddress, prep.dataSecret, c, tls).then(
     (socket) => ({ socket }),

@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream, type WriteStream } from 'node:fs';
 import { access, chmod, copyFile, rm, statfs } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import { dirname, isAbsolute, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import {
   type BaseContext,
   CedanaError,
@@ -93,11 +93,13 @@ export class MigrationTarget {
     const id = randomBytes(12).toString('hex');
     const timer = setTimeout(() => void this.drop(id, 'no images came in time'), PREPARED_TTL_MS).unref();
     const pages = req.lazy ? new PageSlot() : undefined;
-    const data = await DataListener.open(this.config, dir, req.lazy ? ['files', 'pages'] : ['files']).catch((err: Error) => {
-      // Without it the bytes go over gRPC as before: slower, not refused.
-      this.log.warn({ err: err.message }, 'no data connection for this migration: its bytes go over gRPC');
-      return undefined;
-    });
+    const data = !this.config['migrate.data_connection']
+      ? undefined
+      : await DataListener.open(this.config, dir, req.lazy ? ['files', 'pages'] : ['files']).catch((err: Error) => {
+          // Without it the bytes go over gRPC as before: slower, not refused.
+          this.log.warn({ err: err.message }, 'no data connection for this migration: its bytes go over gRPC');
+          return undefined;
+        });
     this.prepared.set(id, { id, jid, type: req.type || 'process', attachable: req.attachable, dir, timer, pages, data });
     if (pages) this.pageSlots.set(id, { slot: pages, data });
     this.log.info({ id, jid, dir, data: data?.address }, 'migration prepared: waiting for the images');

@@ -43,8 +43,8 @@ export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured,
         { hint: 'run the job with `cedana run process --pid-ns`, or migrate without --lazy' },
       );
     // Both channels open before anything freezes; either that does not goes over gRPC.
-    const files = await openChannel(req.to, prep, 'files', tls, ctx.log);
-    const pagesData = await openChannel(req.to, prep, 'pages', tls, ctx.log);
+    const files = await openChannel(req.to, prep, 'files', d.config, ctx.log);
+    const pagesData = await openChannel(req.to, prep, 'pages', d.config, ctx.log);
     const t1 = performance.now();
 
     const pages = new SourcePages(target, prep.id, pagesData.socket);
