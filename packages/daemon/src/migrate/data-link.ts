@@ -67,6 +67,8 @@ export class DataListener {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       if (socketPath) server.listen(socketPath, resolve);
+      // The host the gRPC listens on; ":PORT" (every interface) gives every interface here too.
+      else if (config.address.startsWith(':')) server.listen(0, resolve);
       else server.listen(0, hostPortOf(config.address).host, resolve);
     });
     const addr = server.address();
