@@ -143,6 +143,18 @@ export const CONFIG_KEYS = {
     describe:
       'where a migration holds the images it sends (source) or receives (target) while it runs, made 0700; a tmpfs (memory), so no checkpoint file is written to disk unless `migrate job --keep`',
   },
+  'migrate.data_connection': {
+    type: 'boolean',
+    default: true,
+    describe:
+      "move a migration's bytes over a connection of the daemons' own (on the target: a port or socket opened for that migration alone, with a one-time secret, TLS when the daemon serves TLS; docs/migration.md); off: everything goes over the daemon's own port, slower (a firewall that lets only that port through)",
+  },
+  'migrate.send_during_dump': {
+    type: 'boolean',
+    default: true,
+    describe:
+      'pre-copy: send the shards to the target while the dump still writes them; off: after it (docs/migration.md has the figures of both; over gRPC alone, without the data connection, it did not pay on two cores)',
+  },
   'db.path': {
     type: 'string',
     default: '/tmp/cedana.db',

@@ -8,6 +8,11 @@
  * PID (~2 s here; jobs in their own PID namespace do not). The raw restore is retried every
  * 250 ms as cedana's is, and that wait is shown on its own.
  *
+ * Pre-copy runs three ways each round, from three source daemons: with the data connection and
+ * the shards sent after the dump (migrate.send_during_dump off), over gRPC alone
+ * (migrate.data_connection off: the path before it, shards after the dump), and as configured by
+ * default (the data connection, the shards sent during the dump).
+ *
  * Post-copy (`migrate --lazy`) moves a job run with --pid-ns (the source keeps the frozen tree's
  * PIDs until the copy ends) to the same namespaced target, over TCP with its token. Its downtime
  * is frozen here -> running there; its total runs until the whole memory is on the target.
@@ -170,10 +175,29 @@ async function main(): Promise<void> {
     await writeFile('/proc/sys/fs/pipe-max-size', String(4 << 20));
   await rm(SHM, { recursive: true, force: true });
   await mkdir(SHM, { recursive: true });
-  const src = await TestDaemon.start({ CEDANA_MIGRATE_DIR: join(SHM, 'staging'), CEDANA_LOG_LEVEL: 'warn' });
+  const src = await TestDaemon.start({
+    CEDANA_MIGRATE_DIR: join(SHM, 'staging'),
+    CEDANA_LOG_LEVEL: 'warn',
+    CEDANA_MIGRATE_SEND_DURING_DUMP: 'false',
+  });
+  // The same over gRPC alone (migrate.data_connection off): the path before the data connection.
+  const srcGrpc = await TestDaemon.start({
+    CEDANA_MIGRATE_DIR: join(SHM, 'staging-grpc'),
+    CEDANA_LOG_LEVEL: 'warn',
+    CEDANA_MIGRATE_DATA_CONNECTION: 'false',
+    CEDANA_MIGRATE_SEND_DURING_DUMP: 'false',
+  });
+  // As configured by default: the shards sent while the dump writes them (migrate.send_during_dump).
+  const srcTail = await TestDaemon.start({
+    CEDANA_MIGRATE_DIR: join(SHM, 'staging-tail'),
+    CEDANA_LOG_LEVEL: 'warn',
+    CEDANA_MIGRATE_SEND_DURING_DUMP: 'true',
+  });
   const t = await TargetHost.create();
   const raws: Raw[] = [];
   const migs: Migrated[] = [];
+  const tails: Migrated[] = [];
+  const grpcs: Migrated[] = [];
   const lazies: Lazy[] = [];
   try {
     for (let r = 0; r < ROUNDS; r++) {
@@ -186,6 +210,16 @@ async function main(): Promise<void> {
       migs.push(m);
       process.stderr.write(
         `round ${r + 1}/${ROUNDS} pre-copy: dump ${m.dump.toFixed(2)} transfer+restore ${m.transferAndRestore.toFixed(2)} downtime ${m.downtime.toFixed(2)} total ${m.total.toFixed(2)} s (CLI ${m.cli.toFixed(2)} s)\n`,
+      );
+      const mg = await migrateRound(srcGrpc, t, r + 2 * ROUNDS);
+      grpcs.push(mg);
+      process.stderr.write(
+        `round ${r + 1}/${ROUNDS} pre-copy over gRPC alone: dump ${mg.dump.toFixed(2)} transfer+restore ${mg.transferAndRestore.toFixed(2)} downtime ${mg.downtime.toFixed(2)} total ${mg.total.toFixed(2)} s\n`,
+      );
+      const mt = await migrateRound(srcTail, t, r + ROUNDS);
+      tails.push(mt);
+      process.stderr.write(
+        `round ${r + 1}/${ROUNDS} pre-copy, sent during the dump: dump ${mt.dump.toFixed(2)} transfer+restore ${mt.transferAndRestore.toFixed(2)} downtime ${mt.downtime.toFixed(2)} total ${mt.total.toFixed(2)} s\n`,
       );
       const l = await lazyRound(src, t, r);
       lazies.push(l);
@@ -207,10 +241,23 @@ async function main(): Promise<void> {
     );
     const mt = med(migs, 'total');
     console.log(
-      `cedana migrate (pre-copy, TCP, veth)     ${med(migs, 'downtime').toFixed(2).padStart(10)}  ${mt.toFixed(2).padStart(7)}  ${(mt / rawTotal).toFixed(2).padStart(11)}   (CLI wall ${med(migs, 'cli').toFixed(2)} s)`,
+      `cedana migrate pre-copy, after the dump ${med(migs, 'downtime').toFixed(2).padStart(10)}  ${mt.toFixed(2).padStart(7)}  ${(mt / rawTotal).toFixed(2).padStart(11)}   (CLI wall ${med(migs, 'cli').toFixed(2)} s)`,
     );
     console.log(
       `  of which dump ${med(migs, 'dump').toFixed(2)}, transfer + verify + restore (with PID wait) ${med(migs, 'transferAndRestore').toFixed(2)}`,
+    );
+    const gt = med(grpcs, 'total');
+    console.log(
+      `  over gRPC alone (no data connection)   ${med(grpcs, 'downtime').toFixed(2).padStart(10)}  ${gt.toFixed(2).padStart(7)}  ${(gt / rawTotal).toFixed(2).padStart(11)}   (dump ${med(grpcs, 'dump').toFixed(2)}, then ${med(grpcs, 'transferAndRestore').toFixed(2)})`,
+    );
+    const tt = med(tails, 'total');
+    console.log(
+      `  sent during the dump (default)         ${med(tails, 'downtime').toFixed(2).padStart(10)}  ${tt.toFixed(2).padStart(7)}  ${(tt / rawTotal).toFixed(2).padStart(11)}   (dump ${med(tails, 'dump').toFixed(2)}, then ${med(tails, 'transferAndRestore').toFixed(2)})`,
+    );
+    const spread = (xs: Migrated[]) =>
+      `${Math.min(...xs.map((x) => x.total)).toFixed(2)}-${Math.max(...xs.map((x) => x.total)).toFixed(2)}`;
+    console.log(
+      `  total spread: raw ${Math.min(...raws.map((x) => x.total)).toFixed(2)}-${Math.max(...raws.map((x) => x.total)).toFixed(2)}, pre-copy ${spread(migs)}, over gRPC ${spread(grpcs)}, sent during the dump ${spread(tails)}`,
     );
     const lt = med(lazies, 'total');
     console.log(
@@ -222,6 +269,8 @@ async function main(): Promise<void> {
     console.log('targets (issue 16): post-copy downtime <= 0.3 s; pre-copy total <= 1.2 x the raw sequence');
   } finally {
     await t.destroy();
+    await srcTail.stop();
+    await srcGrpc.stop();
     await src.stop();
     await rm(SHM, { recursive: true, force: true });
   }

@@ -21,7 +21,8 @@ interface JobJson {
   state: { pid: number; status: string; startTicks: number };
 }
 
-const MIGRATE_DIR = `/dev/shm/cedana-e2e-migrate-lazy-src-${process.pid}`; // another run beside this one has its own
+// Per run: two sessions running this file at once would see each other's staged images.
+const MIGRATE_DIR = `/dev/shm/cedana-e2e-migrate-lazy-src-${process.pid}`;
 const jobOf = async (d: { json<T>(a: string[]): Promise<T> }, jid: string) => (await d.json<JobJson[]>(['ps'])).find((j) => j.jid === jid);
 
 function assertNoGap(all: number[], what: string): void {
@@ -57,8 +58,13 @@ describe('post-copy migration (--lazy) to a daemon in its own network and mount 
     await src.ok(['run', 'process', '--pid-ns', '--jid', 'lazy', '--', ...counterScript(file)]);
     await waitForCount(file, 5);
     const out = await src.ok(['migrate', 'job', 'lazy', ...to(), '--json']);
-    const resp = JSON.parse(out) as { targetJid: string; times: { downtimeMs: number; pagesMs?: number } };
+    const resp = JSON.parse(out) as { targetJid: string; messages: string[]; times: { downtimeMs: number; pagesMs?: number } };
     assert.equal(resp.targetJid, 'lazy');
+    assert.deepEqual(
+      resp.messages.filter((m) => /went over gRPC/.test(m)),
+      [],
+      'the images and the pages went over the data connection',
+    );
     assert.ok(resp.times.downtimeMs > 0, out);
     const atMigration = await lastCount(file);
     await waitForCount(file, atMigration + 5);

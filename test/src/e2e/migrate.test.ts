@@ -84,8 +84,10 @@ describe('migration to a daemon in its own network and mount namespace, over TCP
     const file = join(src.dir, 'counter.count');
     await src.ok(['run', 'process', '--jid', 'counter', '--', ...counterScript(file)]);
     await waitForCount(file, 5);
-    const out = await src.ok(['migrate', 'job', 'counter', '--to', t.address, '--token', t.token]);
-    assert.match(out, /migrated job counter to .*: job counter \(PID \d+\) runs there/);
+    const r = await src.cli(['migrate', 'job', 'counter', '--to', t.address, '--token', t.token]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /migrated job counter to .*: job counter \(PID \d+\) runs there/);
+    assert.doesNotMatch(r.stderr, /went over gRPC/, 'the images went over the data connection');
     const atMigration = await lastCount(file);
     await waitForCount(file, atMigration + 5);
     assertNoGap(await counts(file), 'the counter');

@@ -178,8 +178,10 @@ describe('a TCP daemon serving TLS, with its token', () => {
       const file = join(src.dir, 'moved.count');
       await src.ok(['run', 'process', '--pid-ns', '--jid', 'moved', '--', ...counterScript(file)]);
       await waitForCount(file, 5);
-      const out = await src.ok(['migrate', 'job', 'moved', '--to', ADDRESS, '--token', TOKEN]);
-      assert.match(out, /migrated job moved to .*: job moved \(PID \d+\) runs there/);
+      const moved = await src.cli(['migrate', 'job', 'moved', '--to', ADDRESS, '--token', TOKEN]);
+      assert.equal(moved.code, 0, moved.stderr);
+      assert.match(moved.stdout, /migrated job moved to .*: job moved \(PID \d+\) runs there/);
+      assert.doesNotMatch(moved.stderr, /went over gRPC/, 'the images went over the data connection, over TLS');
       await waitFor(file, (await lastCount(file)) + 5);
       assertNoGap(await counts(file), 'the counter');
       assert.equal((await job('moved', src))?.state.status, 'migrated');

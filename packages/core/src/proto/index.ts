@@ -6,6 +6,7 @@ export { DaemonClient, type DaemonServer, DaemonService } from './gen/cedana/dae
 export {
   MigrateChunk,
   MigrateFile,
+  MigrateFrame,
   MigratePage,
   MigratePrepareReq,
   MigratePrepareResp,

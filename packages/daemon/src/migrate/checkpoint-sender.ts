@@ -1,19 +1,25 @@
 /**
- * Sends a checkpoint folder to the target over one MigrateReceive stream: every file in 1 MiB
- * messages, then a file-backed job's log, then the end. `tail` can send the shards (img-N.lz4,
- * which the streamer only appends to) while the dump still writes them; the migration does not
- * use it (on two cores it slowed the dump by what it saved; docs/migration.md). The target takes a
- * file in pieces, in order, between pieces of others, and checks everything at the end.
+ * Sends a checkpoint folder to the target: every file, then a file-backed job's log, then the
+ * end. The bytes go over the data connection (data-link.ts, file-frames.ts) when one is open,
+ * else in 1 MiB messages of the MigrateReceive stream; that stream names the migration first
+ * and carries the end and the target's answer either way. `tail` sends the shards (img-N.lz4,
+ * which the streamer only appends to) while the dump still writes them (migrate.send_during_dump).
+ * The target takes a file in pieces, in order, between pieces of others, and checks everything
+ * at the end.
  */
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { MigrateChunk, RestoreResp } from '@cedana/core/proto';
 import type { ClientWritableStream } from '@grpc/grpc-js';
+import { FrameWriter } from './file-frames.js';
 import type { TargetDaemon } from './target-client.js';
 
 /** The size of each data message: the streamer's chunk size. */
 const PIECE = 1 << 20;
 const SHARD = /^img-\d+\.lz4$/;
+/** How long a failed send waits for the target's answer (its reason) before it cancels the call. */
+const ANSWER_WAIT_MS = 5_000;
 /** How often a growing shard is looked at while the dump runs. */
 const TAIL_EVERY_MS = 20;
 
@@ -25,8 +31,15 @@ export class CheckpointSender {
   private tailing?: Promise<void>;
   private stopTail = false;
   private tailError?: Error;
+  private readonly frames?: FrameWriter;
 
-  constructor(target: TargetDaemon, id: string) {
+  /** `data`: the files channel of the data connection, when it opened. */
+  constructor(
+    target: TargetDaemon,
+    id: string,
+    private readonly data?: Socket,
+  ) {
+    if (data) this.frames = new FrameWriter(data);
     const { stream, done } = target.receive();
     this.stream = stream;
     this.answer = done;
@@ -54,13 +67,26 @@ export class CheckpointSender {
       this.stopTail = true;
       await this.tailing;
       if (this.tailError) throw this.tailError;
-      await this.sendGrowth(path, false);
-      if (jobLog) await this.sendRange(jobLog.path, '', 0, (await stat(jobLog.path)).size, jobLog.mode);
+      // A target that failed stops reading: its answer ends the wait rather than a full socket.
+      await Promise.race([
+        (async () => {
+          await this.sendGrowth(path, false);
+          if (jobLog) await this.sendRange(jobLog.path, '', 0, (await stat(jobLog.path)).size, jobLog.mode);
+          await this.frames?.done();
+        })(),
+        this.answer.then(() => Promise.reject(new Error('the target answered before the transfer was complete'))),
+      ]);
       await this.write({ part: { $case: 'done', value: true } });
       this.stream.end();
     } catch (err) {
+      // The target's own reason says more than our write's failure: a target whose data connection
+      // failed (a file it could not write) answers with it at once; give it that long to.
+      if (this.data) {
+        this.data.destroy();
+        await Promise.race([this.answer.catch(() => {}), new Promise((r) => setTimeout(r, ANSWER_WAIT_MS).unref())]);
+      }
       this.cancel();
-      await this.answer; // the target's own reason, when it ended the stream, says more than our write's failure
+      await this.answer;
       throw err;
     }
     return this.answer;
@@ -68,6 +94,7 @@ export class CheckpointSender {
 
   cancel(): void {
     this.stopTail = true;
+    this.data?.destroy();
     this.stream.cancel();
   }
 
@@ -87,6 +114,7 @@ export class CheckpointSender {
   /** Bytes [from, to) of `file` as messages of `name` (`name` "" with a mode: the job's log). An empty file is one empty message. */
   private async sendRange(file: string, name: string, from: number, to: number, logMode: number): Promise<void> {
     const jobLog = logMode !== 0;
+    if (this.frames) return this.frames.range(file, { name, jobLog, mode: logMode }, from, to);
     const fh: FileHandle = await open(file, 'r');
     try {
       if (from === to) return await this.write({ part: { $case: 'file', value: { name, data: Buffer.alloc(0), jobLog, mode: logMode } } });

@@ -15,19 +15,23 @@
  * the copy ends: a source that dies then loses the job (the target's process is killed when its
  * lazy-pages fails), the price of post-copy.
  */
+import type { Socket } from 'node:net';
 import { type BaseContext, CedanaError, clientTlsOf, fileNameFor, type Measured } from '@cedana/core';
 import type { Job, MigrateReq, MigrateResp } from '@cedana/core/proto';
+import { type StatusObject, status } from '@grpc/grpc-js';
 import { CheckpointSender } from './checkpoint-sender.js';
+import { openChannel } from './data-link.js';
 import { bootId, pidNamespace } from './host-identity.js';
 import { migrateDir } from './migrate-dir.js';
 import { askTarget, dropCheckpoint, jobLogOf, type MigrateDeps } from './migrate-out.js';
-import { PageSlot, type PagesEnd, relay } from './page-relay.js';
+import { joinRaw, PageSlot, type PagesEnd, relay } from './page-relay.js';
 import { dialTarget, type TargetDaemon } from './target-client.js';
 
 export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured, req: MigrateReq, job: Job): Promise<MigrateResp> {
   const t0 = performance.now();
   const targetJid = req.targetJid || job.jid;
-  const target = await dialTarget(req.to, req.token, clientTlsOf(d.config));
+  const tls = clientTlsOf(d.config);
+  const target = await dialTarget(req.to, req.token, tls);
   try {
     const prep = await askTarget(target, req, job, { jid: targetJid, streams: 0, lazy: true });
     // The frozen tree keeps its PIDs until the copy ends: a target sharing this PID space could
@@ -38,9 +42,12 @@ export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured,
         `job "${job.jid}" runs in the host's PID namespace and the target ${req.to} shares it (one machine): with --lazy the source keeps the PIDs until the copy ends, so the target cannot restore them; nothing froze`,
         { hint: 'run the job with `cedana run process --pid-ns`, or migrate without --lazy' },
       );
+    // Both channels open before anything freezes; either that does not goes over gRPC.
+    const files = await openChannel(req.to, prep, 'files', d.config, ctx.log);
+    const pagesData = await openChannel(req.to, prep, 'pages', d.config, ctx.log);
     const t1 = performance.now();
 
-    const pages = new SourcePages(target, prep.id);
+    const pages = new SourcePages(target, prep.id, pagesData.socket);
     const name = `migrate-${fileNameFor(job.jid)}-${Date.now()}`;
     const dumped = await d.jobs
       .dump(
@@ -58,11 +65,13 @@ export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured,
         },
       )
       .catch((err) => {
+        files.socket?.destroy();
         pages.abort(); // a dump that failed before serving left the job running
         throw err;
       });
     const checkpoint = dumped.checkpoint;
     if (!checkpoint) {
+      files.socket?.destroy();
       pages.abort();
       throw new CedanaError('CEDANA_ERR_INTERNAL', `the lazy dump of job "${job.jid}" made no checkpoint`);
     }
@@ -71,7 +80,7 @@ export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured,
 
     let restored: { jid: string; pid: number };
     try {
-      restored = await new CheckpointSender(target, prep.id).finish(checkpoint.path, await jobLogOf(job));
+      restored = await new CheckpointSender(target, prep.id, files.socket).finish(checkpoint.path, await jobLogOf(job));
     } catch (err) {
       const why = err as Error & { remoteCode?: string };
       await pages.abort();
@@ -102,7 +111,11 @@ export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured,
       target: req.to,
       targetJid: restored.jid,
       targetPid: restored.pid,
-      messages: [...dumped.messages, `post-copy: the whole memory reached the target in ${Math.round(t4 - t3)} ms after it resumed`],
+      messages: [
+        ...dumped.messages,
+        ...[files.warning, pagesData.warning].filter((w): w is string => !!w),
+        `post-copy: the whole memory reached the target in ${Math.round(t4 - t3)} ms after it resumed`,
+      ],
       times: {
         prepareMs: t1 - t0,
         dumpMs: t2 - t1,
@@ -121,24 +134,55 @@ export async function migrateLazily(d: MigrateDeps, ctx: BaseContext & Measured,
 class SourcePages {
   readonly slot = new PageSlot();
   private running = false;
+  /** The target's status said its lazy-pages pulled every page. */
+  private complete = false;
+  /** The data connection ended before the target ran the job or said the copy was complete. */
+  private dataEnded = false;
 
-  constructor(target: TargetDaemon, id: string) {
+  constructor(
+    target: TargetDaemon,
+    id: string,
+    private readonly data?: Socket,
+  ) {
     void this.slot.attached.then(({ socket }) => {
       const call = target.pages();
-      call.write({ id, data: Buffer.alloc(0) });
-      // Before the target runs the job, only a target whose lazy-pages pulled every page may end the
-      // call cleanly (then this criu ends by itself); anything else kills criu, so the tree resumes.
-      relay(socket, call, { onRemoteEnd: (err) => (this.running || !err ? socket.end() : this.kill()) });
+      call.write({ id, data: Buffer.alloc(0), overData: !!data });
+      if (!data) {
+        // Before the target runs the job, only a target whose lazy-pages pulled every page may end the
+        // call cleanly (then this criu ends by itself); anything else kills criu, so the tree resumes.
+        relay(socket, call, { onRemoteEnd: (err) => (this.running || !err ? socket.end() : this.kill()) });
+        return;
+      }
+      // The bytes go over the data connection; the call's status alone says how the copy ended (the
+      // connection's end may come before or after it: the target ends it once its lazy-pages closed).
+      joinRaw(socket, data, {
+        onDataEnd: () => {
+          if (this.running || this.complete) socket.end();
+          else this.dataEnded = true;
+        },
+      });
+      call.on('data', () => {});
+      const ended = (err?: Error) => {
+        if (!err) {
+          this.complete = true;
+          if (this.dataEnded) socket.end();
+        } else if (!this.running) this.kill();
+      };
+      call.on('status', (st: StatusObject) => ended(st.code === status.OK ? undefined : new Error(st.details)));
+      call.on('error', (err: Error) => ended(err));
+      call.resume();
     });
   }
 
   /** The target runs the job: from now on the relay's end is the copy's end. */
   resumed(): void {
     this.running = true;
+    if (this.dataEnded) this.slot.current?.socket.end();
   }
 
   /** Before the target runs the job: kill criu (the frozen tree resumes) and wait for it to end. */
   async abort(): Promise<void> {
+    this.data?.destroy();
     if (!this.slot.current) return;
     this.kill();
     await this.slot.current.ended;

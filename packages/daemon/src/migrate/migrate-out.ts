@@ -15,6 +15,7 @@
  * and named in the error.
  */
 import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   type BaseContext,
   CedanaError,
@@ -29,9 +30,14 @@ import type { Job, MigratePrepareResp, MigrateReq, MigrateResp } from '@cedana/c
 import type { JobManager } from '../jobs/job-manager.js';
 import type { Store } from '../store/store.js';
 import { CheckpointSender } from './checkpoint-sender.js';
+import { openChannel } from './data-link.js';
+import { pidGone, samePidSpace } from './host-identity.js';
 import { migrateDir } from './migrate-dir.js';
 import { migrateLazily } from './migrate-lazy-out.js';
 import { dialTarget, type TargetDaemon } from './target-client.js';
+
+/** How long the end of a migration to this PID space waits for the dumped PID to be free. */
+const PID_GONE_MS = 5_000;
 
 export interface MigrateDeps {
   jobs: JobManager;
@@ -54,17 +60,18 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
   const streams = req.streams || d.config['checkpoint.streams'] || 1;
   const targetJid = req.targetJid || job.jid;
 
-  const target = await dialTarget(req.to, req.token, clientTlsOf(d.config));
+  const tls = clientTlsOf(d.config);
+  const target = await dialTarget(req.to, req.token, tls);
   try {
     const prep = await askTarget(target, req, job, { jid: targetJid, streams, lazy: false });
+    const data = await openChannel(req.to, prep, 'files', d.config, ctx.log);
     const t1 = performance.now();
 
     const parent = req.keep ? d.config['checkpoint.dir'] : await migrateDir(d.config);
     const name = `migrate-${fileNameFor(job.jid)}-${Date.now()}`;
-    // Opened before the dump, so a target gone meanwhile fails the transfer at once. The shards are
-    // not sent while the dump writes them: tried, and on two cores it slowed the dump by as much as
-    // it saved (docs/migration.md).
-    const sender = new CheckpointSender(target, prep.id);
+    // Opened before the dump, so a target gone meanwhile fails the transfer at once.
+    const sender = new CheckpointSender(target, prep.id, data.socket);
+    if (d.config['migrate.send_during_dump']) sender.tail(join(parent, name));
     const dumped = await d.jobs
       .dump(ctx, { jid: job.jid, type: '', pid: 0, dir: parent, name, compression: '', streams, criu: undefined, details: undefined })
       .catch((err) => {
@@ -76,6 +83,10 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
     const t2 = performance.now();
     ctx.log.info({ jid: job.jid, to: req.to, path: checkpoint.path }, 'migration: dumped, sending the rest');
 
+    // One machine (the tests, the benches): the target restores into this PID space, and the dump's
+    // end kills the tree; with the shards sent during the dump the restore would come before the
+    // kernel freed the PID (the target refuses a PID in use).
+    if (!job.pidNamespace && (await samePidSpace(prep))) await pidGone(job.state?.pid ?? 0, PID_GONE_MS);
     let restored: { jid: string; pid: number };
     try {
       restored = await sender.finish(checkpoint.path, await jobLogOf(job));
@@ -85,7 +96,7 @@ export async function migrateJob(d: MigrateDeps, ctx: BaseContext & Measured, re
     const t3 = performance.now();
     await d.jobs.markMigrated(job.jid, `${req.to} ${restored.jid}`, req.keep);
     if (!req.keep) await dropCheckpoint(d.store, checkpoint);
-    const messages = [...dumped.messages];
+    const messages = [...dumped.messages, ...(data.warning ? [data.warning] : [])];
     if (req.keep) messages.push(`the checkpoint stays here: ${checkpoint.path} (checkpoint ${checkpoint.id})`);
     return {
       target: req.to,

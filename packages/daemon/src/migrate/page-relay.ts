@@ -67,7 +67,7 @@ export function relay(socket: Duplex, call: PageCall, hooks: RelayHooks): void {
     hooks.onRemoteEnd(err);
   };
   socket.on('data', (data: Buffer) => {
-    if (!call.write({ id: '', data } satisfies MigratePage)) {
+    if (!call.write({ id: '', data, overData: false } satisfies MigratePage)) {
       socket.pause();
       call.once('drain', () => socket.resume());
     }
@@ -90,4 +90,26 @@ export function relay(socket: Duplex, call: PageCall, hooks: RelayHooks): void {
   } else call.on('end', () => remoteEnd());
   call.on('error', (err: Error) => remoteEnd(err));
   call.resume();
+}
+
+/**
+ * Joins CRIU's socket to the data connection (data-link.ts) both ways with backpressure: the
+ * bytes pass with no framing. The socket's end ends the connection; the connection's end (or
+ * break) is handed to `hooks`, since on the source it is not by itself the copy's end (the
+ * MigratePages call's status says that).
+ */
+export function joinRaw(socket: Duplex, data: Duplex, hooks: { onDataEnd(err?: Error): void }): void {
+  let over = false;
+  const dataEnd = (err?: Error) => {
+    if (over) return;
+    over = true;
+    hooks.onDataEnd(err);
+  };
+  socket.pipe(data, { end: true });
+  data.pipe(socket, { end: false });
+  socket.on('error', () => data.destroy());
+  data.on('end', () => dataEnd());
+  data.on('error', (err: Error) => dataEnd(err));
+  data.on('close', () => dataEnd(new Error('the data connection closed')));
+  data.resume();
 }

@@ -73,9 +73,20 @@ export interface MigratePrepareResp {
   /** with pid_ns: the same values mean the same PID space (one machine) */
   bootId: string;
   pidNs: string;
+  /**
+   * The data connection the source sends the bulk bytes over (data-link.ts): a port on the host
+   * the source dialed (a TCP target) or a unix socket path; "" from a target without one (the
+   * bytes then go over MigrateReceive / MigratePages). Open only until this migration ends.
+   */
+  dataAddress: string;
+  /** one-time, hex: the source proves it first on the data connection */
+  dataSecret: string;
 }
 
-/** Source -> target: one message with the ID, then the checkpoint's files in chunks, then done. */
+/**
+ * Source -> target: one message with the ID, then the checkpoint's files in chunks (none when they
+ * go over the data connection: `done` then waits for its last frame), then done.
+ */
 export interface MigrateChunk {
   part:
     | { $case: "id"; value: string }
@@ -103,6 +114,22 @@ export interface MigrateFile {
 export interface MigratePage {
   id: string;
   data: Buffer;
+  /** first message: the bytes go over the data connection; this call carries only the end */
+  overData: boolean;
+}
+
+/**
+ * One frame on the data connection of a pre-copy migration: the next `size` bytes of a file
+ * follow it raw (a file comes in one or more frames, in order); the last frame is `done`.
+ */
+export interface MigrateFrame {
+  /** one file name inside the checkpoint folder, or "" with job_log */
+  name: string;
+  jobLog: boolean;
+  /** the job log's permission bits */
+  mode: number;
+  size: number;
+  done: boolean;
 }
 
 function createBaseMigrateReq(): MigrateReq {
@@ -760,7 +787,7 @@ export const MigratePrepareReq: MessageFns<MigratePrepareReq> = {
 };
 
 function createBaseMigratePrepareResp(): MigratePrepareResp {
-  return { id: "", cedanaVersion: "", bootId: "", pidNs: "" };
+  return { id: "", cedanaVersion: "", bootId: "", pidNs: "", dataAddress: "", dataSecret: "" };
 }
 
 export const MigratePrepareResp: MessageFns<MigratePrepareResp> = {
@@ -776,6 +803,12 @@ export const MigratePrepareResp: MessageFns<MigratePrepareResp> = {
     }
     if (message.pidNs !== "") {
       writer.uint32(34).string(message.pidNs);
+    }
+    if (message.dataAddress !== "") {
+      writer.uint32(42).string(message.dataAddress);
+    }
+    if (message.dataSecret !== "") {
+      writer.uint32(50).string(message.dataSecret);
     }
     return writer;
   },
@@ -825,6 +858,22 @@ export const MigratePrepareResp: MessageFns<MigratePrepareResp> = {
             message.pidNs = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.dataAddress = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.dataSecret = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -855,6 +904,16 @@ export const MigratePrepareResp: MessageFns<MigratePrepareResp> = {
         : isSet(object.pid_ns)
         ? globalThis.String(object.pid_ns)
         : "",
+      dataAddress: isSet(object.dataAddress)
+        ? globalThis.String(object.dataAddress)
+        : isSet(object.data_address)
+        ? globalThis.String(object.data_address)
+        : "",
+      dataSecret: isSet(object.dataSecret)
+        ? globalThis.String(object.dataSecret)
+        : isSet(object.data_secret)
+        ? globalThis.String(object.data_secret)
+        : "",
     };
   },
 
@@ -872,6 +931,12 @@ export const MigratePrepareResp: MessageFns<MigratePrepareResp> = {
     if (message.pidNs !== "") {
       obj.pidNs = message.pidNs;
     }
+    if (message.dataAddress !== "") {
+      obj.dataAddress = message.dataAddress;
+    }
+    if (message.dataSecret !== "") {
+      obj.dataSecret = message.dataSecret;
+    }
     return obj;
   },
 
@@ -884,6 +949,8 @@ export const MigratePrepareResp: MessageFns<MigratePrepareResp> = {
     message.cedanaVersion = object.cedanaVersion ?? "";
     message.bootId = object.bootId ?? "";
     message.pidNs = object.pidNs ?? "";
+    message.dataAddress = object.dataAddress ?? "";
+    message.dataSecret = object.dataSecret ?? "";
     return message;
   },
 };
@@ -1132,7 +1199,7 @@ export const MigrateFile: MessageFns<MigrateFile> = {
 };
 
 function createBaseMigratePage(): MigratePage {
-  return { id: "", data: Buffer.alloc(0) };
+  return { id: "", data: Buffer.alloc(0), overData: false };
 }
 
 export const MigratePage: MessageFns<MigratePage> = {
@@ -1142,6 +1209,9 @@ export const MigratePage: MessageFns<MigratePage> = {
     }
     if (message.data.length !== 0) {
       writer.uint32(18).bytes(message.data);
+    }
+    if (message.overData !== false) {
+      writer.uint32(24).bool(message.overData);
     }
     return writer;
   },
@@ -1175,6 +1245,14 @@ export const MigratePage: MessageFns<MigratePage> = {
             message.data = Buffer.from(reader.bytes());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.overData = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1191,6 +1269,11 @@ export const MigratePage: MessageFns<MigratePage> = {
     return {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      overData: isSet(object.overData)
+        ? globalThis.Boolean(object.overData)
+        : isSet(object.over_data)
+        ? globalThis.Boolean(object.over_data)
+        : false,
     };
   },
 
@@ -1202,6 +1285,9 @@ export const MigratePage: MessageFns<MigratePage> = {
     if (message.data.length !== 0) {
       obj.data = base64FromBytes(message.data);
     }
+    if (message.overData !== false) {
+      obj.overData = message.overData;
+    }
     return obj;
   },
 
@@ -1212,6 +1298,144 @@ export const MigratePage: MessageFns<MigratePage> = {
     const message = createBaseMigratePage();
     message.id = object.id ?? "";
     message.data = object.data ?? Buffer.alloc(0);
+    message.overData = object.overData ?? false;
+    return message;
+  },
+};
+
+function createBaseMigrateFrame(): MigrateFrame {
+  return { name: "", jobLog: false, mode: 0, size: 0, done: false };
+}
+
+export const MigrateFrame: MessageFns<MigrateFrame> = {
+  encode(message: MigrateFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.jobLog !== false) {
+      writer.uint32(16).bool(message.jobLog);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(24).uint32(message.mode);
+    }
+    if (message.size !== 0) {
+      writer.uint32(32).uint64(message.size);
+    }
+    if (message.done !== false) {
+      writer.uint32(40).bool(message.done);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MigrateFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMigrateFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.jobLog = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.mode = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.size = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.done = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MigrateFrame {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      jobLog: isSet(object.jobLog)
+        ? globalThis.Boolean(object.jobLog)
+        : isSet(object.job_log)
+        ? globalThis.Boolean(object.job_log)
+        : false,
+      mode: isSet(object.mode) ? globalThis.Number(object.mode) : 0,
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      done: isSet(object.done) ? globalThis.Boolean(object.done) : false,
+    };
+  },
+
+  toJSON(message: MigrateFrame): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.jobLog !== false) {
+      obj.jobLog = message.jobLog;
+    }
+    if (message.mode !== 0) {
+      obj.mode = Math.round(message.mode);
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.done !== false) {
+      obj.done = message.done;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MigrateFrame>): MigrateFrame {
+    return MigrateFrame.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MigrateFrame>): MigrateFrame {
+    const message = createBaseMigrateFrame();
+    message.name = object.name ?? "";
+    message.jobLog = object.jobLog ?? false;
+    message.mode = object.mode ?? 0;
+    message.size = object.size ?? 0;
+    message.done = object.done ?? false;
     return message;
   },
 };
