@@ -4,7 +4,9 @@
  *
  * - dump:    `cedana dump job --dir s3://... --streams 2` of a MEM_MIB job (each 4 KiB page
  *            half random, half zeros) vs a lib-storage Upload from memory of as many bytes as
- *            the dump stored (same part size and queue);
+ *            the dump stored (same part size and queue), with the SDK's defaults (a CRC32 and
+ *            a sha256 of every part), and again with the storage's own client settings (neither:
+ *            "lean"), which is the ratio of the dump's own overhead;
  * - restore: `cedana restore job` from the bucket vs ranged GETs of the same objects, in
  *            parallel, same part size and queue, into memory and dropped.
  *
@@ -17,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 import { TestS3 } from '../harness/s3.js';
@@ -57,6 +59,28 @@ async function daemonPeak(d: TestDaemon, fn: () => Promise<unknown>): Promise<nu
   return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+/** A client set as the storage's (plugins/storage-s3/src/s3-client.ts): no CRC32 per part, bodies not hashed into signatures. */
+function leanClient(s3: TestS3): S3Client {
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const headers = (args.request as { headers?: Record<string, string> }).headers;
+      if (headers && ['UploadPartCommand', 'PutObjectCommand'].includes(context.commandName ?? ''))
+        headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      return next(args);
+    },
+    { step: 'build' },
+  );
+  return client;
+}
+
 async function main(): Promise<void> {
   const s3 = await TestS3.start([BUCKET]);
   const staging = await mkdtemp('/tmp/cedana-bench-staging-');
@@ -68,9 +92,10 @@ async function main(): Promise<void> {
     CEDANA_LOG_LEVEL: 'info',
   });
   const client = s3.client();
+  const lean = leanClient(s3);
   const flagDir = await mkdtemp('/tmp/cedana-bench-flag-');
   const rows: string[] = [];
-  const runs: { dump: number; restore: number; rss: number }[] = [];
+  const runs: { dump: number; dumpLean: number; restore: number; rss: number }[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const jid = `s3bench-${round}`;
@@ -94,18 +119,21 @@ async function main(): Promise<void> {
 
       // The same number of bytes, from memory, in as many objects, through a plain lib-storage Upload each.
       const bodies = objects.map((o) => randomBytes(o.Size ?? 0));
-      const plainUpS = await time(() =>
-        Promise.all(
-          objects.map(async (_o, i) => {
-            await new Upload({
-              client,
-              params: { Bucket: BUCKET, Key: `plain-${round}/${i}`, Body: bodies[i] },
-              partSize: PART_MIB << 20,
-              queueSize: QUEUE,
-            }).done();
-          }),
-        ),
-      );
+      const plainUpload = (via: S3Client, key: string) =>
+        time(() =>
+          Promise.all(
+            objects.map(async (_o, i) => {
+              await new Upload({
+                client: via,
+                params: { Bucket: BUCKET, Key: `${key}-${round}/${i}`, Body: bodies[i] },
+                partSize: PART_MIB << 20,
+                queueSize: QUEUE,
+              }).done();
+            }),
+          ),
+        );
+      const plainUpS = await plainUpload(client, 'plain');
+      const leanUpS = await plainUpload(lean, 'lean');
       bodies.length = 0;
 
       await sleep(PID_SETTLE_MS);
@@ -141,7 +169,8 @@ async function main(): Promise<void> {
       const [dumpFrom, restoreFrom] = daemonRssAtStart.slice(-2) as [number, number];
       rows.push(
         `round ${round + 1}: ${MEM_MIB} MiB job, ${FORM.join(' ')}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
-          `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}\n` +
+          `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}` +
+          `   (lean plain Upload ${leanUpS.toFixed(2)} s, ratio ${(dumpS / leanUpS).toFixed(2)})\n` +
           `  restore        ${restoreS.toFixed(2)} s   plain GETs   ${plainDownS.toFixed(2)} s   ratio ${(restoreS / plainDownS).toFixed(2)}` +
           `   (fetch ${(Number(restored.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s, CRIU ${(Number(restored.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s)\n` +
           `  peak RSS       daemon dump ${dumpMiB.toFixed(0)} MiB (from ${dumpFrom.toFixed(0)}), restore ${restoreMiB.toFixed(0)} MiB (from ${restoreFrom.toFixed(0)});` +
@@ -149,7 +178,7 @@ async function main(): Promise<void> {
           ` (daemon + streamer dumping ${(dumpMiB + streamerMiB).toFixed(0)} MiB, target 256)`,
       );
       console.log(rows.at(-1));
-      runs.push({ dump: dumpS / plainUpS, restore: restoreS / plainDownS, rss: dumpMiB + streamerMiB });
+      runs.push({ dump: dumpS / plainUpS, dumpLean: dumpS / leanUpS, restore: restoreS / plainDownS, rss: dumpMiB + streamerMiB });
     }
     if (runs.length > 1) {
       const spread = (xs: number[], digits: number) =>
@@ -158,7 +187,10 @@ async function main(): Promise<void> {
         `${runs.length} rounds: dump ratio ${spread(
           runs.map((r) => r.dump),
           2,
-        )}, restore ratio ${spread(
+        )} (lean ${spread(
+          runs.map((r) => r.dumpLean),
+          2,
+        )}), restore ratio ${spread(
           runs.map((r) => r.restore),
           2,
         )}, daemon + streamer peak RSS dumping ${spread(
