@@ -14,7 +14,7 @@
  * ratios mean anything. Also the daemon's peak RSS (VmHWM, reset before each step) and the
  * streamer's (its VmHWM, from the dump's stats).
  *
- *   pnpm bench:s3        (ROUNDS=1 MEM_MIB=1024 STREAMS=2 by default; STREAMS=0 COMPRESSION=lz4: an archive)
+ *   pnpm bench:s3        (ROUNDS=1 MEM_MIB=1024 STREAMS=2 PART_MIB=8 QUEUE=4 by default; STREAMS=0 COMPRESSION=lz4: an archive)
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -30,8 +30,9 @@ const MEM_MIB = Number(process.env.MEM_MIB ?? 1024);
 const STREAMS = Number(process.env.STREAMS ?? 2);
 /** How the dump is stored: N streams, or (STREAMS=0) one archive in COMPRESSION. */
 const FORM = STREAMS > 0 ? ['--streams', String(STREAMS)] : ['--compression', process.env.COMPRESSION ?? 'lz4'];
-const PART_MIB = 8;
-const QUEUE = 4;
+/** The storage's part size and queue, set on the daemon and on the plain transfers alike. */
+const PART_MIB = Number(process.env.PART_MIB ?? 8);
+const QUEUE = Number(process.env.QUEUE ?? 4);
 const BUCKET = 'bench';
 const PID_SETTLE_MS = 2500;
 
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
       const servingMiB = Number(restored.stats?.streamsPeakRssBytes ?? 0) / (1 << 20);
       const [dumpFrom, restoreFrom] = daemonRssAtStart.slice(-2) as [number, number];
       rows.push(
-        `round ${round + 1}: ${MEM_MIB} MiB job, ${FORM.join(' ')}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
+        `round ${round + 1}: ${MEM_MIB} MiB job, ${FORM.join(' ')}, parts of ${PART_MIB} MiB x ${QUEUE}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
           `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}` +
           `   (lean plain Upload ${leanUpS.toFixed(2)} s, ratio ${(dumpS / leanUpS).toFixed(2)})\n` +
           `  restore        ${restoreS.toFixed(2)} s   plain GETs   ${plainDownS.toFixed(2)} s   ratio ${(restoreS / plainDownS).toFixed(2)}` +
