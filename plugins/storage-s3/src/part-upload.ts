@@ -23,8 +23,11 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { ObjectUpload } from '@cedana/plugin-sdk';
-import type { S3Location } from './s3-url.js';
+import { CedanaError, type ObjectUpload } from '@cedana/plugin-sdk';
+import { type S3Location, s3Url } from './s3-url.js';
+
+/** S3's most parts in one multipart upload. */
+const MAX_PARTS = 10_000;
 
 export interface PartUploadOptions {
   /** Bytes kept free at the object's start for `finish(head)` (0: none). */
@@ -112,6 +115,16 @@ export function partUpload(client: S3Client, loc: S3Location, opts: PartUploadOp
       current = { number: nextNumber++, buf: Buffer.allocUnsafeSlow(Math.max(partSize, reserve)), fill: reserve };
       if (current.fill === current.buf.length) seal(); // a head as big as a part: part 1 is the head alone
       return filling();
+    }
+    if (nextNumber > MAX_PARTS) {
+      fails(
+        new CedanaError(
+          'CEDANA_ERR_INVALID_ARGUMENT',
+          `${s3Url(loc)} needs more than S3's ${MAX_PARTS} parts of ${partSize >> 20} MiB: the object is larger than ${Math.floor((MAX_PARTS * partSize) / (1 << 30))} GiB`,
+          { hint: 'raise storage.s3.part_size_mib (the largest object is 10000 parts), or dump with more --streams' },
+        ),
+      );
+      return undefined;
     }
     const buf = takeBuffer();
     if (!buf) return undefined;
