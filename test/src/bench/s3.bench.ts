@@ -6,7 +6,8 @@
  *            half random, half zeros) vs a lib-storage Upload from memory of as many bytes as
  *            the dump stored (same part size and queue), with the SDK's defaults (a CRC32 and
  *            a sha256 of every part), and again with the storage's own client settings (neither:
- *            "lean"), which is the ratio of the dump's own overhead;
+ *            "lean", timed right before the dump (from round 2) and right after, the mean of both),
+ *            which is the ratio of the dump's own overhead;
  * - restore: `cedana restore job` from the bucket vs ranged GETs of the same objects, in
  *            parallel, same part size and queue, into memory and dropped.
  *
@@ -82,6 +83,23 @@ function leanClient(s3: TestS3): S3Client {
   return client;
 }
 
+/** Objects of these sizes (random bytes, from memory), each through a plain lib-storage Upload, all at once: seconds. */
+async function plainUploads(via: S3Client, prefix: string, sizes: number[]): Promise<number> {
+  const bodies = sizes.map((n) => randomBytes(n));
+  return time(() =>
+    Promise.all(
+      bodies.map((Body, i) =>
+        new Upload({
+          client: via,
+          params: { Bucket: BUCKET, Key: `${prefix}/${i}`, Body },
+          partSize: PART_MIB << 20,
+          queueSize: QUEUE,
+        }).done(),
+      ),
+    ),
+  );
+}
+
 async function main(): Promise<void> {
   const s3 = await TestS3.start([BUCKET]);
   const staging = await mkdtemp('/tmp/cedana-bench-staging-');
@@ -97,6 +115,7 @@ async function main(): Promise<void> {
   const flagDir = await mkdtemp('/tmp/cedana-bench-flag-');
   const rows: string[] = [];
   const runs: { dump: number; dumpLean: number; restore: number; rss: number }[] = [];
+  let lastSizes: number[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const jid = `s3bench-${round}`;
@@ -108,6 +127,7 @@ async function main(): Promise<void> {
         300_000,
       );
       const prefix = `r${round}`;
+      const leanBeforeS = lastSizes.length > 0 ? await plainUploads(lean, `lean-before-${round}`, lastSizes) : undefined;
       let dumped: { stats?: { streamsPeakRssBytes?: number | string } } = {};
       let dumpS = 0;
       const dumpMiB = await daemonPeak(d, async () => {
@@ -119,23 +139,12 @@ async function main(): Promise<void> {
       const stored = objects.reduce((sum, o) => sum + (o.Size ?? 0), 0);
 
       // The same number of bytes, from memory, in as many objects, through a plain lib-storage Upload each.
-      const bodies = objects.map((o) => randomBytes(o.Size ?? 0));
-      const plainUpload = (via: S3Client, key: string) =>
-        time(() =>
-          Promise.all(
-            objects.map(async (_o, i) => {
-              await new Upload({
-                client: via,
-                params: { Bucket: BUCKET, Key: `${key}-${round}/${i}`, Body: bodies[i] },
-                partSize: PART_MIB << 20,
-                queueSize: QUEUE,
-              }).done();
-            }),
-          ),
-        );
-      const plainUpS = await plainUpload(client, 'plain');
-      const leanUpS = await plainUpload(lean, 'lean');
-      bodies.length = 0;
+      const sizes = objects.map((o) => o.Size ?? 0);
+      const plainUpS = await plainUploads(client, `plain-${round}`, sizes);
+      const leanAfterS = await plainUploads(lean, `lean-after-${round}`, sizes);
+      // The load drifts: the lean baseline is the mean of one right before the dump (the last round's sizes) and one right after.
+      const leanUpS = leanBeforeS === undefined ? leanAfterS : (leanBeforeS + leanAfterS) / 2;
+      lastSizes = sizes;
 
       await sleep(PID_SETTLE_MS);
       let restoreS = 0;
@@ -171,7 +180,7 @@ async function main(): Promise<void> {
       rows.push(
         `round ${round + 1}: ${MEM_MIB} MiB job, ${FORM.join(' ')}, parts of ${PART_MIB} MiB x ${QUEUE}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
           `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}` +
-          `   (lean plain Upload ${leanUpS.toFixed(2)} s, ratio ${(dumpS / leanUpS).toFixed(2)})\n` +
+          `   (lean plain Upload ${leanUpS.toFixed(2)} s${leanBeforeS === undefined ? '' : ` (before ${leanBeforeS.toFixed(2)}, after ${leanAfterS.toFixed(2)})`}, ratio ${(dumpS / leanUpS).toFixed(2)})\n` +
           `  restore        ${restoreS.toFixed(2)} s   plain GETs   ${plainDownS.toFixed(2)} s   ratio ${(restoreS / plainDownS).toFixed(2)}` +
           `   (fetch ${(Number(restored.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s, CRIU ${(Number(restored.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s)\n` +
           `  peak RSS       daemon dump ${dumpMiB.toFixed(0)} MiB (from ${dumpFrom.toFixed(0)}), restore ${restoreMiB.toFixed(0)} MiB (from ${restoreFrom.toFixed(0)});` +
