@@ -53,10 +53,20 @@ function median(xs: number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/** The daemon's CPU seconds (user + system) during each step: where the dump's time goes, beside the wall clock. */
+const daemonCpuS: number[] = [];
+async function cpuSeconds(pid: number): Promise<number> {
+  // Fields 14 and 15 of /proc/PID/stat (after the command's closing parenthesis), in clock ticks of 1/100 s.
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function daemonPeak(d: TestDaemon, fn: () => Promise<unknown>): Promise<number> {
   await writeFile(`/proc/${d.pid}/clear_refs`, '5');
   daemonRssAtStart.push(Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${d.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+  const cpuBefore = await cpuSeconds(d.pid);
   await fn();
+  daemonCpuS.push((await cpuSeconds(d.pid)) - cpuBefore);
   const status = await readFile(`/proc/${d.pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
@@ -177,6 +187,7 @@ async function main(): Promise<void> {
       const streamerMiB = Number(dumped.stats?.streamsPeakRssBytes ?? 0) / (1 << 20);
       const servingMiB = Number(restored.stats?.streamsPeakRssBytes ?? 0) / (1 << 20);
       const [dumpFrom, restoreFrom] = daemonRssAtStart.slice(-2) as [number, number];
+      const [dumpCpu, restoreCpu] = daemonCpuS.slice(-2) as [number, number];
       rows.push(
         `round ${round + 1}: ${MEM_MIB} MiB job, ${FORM.join(' ')}, parts of ${PART_MIB} MiB x ${QUEUE}, ${(stored / (1 << 20)).toFixed(0)} MiB stored in ${objects.length} objects\n` +
           `  dump to s3     ${dumpS.toFixed(2)} s   plain Upload ${plainUpS.toFixed(2)} s   ratio ${(dumpS / plainUpS).toFixed(2)}` +
@@ -185,7 +196,8 @@ async function main(): Promise<void> {
           `   (fetch ${(Number(restored.stats?.writeNs ?? 0) / 1e9).toFixed(2)} s, CRIU ${(Number(restored.stats?.criuNs ?? 0) / 1e9).toFixed(2)} s)\n` +
           `  peak RSS       daemon dump ${dumpMiB.toFixed(0)} MiB (from ${dumpFrom.toFixed(0)}), restore ${restoreMiB.toFixed(0)} MiB (from ${restoreFrom.toFixed(0)});` +
           ` streamer dump ${streamerMiB.toFixed(0)} MiB, restore ${servingMiB.toFixed(0)} MiB` +
-          ` (daemon + streamer dumping ${(dumpMiB + streamerMiB).toFixed(0)} MiB, target 256)`,
+          ` (daemon + streamer dumping ${(dumpMiB + streamerMiB).toFixed(0)} MiB, target 256)\n` +
+          `  daemon CPU     dump ${dumpCpu.toFixed(2)} s, restore ${restoreCpu.toFixed(2)} s`,
       );
       console.log(rows.at(-1));
       runs.push({ dump: dumpS / plainUpS, dumpLean: dumpS / leanUpS, restore: restoreS / plainDownS, rss: dumpMiB + streamerMiB });
