@@ -181,6 +181,11 @@ export function partUpload(client: S3Client, loc: S3Location, opts: PartUploadOp
       const waitAll = async () => {
         // The last part goes now, unless it is the only one (one PutObject at finish).
         const only = current?.number === 1 && uploadId === undefined;
+        if (current && current.fill === 0 && !only) {
+          // A part taken for a read that never came (the pipe's end): no empty part is sent.
+          free.push(current.buf);
+          current = undefined;
+        }
         if (!only) seal();
         while (inFlight.size > 0) await Promise.race(inFlight);
         if (failure) throw failure;
