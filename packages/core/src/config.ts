@@ -135,7 +135,8 @@ export const CONFIG_KEYS = {
     type: 'number',
     default: 4,
     min: 1,
-    describe: 'parts of one object in flight at once, up or down: memory per object is about queue x part size',
+    describe:
+      "parts of one object in flight at once, up or down: an upload's memory is a pool of this many part buffers (the one being filled and those in flight), at most queue x part size per object",
   },
   'migrate.dir': {
     type: 'string',

@@ -97,6 +97,21 @@ export interface ObjectUpload {
   finish(head?: Buffer): Promise<{ size: number }>;
   /** Gives the object up: nothing of it remains (a multipart upload is aborted). */
   abort(): Promise<void>;
+  /** Optional: the upload's own memory, for a source that reads straight into it instead of writing `stream` (then ends it). */
+  parts?: PartBuffers;
+}
+
+/**
+ * Memory of an upload that a reader fills with no copy (a FIFO's bytes read into the part
+ * being filled): bounded, so when none is free the reader waits and its writer with it.
+ */
+export interface PartBuffers {
+  /** The free room of the part being filled, or undefined while every part is in flight (wait for `ready`). */
+  space(): Buffer | undefined;
+  /** The first `n` bytes of the last `space()` were filled. */
+  commit(n: number): void;
+  /** Resolves once `space()` has room again; rejects if the upload failed. */
+  ready(): Promise<void>;
 }
 
 export interface ObjectRanges {

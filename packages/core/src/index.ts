@@ -45,6 +45,7 @@ export type {
   ObjectRanges,
   ObjectUpload,
   OptionSpec,
+  PartBuffers,
   PluginCommand,
   StorageClient,
 } from './features.js';

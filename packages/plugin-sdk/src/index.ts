@@ -82,6 +82,7 @@ export {
   type OptionSpec,
   openFds,
   type PageChannel,
+  type PartBuffers,
   type PluginCommand,
   type PluginDefinition,
   type PluginErrorCode,

@@ -1,14 +1,12 @@
 /**
  * The CheckpointStorage of s3:// URLs: what the daemon calls to write, read, list and
- * remove a checkpoint's objects. Uploads with a reserved head (archives) go through
- * head-upload.ts; plain objects (checkpoint.json, a folder checkpoint's files) through
- * lib-storage's Upload; downloads through ranged-download.ts.
+ * remove a checkpoint's objects. Uploads (archives with their reserved head, a folder
+ * checkpoint's files, the shards piped as they are written) go through part-upload.ts, a
+ * fixed pool of part buffers; downloads through ranged-download.ts.
  */
-import { Transform } from 'node:stream';
 import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { type CheckpointStorage, type Config, isCedanaError, type ObjectUpload, type StorageClient } from '@cedana/plugin-sdk';
-import { headUpload } from './head-upload.js';
+import { partUpload } from './part-upload.js';
 import { rangedDownload, rangedReader } from './ranged-download.js';
 import { s3Settings } from './s3-client.js';
 import { storageError } from './s3-errors.js';
@@ -38,53 +36,13 @@ export const s3Storage: CheckpointStorage = {
       },
 
       upload(url, opts = {}): ObjectUpload {
-        const loc = parseS3Url(url);
-        const what = `uploading ${url}`;
-        if (opts.reserve) {
-          return headUpload(s.client, loc, {
-            ...opts,
-            reserve: opts.reserve,
-            partSize: s.partSize,
-            queue: s.queue,
-            fail: fail(what, true),
-          });
-        }
-        let bytes = 0;
-        const stream = new Transform({
-          highWaterMark: 1 << 20,
-          transform(chunk: Buffer, _encoding, callback) {
-            bytes += chunk.length;
-            callback(null, chunk);
-          },
-        });
-        const upload = new Upload({
-          client: s.client,
-          params: { Bucket: loc.bucket, Key: loc.key, Body: stream },
+        return partUpload(s.client, parseS3Url(url), {
+          ...opts,
+          reserve: opts.reserve ?? 0,
           partSize: s.partSize,
-          queueSize: s.queue,
-          leavePartsOnError: false,
-          ...(opts.signal && { abortController: abortControllerOf(opts.signal) }),
+          queue: s.queue,
+          fail: fail(`uploading ${url}`, true),
         });
-        upload.on('httpUploadProgress', (p) => opts.onBytes?.(p.loaded ?? 0));
-        const done = upload.done();
-        // A failed upload fails its stream too, so a writer waiting on it hears at once (awaited by finish()).
-        done.catch((err: unknown) => stream.destroy(fail(what, true)(err)));
-        return {
-          stream,
-          async finish() {
-            try {
-              await done;
-            } catch (err) {
-              throw fail(what, true)(err);
-            }
-            return { size: bytes };
-          },
-          async abort() {
-            stream.destroy();
-            await upload.abort().catch(() => {});
-            await done.catch(() => {});
-          },
-        };
       },
 
       download(url, opts = {}) {
@@ -151,10 +109,3 @@ export const s3Storage: CheckpointStorage = {
     return client;
   },
 };
-
-function abortControllerOf(signal: AbortSignal): AbortController {
-  const controller = new AbortController();
-  if (signal.aborted) controller.abort();
-  else signal.addEventListener('abort', () => controller.abort(), { once: true });
-  return controller;
-}

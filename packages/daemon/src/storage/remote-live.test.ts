@@ -59,6 +59,70 @@ function memoryBucket(failAfter = Number.POSITIVE_INFINITY) {
   return { client, objects, removed };
 }
 
+/**
+ * A bucket in memory whose uploads lend their part buffers (as the S3 storage does): `pool`
+ * buffers of `part` bytes, each "in flight" for a few ms once full. Counts the waits for one.
+ */
+function lendingBucket(pool: number, part: number) {
+  const bucket = memoryBucket();
+  const waits = { count: 0 };
+  const upload = bucket.client.upload.bind(bucket.client);
+  bucket.client.upload = (url, opts) => {
+    const up = upload(url, opts);
+    const free: Buffer[] = Array.from({ length: pool }, () => Buffer.alloc(part));
+    let current: { buf: Buffer; fill: number } | undefined;
+    const woken: (() => void)[] = [];
+    const sent: Promise<void>[] = [];
+    const send = (p: { buf: Buffer; fill: number }) => {
+      const body = Buffer.from(p.buf.subarray(0, p.fill)); // the "server's" copy
+      sent.push(
+        new Promise<void>((resolve) => setTimeout(resolve, 5)).then(() => {
+          up.stream.write(body);
+          free.push(p.buf);
+          for (const w of woken.splice(0)) w();
+        }),
+      );
+    };
+    const space = () => {
+      if (!current) {
+        const buf = free.pop();
+        if (buf) current = { buf, fill: 0 };
+      }
+      return current?.buf.subarray(current.fill);
+    };
+    const stream = new Writable({
+      write: (_c, _e, cb) => cb(new Error('written, not filled')),
+      final(cb) {
+        if (current && current.fill > 0) send(current);
+        Promise.all(sent).then(() => up.stream.end(cb), cb);
+      },
+    });
+    return {
+      ...up,
+      stream,
+      parts: {
+        space,
+        commit(n) {
+          if (!current || current.fill + n > part) throw new Error('committed past the part');
+          current.fill += n;
+          if (current.fill === part) {
+            send(current);
+            current = undefined;
+          }
+        },
+        ready: () =>
+          space()
+            ? Promise.resolve()
+            : new Promise<void>((resolve) => {
+                waits.count++;
+                woken.push(resolve);
+              }),
+      },
+    };
+  };
+  return { ...bucket, waits };
+}
+
 const bytes = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
 
 describe('liveUploads (files uploaded as they are written, through FIFOs)', () => {
@@ -84,6 +148,25 @@ describe('liveUploads (files uploaded as they are written, through FIFOs)', () =
       });
       assert.ok(bucket.objects.get('s3://b/p/ckpt/img-0.lz4')?.equals(body));
       assert.deepEqual(await readdir(dir), [], 'the FIFOs are removed');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads straight into the part buffers an upload lends, waiting while they are all in flight', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cedana-live-'));
+    try {
+      const bucket = lendingBucket(2, 256 << 10);
+      const live = liveUploads(bucket.client, 's3://b/p/ckpt', dir);
+      await live.pipe('img-0.lz4');
+      const body = bytes((3 << 20) + 12345, 3);
+      const w = await open(join(dir, 'img-0.lz4'), 'a');
+      for (let at = 0; at < body.length; at += 1 << 20) await w.write(body.subarray(at, at + (1 << 20)));
+      await w.close();
+      await live.endWriting();
+      assert.deepEqual(await live.stored(), { 'img-0.lz4': { url: 's3://b/p/ckpt/img-0.lz4', size: body.length } });
+      assert.ok(bucket.objects.get('s3://b/p/ckpt/img-0.lz4')?.equals(body), 'the object holds the bytes written, in order');
+      assert.ok(bucket.waits.count > 0, 'the reader waited for a part buffer');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -3,8 +3,9 @@
  * each is a FIFO in the checkpoint's folder, made before its writer starts
  * (DumpContext.pipeToStorage); the daemon reads it into the file's object, one multipart
  * upload per file, all at once. Nothing of the file lands on the local disk, and memory
- * stays at the upload's parts in flight: when they are all in flight the daemon stops
- * reading, the pipe fills and the writer waits (and CRIU behind it).
+ * stays at the upload's parts (read straight into them: remote-live-read.ts): when they
+ * are all in flight the daemon stops reading, the pipe fills and the writer waits (and
+ * CRIU behind it).
  *
  * The daemon holds a write end of each FIFO itself until the writers' step returned
  * (`endWriting`), so a reader never takes the moment before the writer's open for the
@@ -15,12 +16,12 @@
 import { execFile } from 'node:child_process';
 import { close as closeCb, constants, open as openCb } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { CedanaError, isPlainName, type ObjectUpload, type StorageClient } from '@cedana/core';
 import { objectUrl } from './remote-layout.js';
+import { readInto } from './remote-live-read.js';
 
 const run = promisify(execFile);
 const open = promisify(openCb);
@@ -91,7 +92,6 @@ export function liveUploads(client: StorageClient, url: string, dir: string, opt
       await run('mkfifo', ['-m', '600', path]);
       const readFd = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
       const hold = await open(path, constants.O_WRONLY | constants.O_NONBLOCK);
-      const reader = new Socket({ fd: readFd, readable: true, writable: false });
       const at = objectUrl(url, name);
       const upload = client.upload(at, {
         signal: opts.signal,
@@ -100,8 +100,9 @@ export function liveUploads(client: StorageClient, url: string, dir: string, opt
           opts.onBytes?.([...sent.values()].reduce((a, b) => a + b, 0));
         },
       });
+      const { reader, done } = readInto(readFd, upload);
       const file: LiveFile = { name, path, hold, reader, upload, completed: false, done: Promise.resolve({ url: at, size: 0 }) };
-      file.done = pipeline(reader, upload.stream)
+      file.done = done
         .catch((err: unknown) => {
           // One upload failed: every writer is stopped. The stream fails first (the SDK gives up
           // its body) with no reason of its own: the upload's is the one to tell.
