@@ -140,3 +140,4 @@ export { adapterOnDemand, onDemand } from './helpers/on-demand.js';
 export { findOnPath } from './helpers/search-path.js';
 export { parseShimEvent, type ShimEvent, shimExitStatus } from './helpers/shim-events.js';
 export { resolveProgram, type SpawnedJob, type SpawnJobOptions, spawnJob } from './helpers/spawn-job.js';
+export { Steps } from './helpers/steps.js';
