@@ -111,6 +111,7 @@ export {
   type Started,
   type StateKey,
   type StdioOwner,
+  Steps,
   type StorageClient,
   sectionOf,
   sessionAndTty,
@@ -140,4 +141,3 @@ export { adapterOnDemand, onDemand } from './helpers/on-demand.js';
 export { findOnPath } from './helpers/search-path.js';
 export { parseShimEvent, type ShimEvent, shimExitStatus } from './helpers/shim-events.js';
 export { resolveProgram, type SpawnedJob, type SpawnJobOptions, spawnJob } from './helpers/spawn-job.js';
-export { Steps } from './helpers/steps.js';

@@ -96,7 +96,10 @@ async function rawRound(round: number, compress: boolean): Promise<Round> {
 
 /** Seconds the daemon's last answer to `method` took, from its log line (service.ts). */
 function answeredIn(d: TestDaemon, method: string): number {
-  const lines = d.log().split('\n').filter((l) => l.includes('"answered"') && l.includes(`"method":"${method}"`));
+  const lines = d
+    .log()
+    .split('\n')
+    .filter((l) => l.includes('"answered"') && l.includes(`"method":"${method}"`));
   const last = lines.at(-1);
   return last ? (JSON.parse(last) as { ms: number }).ms / 1000 : 0;
 }
@@ -141,7 +144,15 @@ async function cedanaRound(d: TestDaemon, round: number, compression: string, st
   await sleep(500);
   await d.ok(['job', 'delete', jid]).catch(() => {});
   await rm(join(SHM, 'checkpoints'), { recursive: true, force: true });
-  return { dump, restore, daemonDump, daemonRestore, daemonDumpMiB, daemonRestoreMiB, streamerMiB: Math.max(streamerMiB(dumped), streamerMiB(restored)) };
+  return {
+    dump,
+    restore,
+    daemonDump,
+    daemonRestore,
+    daemonDumpMiB,
+    daemonRestoreMiB,
+    streamerMiB: Math.max(streamerMiB(dumped), streamerMiB(restored)),
+  };
 }
 
 const VARIANTS: [string, string, (d: TestDaemon, r: number) => Promise<Round>][] = [
@@ -175,7 +186,9 @@ async function main(): Promise<void> {
         const x = await f(daemons.get(name) as TestDaemon, r);
         results.get(name)?.push(x);
         const inDaemon = x.daemonDump ? ` (daemon ${x.daemonDump.toFixed(2)} / ${x.daemonRestore.toFixed(2)} s)` : '';
-        process.stderr.write(`round ${r + 1}/${ROUNDS} ${name}: dump ${x.dump.toFixed(2)} s, restore ${x.restore.toFixed(2)} s${inDaemon}\n`);
+        process.stderr.write(
+          `round ${r + 1}/${ROUNDS} ${name}: dump ${x.dump.toFixed(2)} s, restore ${x.restore.toFixed(2)} s${inDaemon}\n`,
+        );
       }
     }
     const med = (name: string, key: keyof Round) => median((results.get(name) ?? []).map((x) => x[key]));
