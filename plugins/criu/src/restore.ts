@@ -53,6 +53,7 @@ export const PID_RETRY = { totalMs: 5000, everyMs: 250 };
  */
 export async function criuRestore(ctx: RestoreContext, req: RestoreReq, res: RestoreResp): Promise<Started> {
   ctx.signal.throwIfAborted();
+  const began = performance.now();
   const steps = new Steps();
   const pipes = pipePlan(ctx.io);
   const lazy = req.lazy === true;
@@ -85,7 +86,7 @@ export async function criuRestore(ctx: RestoreContext, req: RestoreReq, res: Res
   // Held before criu starts: from here on the restored tasks run only once the images are verified.
   const verified = ctx.resumeGate?.hold();
   try {
-    const attempt = { work, pid: wanted, lazy, verified, firstLazyPages: lazyPages, steps };
+    const attempt = { work, pid: wanted, lazy, verified, firstLazyPages: lazyPages, began, steps };
     const started = await restoreWithRetry(ctx, criu, pipes, attempt);
     res.pid = started.pid;
     ctx.log.info({ pid: started.pid, imagesDir: ctx.imagesDir, lazy: req.lazy }, 'criu restored the process');
@@ -111,8 +112,10 @@ interface Attempts {
   lazy: boolean;
   /** RestoreContext.resumeGate's verification, when held. */
   verified: Promise<void> | undefined;
-  /** Lazy: the first attempt's lazy-pages daemon, started beside the checks. */
+  /** Lazy: the first attempt's lazy-pages daemon, started beside the checks, */
   firstLazyPages: LazyPages | undefined;
+  /** at this time (performance.now()). */
+  began: number;
   steps: Steps;
 }
 
@@ -147,7 +150,8 @@ async function restoreWithRetry(ctx: RestoreContext, criu: CriuInstall, pipes: P
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal.aborted && ready) await stopLazyPages(ready);
     ctx.signal.throwIfAborted();
-    const startedAt = performance.now();
+    // From its lazy-pages daemon's start: the log's "whole memory is resident" ms.
+    const startedAt = ready ? attempts.began : performance.now();
     // Each attempt has a lazy-pages daemon of its own: one whose restore failed stops waiting and exits.
     const lazyPages: LazyPages | undefined = lazy
       ? (ready ?? (await startLazyPages(criu.binary, ctx.imagesDir, ctx.pageChannel)))
