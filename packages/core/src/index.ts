@@ -125,6 +125,7 @@ export { type ProfileNode, Profiler } from './profiling.js';
 export { baseOf, type ContextSlots, contextSlots, pluginView, RequestState, type StateKey, stateKey } from './request-context.js';
 export * as shape from './shape.js';
 export { signalName, signalNumber } from './signals.js';
+export { Steps } from './steps.js';
 export {
   type ClientTls,
   clientTlsOf,

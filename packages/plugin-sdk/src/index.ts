@@ -112,6 +112,7 @@ export {
   type Started,
   type StateKey,
   type StdioOwner,
+  Steps,
   type StorageClient,
   sectionOf,
   sessionAndTty,

@@ -1,6 +1,6 @@
 /** The final dump handler: `criu dump` of ctx.pid into ctx.imagesDir. */
 import { join } from 'node:path';
-import type { DumpContext, DumpReq, DumpResp } from '@cedana/plugin-sdk';
+import { type DumpContext, type DumpReq, type DumpResp, Steps } from '@cedana/plugin-sdk';
 import { criuFailure } from './criu-failure.js';
 import { readLogLines } from './criu-log.js';
 import { runCriu } from './criu-process.js';
@@ -26,7 +26,9 @@ export const DUMP_LOG = 'dump.log';
  */
 export async function criuDump(ctx: DumpContext, _req: DumpReq, _res: DumpResp): Promise<void> {
   ctx.signal.throwIfAborted();
+  const steps = new Steps();
   const criu = await discoverCriu(ctx.config);
+  steps.mark('discover');
   const args = ['dump', '-t', String(ctx.pid), '-D', ctx.imagesDir, '-o', DUMP_LOG, '-v4', ...criuFlags(ctx.criu, 'dump')];
   if (ctx.pageChannel) {
     await criuDumpLazy(ctx, ctx.pageChannel, criu.binary, args, DUMP_LOG);
@@ -35,6 +37,8 @@ export async function criuDump(ctx: DumpContext, _req: DumpReq, _res: DumpResp):
   }
   ctx.log.debug({ binary: criu.binary, args }, 'running criu dump');
   const run = await runCriu(criu.binary, args);
+  steps.mark('criu'); // criu's start and exit with the dump (dump.log has criu's own times)
+  ctx.log.debug({ ms: steps.total(), steps: steps.ms }, 'dump steps (ms)');
   if (run.exit !== 0) {
     const logPath = join(ctx.imagesDir, DUMP_LOG);
     throw criuFailure('CEDANA_ERR_CRIU_DUMP', `criu dump of PID ${ctx.pid}`, run, await readLogLines(logPath), logPath);

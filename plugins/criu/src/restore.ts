@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CedanaError, type RestoreContext, type RestoreReq, type RestoreResp, type Started } from '@cedana/plugin-sdk';
+import { CedanaError, type RestoreContext, type RestoreReq, type RestoreResp, type Started, Steps } from '@cedana/plugin-sdk';
 import { criuFailure } from './criu-failure.js';
 import { readLogLines } from './criu-log.js';
 import { type CriuInstall, discoverCriu } from './discover.js';
@@ -53,21 +53,45 @@ export const PID_RETRY = { totalMs: 5000, everyMs: 250 };
  */
 export async function criuRestore(ctx: RestoreContext, req: RestoreReq, res: RestoreResp): Promise<Started> {
   ctx.signal.throwIfAborted();
-  const criu = await discoverCriu(ctx.config);
+  const began = performance.now();
+  const steps = new Steps();
   const pipes = pipePlan(ctx.io);
-  const pid = await checkpointPid(ctx.imagesDir, ctx.manifest);
-  // PID 1 is the init of a dumped PID namespace: it never clashes with the host's PID 1.
-  const wanted = pid !== undefined && pid !== 1 ? pid : undefined;
-  if (wanted !== undefined) await assertPidNotLive(wanted);
+  const lazy = req.lazy === true;
+  // The checks before criu are independent of each other, and of the first lazy-pages
+  // daemon (whose start is most of a lazy restore's time to a running process): all at once.
+  const found = discoverCriu(ctx.config);
+  const firstLazy = lazy ? found.then((criu) => startLazyPages(criu.binary, ctx.imagesDir, ctx.pageChannel)) : undefined;
+  const made = mkdtemp(join(tmpdir(), 'cedana-restore-'));
+  const checked = checkpointPid(ctx.imagesDir, ctx.manifest).then(async (pid) => {
+    // PID 1 is the init of a dumped PID namespace: it never clashes with the host's PID 1.
+    const wanted = pid !== undefined && pid !== 1 ? pid : undefined;
+    if (wanted !== undefined) await assertPidNotLive(wanted);
+    return wanted;
+  });
+  const ready = await Promise.allSettled([found, checked, made, firstLazy] as const);
+  const failure = ready.find((r) => r.status === 'rejected');
+  if (failure) {
+    if (ready[2].status === 'fulfilled') await rm(ready[2].value, { recursive: true, force: true });
+    if (ready[3].status === 'fulfilled' && ready[3].value) await stopLazyPages(ready[3].value);
+    throw failure.reason;
+  }
+  const [criu, wanted, work, lazyPages] = ready.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+    CriuInstall,
+    number | undefined,
+    string,
+    LazyPages | undefined,
+  ];
+  steps.mark(lazy ? 'checksAndLazyPages' : 'checks');
 
   // Held before criu starts: from here on the restored tasks run only once the images are verified.
   const verified = ctx.resumeGate?.hold();
-  const work = await mkdtemp(join(tmpdir(), 'cedana-restore-'));
   try {
-    const attempt = { work, pid: wanted, lazy: req.lazy === true, verified };
+    const attempt = { work, pid: wanted, lazy, verified, firstLazyPages: lazyPages, began, steps };
     const started = await restoreWithRetry(ctx, criu, pipes, attempt);
     res.pid = started.pid;
     ctx.log.info({ pid: started.pid, imagesDir: ctx.imagesDir, lazy: req.lazy }, 'criu restored the process');
+    // Where a restore's time goes beyond criu's own (restore.log has criu's): one line per restore.
+    ctx.log.debug({ ms: steps.total(), steps: steps.ms }, 'restore steps (ms)');
     if (req.lazy === true) {
       res.messages.push(
         'lazy restore: the process runs while criu lazy-pages copies its memory in; the daemon log says when the whole memory is resident',
@@ -88,10 +112,16 @@ interface Attempts {
   lazy: boolean;
   /** RestoreContext.resumeGate's verification, when held. */
   verified: Promise<void> | undefined;
+  /** Lazy: the first attempt's lazy-pages daemon, started beside the checks, */
+  firstLazyPages: LazyPages | undefined;
+  /** at this time (performance.now()). */
+  began: number;
+  steps: Steps;
 }
 
 async function restoreWithRetry(ctx: RestoreContext, criu: CriuInstall, pipes: PipeSpec[], attempts: Attempts): Promise<Started> {
-  const { work, pid, lazy, verified } = attempts;
+  const { work, pid, lazy, verified, steps } = attempts;
+  let ready = attempts.firstLazyPages;
   const pidfile = join(work, 'restore.pid');
   let damaged: { err: unknown } | undefined;
   verified?.catch((err: unknown) => {
@@ -118,14 +148,20 @@ async function restoreWithRetry(ctx: RestoreContext, criu: CriuInstall, pipes: P
   const logPath = join(ctx.imagesDir, RESTORE_LOG);
   const deadline = Date.now() + PID_RETRY.totalMs;
   for (let attempt = 1; ; attempt++) {
+    if (ctx.signal.aborted && ready) await stopLazyPages(ready);
     ctx.signal.throwIfAborted();
-    const startedAt = performance.now();
+    // From its lazy-pages daemon's start: the log's "whole memory is resident" ms.
+    const startedAt = ready ? attempts.began : performance.now();
     // Each attempt has a lazy-pages daemon of its own: one whose restore failed stops waiting and exits.
-    const lazyPages: LazyPages | undefined = lazy ? await startLazyPages(criu.binary, ctx.imagesDir, ctx.pageChannel) : undefined;
-    const lazyStartMs = lazyPages ? Math.round(performance.now() - startedAt) : undefined;
+    const lazyPages: LazyPages | undefined = lazy
+      ? (ready ?? (await startLazyPages(criu.binary, ctx.imagesDir, ctx.pageChannel)))
+      : undefined;
+    ready = undefined;
+    if (lazy && attempt > 1) steps.mark('lazyPages');
     const gate = verified ? await openResumeGate(work, attempt, verified) : undefined;
+    if (gate) steps.mark('gate');
     const attemptArgs = [...args, ...(lazyPages ? ['--lazy-pages', '-W', lazyPages.workDir] : []), ...(gate?.args ?? [])];
-    ctx.log.debug({ args: attemptArgs, attempt, lazyPagesPid: lazyPages?.pid, lazyStartMs }, 'running criu restore');
+    ctx.log.debug({ args: attemptArgs, attempt, lazyPagesPid: lazyPages?.pid }, 'running criu restore');
     const outcome = await runRestoreShim({
       perl: 'perl',
       criu: attemptArgs,
@@ -134,8 +170,10 @@ async function restoreWithRetry(ctx: RestoreContext, criu: CriuInstall, pipes: P
       statusFile: ctx.exitStatusFile,
       ...(gate && { env: gate.env }),
     });
+    steps.mark('criu'); // the shim's start, criu restore, and the restored PID's report
     await gate?.close();
     if (lazyPages) await keepRestoreOutputs(lazyPages.workDir, ctx.imagesDir, RESTORE_OUTPUTS);
+    if (gate || lazyPages) steps.mark('after');
     if (outcome.kind === 'restored' && verified) {
       // The gate let the tasks run, so this resolved; were it not so, they must not go on.
       await verified.catch((err: unknown) => {
@@ -174,6 +212,7 @@ async function restoreWithRetry(ctx: RestoreContext, criu: CriuInstall, pipes: P
     if (attempt === 1) ctx.log.info({ pid }, why);
     else ctx.log.debug({ pid, attempt }, why);
     await sleep(PID_RETRY.everyMs);
+    steps.mark('pidRetry');
   }
 }
 

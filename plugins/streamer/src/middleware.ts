@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CedanaError, type DumpAdapter, type Measured, processTree, type RestoreAdapter } from '@cedana/plugin-sdk';
+import { CedanaError, type DumpAdapter, type Measured, processTree, type RestoreAdapter, Steps } from '@cedana/plugin-sdk';
 import { ensureAddon } from './build-addon.js';
 import type { StreamStats } from './capture.js';
 import { socketName } from './control.js';
@@ -43,12 +43,14 @@ export const streamDump: DumpAdapter = (next) =>
   async function streamDump(ctx, req, res) {
     const streams = req.streams ?? 0;
     if (streams <= 0) return next(ctx, req, res);
+    const steps = new Steps();
     const addon = await ensureAddon();
     // The total is not known until CRIU is done: the tree's resident memory is the estimate.
     let estimate = await residentBytes(ctx.pid);
     const progress = ctx.progress;
     // The socket's path must fit sun_path whatever the folder's length: CRIU and the streamer use a short name of it.
     const short = await shortPathTo(ctx.imagesDir);
+    steps.mark('setup');
     // Remote storage: each shard is a pipe the daemon uploads from as it is written (no copy on this disk).
     const piped = ctx.pipeToStorage !== undefined;
     for (let i = 0; piped && i < streams; i++) await ctx.pipeToStorage?.(shardName(i));
@@ -66,6 +68,7 @@ export const streamDump: DumpAdapter = (next) =>
     const stopInstead = !ctx.criu.leaveRunning;
     try {
       await streamer.ready;
+      steps.mark('streamerReady');
       // A second -D wins over the handler's: CRIU's images dir (and so its socket path) is the short name.
       ctx.criu.extraArgs.push('--stream', '-D', short.path, ...(stopInstead ? ['--leave-stopped'] : []));
       try {
@@ -73,6 +76,7 @@ export const streamDump: DumpAdapter = (next) =>
       } catch (err) {
         throw short.named(await explain(err, streamer), ctx.imagesDir);
       }
+      steps.mark('criu');
       let stats: StreamStats;
       try {
         stats = await streamer.done;
@@ -80,6 +84,7 @@ export const streamDump: DumpAdapter = (next) =>
         if (stopInstead) await signalTree(ctx.pid, 'SIGCONT');
         throw short.named(err, ctx.imagesDir);
       }
+      steps.mark('streamerDone'); // the last shard writes, their sha256s, the index
       if (stopInstead && piped) {
         // The shards are safe only once the daemon stored them: it says when (DumpContext.settleTree).
         const pid = ctx.pid;
@@ -90,6 +95,7 @@ export const streamDump: DumpAdapter = (next) =>
           await signalTree(pid, stored ? 'SIGKILL' : 'SIGCONT');
         };
       } else if (stopInstead) await signalTree(ctx.pid, 'SIGKILL');
+      steps.mark('settleTree');
       // Hashed as they were written: checkpoint.json takes these instead of reading the shards again.
       // A restore checks the shards chunk by chunk as it serves them, against the sha256s in the
       // index (itself checked whole first): `chunkDigests` tells it not to hash them up front.
@@ -109,6 +115,7 @@ export const streamDump: DumpAdapter = (next) =>
       } satisfies StreamerFacts);
       addStats(ctx, stats);
       ctx.log.info({ streams, rawBytes: stats.rawBytes, storedBytes: stats.storedBytes, ms: stats.durationMs }, 'streamed the images');
+      ctx.log.debug({ ms: steps.total(), steps: steps.ms }, 'streamed dump steps (ms)');
     } finally {
       streamer.kill();
       await rm(join(ctx.imagesDir, socketName('capture')), { force: true });
@@ -134,7 +141,7 @@ export const streamRestore: RestoreAdapter = (next) =>
       );
     }
     if (streams <= 0) return next(ctx, req, res);
-    const startedAt = Date.now();
+    const steps = new Steps();
     const addon = await ensureAddon();
     const progress = ctx.progress;
     const short = await shortPathTo(ctx.imagesDir);
@@ -144,7 +151,7 @@ export const streamRestore: RestoreAdapter = (next) =>
     const streamer = startStreamer('serve', short.path, streams, addon, onServed, { arriving: ctx.arriving });
     try {
       await streamer.ready;
-      ctx.log.debug({ streams, ms: Date.now() - startedAt }, 'the streamer is ready');
+      steps.mark('streamerReady');
       ctx.criu.extraArgs.push('--stream', '-D', short.path);
       let started: Awaited<ReturnType<typeof next>>;
       try {
@@ -152,12 +159,15 @@ export const streamRestore: RestoreAdapter = (next) =>
       } catch (err) {
         throw short.named(await explain(err, streamer), ctx.imagesDir);
       }
+      steps.mark('criu');
       streamer.stop();
       const stats = await streamer.done;
+      steps.mark('streamerDone');
       addStats(ctx, stats);
       // rawBytes below the index's total: CRIU left part of an image unread (that part was not checked).
       const indexed = stats.shards.reduce((sum, s) => sum + s.rawBytes, 0);
       ctx.log.info({ streams, rawBytes: stats.rawBytes, indexedBytes: indexed, ms: stats.durationMs }, 'served the images from streams');
+      ctx.log.debug({ ms: steps.total(), steps: steps.ms }, 'streamed restore steps (ms)');
       return started;
     } finally {
       streamer.kill();

@@ -13,7 +13,11 @@
  * process's (its own VmHWM, in the stats of the dump and the restore: nothing polls while
  * cedana runs, which would take CPU from it and not from raw CRIU).
  *
+ * Cedana's times include the CLI; the daemon's own time (from its "answered" log line) is
+ * printed beside them, so that the CLI's start and the daemon's steps are told apart.
+ *
  *   pnpm bench            (ROUNDS=3 MEM_MIB=1024 by default; VARIANTS=raw,streams-2 to pick)
+ *   pnpm bench:small      (a 64 MiB job, --streams 2, 5 rounds: issue 17 item 4)
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -35,6 +39,9 @@ const HOG = memoryHog(MEM_MIB);
 interface Round {
   dump: number;
   restore: number;
+  /** Seconds of the dump and the restore inside the daemon (0: not cedana). */
+  daemonDump: number;
+  daemonRestore: number;
   /** Peak RSS in MiB (0: not measured). */
   daemonDumpMiB: number;
   daemonRestoreMiB: number;
@@ -84,7 +91,17 @@ async function rawRound(round: number, compress: boolean): Promise<Round> {
     process.kill(pid, 'SIGKILL');
   } catch {}
   await rm(dir, { recursive: true, force: true });
-  return { dump, restore, daemonDumpMiB: 0, daemonRestoreMiB: 0, streamerMiB: 0 };
+  return { dump, restore, daemonDump: 0, daemonRestore: 0, daemonDumpMiB: 0, daemonRestoreMiB: 0, streamerMiB: 0 };
+}
+
+/** Seconds the daemon's last answer to `method` took, from its log line (service.ts). */
+function answeredIn(d: TestDaemon, method: string): number {
+  const lines = d
+    .log()
+    .split('\n')
+    .filter((l) => l.includes('"answered"') && l.includes(`"method":"${method}"`));
+  const last = lines.at(-1);
+  return last ? (JSON.parse(last) as { ms: number }).ms / 1000 : 0;
 }
 
 /** Resets the daemon's peak RSS, runs `fn`, returns the new peak in MiB. */
@@ -115,17 +132,27 @@ async function cedanaRound(d: TestDaemon, round: number, compression: string, st
       dumped = await d.json(['dump', 'job', jid, '--compression', compression, '--streams', String(streams)]);
     });
   });
+  const daemonDump = answeredIn(d, 'Dump');
   await sleep(PID_SETTLE_MS);
   const daemonRestoreMiB = await daemonPeak(d, async () => {
     restore = await time(async () => {
       restored = await d.json(['restore', 'job', jid]);
     });
   });
+  const daemonRestore = answeredIn(d, 'Restore');
   await d.ok(['job', 'kill', jid]);
   await sleep(500);
   await d.ok(['job', 'delete', jid]).catch(() => {});
   await rm(join(SHM, 'checkpoints'), { recursive: true, force: true });
-  return { dump, restore, daemonDumpMiB, daemonRestoreMiB, streamerMiB: Math.max(streamerMiB(dumped), streamerMiB(restored)) };
+  return {
+    dump,
+    restore,
+    daemonDump,
+    daemonRestore,
+    daemonDumpMiB,
+    daemonRestoreMiB,
+    streamerMiB: Math.max(streamerMiB(dumped), streamerMiB(restored)),
+  };
 }
 
 const VARIANTS: [string, string, (d: TestDaemon, r: number) => Promise<Round>][] = [
@@ -147,7 +174,7 @@ async function main(): Promise<void> {
   // A daemon per variant: the peak RSS of one variant must not be what another left behind.
   const daemons = new Map<string, TestDaemon>();
   for (const [name] of variants) {
-    daemons.set(name, await TestDaemon.start({ CEDANA_CHECKPOINT_DIR: join(SHM, 'checkpoints'), CEDANA_LOG_LEVEL: 'warn' }));
+    daemons.set(name, await TestDaemon.start({ CEDANA_CHECKPOINT_DIR: join(SHM, 'checkpoints'), CEDANA_LOG_LEVEL: 'info' }));
   }
   const d = daemons.get('none') ?? (daemons.values().next().value as TestDaemon);
   try {
@@ -158,7 +185,10 @@ async function main(): Promise<void> {
       for (const [name, , f] of variants) {
         const x = await f(daemons.get(name) as TestDaemon, r);
         results.get(name)?.push(x);
-        process.stderr.write(`round ${r + 1}/${ROUNDS} ${name}: dump ${x.dump.toFixed(2)} s, restore ${x.restore.toFixed(2)} s\n`);
+        const inDaemon = x.daemonDump ? ` (daemon ${x.daemonDump.toFixed(2)} / ${x.daemonRestore.toFixed(2)} s)` : '';
+        process.stderr.write(
+          `round ${r + 1}/${ROUNDS} ${name}: dump ${x.dump.toFixed(2)} s, restore ${x.restore.toFixed(2)} s${inDaemon}\n`,
+        );
       }
     }
     const med = (name: string, key: keyof Round) => median((results.get(name) ?? []).map((x) => x[key]));
@@ -187,6 +217,16 @@ async function main(): Promise<void> {
       };
       console.log(`rounds of ${label.trim()}: dump ${spread('dump')}, restore ${spread('restore')}`);
     }
+    // The CLI's start is in every cedana figure above: what the daemon itself took, and its excess over raw CRIU.
+    for (const [name, label] of variants) {
+      if (!med(name, 'daemonDump')) continue;
+      const dd = med(name, 'daemonDump');
+      const dr = med(name, 'daemonRestore');
+      console.log(
+        `in the daemon, ${label.trim()}: dump ${dd.toFixed(2)} s (raw + ${(dd - rawDump).toFixed(2)}), restore ${dr.toFixed(2)} s (raw + ${(dr - rawRestore).toFixed(2)}); with the CLI: raw + ${(med(name, 'dump') - rawDump).toFixed(2)} / + ${(med(name, 'restore') - rawRestore).toFixed(2)} s`,
+      );
+    }
+    console.log('targets (issue 17 item 4): a 64 MiB job, streams 2 dump and restore each <= raw + 0.15 s');
     console.log('targets (issue 6): streams 2 dump <= 1.3 x raw and <= 0.6 x seq; restore <= 1.3 x raw; daemon < 256 MiB');
     console.log(
       'targets (issue 17): lz4 dump <= 1.0 x seq, restore <= 1.3 x raw; none restore <= 1.15 x raw; daemon <= 128 MiB in every variant',

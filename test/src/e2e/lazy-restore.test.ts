@@ -5,11 +5,15 @@
  * the checkpoint is not written to, and what cannot be restored lazily is refused.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { chmod, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { bigCounter, counterScript, counts, digests, lastCount, waitForCount } from '../harness/counter.js';
 import { TestDaemon, waitFor } from '../harness/daemon.js';
+
+const execP = promisify(execFile);
 
 interface JobJson {
   jid: string;
@@ -95,6 +99,26 @@ describe('lazy restore', () => {
     const all = await counts(file);
     assert.equal(all[all.indexOf(atDump) + 1], atDump + 1);
     await kill('host');
+  });
+
+  it('refuses a PID that is taken without leaving a lazy-pages daemon behind (it starts beside the PID check)', async () => {
+    const file = join(d.dir, 'taken.count');
+    await d.ok(['run', 'process', '--jid', 'taken', '--', ...counterScript(file)]);
+    await waitForCount(file, 3);
+    await d.ok(['dump', 'job', 'taken', '--compression', 'none', '--leave-running']);
+    const { state, lastCheckpoint } = await job('taken');
+    const path = lastCheckpoint?.path as string;
+    const r = await d.cli(['restore', 'process', '--path', path, '--lazy', '-j', 'taken2']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /CEDANA_ERR_PID_TAKEN/);
+    assert.match(r.stderr, new RegExp(String(state.pid)));
+    const left = await execP('pgrep', ['-f', `lazy-pages -D ${path}`]).catch(() => ({ stdout: '' }));
+    assert.equal(left.stdout.trim(), '', 'no criu lazy-pages of that checkpoint is left waiting');
+    await kill('taken');
+    // The checkpoint is intact: it restores lazily once the PID is free.
+    await d.ok(['restore', 'job', 'taken', '--lazy']);
+    await waitForCount(file, (await lastCount(file)) + 1);
+    await kill('taken');
   });
 
   for (const [what, flags] of [

@@ -31,3 +31,25 @@ export async function digestFile(path: string): Promise<FileDigest> {
     await file.close();
   }
 }
+
+/**
+ * digestFile for a small file (hash-pool.ts: under 1 MiB) of `expected` bytes: read into one
+ * buffer of that size (not two of 4 MiB). A file that has grown since is hashed as digestFile does.
+ */
+export async function digestSmallFile(path: string, expected: number): Promise<FileDigest> {
+  const file = await open(path, 'r');
+  let size = 0;
+  const buffer = Buffer.allocUnsafe(expected + 1);
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, size, buffer.length - size, size);
+      if (bytesRead === 0) break;
+      size += bytesRead;
+      if (size === buffer.length) break; // more than expected
+    }
+  } finally {
+    await file.close();
+  }
+  if (size > expected) return digestFile(path);
+  return { size, sha256: createHash('sha256').update(buffer.subarray(0, size)).digest('hex') };
+}

@@ -30,6 +30,16 @@ describe('hashing on workers', () => {
     );
   });
 
+  it('hashFiles hashes many small files, and one that grew since it was listed, whole', async () => {
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 20; i++) files[`core-${i}.img`] = randomBytes(100 + i * 997);
+    for (const [name, data] of Object.entries(files)) await writeFile(join(root, name), data);
+    const sizes = Object.fromEntries(Object.entries(files).map(([name, data]) => [name, data.length]));
+    sizes['core-3.img'] = 10; // listed smaller than it is: its digest is of what is there
+    const got = await hashFiles(root, sizes);
+    for (const [name, data] of Object.entries(files)) assert.deepEqual(got[name], { size: data.length, sha256: sha256(data) }, name);
+  });
+
   it('hashFiles rejects with the errno of a missing file', async () => {
     await assert.rejects(hashFiles(root, { 'missing.img': 1 }), { code: 'ENOENT' }); // on this thread
     await assert.rejects(hashFiles(root, { 'missing-pages.img': 8 << 20 }), { code: 'ENOENT' }); // on a worker

@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { digestFile, type FileDigest } from './file-digest.js';
+import { digestSmallFile, type FileDigest } from './file-digest.js';
 import type { HashReply, HashRequest } from './hash-worker.js';
 
 const WORKER_URL = new URL('./hash-worker.js', import.meta.url);
@@ -26,6 +26,8 @@ const SLOT_BYTES = 1 << 20;
 const SLOTS = 8;
 /** Files smaller than this are hashed on the calling thread. */
 const INLINE_BYTES = 1 << 20;
+/** Small files hashed at once on the calling thread. */
+const INLINE_LANES = 8;
 /** An idle worker is stopped after this long. */
 const IDLE_MS = 30_000;
 
@@ -147,9 +149,14 @@ export async function hashFiles(dir: string, files: Record<string, number>): Pro
   const small = names.filter((name) => (files[name] ?? 0) < INLINE_BYTES);
   const queue = names.filter((name) => !small.includes(name)).sort((a, b) => (files[b] ?? 0) - (files[a] ?? 0));
   const digests: Record<string, FileDigest> = {};
-  const inline = async () => {
-    for (const name of small) digests[name] = await digestFile(join(dir, name));
-  };
+  // A few at once: each is reads one after the other, and on a loaded machine every read waits for a CPU.
+  const inline = () =>
+    Promise.all(
+      Array.from({ length: Math.min(INLINE_LANES, small.length) }, async () => {
+        for (let name = small.shift(); name !== undefined; name = small.shift())
+          digests[name] = await digestSmallFile(join(dir, name), files[name] ?? 0);
+      }),
+    );
   const lane = async () => {
     const worker = acquire();
     try {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CedanaError, compressionOf, type DumpAdapter, fileNameFor, isCedanaError } from '@cedana/core';
+import { CedanaError, compressionOf, type DumpAdapter, fileNameFor, isCedanaError, Steps } from '@cedana/core';
 import { checkpointSize, packCheckpoint } from '../checkpoint/archive.js';
 import { type ArchiveCompression, archivePath, CODECS } from '../checkpoint/codecs.js';
 import { type ManifestDraft, writeManifest } from '../checkpoint/manifest.js';
@@ -25,6 +25,7 @@ import { addCriuStats, phaseProgress, timed } from './measure.js';
 export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
   function prepareDumpDirAdapter(next) {
     return async function prepareDumpDir(ctx, req, res) {
+      const steps = new Steps();
       const place = await dumpPlace(ctx, req);
       await ensureWritable(place.base);
       // Streams are compressed by the streamer as CRIU writes them: the folder itself is not packed.
@@ -80,7 +81,9 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
           facts: factsNow(),
         });
         const stopWatch = req.streams ? () => {} : watchDumpProgress(ctx, dir);
+        steps.mark('folder');
         const criuNs = await timed(() => next(ctx, req, res)).finally(stopWatch);
+        steps.mark('dump');
         if (ctx.stats) ctx.stats.criuNs = criuNs;
         await live?.endWriting();
       } catch (caught) {
@@ -96,10 +99,12 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
       const createdAt = new Date().toISOString();
       const facts = factsNow();
       await intent.imagesDone(ctx.pid, facts, createdAt);
+      steps.mark('journal');
       // CRIU's images and the streamer's shards were made with their own modes: 0600 now (the folder was 0700 all along).
       await makePrivate(dir).catch((err: unknown) => ctx.log.warn({ err, dir }, 'cannot make the checkpoint files private'));
       await addCriuStats(ctx, dir, 'dump');
       const rawBytes = await checkpointSize(dir).catch(() => 0);
+      steps.mark('modesAndStats');
       const packStarted = process.hrtime.bigint();
       let packed: { path: string; size: number };
       try {
@@ -129,6 +134,7 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
         packed = await packCheckpoint(dir, 'none');
         compression = 'none';
       }
+      steps.mark('pack');
       await ctx.settleTree?.(true);
       if (ctx.stats) {
         // A plugin that wrote the images as streams may have set these already.
@@ -149,6 +155,8 @@ export const prepareDumpDirWith = (intent: DumpIntent): DumpAdapter =>
         streams: req.streams ?? 0,
       };
       await intent.packed(res.checkpoint);
+      steps.mark('journal');
+      ctx.log.debug({ ms: steps.total(), steps: steps.ms }, 'dump folder steps (ms)');
     };
   };
 

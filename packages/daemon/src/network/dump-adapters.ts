@@ -8,9 +8,10 @@ const TCP_ESTABLISHED = '01';
 export const detectNetworkOptionsForDump: DumpAdapter = (next) =>
   async function detectNetworkOptionsForDump(ctx, req, res) {
     if (req.criu?.tcpEstablished === undefined && !ctx.criu.tcpClose) {
-      const established = await establishedTcpInodes(ctx.pid);
-      const fds = await openFds(ctx.pid);
-      const has = [...fds.values()].some((t) => established.has(t.replace(/^socket:\[(\d+)\]$/, '$1')));
+      // A process without sockets has no TCP connection: its netns's tables are not read.
+      const sockets = [...(await openFds(ctx.pid)).values()].flatMap((t) => /^socket:\[(\d+)\]$/.exec(t)?.[1] ?? []);
+      const established = sockets.length ? await establishedTcpInodes(ctx.pid) : new Set<string>();
+      const has = sockets.some((inode) => established.has(inode));
       if (has) {
         ctx.log.info({ pid: ctx.pid }, 'process has established TCP connections: dumping with --tcp-established');
         ctx.criu.tcpEstablished = true;
@@ -21,8 +22,8 @@ export const detectNetworkOptionsForDump: DumpAdapter = (next) =>
 
 async function establishedTcpInodes(pid: number): Promise<Set<string>> {
   const inodes = new Set<string>();
-  for (const file of ['tcp', 'tcp6']) {
-    const text = await readFile(`/proc/${pid}/net/${file}`, 'utf8').catch(() => '');
+  const tables = await Promise.all(['tcp', 'tcp6'].map((file) => readFile(`/proc/${pid}/net/${file}`, 'utf8').catch(() => '')));
+  for (const text of tables) {
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
       if (cols[3] === TCP_ESTABLISHED && cols[9]) inodes.add(cols[9]);
