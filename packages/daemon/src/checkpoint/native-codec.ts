@@ -14,8 +14,10 @@ import {
   buildAddon,
   CODEC_LIBRARIES,
   CODEC_SOURCES,
+  type FdPass,
   type Lz4Codec,
   loadAddon,
+  STREAM_SOCKET_SOURCES,
   ZSTD_BUILD_NEEDS,
   ZSTD_CODEC_LIBRARIES,
   ZSTD_CODEC_SOURCES,
@@ -48,6 +50,18 @@ export const lz4Ready = nativeCodec<Lz4Codec>('lz4', 'codec.node', CODEC_SOURCES
 
 /** Builds (if needed) and loads the zstd codec; CEDANA_ERR_CODEC_UNAVAILABLE when it cannot. */
 export const zstdReady = nativeCodec<ZstdCodec>('zstd', 'zstd.node', ZSTD_CODEC_SOURCES, ZSTD_CODEC_LIBRARIES, ZSTD_BUILD_NEEDS);
+
+/** The addon that takes CRIU's image pipes over its --stream socket (image-serve.ts), once built. */
+export const STREAM_SOCKET_ADDON = join(BUILD_DIR, 'stream-socket.node');
+
+/** Builds (if needed) and loads STREAM_SOCKET_ADDON; CEDANA_ERR_CODEC_UNAVAILABLE when it cannot. */
+export const streamSocketReady = nativeCodec<FdPass>(
+  'stream socket',
+  'stream-socket.node',
+  STREAM_SOCKET_SOURCES,
+  [],
+  'a C compiler (Debian: apt-get install gcc libc6-dev)',
+);
 
 /** The codec an archive compression needs before CRIU starts, if any. */
 export async function codecReady(compression: string): Promise<void> {

@@ -61,6 +61,14 @@ function hasDotDot(path: string): boolean {
   return path.split('/').includes('..');
 }
 
+/** Where some files go instead of the folder (image-serve.ts: a page file straight into CRIU's pipe). */
+export interface EntryRoute {
+  /** Where to write `path`'s contents instead of its file (undefined: its file); awaited before the entry is read. */
+  open(path: string): Promise<(Writable & { bytesWritten: number }) | undefined>;
+  /** `path` was written whole (to its file or the stream) and, when checked, matched checkpoint.json. */
+  done(path: string, routed: boolean): void;
+}
+
 export class TarExtractor extends Writable {
   readonly #destDir: string;
   readonly #source: string;
@@ -79,8 +87,11 @@ export class TarExtractor extends Writable {
   #bytesDone = 0;
   #current: { bytesWritten: number } | undefined;
 
-  constructor(destDir: string, source: string, check?: ManifestCheck) {
+  readonly #route: EntryRoute | undefined;
+
+  constructor(destDir: string, source: string, check?: ManifestCheck, route?: EntryRoute) {
     super();
+    this.#route = route;
     this.#destDir = destDir;
     this.#source = source;
     this.#check = check;
@@ -195,7 +206,8 @@ export class TarExtractor extends Writable {
   }
 
   async #writeFile(entry: ReadEntry, target: string, mode: number): Promise<void> {
-    const out = createWriteStream(target, { mode });
+    const routed = await this.#route?.open(entry.path);
+    const out = routed ?? createWriteStream(target, { mode });
     this.#current = out;
     const digest = this.#check && new DigestStage(ManifestCheck.isManifest(entry.path) ? MAX_MANIFEST_BYTES : 0);
     try {
@@ -208,9 +220,11 @@ export class TarExtractor extends Writable {
       this.#bytesDone += out.bytesWritten;
       this.#current = undefined;
     }
-    if (this.#check === undefined || digest === undefined) return;
-    if (digest.kept === undefined) this.#check.file(entry.path, await digest.result());
-    else this.#check.manifest(digest.kept.toString('utf8'));
+    if (this.#check !== undefined && digest !== undefined) {
+      if (digest.kept === undefined) this.#check.file(entry.path, await digest.result());
+      else this.#check.manifest(digest.kept.toString('utf8'));
+    }
+    this.#route?.done(entry.path, routed !== undefined);
   }
 
   async #makeDir(dir: string, mode: number): Promise<void> {

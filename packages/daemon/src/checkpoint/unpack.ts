@@ -22,11 +22,13 @@ import type { CheckpointManifest } from './manifest.js';
 import { ManifestCheck } from './manifest-check.js';
 import type { ArchiveOptions } from './pack.js';
 import { progressStage } from './progress.js';
-import { TarExtractor } from './tar-extract.js';
+import { type EntryRoute, TarExtractor } from './tar-extract.js';
 
 export interface UnpackOptions extends ArchiveOptions {
   /** Check every file against checkpoint.json while unpacking. */
   verify?: boolean;
+  /** Files written elsewhere than the folder (image-serve.ts). */
+  route?: EntryRoute;
 }
 
 export async function unpackCheckpoint(path: string, destDir: string, opts: UnpackOptions & { verify: true }): Promise<CheckpointManifest>;
@@ -67,7 +69,7 @@ export async function unpackStream(
     throw err;
   });
   const check = opts.verify ? new ManifestCheck(source) : undefined;
-  const extractor = new TarExtractor(destDir, source, check);
+  const extractor = new TarExtractor(destDir, source, check, opts.route);
   const progress: Transform[] = onProgress ? [progressStage(size, onProgress)] : [];
   try {
     await pipeline([read, ...progress, ...CODECS[format].decoders(source), extractor], { signal });
