@@ -74,8 +74,13 @@ export async function serveArchive(opts: ArchiveServeOptions): Promise<ServedArc
   await mkdir(opts.dir, { mode: 0o700 });
   const criuDir = join(tmpdir(), `cedana-serve-${randomBytes(6).toString('hex')}`);
   await symlink(opts.dir, criuDir, 'dir');
-  const listenFd = listenForCriu(addon, opts.dir);
-  return new ArchiveServer(addon, listenFd, criuDir, opts).served();
+  try {
+    const listenFd = listenForCriu(addon, criuDir); // the short name: a socket's path must fit sun_path
+    return new ArchiveServer(addon, listenFd, criuDir, opts).served();
+  } catch (err) {
+    await rm(criuDir, { force: true });
+    throw err;
+  }
 }
 
 class ArchiveServer {

@@ -164,7 +164,7 @@ async function restoreServingArchive(
       ctx.manifest = manifest;
       if (ctx.stats) {
         const compression = manifest.compression ?? '';
-        const writeNs = (performance.now() - startedAt) * 1e6;
+        const writeNs = Math.round((performance.now() - startedAt) * 1e6);
         Object.assign(ctx.stats, { writeNs, bytesRaw: manifestBytes(manifest), bytesStored: storedBytes, compression });
       }
     });
