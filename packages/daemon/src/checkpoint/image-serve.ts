@@ -107,7 +107,7 @@ class ArchiveServer {
     for (const name of Object.keys(opts.listed.files)) this.#ready.set(name, deferred());
     const route: EntryRoute = { open: (name) => this.#open(name), done: (name, routed) => this.#done(name, routed) };
     const signal = AbortSignal.any([opts.signal, this.#abort.signal]);
-    this.#verified = unpackCheckpoint(opts.archive, opts.dir, { signal, verify: true, onProgress: opts.onProgress, route });
+    this.#verified = unpackCheckpoint(opts.archive, opts.dir, { signal, verify: true, onProgress: opts.onProgress, route, removeOnFailure: false });
     this.#verified.then(
       () => this.#small.resolve(),
       (err: unknown) => this.#fail(err),

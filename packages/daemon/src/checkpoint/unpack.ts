@@ -29,6 +29,8 @@ export interface UnpackOptions extends ArchiveOptions {
   verify?: boolean;
   /** Files written elsewhere than the folder (image-serve.ts). */
   route?: EntryRoute;
+  /** false: a failure leaves what was unpacked, for the caller to remove (CRIU may still write its log there). */
+  removeOnFailure?: boolean;
 }
 
 export async function unpackCheckpoint(path: string, destDir: string, opts: UnpackOptions & { verify: true }): Promise<CheckpointManifest>;
@@ -75,7 +77,7 @@ export async function unpackStream(
     await pipeline([read, ...progress, ...CODECS[format].decoders(source), extractor], { signal });
   } catch (err) {
     await extractor.idle();
-    await removeUnpacked(destDir, before);
+    if (opts.removeOnFailure !== false) await removeUnpacked(destDir, before);
     if (!signal?.aborted && isDecodeError(err)) {
       throw new CedanaError(
         'CEDANA_ERR_CHECKPOINT_INVALID',
