@@ -23,7 +23,7 @@ import { promisify } from 'node:util';
 import type { FdPass } from '@cedana/plugin-sdk/native';
 import { type ControlEvent, followCriu, listenForCriu, stopControl } from './image-serve-control.js';
 import type { CheckpointManifest } from './manifest.js';
-import { STREAM_SOCKET_ADDON, streamSocketReady } from './native-codec.js';
+import { HELPER_ADDON, helperReady } from './native-codec.js';
 import type { OnProgress } from './progress.js';
 import type { EntryRoute } from './tar-extract.js';
 import { unpackCheckpoint } from './unpack.js';
@@ -63,14 +63,14 @@ export interface ServedArchive {
 
 /** Whether the stream socket's addon is (or can be) built; a restore without it unpacks first. */
 export async function canServeArchives(): Promise<boolean> {
-  return streamSocketReady().then(
+  return helperReady().then(
     () => true,
     () => false,
   );
 }
 
 export async function serveArchive(opts: ArchiveServeOptions): Promise<ServedArchive> {
-  const addon = await streamSocketReady();
+  const addon = await helperReady();
   await mkdir(opts.dir, { mode: 0o700 });
   const criuDir = join(tmpdir(), `cedana-serve-${randomBytes(6).toString('hex')}`);
   await symlink(opts.dir, criuDir, 'dir');
@@ -113,7 +113,7 @@ class ArchiveServer {
       (err: unknown) => this.#fail(err),
     );
     const images = Object.keys(opts.listed.files);
-    followCriu({ listenFd, addonPath: STREAM_SOCKET_ADDON, images }, (e) => this.#onControl(e));
+    followCriu({ listenFd, addonPath: HELPER_ADDON, images }, (e) => this.#onControl(e));
   }
 
   served(): ServedArchive {

@@ -14,13 +14,14 @@ import {
   buildAddon,
   CODEC_LIBRARIES,
   CODEC_SOURCES,
+  DAEMON_HELPER_SOURCES,
   type FdPass,
   type Lz4Codec,
   loadAddon,
-  STREAM_SOCKET_SOURCES,
   ZSTD_BUILD_NEEDS,
   ZSTD_CODEC_LIBRARIES,
   ZSTD_CODEC_SOURCES,
+  type Xxh64,
   type ZstdCodec,
 } from '@cedana/plugin-sdk/native';
 
@@ -51,14 +52,15 @@ export const lz4Ready = nativeCodec<Lz4Codec>('lz4', 'codec.node', CODEC_SOURCES
 /** Builds (if needed) and loads the zstd codec; CEDANA_ERR_CODEC_UNAVAILABLE when it cannot. */
 export const zstdReady = nativeCodec<ZstdCodec>('zstd', 'zstd.node', ZSTD_CODEC_SOURCES, ZSTD_CODEC_LIBRARIES, ZSTD_BUILD_NEEDS);
 
-/** The addon that takes CRIU's image pipes over its --stream socket (image-serve.ts), once built. */
-export const STREAM_SOCKET_ADDON = join(BUILD_DIR, 'stream-socket.node');
+/** The daemon's helper, once built: it takes CRIU's image pipes over its --stream socket (image-serve.ts), and hashes page files (piece-digests.ts). */
+export const HELPER_ADDON = join(BUILD_DIR, 'helper.node');
+export type DaemonHelper = FdPass & Xxh64;
 
-/** Builds (if needed) and loads STREAM_SOCKET_ADDON; CEDANA_ERR_CODEC_UNAVAILABLE when it cannot. */
-export const streamSocketReady = nativeCodec<FdPass>(
-  'stream socket',
-  'stream-socket.node',
-  STREAM_SOCKET_SOURCES,
+/** Builds (if needed) and loads HELPER_ADDON; CEDANA_ERR_CODEC_UNAVAILABLE when it cannot. */
+export const helperReady = nativeCodec<DaemonHelper>(
+  'daemon helper',
+  'helper.node',
+  DAEMON_HELPER_SOURCES,
   [],
   'a C compiler (Debian: apt-get install gcc libc6-dev)',
 );
