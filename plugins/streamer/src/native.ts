@@ -26,7 +26,12 @@ export interface PipeIo {
 export type NativeHelper = FdPass & Lz4Block & PipeIo;
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const ADDON_SOURCES = [join(packageDir, 'native', 'streamer.c'), FDPASS_SOURCE, LZ4_BLOCK_SOURCE, join(packageDir, 'native', 'pipeio.c')];
+export const ADDON_SOURCES = [
+  join(packageDir, 'native', 'streamer.c'),
+  FDPASS_SOURCE,
+  LZ4_BLOCK_SOURCE,
+  join(packageDir, 'native', 'pipeio.c'),
+];
 /** Libraries the helper links with (their headers must be installed to build it). */
 export const ADDON_LIBRARIES = ['lz4'];
 export const ADDON_PATH = join(packageDir, 'build', 'streamer.node');

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { digestFile, type FileDigest } from './file-digest.js';
 import type { HashReply, HashRequest } from './hash-worker.js';
+import type { PieceSpec } from './piece-digests.js';
 
 const WORKER_URL = new URL('./hash-worker.js', import.meta.url);
 const LANES = Math.max(1, Math.min(availableParallelism(), 4));
@@ -141,21 +142,28 @@ function digestOf(reply: HashReply, path?: string): FileDigest {
   throw new Error('a hashing worker answered out of turn');
 }
 
-/** The size and sha256 of each of `files` (name -> size, which only orders the work), under `dir`. */
-export async function hashFiles(dir: string, files: Record<string, number>): Promise<Record<string, FileDigest>> {
+/**
+ * The size and sha256 of each of `files` (name -> size, which only orders the work), under
+ * `dir`; the pieces' digests too of those `piecesOf` asks them of.
+ */
+export async function hashFiles(
+  dir: string,
+  files: Record<string, number>,
+  piecesOf: (name: string) => PieceSpec | undefined = () => undefined,
+): Promise<Record<string, FileDigest>> {
   const names = Object.keys(files);
   const small = names.filter((name) => (files[name] ?? 0) < INLINE_BYTES);
   const queue = names.filter((name) => !small.includes(name)).sort((a, b) => (files[b] ?? 0) - (files[a] ?? 0));
   const digests: Record<string, FileDigest> = {};
   const inline = async () => {
-    for (const name of small) digests[name] = await digestFile(join(dir, name));
+    for (const name of small) digests[name] = await digestFile(join(dir, name), piecesOf(name));
   };
   const lane = async () => {
     const worker = acquire();
     try {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const path = join(dir, name);
-        digests[name] = digestOf(await worker.request({ op: 'file', id: nextId++, path }), path);
+        digests[name] = digestOf(await worker.request({ op: 'file', id: nextId++, path, pieces: piecesOf(name) }), path);
       }
     } finally {
       release(worker);
@@ -165,8 +173,10 @@ export async function hashFiles(dir: string, files: Record<string, number>): Pro
   return Object.fromEntries(Object.keys(files).map((name) => [name, digests[name] as FileDigest]));
 }
 
-/** Incremental sha256 on a worker; feed it in order, then take digest() once, or abort(). */
+/** Incremental sha256 (and pieces' digests, with `pieces`) on a worker; feed it in order, then take digest() once, or abort(). */
 export class StreamHash {
+  readonly #pieces: PieceSpec | undefined;
+  #started = false;
   readonly #id = nextId++;
   readonly #worker = acquire();
   /** Ring slots not holding bytes the worker has yet to hash. */
@@ -177,7 +187,8 @@ export class StreamHash {
   #final: ((reply: HashReply) => void) | undefined;
   #released = false;
 
-  constructor() {
+  constructor(pieces?: PieceSpec) {
+    this.#pieces = pieces;
     this.#worker.listen(this.#id, {
       onReply: (reply) => {
         if (!('slot' in reply)) {
@@ -212,7 +223,9 @@ export class StreamHash {
       }
       const piece = chunk.subarray(at, at + SLOT_BYTES);
       this.#worker.ring.set(piece, slot * SLOT_BYTES);
-      this.#worker.post({ op: 'data', id: this.#id, slot, length: piece.length });
+      const first = !this.#started;
+      this.#started = true;
+      this.#worker.post({ op: 'data', id: this.#id, slot, length: piece.length, ...(first && { pieces: this.#pieces }) });
       this.#size += piece.length;
       at += piece.length;
     }
@@ -242,7 +255,7 @@ export class StreamHash {
       this.#final = resolve;
     });
     if (this.#failed) this.#final?.({ id: this.#id, error: { message: this.#failed.message } });
-    else this.#worker.post({ op: 'end', id: this.#id });
+    else this.#worker.post({ op: 'end', id: this.#id, ...(!this.#started && { pieces: this.#pieces }) });
     return reply;
   }
 

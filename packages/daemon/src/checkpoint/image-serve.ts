@@ -24,6 +24,7 @@ import type { FdPass } from '@cedana/plugin-sdk/native';
 import { type ControlEvent, followCriu, listenForCriu, stopControl } from './image-serve-control.js';
 import type { CheckpointManifest } from './manifest.js';
 import { HELPER_ADDON, helperReady } from './native-codec.js';
+import { isPagesImage } from './piece-digests.js';
 import type { OnProgress } from './progress.js';
 import type { EntryRoute } from './tar-extract.js';
 import { unpackCheckpoint } from './unpack.js';
@@ -31,8 +32,7 @@ import { unpackCheckpoint } from './unpack.js';
 const close = promisify(closeCb);
 const write = promisify(writeCb);
 
-/** CRIU's page contents: what comes last in an archive, and goes straight into CRIU's pipe. */
-export const isPagesImage = (name: string) => /^pages-\d+\.img$/.test(name);
+export { isPagesImage };
 
 /** CRIU's pipes are made this big: most images fit whole, and fewer, larger writes move the pages. */
 const PIPE_SIZE = 1 << 20;
@@ -107,7 +107,14 @@ class ArchiveServer {
     for (const name of Object.keys(opts.listed.files)) this.#ready.set(name, deferred());
     const route: EntryRoute = { open: (name) => this.#open(name), done: (name, routed) => this.#done(name, routed) };
     const signal = AbortSignal.any([opts.signal, this.#abort.signal]);
-    this.#verified = unpackCheckpoint(opts.archive, opts.dir, { signal, verify: true, onProgress: opts.onProgress, route, removeOnFailure: false });
+    this.#verified = unpackCheckpoint(opts.archive, opts.dir, {
+      signal,
+      verify: true,
+      onProgress: opts.onProgress,
+      route,
+      removeOnFailure: false,
+      pieceAddon: HELPER_ADDON,
+    });
     this.#verified.then(
       () => this.#small.resolve(),
       (err: unknown) => this.#fail(err),
@@ -134,7 +141,8 @@ class ArchiveServer {
   #onControl(e: ControlEvent): void {
     if (e.type === 'connected') this.#fds.push(e.fd);
     else if (e.type === 'open') this.#serve(e.name, e.fd).catch(() => {});
-    else if (e.type === 'error' && !this.#abort.signal.aborted) this.#fail(new Error(`talking to CRIU over its stream socket: ${e.message}`));
+    else if (e.type === 'error' && !this.#abort.signal.aborted)
+      this.#fail(new Error(`talking to CRIU over its stream socket: ${e.message}`));
   }
 
   /** CRIU opened `name` (listed): its bytes into `fd`, from the archive (a page file not reached yet) or from its file. */
@@ -251,7 +259,11 @@ class PipeOut extends Writable {
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     if (this.writableFinished) callback(err);
-    else close(this.fd).then(() => callback(err), () => callback(err));
+    else
+      close(this.fd).then(
+        () => callback(err),
+        () => callback(err),
+      );
   }
 }
 

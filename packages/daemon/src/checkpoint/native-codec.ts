@@ -18,10 +18,10 @@ import {
   type FdPass,
   type Lz4Codec,
   loadAddon,
+  type Xxh64,
   ZSTD_BUILD_NEEDS,
   ZSTD_CODEC_LIBRARIES,
   ZSTD_CODEC_SOURCES,
-  type Xxh64,
   type ZstdCodec,
 } from '@cedana/plugin-sdk/native';
 
@@ -64,6 +64,14 @@ export const helperReady = nativeCodec<DaemonHelper>(
   [],
   'a C compiler (Debian: apt-get install gcc libc6-dev)',
 );
+
+/** HELPER_ADDON's path once it is built, or undefined when it cannot be (a dump then records no pieces, a restore checks sha256). */
+export async function helperPath(): Promise<string | undefined> {
+  return helperReady().then(
+    () => HELPER_ADDON,
+    () => undefined,
+  );
+}
 
 /** The codec an archive compression needs before CRIU starts, if any. */
 export async function codecReady(compression: string): Promise<void> {

@@ -19,7 +19,9 @@ import { pipeline } from 'node:stream/promises';
 import { CedanaError, isCedanaError } from '@cedana/core';
 import { Parser, type ReadEntry } from 'tar';
 import { StreamHash } from './hash-pool.js';
+import type { FileDigest } from './manifest.js';
 import { ManifestCheck } from './manifest-check.js';
+import type { PieceSpec } from './piece-digests.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-modes.js';
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
@@ -209,7 +211,8 @@ export class TarExtractor extends Writable {
     const routed = await this.#route?.open(entry.path);
     const out = routed ?? createWriteStream(target, { mode });
     this.#current = out;
-    const digest = this.#check && new DigestStage(ManifestCheck.isManifest(entry.path) ? MAX_MANIFEST_BYTES : 0);
+    const digest =
+      this.#check && new DigestStage(ManifestCheck.isManifest(entry.path) ? MAX_MANIFEST_BYTES : 0, this.#check.piecesOf(entry.path));
     try {
       const signal = this.#stopFile.signal;
       await (digest ? pipeline(entry, digest, out, { signal }) : pipeline(entry, out, { signal }));
@@ -277,10 +280,10 @@ class DigestStage extends Transform {
   #size = 0;
   #chunks: Buffer[] = [];
 
-  constructor(keepUpTo: number) {
+  constructor(keepUpTo: number, pieces?: PieceSpec) {
     super();
     this.#keepUpTo = keepUpTo;
-    this.#hash = keepUpTo > 0 ? undefined : new StreamHash();
+    this.#hash = keepUpTo > 0 ? undefined : new StreamHash(pieces);
   }
 
   /** The kept bytes, when this stage keeps them. */
@@ -288,7 +291,7 @@ class DigestStage extends Transform {
     return this.#keepUpTo > 0 ? Buffer.concat(this.#chunks) : undefined;
   }
 
-  async result(): Promise<{ size: number; sha256: string }> {
+  async result(): Promise<FileDigest> {
     if (this.#hash === undefined) throw new Error('this stage keeps its bytes instead of hashing them');
     return this.#hash.digest();
   }

@@ -29,6 +29,8 @@ export interface UnpackOptions extends ArchiveOptions {
   verify?: boolean;
   /** Files written elsewhere than the folder (image-serve.ts). */
   route?: EntryRoute;
+  /** The daemon's helper (native-codec.ts): page files with pieces' digests are checked by those, not their sha256. */
+  pieceAddon?: string | undefined;
   /** false: a failure leaves what was unpacked, for the caller to remove (CRIU may still write its log there). */
   removeOnFailure?: boolean;
 }
@@ -70,7 +72,7 @@ export async function unpackStream(
     read.destroy();
     throw err;
   });
-  const check = opts.verify ? new ManifestCheck(source) : undefined;
+  const check = opts.verify ? new ManifestCheck(source, opts.pieceAddon) : undefined;
   const extractor = new TarExtractor(destDir, source, check, opts.route);
   const progress: Transform[] = onProgress ? [progressStage(size, onProgress)] : [];
   try {

@@ -13,6 +13,7 @@ import {
 import { readManifestFromArchive, unpackCheckpoint } from '../checkpoint/archive.js';
 import { canServeArchives, isPagesImage, type ServedArchive, serveArchive } from '../checkpoint/image-serve.js';
 import { MANIFEST_FILE, parseManifest, verifyManifest, verifyManifestExcept } from '../checkpoint/manifest.js';
+import { helperPath } from '../checkpoint/native-codec.js';
 import { fetchFromStorage } from '../storage/remote-fetch.js';
 import type { RemoteFill } from '../storage/remote-fill.js';
 import { objectUrl } from '../storage/remote-layout.js';
@@ -55,6 +56,7 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
         ctx.manifest = await unpackCheckpoint(req.path, dir, {
           signal: ctx.signal,
           verify: true,
+          pieceAddon: await helperPath(),
           onProgress: phaseProgress(ctx, 'unpack'),
         });
       });
@@ -186,7 +188,8 @@ async function restoreServingArchive(
     } finally {
       delete ctx.resumeGate;
     }
-    if (!held) ctx.log.warn({ pid: started.pid }, 'the restore handler did not hold the restored tasks for the verification of the archive');
+    if (!held)
+      ctx.log.warn({ pid: started.pid }, 'the restore handler did not hold the restored tasks for the verification of the archive');
     await verified.catch((err: unknown) => {
       try {
         process.kill(started.pid, 'SIGKILL');

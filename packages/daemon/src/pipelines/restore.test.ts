@@ -165,7 +165,7 @@ describe('restorePipeline', () => {
     const path = await checkpoint('none', changedPages);
     await assert.rejects(restore(path), {
       code: 'CEDANA_ERR_CHECKPOINT_INVALID',
-      message: /checkpoint file pages-1\.img does not match its sha256/,
+      message: /checkpoint file pages-1\.img does not match its xxh64 in checkpoint\.json at bytes 0-/,
     });
     assert.equal(seen.length, 1, 'the page files are verified while the engine restores');
     assert.deepEqual(resumed, [], 'the held tasks never ran');
