@@ -61,9 +61,6 @@ function snapshot(step: string, ctx: DumpContext): Seen {
   };
 }
 
-function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 describe('dumpPipeline', () => {
   let root: string;
