@@ -61,7 +61,6 @@ function snapshot(step: string, ctx: DumpContext): Seen {
   };
 }
 
-
 describe('dumpPipeline', () => {
   let root: string;
   let config: Config;
