@@ -34,8 +34,12 @@ const write = promisify(writeCb);
 
 export { isPagesImage };
 
-/** CRIU's pipes are made this big: most images fit whole, and fewer, larger writes move the pages. */
-const PIPE_SIZE = 1 << 20;
+/**
+ * CRIU's pipes are made this big: CRIU reads pages 4 MiB at a time in --stream mode, and a
+ * pipe that holds a whole read lets it and the daemon copy at the same time. 1 GiB lz4
+ * archive restore, quiet 2-core VM: 1 MiB 3.4-4.0 s, 4 MiB 2.5 s, 8 MiB 2.7 s.
+ */
+const PIPE_SIZE = 4 << 20;
 
 export interface ArchiveServeOptions {
   /** The archive. */
