@@ -56,6 +56,7 @@ export { escapeOf, insideFolder, isPlainName } from './inside-folder.js';
 export {
   type CheckpointManifest,
   type FileDigest,
+  type FilePieces,
   fromFormat1,
   isCoreFact,
   MANIFEST_FORMAT,

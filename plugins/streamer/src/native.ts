@@ -1,5 +1,5 @@
 /**
- * The native helper (native/fdpass.c, native/pipeio.c and the SDK's lz4block.c, the codec
+ * The native helper (native/streamer.c, native/pipeio.c and the SDK's fdpass.c and lz4block.c, the codec
  * the daemon's archives use too, one addon), loaded like any addon once build-addon.ts
  * built it. This module is imported by the streamer process and its threads: it must stay
  * light (not the SDK's main entry: importing it costs ~0.1 s per thread; its `native`
@@ -7,17 +7,9 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LZ4_BLOCK_SOURCE, type Lz4Block, loadAddon as loadNative } from '@cedana/plugin-sdk/native';
+import { FDPASS_SOURCE, type FdPass, LZ4_BLOCK_SOURCE, type Lz4Block, loadAddon as loadNative } from '@cedana/plugin-sdk/native';
 
-export type { Lz4Block };
-
-export interface FdPass {
-  listen(path: string): number;
-  accept(fd: number): number;
-  recvFd(fd: number): number;
-  shutdown(fd: number): void;
-  setPipeSize(fd: number, bytes: number): number;
-}
+export type { FdPass, Lz4Block };
 
 /** A chunk through one of CRIU's pipes in pieces, on libuv's pool: pipeio.c. */
 export interface PipeIo {
@@ -34,7 +26,12 @@ export interface PipeIo {
 export type NativeHelper = FdPass & Lz4Block & PipeIo;
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const ADDON_SOURCES = [join(packageDir, 'native', 'fdpass.c'), LZ4_BLOCK_SOURCE, join(packageDir, 'native', 'pipeio.c')];
+export const ADDON_SOURCES = [
+  join(packageDir, 'native', 'streamer.c'),
+  FDPASS_SOURCE,
+  LZ4_BLOCK_SOURCE,
+  join(packageDir, 'native', 'pipeio.c'),
+];
 /** Libraries the helper links with (their headers must be installed to build it). */
 export const ADDON_LIBRARIES = ['lz4'];
 export const ADDON_PATH = join(packageDir, 'build', 'streamer.node');

@@ -3,7 +3,8 @@
  * and the checkpoint is left as it was: folders and archives made by real CRIU dumps.
  * A folder's page files are verified while CRIU restores, which holds the restored tasks
  * until then: a damaged byte anywhere in them fails the restore before the restored counter
- * runs (it never writes again).
+ * runs (it never writes again). So are an archive's, which CRIU reads as the archive is
+ * read (no unpacked copy of them): a tar archive's changed page byte is caught the same way.
  * (Streamed checkpoints: streams.test.ts; paths escaping an archive: checkpoint/unpack.test.ts.)
  */
 import assert from 'node:assert/strict';
@@ -46,6 +47,7 @@ describe('a damaged checkpoint is refused and left as it was', () => {
   let d: TestDaemon;
   let folder: string;
   let archive: string;
+  let tarArchive: string;
   let file: string;
   before(async () => {
     d = await TestDaemon.start();
@@ -57,6 +59,8 @@ describe('a damaged checkpoint is refused and left as it was', () => {
     folder = (await job()).lastCheckpoint?.path as string;
     await d.ok(['dump', 'job', 'src', '--leave-running', '--compression', 'lz4']);
     archive = (await job()).lastCheckpoint?.path as string;
+    await d.ok(['dump', 'job', 'src', '--leave-running', '--compression', 'tar']);
+    tarArchive = (await job()).lastCheckpoint?.path as string;
     await d.ok(['job', 'kill', 'src']);
     await waitFor('src exited', async () => ((await job()).state.status === 'exited' ? true : undefined));
   });
@@ -65,7 +69,7 @@ describe('a damaged checkpoint is refused and left as it was', () => {
   });
 
   const copyOf = async (src: string, name: string) => {
-    const dest = join(d.dir, `${name}${src.endsWith('.tar.lz4') ? '.tar.lz4' : ''}`);
+    const dest = join(d.dir, `${name}${/\.tar(\.lz4)?$/.exec(src)?.[0] ?? ''}`);
     await cp(src, dest, { recursive: true });
     return dest;
   };
@@ -89,9 +93,12 @@ describe('a damaged checkpoint is refused and left as it was', () => {
     it(`a folder with its ${spot} page byte changed: CRIU restores, but no restored task runs`, async () => {
       const dir = await copyOf(folder, `changed-${spot}`);
       const pages = await pagesOf(dir);
-      await flipByte(join(dir, pages), at);
+      const byte = at((await stat(join(dir, pages))).size);
+      await flipByte(join(dir, pages), () => byte);
       const written = await counts(file);
-      await refused(dir, `changed-${spot}`, new RegExp(`${pages} does not match its sha256`));
+      // Named with the 4 MiB piece that holds the changed byte (checkpoint.json's xxh64 of each).
+      const piece = Math.floor(byte / (4 << 20)) * (4 << 20);
+      await refused(dir, `changed-${spot}`, new RegExp(`${pages} does not match its xxh64 in checkpoint\\.json at bytes ${piece}-`));
       // The restored counter would append within 0.1 s: it never ran.
       await sleep(1000);
       assert.deepEqual(await counts(file), written, 'the restored counter never wrote');
@@ -133,6 +140,24 @@ describe('a damaged checkpoint is refused and left as it was', () => {
     manifest.host.cedana = '9.0.0';
     await writeFile(join(dir, 'checkpoint.json'), JSON.stringify(manifest));
     await refused(dir, 'future', /checkpoint format 99 \(made by cedana 9\.0\.0\) is not one this cedana .* reads \(formats 1, 2\)/);
+  });
+
+  it('a tar archive with a page byte changed: CRIU restores from it, but no restored task runs', async () => {
+    const path = await copyOf(tarArchive, 'changed-tar');
+    const tar = await readFile(path);
+    // The page file's tar header (pages-*.img come last), then its first block of contents.
+    let header = 0;
+    while (!tar.toString('latin1', header, header + 6).startsWith('pages-')) header += 512;
+    const pages = tar.toString('latin1', header, tar.indexOf(0, header));
+    await flipByte(path, () => header + 512 + 1000);
+    const written = await counts(file);
+    await refused(path, 'changed-tar', new RegExp(`${pages} does not match its xxh64 in checkpoint\\.json at bytes 0-`));
+    await sleep(1000);
+    assert.deepEqual(await counts(file), written, 'the restored counter never wrote');
+    const logs = (await readdir(d.dir)).filter((f) => f.startsWith('changed-tar.tar.restore-') && f.endsWith('.log'));
+    const log = await readFile(join(d.dir, logs[0] as string), 'utf8');
+    // CRIU stops at post-restore, or earlier: at the next page file, which is not sent once one failed.
+    assert.doesNotMatch(log, /Restore finished successfully/, log.slice(-1500));
   });
 
   it('an lz4 archive with a changed byte', async () => {

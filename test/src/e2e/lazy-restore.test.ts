@@ -164,7 +164,7 @@ describe('lazy restore', () => {
     await exited('bad');
     assert.equal((await job('bad')).state.exitSignal, 'SIGKILL');
     await waitFor('the log names the damaged file', async () =>
-      (await daemonLog()).includes(`checkpoint file ${pages} does not match its sha256`) ? true : undefined,
+      (await daemonLog()).includes(`checkpoint file ${pages} does not match its xxh64`) ? true : undefined,
     );
   });
 

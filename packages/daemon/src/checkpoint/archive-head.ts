@@ -2,7 +2,7 @@
  * The head of an archive: the tar entry of checkpoint.json, which packCheckpoint writes
  * first. Either the folder's own checkpoint.json, or one made from `facts` and the
  * digests of the files as they are packed. Its length is known before packing starts
- * (sizes come from the folder, a sha256 is always 64 hex digits, createdAt is fixed
+ * (sizes come from the folder, a sha256 is always 64 hex digits, an xxh64 16, createdAt is fixed
  * now), so its place at the front of the archive can be reserved and filled last.
  */
 import { lstat, readFile } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import {
   type ManifestDraft,
   manifestText,
 } from './manifest.js';
+import { PIECE_BYTES } from './piece-digests.js';
 import { PRIVATE_FILE_MODE } from './private-modes.js';
 import { fileEntry, type OnFileDigest } from './tar-pack.js';
 
@@ -32,6 +33,7 @@ export interface ArchiveHead {
 }
 
 const PLACEHOLDER_SHA256 = '0'.repeat(64);
+const PLACEHOLDER_XXH64 = '0'.repeat(16);
 const MANIFEST_MODE = PRIVATE_FILE_MODE;
 
 /** The folder's own checkpoint.json as the head, or no head when it has none. */
@@ -44,12 +46,24 @@ export async function existingHead(folder: string): Promise<ArchiveHead> {
   return { length: entry.length, bytes: () => entry, manifest: () => undefined };
 }
 
-/** A checkpoint.json of `facts` and the size and sha256 of every file of `folder`, hashed while packed. */
-export async function manifestHead(folder: string, facts: ManifestDraft): Promise<ArchiveHead> {
+/**
+ * A checkpoint.json of `facts` and the size and sha256 of every file of `folder`, hashed
+ * while packed; and of the `pieced` ones their pieces' digests, whose count their size says.
+ */
+export async function manifestHead(
+  folder: string,
+  facts: ManifestDraft,
+  pieced: (name: string) => boolean = () => false,
+): Promise<ArchiveHead> {
   const sizes = await listFiles(folder);
   const createdAt = new Date();
   const draft = (files: Record<string, FileDigest>) => buildManifest(facts, files, createdAt.toISOString());
-  const placeholders = Object.fromEntries(Object.entries(sizes).map(([name, size]) => [name, { size, sha256: PLACEHOLDER_SHA256 }]));
+  const placeholder = (name: string, size: number): FileDigest => {
+    if (!pieced(name)) return { size, sha256: PLACEHOLDER_SHA256 };
+    const count = Math.max(1, Math.ceil(size / PIECE_BYTES));
+    return { size, sha256: PLACEHOLDER_SHA256, pieces: { bytes: PIECE_BYTES, xxh64: Array(count).fill(PLACEHOLDER_XXH64) } };
+  };
+  const placeholders = Object.fromEntries(Object.entries(sizes).map(([name, size]) => [name, placeholder(name, size)]));
   const length = Buffer.byteLength(manifestText(draft(placeholders)));
   const digests: Record<string, FileDigest> = {};
   let made: { entry: Buffer; manifest: CheckpointManifest } | undefined;

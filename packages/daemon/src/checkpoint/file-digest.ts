@@ -1,5 +1,5 @@
 /**
- * The size and sha256 of one file, read in 4 MiB pieces with the next read already
+ * The size and sha256 (and FileDigest.pieces) of one file, read in 4 MiB pieces with the next read already
  * running while a piece is hashed: the copy out of the page cache (a libuv thread)
  * overlaps the hashing (this thread). Runs in the hashing workers (hash-pool.ts).
  */
@@ -7,13 +7,16 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 
 import type { FileDigest } from '@cedana/core';
+import { PieceHasher, type PieceSpec } from './piece-digests.js';
 
 export type { FileDigest };
 
 const PIECE_BYTES = 4 << 20;
 
-export async function digestFile(path: string): Promise<FileDigest> {
-  const hash = createHash('sha256');
+/** With `pieces`, the digests of its pieces too (and no sha256 when `pieces.sha256` is false). */
+export async function digestFile(path: string, pieces?: PieceSpec): Promise<FileDigest> {
+  const hash = pieces?.sha256 === false ? undefined : createHash('sha256');
+  const pieced = pieces && new PieceHasher(pieces.addon);
   const file = await open(path, 'r');
   try {
     const buffers = [Buffer.allocUnsafe(PIECE_BYTES), Buffer.allocUnsafe(PIECE_BYTES)];
@@ -24,9 +27,11 @@ export async function digestFile(path: string): Promise<FileDigest> {
       if (bytesRead === 0) break;
       size += bytesRead;
       next = file.read(buffers[i ^ 1] as Buffer, 0, PIECE_BYTES, size);
-      hash.update(bytesRead === PIECE_BYTES ? buffer : buffer.subarray(0, bytesRead));
+      const read = bytesRead === PIECE_BYTES ? buffer : buffer.subarray(0, bytesRead);
+      hash?.update(read);
+      pieced?.update(read);
     }
-    return { size, sha256: hash.digest('hex') };
+    return { size, sha256: hash?.digest('hex') ?? '', ...(pieced && { pieces: pieced.finish() }) };
   } finally {
     await file.close();
   }

@@ -13,8 +13,9 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { digestSmallFile, type FileDigest } from './file-digest.js';
+import { digestFile, digestSmallFile, type FileDigest } from './file-digest.js';
 import type { HashReply, HashRequest } from './hash-worker.js';
+import type { PieceSpec } from './piece-digests.js';
 
 const WORKER_URL = new URL('./hash-worker.js', import.meta.url);
 const LANES = Math.max(1, Math.min(availableParallelism(), 4));
@@ -143,8 +144,15 @@ function digestOf(reply: HashReply, path?: string): FileDigest {
   throw new Error('a hashing worker answered out of turn');
 }
 
-/** The size and sha256 of each of `files` (name -> size, which only orders the work), under `dir`. */
-export async function hashFiles(dir: string, files: Record<string, number>): Promise<Record<string, FileDigest>> {
+/**
+ * The size and sha256 of each of `files` (name -> size, which only orders the work), under
+ * `dir`; the pieces' digests too of those `piecesOf` asks them of.
+ */
+export async function hashFiles(
+  dir: string,
+  files: Record<string, number>,
+  piecesOf: (name: string) => PieceSpec | undefined = () => undefined,
+): Promise<Record<string, FileDigest>> {
   const names = Object.keys(files);
   const small = names.filter((name) => (files[name] ?? 0) < INLINE_BYTES);
   const queue = names.filter((name) => !small.includes(name)).sort((a, b) => (files[b] ?? 0) - (files[a] ?? 0));
@@ -153,8 +161,10 @@ export async function hashFiles(dir: string, files: Record<string, number>): Pro
   const inline = () =>
     Promise.all(
       Array.from({ length: Math.min(INLINE_LANES, small.length) }, async () => {
-        for (let name = small.shift(); name !== undefined; name = small.shift())
-          digests[name] = await digestSmallFile(join(dir, name), files[name] ?? 0);
+        for (let name = small.shift(); name !== undefined; name = small.shift()) {
+          const pieces = piecesOf(name); // a small job's page file is small too
+          digests[name] = await (pieces ? digestFile(join(dir, name), pieces) : digestSmallFile(join(dir, name), files[name] ?? 0));
+        }
       }),
     );
   const lane = async () => {
@@ -162,7 +172,7 @@ export async function hashFiles(dir: string, files: Record<string, number>): Pro
     try {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const path = join(dir, name);
-        digests[name] = digestOf(await worker.request({ op: 'file', id: nextId++, path }), path);
+        digests[name] = digestOf(await worker.request({ op: 'file', id: nextId++, path, pieces: piecesOf(name) }), path);
       }
     } finally {
       release(worker);
@@ -172,8 +182,10 @@ export async function hashFiles(dir: string, files: Record<string, number>): Pro
   return Object.fromEntries(Object.keys(files).map((name) => [name, digests[name] as FileDigest]));
 }
 
-/** Incremental sha256 on a worker; feed it in order, then take digest() once, or abort(). */
+/** Incremental sha256 (and pieces' digests, with `pieces`) on a worker; feed it in order, then take digest() once, or abort(). */
 export class StreamHash {
+  readonly #pieces: PieceSpec | undefined;
+  #started = false;
   readonly #id = nextId++;
   readonly #worker = acquire();
   /** Ring slots not holding bytes the worker has yet to hash. */
@@ -184,7 +196,8 @@ export class StreamHash {
   #final: ((reply: HashReply) => void) | undefined;
   #released = false;
 
-  constructor() {
+  constructor(pieces?: PieceSpec) {
+    this.#pieces = pieces;
     this.#worker.listen(this.#id, {
       onReply: (reply) => {
         if (!('slot' in reply)) {
@@ -219,7 +232,9 @@ export class StreamHash {
       }
       const piece = chunk.subarray(at, at + SLOT_BYTES);
       this.#worker.ring.set(piece, slot * SLOT_BYTES);
-      this.#worker.post({ op: 'data', id: this.#id, slot, length: piece.length });
+      const first = !this.#started;
+      this.#started = true;
+      this.#worker.post({ op: 'data', id: this.#id, slot, length: piece.length, ...(first && { pieces: this.#pieces }) });
       this.#size += piece.length;
       at += piece.length;
     }
@@ -249,7 +264,7 @@ export class StreamHash {
       this.#final = resolve;
     });
     if (this.#failed) this.#final?.({ id: this.#id, error: { message: this.#failed.message } });
-    else this.#worker.post({ op: 'end', id: this.#id });
+    else this.#worker.post({ op: 'end', id: this.#id, ...(!this.#started && { pieces: this.#pieces }) });
     return reply;
   }
 

@@ -18,6 +18,7 @@ import {
   RESTORE_OUTPUTS,
   unlistedFile,
 } from './manifest.js';
+import type { PieceSpec } from './piece-digests.js';
 
 export class ManifestCheck {
   readonly #source: string;
@@ -27,9 +28,18 @@ export class ManifestCheck {
   /** Paths extracted as something else than a regular file. */
   readonly #others = new Set<string>();
 
-  /** `source` names the archive in errors ("the checkpoint archive PATH"). */
-  constructor(source: string) {
+  readonly #pieceAddon: string | undefined;
+
+  /** `source` names the archive in errors ("the checkpoint archive PATH"); with `pieceAddon`, files with pieces' digests are checked by those. */
+  constructor(source: string, pieceAddon?: string) {
     this.#source = source;
+    this.#pieceAddon = pieceAddon;
+  }
+
+  /** What to compute of the file at `path` besides its size: its pieces' digests alone when checkpoint.json (known by now) has them. */
+  piecesOf(path: string): PieceSpec | undefined {
+    const addon = this.#pieceAddon;
+    return addon && this.#manifest?.files[normalize(path)]?.pieces ? { addon, sha256: false } : undefined;
   }
 
   /** Whether the entry at `path` is checkpoint.json itself. */

@@ -14,8 +14,11 @@ import {
   buildAddon,
   CODEC_LIBRARIES,
   CODEC_SOURCES,
+  DAEMON_HELPER_SOURCES,
+  type FdPass,
   type Lz4Codec,
   loadAddon,
+  type Xxh64,
   ZSTD_BUILD_NEEDS,
   ZSTD_CODEC_LIBRARIES,
   ZSTD_CODEC_SOURCES,
@@ -48,6 +51,27 @@ export const lz4Ready = nativeCodec<Lz4Codec>('lz4', 'codec.node', CODEC_SOURCES
 
 /** Builds (if needed) and loads the zstd codec; CEDANA_ERR_CODEC_UNAVAILABLE when it cannot. */
 export const zstdReady = nativeCodec<ZstdCodec>('zstd', 'zstd.node', ZSTD_CODEC_SOURCES, ZSTD_CODEC_LIBRARIES, ZSTD_BUILD_NEEDS);
+
+/** The daemon's helper, once built: it takes CRIU's image pipes over its --stream socket (image-serve.ts), and hashes page files (piece-digests.ts). */
+export const HELPER_ADDON = join(BUILD_DIR, 'helper.node');
+export type DaemonHelper = FdPass & Xxh64;
+
+/** Builds (if needed) and loads HELPER_ADDON; CEDANA_ERR_CODEC_UNAVAILABLE when it cannot. */
+export const helperReady = nativeCodec<DaemonHelper>(
+  'daemon helper',
+  'helper.node',
+  DAEMON_HELPER_SOURCES,
+  [],
+  'a C compiler (Debian: apt-get install gcc libc6-dev)',
+);
+
+/** HELPER_ADDON's path once it is built, or undefined when it cannot be (a dump then records no pieces, a restore checks sha256). */
+export async function helperPath(): Promise<string | undefined> {
+  return helperReady().then(
+    () => HELPER_ADDON,
+    () => undefined,
+  );
+}
 
 /** The codec an archive compression needs before CRIU starts, if any. */
 export async function codecReady(compression: string): Promise<void> {

@@ -20,6 +20,8 @@ import { type ArchiveHead, existingHead, manifestHead } from './archive-head.js'
 import { fileSink, type OpenSink } from './archive-sink.js';
 import { archivePath, CODECS, type Codec } from './codecs.js';
 import { type CheckpointManifest, MANIFEST_FILE, type ManifestDraft, writeManifest } from './manifest.js';
+import { helperPath } from './native-codec.js';
+import { isPagesImage, type PieceSpec } from './piece-digests.js';
 import { type OnProgress, progressStage } from './progress.js';
 import { ReadBuffers } from './read-buffers.js';
 import { scanFolder, tarEntryBytes } from './size.js';
@@ -65,12 +67,14 @@ export async function packCheckpoint(dir: string, compression: Compression, opts
   }
 
   const codec: Codec = CODECS[compression];
-  const head = await planHead(folder, opts.manifest);
+  const addon = await helperPath();
+  const piecesOf = (name: string): PieceSpec | undefined => (addon && isPagesImage(name) ? { addon, sha256: true } : undefined);
+  const head = await planHead(folder, opts.manifest, (name) => piecesOf(name) !== undefined);
   const headBytes = codec.head.length(head.length);
   const sink = (opts.sink ?? fileSink(archivePath(folder, compression)))(headBytes);
   // The encoders give the read buffers back once they consumed them (read-buffers.ts).
   const reads = new ReadBuffers(READ_BYTES);
-  const source = tarStream(folder, entries, head.onFile, reads);
+  const source = tarStream(folder, entries, head.onFile, reads, piecesOf);
   let size: number;
   try {
     const progress: Transform[] = onProgress ? [progressStage(restBytes, onProgress)] : [];
@@ -133,9 +137,9 @@ function archiveOrder(a: string, b: string): number {
   return a < b ? -1 : Number(a > b);
 }
 
-async function planHead(folder: string, facts: ManifestDraft | undefined): Promise<ArchiveHead> {
+async function planHead(folder: string, facts: ManifestDraft | undefined, pieced: (name: string) => boolean): Promise<ArchiveHead> {
   try {
-    return await (facts === undefined ? existingHead(folder) : manifestHead(folder, facts));
+    return await (facts === undefined ? existingHead(folder) : manifestHead(folder, facts, pieced));
   } catch (err) {
     throw sourceError(err, folder);
   }

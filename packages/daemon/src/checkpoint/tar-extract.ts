@@ -19,7 +19,9 @@ import { pipeline } from 'node:stream/promises';
 import { CedanaError, isCedanaError } from '@cedana/core';
 import { Parser, type ReadEntry } from 'tar';
 import { StreamHash } from './hash-pool.js';
+import type { FileDigest } from './manifest.js';
 import { ManifestCheck } from './manifest-check.js';
+import type { PieceSpec } from './piece-digests.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-modes.js';
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
@@ -61,6 +63,14 @@ function hasDotDot(path: string): boolean {
   return path.split('/').includes('..');
 }
 
+/** Where some files go instead of the folder (image-serve.ts: a page file straight into CRIU's pipe). */
+export interface EntryRoute {
+  /** Where to write `path`'s contents instead of its file (undefined: its file); awaited before the entry is read. */
+  open(path: string): Promise<(Writable & { bytesWritten: number }) | undefined>;
+  /** `path` was written whole (to its file or the stream) and, when checked, matched checkpoint.json. */
+  done(path: string, routed: boolean): void;
+}
+
 export class TarExtractor extends Writable {
   readonly #destDir: string;
   readonly #source: string;
@@ -79,8 +89,11 @@ export class TarExtractor extends Writable {
   #bytesDone = 0;
   #current: { bytesWritten: number } | undefined;
 
-  constructor(destDir: string, source: string, check?: ManifestCheck) {
+  readonly #route: EntryRoute | undefined;
+
+  constructor(destDir: string, source: string, check?: ManifestCheck, route?: EntryRoute) {
     super();
+    this.#route = route;
     this.#destDir = destDir;
     this.#source = source;
     this.#check = check;
@@ -195,9 +208,11 @@ export class TarExtractor extends Writable {
   }
 
   async #writeFile(entry: ReadEntry, target: string, mode: number): Promise<void> {
-    const out = createWriteStream(target, { mode });
+    const routed = await this.#route?.open(entry.path);
+    const out = routed ?? createWriteStream(target, { mode });
     this.#current = out;
-    const digest = this.#check && new DigestStage(ManifestCheck.isManifest(entry.path) ? MAX_MANIFEST_BYTES : 0);
+    const digest =
+      this.#check && new DigestStage(ManifestCheck.isManifest(entry.path) ? MAX_MANIFEST_BYTES : 0, this.#check.piecesOf(entry.path));
     try {
       const signal = this.#stopFile.signal;
       await (digest ? pipeline(entry, digest, out, { signal }) : pipeline(entry, out, { signal }));
@@ -208,9 +223,11 @@ export class TarExtractor extends Writable {
       this.#bytesDone += out.bytesWritten;
       this.#current = undefined;
     }
-    if (this.#check === undefined || digest === undefined) return;
-    if (digest.kept === undefined) this.#check.file(entry.path, await digest.result());
-    else this.#check.manifest(digest.kept.toString('utf8'));
+    if (this.#check !== undefined && digest !== undefined) {
+      if (digest.kept === undefined) this.#check.file(entry.path, await digest.result());
+      else this.#check.manifest(digest.kept.toString('utf8'));
+    }
+    this.#route?.done(entry.path, routed !== undefined);
   }
 
   async #makeDir(dir: string, mode: number): Promise<void> {
@@ -263,10 +280,10 @@ class DigestStage extends Transform {
   #size = 0;
   #chunks: Buffer[] = [];
 
-  constructor(keepUpTo: number) {
+  constructor(keepUpTo: number, pieces?: PieceSpec) {
     super();
     this.#keepUpTo = keepUpTo;
-    this.#hash = keepUpTo > 0 ? undefined : new StreamHash();
+    this.#hash = keepUpTo > 0 ? undefined : new StreamHash(pieces);
   }
 
   /** The kept bytes, when this stage keeps them. */
@@ -274,7 +291,7 @@ class DigestStage extends Transform {
     return this.#keepUpTo > 0 ? Buffer.concat(this.#chunks) : undefined;
   }
 
-  async result(): Promise<{ size: number; sha256: string }> {
+  async result(): Promise<FileDigest> {
     if (this.#hash === undefined) throw new Error('this stage keeps its bytes instead of hashing them');
     return this.#hash.digest();
   }

@@ -13,9 +13,10 @@
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { CedanaError } from '@cedana/core';
+import { CedanaError, type FileDigest } from '@cedana/core';
 import { Header, type HeaderData, Pax } from 'tar';
 import { StreamHash } from './hash-pool.js';
+import type { PieceSpec } from './piece-digests.js';
 import type { ReadBuffers } from './read-buffers.js';
 
 const TAR_BLOCK = 512;
@@ -25,15 +26,17 @@ const TAR_BLOCK = 512;
  */
 export const READ_BYTES = 1 << 20;
 
-/** Called with each file's path (relative to the folder), size and sha256, once it was read whole. */
-export type OnFileDigest = (name: string, digest: { size: number; sha256: string }) => void;
+/** Called with each file's path (relative to the folder), size and sha256 (and pieces), once it was read whole. */
+export type OnFileDigest = (name: string, digest: FileDigest) => void;
+/** Which files get pieces' digests too (piece-digests.ts). */
+export type PiecesOf = (name: string) => PieceSpec | undefined;
 
 /**
  * A stream of the tar archive of `names` (relative to `dir`, in this order), folders recursively;
  * file contents are read into `reads`' buffers (of READ_BYTES) when given.
  */
-export function tarStream(dir: string, names: string[], onFile?: OnFileDigest, reads?: ReadBuffers): Readable {
-  return Readable.from(tarChunks(dir, names, onFile, reads), { objectMode: false, highWaterMark: READ_BYTES });
+export function tarStream(dir: string, names: string[], onFile?: OnFileDigest, reads?: ReadBuffers, piecesOf?: PiecesOf): Readable {
+  return Readable.from(tarChunks(dir, names, onFile, reads, piecesOf), { objectMode: false, highWaterMark: READ_BYTES });
 }
 
 /** One regular file's whole tar entry (header, body, padding). */
@@ -47,8 +50,9 @@ async function* tarChunks(
   names: string[],
   onFile: OnFileDigest | undefined,
   reads: ReadBuffers | undefined,
+  piecesOf: PiecesOf | undefined,
 ): AsyncGenerator<Buffer> {
-  for (const name of names) yield* entryChunks(dir, name, onFile, reads);
+  for (const name of names) yield* entryChunks(dir, name, onFile, reads, piecesOf);
   yield Buffer.alloc(2 * TAR_BLOCK);
 }
 
@@ -57,17 +61,18 @@ async function* entryChunks(
   name: string,
   onFile: OnFileDigest | undefined,
   reads: ReadBuffers | undefined,
+  piecesOf: PiecesOf | undefined,
 ): AsyncGenerator<Buffer> {
   const path = join(dir, name);
   const stats = await lstat(path);
   if (stats.isDirectory()) {
     yield header(`${name}/`, 'Directory', stats);
-    for (const child of (await readdir(path)).sort()) yield* entryChunks(dir, `${name}/${child}`, onFile, reads);
+    for (const child of (await readdir(path)).sort()) yield* entryChunks(dir, `${name}/${child}`, onFile, reads, piecesOf);
   } else if (stats.isSymbolicLink()) {
     yield header(name, 'SymbolicLink', stats, await readlink(path));
   } else if (stats.isFile()) {
     yield header(name, 'File', stats);
-    const hash = onFile && new StreamHash();
+    const hash = onFile && new StreamHash(piecesOf?.(name));
     try {
       yield* fileChunks(path, stats.size, hash, reads);
       if (hash) onFile?.(name, await hash.digest());

@@ -22,11 +22,17 @@ import type { CheckpointManifest } from './manifest.js';
 import { ManifestCheck } from './manifest-check.js';
 import type { ArchiveOptions } from './pack.js';
 import { progressStage } from './progress.js';
-import { TarExtractor } from './tar-extract.js';
+import { type EntryRoute, TarExtractor } from './tar-extract.js';
 
 export interface UnpackOptions extends ArchiveOptions {
   /** Check every file against checkpoint.json while unpacking. */
   verify?: boolean;
+  /** Files written elsewhere than the folder (image-serve.ts). */
+  route?: EntryRoute;
+  /** The daemon's helper (native-codec.ts): page files with pieces' digests are checked by those, not their sha256. */
+  pieceAddon?: string | undefined;
+  /** false: a failure leaves what was unpacked, for the caller to remove (CRIU may still write its log there). */
+  removeOnFailure?: boolean;
 }
 
 export async function unpackCheckpoint(path: string, destDir: string, opts: UnpackOptions & { verify: true }): Promise<CheckpointManifest>;
@@ -66,14 +72,14 @@ export async function unpackStream(
     read.destroy();
     throw err;
   });
-  const check = opts.verify ? new ManifestCheck(source) : undefined;
-  const extractor = new TarExtractor(destDir, source, check);
+  const check = opts.verify ? new ManifestCheck(source, opts.pieceAddon) : undefined;
+  const extractor = new TarExtractor(destDir, source, check, opts.route);
   const progress: Transform[] = onProgress ? [progressStage(size, onProgress)] : [];
   try {
     await pipeline([read, ...progress, ...CODECS[format].decoders(source), extractor], { signal });
   } catch (err) {
     await extractor.idle();
-    await removeUnpacked(destDir, before);
+    if (opts.removeOnFailure !== false) await removeUnpacked(destDir, before);
     if (!signal?.aborted && isDecodeError(err)) {
       throw new CedanaError(
         'CEDANA_ERR_CHECKPOINT_INVALID',

@@ -10,8 +10,10 @@ import {
   type RestoreHandlerFn,
   type Started,
 } from '@cedana/core';
-import { unpackCheckpoint } from '../checkpoint/archive.js';
-import { verifyManifest, verifyManifestExcept } from '../checkpoint/manifest.js';
+import { readManifestFromArchive, unpackCheckpoint } from '../checkpoint/archive.js';
+import { canServeArchives, isPagesImage, type ServedArchive, serveArchive } from '../checkpoint/image-serve.js';
+import { MANIFEST_FILE, parseManifest, verifyManifest, verifyManifestExcept } from '../checkpoint/manifest.js';
+import { helperPath } from '../checkpoint/native-codec.js';
 import { fetchFromStorage } from '../storage/remote-fetch.js';
 import type { RemoteFill } from '../storage/remote-fill.js';
 import { objectUrl } from '../storage/remote-layout.js';
@@ -21,11 +23,13 @@ import { checkRestoreRoom } from './staging-room.js';
 
 /**
  * Makes the checkpoint's images available to CRIU: a folder is used in place, an
- * archive is unpacked next to itself. Either way every file is verified against
- * checkpoint.json before any restored task runs: an archive's as it is unpacked, a
- * folder's before CRIU starts, but for its page files when the engine restores it, which
- * are verified while CRIU restores and hold the restored tasks until they are
- * (restoreHoldingResume). The checkpoint itself is never changed.
+ * archive restored by the engine is served to CRIU as it is read (restoreServingArchive),
+ * any other archive is unpacked next to itself first. Either way every file is verified
+ * against checkpoint.json before any restored task runs: an unpacked archive's as it is
+ * unpacked, a folder's before CRIU starts, but for the page files of a folder or an
+ * archive the engine restores, which are verified while CRIU restores and hold the
+ * restored tasks until they are (RestoreContext.resumeGate). The checkpoint itself is
+ * never changed.
  */
 export const prepareRestoreDir: RestoreAdapter = (next) =>
   async function prepareRestoreDir(ctx, req, res) {
@@ -45,11 +49,15 @@ export const prepareRestoreDir: RestoreAdapter = (next) =>
       return restoreMeasured(next, ctx, req, res);
     }
     const dir = `${req.path}.restore-${randomBytes(4).toString('hex')}`;
+    if (!req.lazy && engineRestores(ctx.plugins, req.type) && (await canServeArchives())) {
+      return restoreServingArchive(next, ctx, req, res, dir, info.size);
+    }
     try {
       const unpackNs = await timed(async () => {
         ctx.manifest = await unpackCheckpoint(req.path, dir, {
           signal: ctx.signal,
           verify: true,
+          pieceAddon: await helperPath(),
           onProgress: phaseProgress(ctx, 'unpack'),
         });
       });
@@ -133,8 +141,80 @@ function namingShard(err: unknown, url: string, arriving: RemoteFill | undefined
   return new CedanaError(err.code, `${err.message} (object ${at})`, { hint: err.hint, details: err.details, cause: err });
 }
 
-/** CRIU's page contents: what a lazy restore reads while the process runs. */
-const isPagesImage = (name: string) => /^pages-\d+\.img$/.test(name);
+/**
+ * An archive restored by the engine: CRIU restores in --stream mode from the archive as
+ * it is read (image-serve.ts): the images but the pages are unpacked into `dir` and
+ * verified before CRIU starts, the page files go into CRIU's pipes, hashed on the way,
+ * and the restored tasks are held (RestoreContext.resumeGate) until the whole archive
+ * matched checkpoint.json. No copy of the pages is written, and CRIU no longer waits for
+ * the whole archive.
+ */
+async function restoreServingArchive(
+  next: RestoreHandlerFn,
+  ctx: Parameters<RestoreHandlerFn>[0],
+  req: Parameters<RestoreHandlerFn>[1],
+  res: Parameters<RestoreHandlerFn>[2],
+  dir: string,
+  storedBytes: number,
+): Promise<Started> {
+  const where = `${MANIFEST_FILE} of the checkpoint archive ${req.path}`;
+  const listed = parseManifest(JSON.stringify(await readManifestFromArchive(req.path, MANIFEST_FILE)), where);
+  const startedAt = performance.now();
+  let served: ServedArchive | undefined;
+  const extraArgs = [...ctx.criu.extraArgs];
+  try {
+    served = await serveArchive({ archive: req.path, dir, listed, signal: ctx.signal, onProgress: phaseProgress(ctx, 'unpack') });
+    await served.small;
+    ctx.manifest = listed;
+    ctx.imagesDir = dir;
+    ctx.criu.extraArgs.push('--stream', '-D', served.criuDir);
+    const archive = served;
+    const verified = archive.verified.then((manifest) => {
+      ctx.manifest = manifest;
+      if (ctx.stats) {
+        const compression = manifest.compression ?? '';
+        const writeNs = Math.round((performance.now() - startedAt) * 1e6);
+        Object.assign(ctx.stats, { writeNs, bytesRaw: manifestBytes(manifest), bytesStored: storedBytes, compression });
+      }
+    });
+    verified.catch(() => {}); // awaited below, whatever the handler does
+    let held = false;
+    ctx.resumeGate = {
+      hold: () => {
+        held = true;
+        return verified;
+      },
+    };
+    let started: Started;
+    try {
+      started = await restoreMeasured(next, ctx, req, res);
+    } catch (err) {
+      // CRIU stopped because the archive was damaged: that is the error to report.
+      await archive.stop();
+      throw archive.failure() ?? err;
+    } finally {
+      delete ctx.resumeGate;
+    }
+    if (!held)
+      ctx.log.warn({ pid: started.pid }, 'the restore handler did not hold the restored tasks for the verification of the archive');
+    await verified.catch((err: unknown) => {
+      try {
+        process.kill(started.pid, 'SIGKILL');
+      } catch {
+        // it ended already
+      }
+      throw err;
+    });
+    ctx.log.debug({ pid: started.pid, ms: Math.round(performance.now() - startedAt) }, 'restored while the archive was read and verified');
+    return started;
+  } catch (err) {
+    throw await keepRestoreLog(err, dir);
+  } finally {
+    ctx.criu.extraArgs.splice(0, ctx.criu.extraArgs.length, ...extraArgs);
+    await served?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * A lazy restore of a folder (refused for anything else by validateRestoreRequest): every

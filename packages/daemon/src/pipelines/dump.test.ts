@@ -24,11 +24,19 @@ import {
 } from '@cedana/core';
 import { type DumpReq, DumpResp } from '@cedana/core/proto';
 import { unpackCheckpoint } from '../checkpoint/archive.js';
+import { PIECE_BYTES } from '../checkpoint/piece-digests.js';
+import { xxh64 } from '../checkpoint/xxh64.js';
 import { criuOptionsFrom } from '../defaults/criu-options.js';
 import { dumpPipeline } from './dump.js';
 
 const log: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => log };
 const IMAGE = Buffer.from('pretend CRIU pages\n');
+/** A page file's digest: its sha256, and the XXH64 of its one piece (piece-digests.ts). */
+const IMAGE_DIGEST = {
+  size: IMAGE.length,
+  sha256: createHash('sha256').update(IMAGE).digest('hex'),
+  pieces: { bytes: PIECE_BYTES, xxh64: [xxh64(IMAGE).toString(16).padStart(16, '0')] },
+};
 
 /** What the fake plugins saw, in the order they saw it. */
 interface Seen {
@@ -51,10 +59,6 @@ function snapshot(step: string, ctx: DumpContext): Seen {
     pid: ctx.pid,
     manifest: JSON.parse(JSON.stringify(ctx.manifest)), // a plugin's view of it is a proxy, which structuredClone refuses
   };
-}
-
-function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 describe('dumpPipeline', () => {
@@ -206,7 +210,7 @@ describe('dumpPipeline', () => {
     assert.deepEqual((await readdir(folder)).sort(), ['checkpoint.json', 'pages-1.img']);
     assert.deepEqual(await readFile(join(folder, 'pages-1.img')), IMAGE);
     const manifest = JSON.parse(await readFile(join(folder, 'checkpoint.json'), 'utf8'));
-    assert.deepEqual(manifest.files, { 'pages-1.img': { size: IMAGE.length, sha256: sha256(IMAGE) } });
+    assert.deepEqual(manifest.files, { 'pages-1.img': IMAGE_DIGEST });
     assert.equal(manifest.pid, sleeperPid);
     assert.equal(manifest.type, 'process');
     assert.equal(manifest.id, res.checkpoint?.id);
@@ -224,7 +228,7 @@ describe('dumpPipeline', () => {
     await unpackCheckpoint(archive, out);
     assert.deepEqual(await readFile(join(out, 'pages-1.img')), IMAGE);
     const manifest = JSON.parse(await readFile(join(out, 'checkpoint.json'), 'utf8'));
-    assert.deepEqual(manifest.files, { 'pages-1.img': { size: IMAGE.length, sha256: sha256(IMAGE) } });
+    assert.deepEqual(manifest.files, { 'pages-1.img': IMAGE_DIGEST });
     assert.equal(manifest.compression, 'lz4');
   });
 

@@ -35,6 +35,43 @@ interface Seen {
   files: string[];
   pages: Buffer;
   manifestFiles: unknown;
+  /** Whether it read the pages over CRIU's --stream socket. */
+  streamed: boolean;
+}
+
+/**
+ * What CRIU's --stream mode does for one image (criu/img-streamer.c), in python (Node cannot
+ * send a descriptor): ask for it, and read it from the pipe whose write end it sends.
+ */
+const STREAM_CLIENT = `
+import os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(os.path.join(sys.argv[1], 'streamer-serve.sock'))
+name = sys.argv[2].encode()
+s.sendall(struct.pack('<I', len(name) + 2) + bytes([0x0a, len(name)]) + name)
+reply = b''
+while len(reply) < 6:
+    reply += s.recv(6 - len(reply))
+if reply[5] != 1:
+    sys.exit(3)
+r, w = os.pipe()
+socket.send_fds(s, [b'\\0'], [w])
+os.close(w)
+while True:
+    b = os.read(r, 65536)
+    if not b:
+        break
+    sys.stdout.buffer.write(b)
+s.close()
+`;
+
+async function streamedImage(dir: string, name: string): Promise<Buffer> {
+  const child = spawn('python3', ['-c', STREAM_CLIENT, dir, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => chunks.push(c));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, `the stream client for ${name} exited with ${code}`);
+  return Buffer.concat(chunks);
 }
 
 async function fingerprint(path: string): Promise<{ size: number; mtimeMs: number; sha256: string }> {
@@ -63,13 +100,17 @@ describe('restorePipeline', () => {
   let resumed: boolean[];
 
   // As the engine does: hold the gate before "CRIU" starts, let the tasks run only once it resolved.
+  // With --stream, "CRIU" reads the page file through the daemon's socket, as CRIU does.
   const criuRestoreHandler: RestoreHandlerFn = async function criuRestore(ctx) {
     const verified = behaviour.ignoresGate ? undefined : ctx.resumeGate?.hold();
+    const args = ctx.criu.extraArgs;
+    const streamDir = args.includes('--stream') ? args[args.lastIndexOf('-D') + 1] : undefined;
     seen.push({
       imagesDir: ctx.imagesDir,
       files: (await readdir(ctx.imagesDir)).sort(),
-      pages: await readFile(join(ctx.imagesDir, 'pages-1.img')),
+      pages: streamDir ? await streamedImage(streamDir, 'pages-1.img') : await readFile(join(ctx.imagesDir, 'pages-1.img')),
       manifestFiles: ctx.manifest.files,
+      streamed: streamDir !== undefined,
     });
     if (behaviour.writeRestoreLog) await writeFile(join(ctx.imagesDir, 'restore.log'), 'Error (criu/cr-restore.c): it broke\n');
     if (behaviour.handlerThrows) throw behaviour.handlerThrows(ctx.imagesDir);
@@ -165,7 +206,7 @@ describe('restorePipeline', () => {
     const path = await checkpoint('none', changedPages);
     await assert.rejects(restore(path), {
       code: 'CEDANA_ERR_CHECKPOINT_INVALID',
-      message: /checkpoint file pages-1\.img does not match its sha256/,
+      message: /checkpoint file pages-1\.img does not match its xxh64 in checkpoint\.json at bytes 0-/,
     });
     assert.equal(seen.length, 1, 'the page files are verified while the engine restores');
     assert.deepEqual(resumed, [], 'the held tasks never ran');
@@ -219,7 +260,7 @@ describe('restorePipeline', () => {
     assert.equal(seen.length, 0);
   });
 
-  it('unpacks an archive checkpoint for the handler, removes the unpacked folder and leaves the archive untouched', async () => {
+  it('serves an archive to the engine over --stream: the small images unpacked, the pages from the archive; then removes the folder and leaves the archive untouched', async () => {
     const archive = await checkpoint('lz4');
     assert.match(archive, /\.tar\.lz4$/);
     const before = await fingerprint(archive);
@@ -228,11 +269,24 @@ describe('restorePipeline', () => {
     const [s] = seen;
     assert.ok(s);
     assert.ok(s.imagesDir.startsWith(`${archive}.restore-`), s.imagesDir);
-    assert.deepEqual(s.files, ['checkpoint.json', 'pages-1.img', 'sub']);
+    assert.equal(s.streamed, true);
+    assert.deepEqual(s.files, ['checkpoint.json', 'streamer-serve.sock', 'sub'], 'no copy of the pages');
     assert.deepEqual(s.pages, PAGES);
+    assert.deepEqual(resumed, [true]);
     assert.equal(existsSync(s.imagesDir), false, 'the unpacked folder is removed');
     assert.deepEqual(await readdir(join(archive, '..')), ['ckpt.tar.lz4']);
     assert.deepEqual(await fingerprint(archive), before);
+  });
+
+  it('refuses an archive with a changed page byte, naming the bytes: the engine restores from it, but nothing runs', async () => {
+    const archive = await checkpoint('tar', changedPages);
+    await assert.rejects(restore(archive), {
+      code: 'CEDANA_ERR_CHECKPOINT_INVALID',
+      message: /checkpoint file pages-1\.img does not match its xxh64 in checkpoint\.json at bytes 0-/,
+    });
+    assert.equal(seen[0]?.streamed, true, 'the pages were served while checked');
+    assert.deepEqual(resumed, [], 'the held tasks never ran');
+    assert.deepEqual(await readdir(join(archive, '..')), ['ckpt.tar']);
   });
 
   it('refuses an archive holding a changed file and removes the unpacked folder', async () => {

@@ -78,6 +78,38 @@ export const BUILD_NEEDS = 'a C compiler and the liblz4 headers (Debian: apt-get
 /** The zstd codec addon (zstd.c's module init registers zstdframe.c). */
 export const ZSTD_CODEC_SOURCES = [join(nativeDir, 'zstd.c'), join(nativeDir, 'zstdframe.c')];
 export const ZSTD_CODEC_LIBRARIES = ['zstd'];
+
+/** Receiving CRIU's image pipes over its --stream socket (SCM_RIGHTS): fdpass.c. */
+export interface FdPass {
+  /** A unix socket bound at `path`, listening. */
+  listen(path: string): number;
+  /** Blocks: the next connection. */
+  accept(fd: number): number;
+  /** Blocks: the descriptor sent with the next message, or -1 at the peer's end. */
+  recvFd(fd: number): number;
+  /** Wakes a thread blocked in accept or read on `fd`. */
+  shutdown(fd: number): void;
+  /** F_SETPIPE_SZ: the pipe's new size, or -1 when refused. */
+  setPipeSize(fd: number, bytes: number): number;
+}
+/** fdpass.c: `fdpass_init(env, exports)`, for an addon that has its own module init. */
+export const FDPASS_SOURCE = join(nativeDir, 'fdpass.c');
+
+declare const xxh64State: unique symbol;
+/** One streaming XXH64 (freed when collected). */
+export type Xxh64State = { readonly [xxh64State]: 'xxh64' };
+
+/** XXH64, streaming: xxh64.c. */
+export interface Xxh64 {
+  xxh64Create(): Xxh64State;
+  xxh64Update(state: Xxh64State, bytes: Uint8Array): void;
+  /** 16 hex digits of what was added since the last digest; the state starts again. */
+  xxh64Digest(state: Xxh64State): string;
+}
+/** xxh64.c: `xxh64_init(env, exports)`. */
+export const XXH64_SOURCE = join(nativeDir, 'xxh64.c');
+/** The daemon's helper (daemon-helper.c's module init: fdpass.c and xxh64.c), no library needed. */
+export const DAEMON_HELPER_SOURCES = [join(nativeDir, 'daemon-helper.c'), FDPASS_SOURCE, XXH64_SOURCE];
 export const ZSTD_BUILD_NEEDS = 'a C compiler and the libzstd headers (Debian: apt-get install gcc libc6-dev libzstd-dev)';
 
 /** Why an addon could not be built (no compiler, no headers, a compile error), in `why`. */

@@ -1,8 +1,9 @@
 /*
- * The one thing Node cannot do for the streamer: receive a file descriptor over a
- * unix socket (SCM_RIGHTS). CRIU's --stream mode hands every image to the streamer as
- * one end of a pipe that way (criu/img-streamer.c). Three blocking calls, run by the
- * streamer's control worker thread, never by the main thread:
+ * The one thing Node cannot do for whoever serves CRIU's --stream mode (the streamer's
+ * shards, the daemon's archives): receive a file descriptor over a unix socket
+ * (SCM_RIGHTS). CRIU hands every image as one end of a pipe that way
+ * (criu/img-streamer.c). Three blocking calls, run by a control worker thread, never by
+ * the main thread:
  *   listen(path) -> fd     a SOCK_STREAM unix socket bound at path, listening
  *   accept(fd)   -> fd     the next connection
  *   recvFd(fd)   -> fd     the descriptor sent with the next (1-byte) message, or -1 at EOF
@@ -115,11 +116,8 @@ static napi_value do_set_pipe_size(napi_env env, napi_callback_info info) {
   return number(env, fcntl(fd, F_SETPIPE_SZ, size));
 }
 
-/* native/lz4block.c and native/pipeio.c, built into the same addon. */
-napi_value lz4block_init(napi_env env, napi_value exports);
-napi_value pipeio_init(napi_env env, napi_value exports);
-
-NAPI_MODULE_INIT() {
+/* Registers these on `exports`: an addon's module init calls it (streamer.c, codec.c). */
+napi_value fdpass_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"listen", NULL, do_listen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"accept", NULL, do_accept, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -128,5 +126,5 @@ NAPI_MODULE_INIT() {
       {"setPipeSize", NULL, do_set_pipe_size, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof *props, props);
-  return pipeio_init(env, lz4block_init(env, exports));
+  return exports;
 }
