@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { randomFillSync } from 'node:crypto';
 import { before, it } from 'node:test';
 import { crc32 } from 'node:zlib';
+import { replyFrame, requestName } from '@cedana/plugin-sdk/native';
 import { compressSync, uncompressSync } from 'lz4-napi';
 import { ensureAddon } from './build-addon.js';
 import { bodyDigest, DamagedChunk, decodeChunk } from './chunk.js';
-import { replyFrame, requestName } from './control.js';
 import { CHUNK_HEADER, type ChunkEntry, chunkHeader, type ImageEntry, INDEX_FORMAT, parseIndex, type StreamIndex } from './format.js';
 import { type Lz4Block, loadAddon } from './native.js';
 

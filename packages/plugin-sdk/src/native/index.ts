@@ -171,3 +171,5 @@ export async function buildAddon(build: AddonBuild): Promise<string> {
 export function loadAddon<T>(path: string): T {
   return createRequire(import.meta.url)(path) as T;
 }
+
+export { type CriuStreamEvent, converse, replyFrame, requestName, shutdownAll } from './criu-stream.js';
