@@ -20,4 +20,3 @@ export async function reattach(job: Job, ioDir: string, exitFiles: ExitFiles): P
   const exited = holder ? holder.exited.then((s) => s ?? watched()) : watched();
   return holder ? { pid: state.pid, exited, stdio: holder.stdio, holder } : { pid: state.pid, exited };
 }
-
