@@ -4,7 +4,7 @@
  * but the page contents (pages-*.img, which pack.ts puts last) is unpacked into the
  * restore's folder and checked against checkpoint.json before CRIU starts; CRIU then gets
  * those from their files, and each page file straight from the archive into its pipe as
- * it asks for it, hashed on the way. The restored tasks are held stopped until the whole
+ * it asks for it, hashed on the way (and copied to its file, for a CRIU run again). The restored tasks are held stopped until the whole
  * archive matched (RestoreContext.resumeGate): a damaged byte anywhere fails the restore
  * before any restored task runs, with the error naming the file, and the archive is only
  * ever read.
@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { close as closeCb, createReadStream, write as writeCb } from 'node:fs';
-import { mkdir, rm, symlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -90,7 +90,7 @@ export async function serveArchive(opts: ArchiveServeOptions): Promise<ServedArc
 class ArchiveServer {
   readonly #fds: number[];
   readonly #abort = new AbortController();
-  /** Per image, once the archive's reading is past it: 'file' (in the folder) or 'sent' (into a pipe). */
+  /** Per image, once the archive's reading is past it: 'file' (in the folder; a page file sent into a pipe is copied there too). */
   readonly #ready = new Map<string, Deferred<'file' | 'sent'>>();
   /** CRIU's pipes of page files the reading has not reached yet. */
   readonly #waiting = new Map<string, number>();
@@ -186,11 +186,13 @@ class ArchiveServer {
     }
     if (fd === undefined) return undefined;
     this.#waiting.delete(name);
-    return new PipeOut(fd);
+    // A copy goes to its file too: a CRIU run that fails after reading it (a PID the kernel
+    // still held, retried by the restore) gets it again from there.
+    return new PipeOut(fd, await open(join(this.opts.dir, name), 'wx', 0o600));
   }
 
   #done(name: string, routed: boolean): void {
-    this.#ready.get(name)?.resolve(routed ? 'sent' : 'file');
+    this.#ready.get(name)?.resolve('file'); // a routed page file was copied to its file on the way
     // CRIU asked for it while it was being written to its file.
     const fd = this.#waiting.get(name);
     if (fd === undefined) return;
@@ -226,25 +228,25 @@ class PipeOut extends Writable {
   bytesWritten = 0;
   #gone = false;
 
-  constructor(readonly fd: number) {
+  /** `copy`: a file that gets every byte too, whatever CRIU does with its pipe (closed at the end). */
+  constructor(
+    readonly fd: number,
+    readonly copy?: FileHandle,
+  ) {
     super({ highWaterMark: PIPE_SIZE });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    if (this.#gone) {
-      callback();
-      return;
-    }
-    this.#writeAll(chunk).then(
+    const copied = this.copy ? this.copy.write(chunk).then(() => {}) : Promise.resolve();
+    const piped = this.#gone
+      ? Promise.resolve()
+      : this.#writeAll(chunk).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EPIPE') throw err;
+          this.#gone = true;
+        });
+    Promise.all([copied, piped]).then(
       () => callback(),
-      (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EPIPE') {
-          callback(err);
-          return;
-        }
-        this.#gone = true;
-        callback();
-      },
+      (err: Error) => callback(err),
     );
   }
 
@@ -258,13 +260,13 @@ class PipeOut extends Writable {
   }
 
   override _final(callback: (err?: Error | null) => void): void {
-    close(this.fd).then(() => callback(), callback);
+    Promise.all([close(this.fd), this.copy?.close()]).then(() => callback(), callback);
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     if (this.writableFinished) callback(err);
     else
-      close(this.fd).then(
+      Promise.all([close(this.fd).catch(() => {}), this.copy?.close().catch(() => {})]).then(
         () => callback(err),
         () => callback(err),
       );
