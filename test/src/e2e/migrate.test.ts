@@ -8,11 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { attachUntil } from '../harness/attach.js';
 import { bigCounter, counterScript, counts, lastCount, waitForCount } from '../harness/counter.js';
+import { countingServer } from '../harness/counting-server.js';
 import { sleep, TestDaemon, waitFor } from '../harness/daemon.js';
 import { TargetHost } from '../harness/target-host.js';
 
@@ -141,27 +141,13 @@ describe('migration to a daemon in its own network and mount namespace, over TCP
   });
 
   it('moves a TCP server that keeps its listening socket and its in-memory count', async () => {
-    const port = 17_803;
-    const server = `let n = 0; require('net').createServer((s) => { n++; s.end(String(n)); }).listen(${port}, '127.0.0.1');`;
-    const client = `const s = require('net').connect(${port}, '127.0.0.1'); let g = ''; s.on('data', (d) => (g += d)); s.on('end', () => process.stdout.write(g)); s.on('error', () => process.exit(1));`;
-    const askHere = () =>
-      new Promise<string | undefined>((resolve) => {
-        const s = connect(port, '127.0.0.1');
-        let got = '';
-        s.on('data', (d) => (got += d));
-        s.on('end', () => resolve(got));
-        s.on('error', () => resolve(undefined));
-      });
-    const askThere = async () => {
-      const r = await t.inside([process.execPath, '-e', client]);
-      return r.code === 0 ? r.stdout : undefined;
-    };
-    await src.ok(['run', 'process', '--pid-ns', '--jid', 'tcp', '--env', 'UV_USE_IO_URING=0', '--', process.execPath, '-e', server]);
-    await waitFor('server up', askHere);
-    assert.equal(await askHere(), '2');
+    const server = countingServer(17_803);
+    await src.ok(['run', 'process', '--pid-ns', '--jid', 'tcp', '--env', 'UV_USE_IO_URING=0', '--', ...server.argv]);
+    await waitFor('server up', server.askHere);
+    assert.equal(await server.askHere(), '2');
     await src.ok(['migrate', 'job', 'tcp', '--to', t.address, '--token', t.token]);
-    assert.equal(await askHere(), undefined, 'nothing listens here any more');
-    assert.equal(await waitFor('server there', askThere), '3', 'the count goes on from 2, in the target namespace');
+    assert.equal(await server.askHere(), undefined, 'nothing listens here any more');
+    assert.equal(await waitFor('server there', () => server.askThere(t)), '3', 'the count goes on from 2, in the target namespace');
     await t.ok(['job', 'kill', 'tcp']);
   });
 
