@@ -14,7 +14,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CodecPool } from './codec-pool.js';
 import { followCriu, listenForCriu, stopControl } from './control.js';
-import { CHUNK_HEADER, CHUNK_SIZE, type ImageEntry, INDEX_FILE, INDEX_FORMAT, parseIndex, type StreamIndex, shardName } from './format.js';
+import {
+  CHUNK_HEADER,
+  CHUNK_SIZE,
+  type ImageEntry,
+  INDEX_FILE,
+  INDEX_FORMAT,
+  indexProblem,
+  type StreamIndex,
+  shardName,
+} from './format.js';
 import { loadAddon, type NativeHelper } from './native.js';
 import { PIPE_PIECE, PIPE_SIZE } from './pipes.js';
 import { type Slot, SlotPool, slotBytes } from './slots.js';
@@ -104,10 +113,9 @@ async function writeIndex(dir: string, streams: number, images: ImageEntry[], sh
   };
   // The same checks a restore makes: a dump whose index does not add up fails here (the
   // job goes on) rather than leaving a checkpoint that no restore can read.
-  const text = JSON.stringify(index);
-  const wrong = parseIndex(text, streams);
-  if (typeof wrong === 'string') throw new Error(`the index of this dump does not add up: ${wrong}`);
-  await writeFile(join(dir, INDEX_FILE), text);
+  const wrong = indexProblem(index, streams);
+  if (wrong) throw new Error(`the index of this dump does not add up: ${wrong}`);
+  await writeFile(join(dir, INDEX_FILE), JSON.stringify(index));
 }
 
 /** One CRIU dump being taken: its open pipes, the chunks in flight, the index as it grows. */

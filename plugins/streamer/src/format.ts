@@ -94,6 +94,11 @@ export function parseIndex(text: string, expectedStreams: number): StreamIndex |
   } catch (err) {
     return `${INDEX_FILE} is not valid JSON: ${(err as Error).message}`;
   }
+  return indexProblem(index, expectedStreams) ?? index;
+}
+
+/** What is wrong with an index (its format, its stream count, chunks that do not tile every shard), or undefined. */
+export function indexProblem(index: StreamIndex, expectedStreams: number): string | undefined {
   if (!INDEX_FORMATS_READ.includes(index?.format))
     return `${INDEX_FILE} has format ${index?.format}, this streamer reads formats ${INDEX_FORMATS_READ.join(' and ')}`;
   if (index.compression !== 'lz4') return `${INDEX_FILE} says compression ${index.compression}, this streamer reads lz4`;
@@ -117,7 +122,7 @@ export function parseIndex(text: string, expectedStreams: number): StreamIndex |
     }
     if (at !== index.shards[s]) return `${INDEX_FILE}: the chunks of ${shardName(s)} cover ${at} bytes, the shard has ${index.shards[s]}`;
   }
-  return index;
+  return undefined;
 }
 
 /** The chunks of every image, sorted per shard by offset: the order a shard was written. */
