@@ -90,8 +90,8 @@ export async function serveArchive(opts: ArchiveServeOptions): Promise<ServedArc
 class ArchiveServer {
   readonly #fds: number[];
   readonly #abort = new AbortController();
-  /** Per image, once the archive's reading is past it: 'file' (in the folder; a page file sent into a pipe is copied there too). */
-  readonly #ready = new Map<string, Deferred<'file' | 'sent'>>();
+  /** Per image: resolves once it is whole in its file (a page file sent into a pipe is copied there too), rejects on a failure. */
+  readonly #ready = new Map<string, Deferred<boolean>>();
   /** CRIU's pipes of page files the reading has not reached yet. */
   readonly #waiting = new Map<string, number>();
   /** The page file the reading is stopped at, waiting for CRIU to ask for it or for another. */
@@ -109,7 +109,7 @@ class ArchiveServer {
   ) {
     this.#fds = [listenFd];
     for (const name of Object.keys(opts.listed.files)) this.#ready.set(name, deferred());
-    const route: EntryRoute = { open: (name) => this.#open(name), done: (name, routed) => this.#done(name, routed) };
+    const route: EntryRoute = { open: (name) => this.#open(name), done: (name) => this.#done(name) };
     const signal = AbortSignal.any([opts.signal, this.#abort.signal]);
     this.#verified = unpackCheckpoint(opts.archive, opts.dir, {
       signal,
@@ -152,7 +152,7 @@ class ArchiveServer {
   /** CRIU opened `name` (listed): its bytes into `fd`, from the archive (a page file not reached yet) or from its file. */
   async #serve(name: string, fd: number): Promise<void> {
     this.addon.setPipeSize(fd, PIPE_SIZE);
-    const ready = this.#ready.get(name) as Deferred<'file' | 'sent'>;
+    const ready = this.#ready.get(name) as Deferred<boolean>;
     if (isPagesImage(name) && !ready.settled) {
       this.#waiting.set(name, fd);
       if (this.#atPages) {
@@ -164,8 +164,8 @@ class ArchiveServer {
       }
       return;
     }
-    const how = await ready.promise.catch(() => undefined);
-    if (how !== 'file' || this.#failed) {
+    const inFile = await ready.promise.catch(() => false);
+    if (!inFile || this.#failed) {
       await close(fd).catch(() => {}); // CRIU reads a short image and fails; the reason is the archive's
       return;
     }
@@ -191,8 +191,8 @@ class ArchiveServer {
     return new PipeOut(fd, await open(join(this.opts.dir, name), 'wx', 0o600));
   }
 
-  #done(name: string, routed: boolean): void {
-    this.#ready.get(name)?.resolve('file'); // a routed page file was copied to its file on the way
+  #done(name: string): void {
+    this.#ready.get(name)?.resolve(true); // a routed page file was copied to its file on the way
     // CRIU asked for it while it was being written to its file.
     const fd = this.#waiting.get(name);
     if (fd === undefined) return;
